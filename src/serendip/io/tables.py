@@ -1,0 +1,122 @@
+"""Tables on disk: Parquet by default, with FITS, VOTable and CSV export.
+
+``write_table`` chooses the format from the extension and writes atomically;
+``read_table`` returns a pandas DataFrame and turns every failure into an
+:class:`~serendip.errors.InputError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from serendip.errors import InputError
+from serendip.io.atomic import atomic_path
+
+FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".fits": "fits",
+    ".fit": "fits",
+    ".fits.gz": "fits",
+    ".vot": "votable",
+    ".xml": "votable",
+    ".votable": "votable",
+    ".csv": "csv",
+    ".csv.gz": "csv",
+    ".tsv": "tsv",
+    ".txt": "ascii",
+}
+
+
+def table_format(path: str | Path) -> str:
+    """The format implied by ``path``'s extension ('parquet', 'fits', 'votable', 'csv', ...)."""
+    name = str(path).lower()
+    for ext in sorted(FORMATS, key=len, reverse=True):
+        if name.endswith(ext):
+            return FORMATS[ext]
+    raise InputError(path, f"unknown table format; use one of {sorted(set(FORMATS))}")
+
+
+def _to_astropy(df: pd.DataFrame):
+    from astropy.table import Table
+
+    out = Table()
+    for name in df.columns:
+        col = df[name]
+        if col.dtype == object or str(col.dtype).startswith(("string", "category")):
+            out[str(name)] = np.asarray(col.astype(str))
+        elif str(col.dtype) == "bool":
+            out[str(name)] = np.asarray(col, dtype=bool)
+        else:
+            out[str(name)] = np.asarray(col)
+    for key, value in df.attrs.items():
+        if isinstance(value, (str, int, float, bool)) and len(key) <= 8:
+            out.meta[key.upper()] = value
+    return out
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write ``df`` to ``path`` in the format given by its extension, atomically."""
+    path = Path(path)
+    fmt = table_format(path)
+    if path.exists() and not overwrite:
+        raise InputError(path, "exists and overwrite=False")
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            df.to_parquet(tmp, index=False)
+        elif fmt == "csv":
+            df.to_csv(tmp, index=False)
+        elif fmt == "tsv":
+            df.to_csv(tmp, index=False, sep="\t")
+        elif fmt == "fits":
+            _to_astropy(df).write(tmp, format="fits", overwrite=True)
+        elif fmt == "votable":
+            _to_astropy(df).write(tmp, format="votable", overwrite=True)
+        else:
+            df.to_csv(tmp, index=False, sep=" ")
+    return path
+
+
+def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a table (Parquet, FITS, VOTable, CSV/TSV) into a DataFrame.
+
+    Raises :class:`InputError` when the file is missing, unreadable or lacks ``columns``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a table")
+    fmt = table_format(path)
+    try:
+        if fmt == "parquet":
+            df = pd.read_parquet(path, columns=columns)
+        elif fmt in ("csv", "tsv", "ascii"):
+            sep = {"csv": ",", "tsv": "\t", "ascii": r"\s+"}[fmt]
+            df = pd.read_csv(path, sep=sep, comment=None if fmt == "csv" else "#")
+        else:
+            from astropy.table import Table
+
+            t = Table.read(path, format="fits" if fmt == "fits" else "votable")
+            names = [n for n in t.colnames if len(t[n].shape) <= 1]
+            df = t[names].to_pandas()
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every reader failure becomes a clear InputError
+        raise InputError(path, f"cannot be read as {fmt}: {type(exc).__name__}: {exc}") from exc
+    if columns is not None:
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise InputError(path, f"missing column(s) {missing}; found {list(df.columns)[:30]}")
+        df = df[columns]
+    return df
+
+
+def require_columns(df: pd.DataFrame, columns: list[str], source: str | Path | None) -> None:
+    """Raise :class:`InputError` naming ``source`` when ``df`` lacks any of ``columns``."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(source, f"missing column(s) {missing}; found {list(df.columns)[:30]}")
