@@ -97,7 +97,9 @@ class BaseDetector(BaseEstimator):
             obj.threshold_ = float(settings["threshold"])
             obj.n_features_in_ = int(settings["n_features_in"])
             obj._set_state(arrays, settings["state"])
-        except ModelFileError:
+        except ModelFileError as exc:
+            if exc.path is None:  # raised by a detector's _set_state: name the file
+                raise ModelFileError(path, exc.problem) from exc
             raise
         except Exception as exc:  # noqa: BLE001
             raise ModelFileError(path, f"model contents do not fit a {kind} detector: {exc}") from exc

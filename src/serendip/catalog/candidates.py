@@ -1,0 +1,331 @@
+"""The ranked, explained candidate catalogue and its writers.
+
+Three independent reasons can flag a file; each is put on a common [0, 1]
+"percentile-like" scale and the file's **score is the largest of the three**, so any
+one reason on its own can lift a file to the top:
+
+1. **Anomaly** (no known analog needed): ``s_anom`` = the file's percentile of the
+   unsupervised anomaly score (isolation forest on the features by default) - the
+   fraction of files scoring at or below it. A file in the anomaly top 2% has
+   ``s_anom >= 0.98``.
+2. **Analog of a known transient**: if the file is the r-th nearest neighbour
+   (r = 1..k) of a known transient in the standardised feature space,
+   ``s_nn = 1 - nn_span * r / (k + 1)``; with the defaults (``nn_span = 0.02``,
+   ``k = 10``) the nearest analog ranks like the anomaly top 0.2% and the 10th like
+   the top 1.8%. The best (smallest) rank over all known transients counts.
+3. **Cluster dominated by known flares or dips**: members of such a cluster get
+   ``s_cl = cluster_floor + (1 - cluster_floor) * s_anom`` (default floor 0.95: at
+   worst like the anomaly top 5%, and ordered by their anomaly score within). A
+   cluster (not noise) is *dominated* by type T (T matching one of
+   ``dominated_types``, substring match, so "stellar_flare" counts as a flare) when
+   T is the most frequent known type inside, holds at least ``min_known`` known
+   members and at least half of the cluster's known members, and the cluster is
+   enriched in T: (known T inside / cluster size) >= ``enrichment`` x (known T in the
+   catalogue / catalogue size).
+
+``score = max(s_anom, s_nn, s_cl)``; ``rank`` 1 = best, ties broken by ``s_anom`` then
+obsreg_id. ``reasons`` spells out which of the three apply, e.g. ``"anomaly-score top
+2%; 3rd nearest neighbour of known flare 10996_49; cluster 7 dominated by known flares
+(5 of 6 known members)"``. Known transients from the input list stay in the catalogue
+(``known_type`` non-empty) and say so in ``reasons``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from serendip.catalog.anomaly import anomaly_scores
+from serendip.catalog.neighbours import known_neighbours, nearest_known
+from serendip.cluster.summary import cluster_summary, known_types_for
+from serendip.embed._base import check_features
+from serendip.errors import InputError
+
+CANDIDATE_FORMATS = ("parquet", "fits", "csv")
+#: text columns of the catalogue ("" = none)
+STRING_COLUMNS = (
+    "obsreg_id",
+    "reasons",
+    "knn_known",
+    "knn_known_type",
+    "nearest_known",
+    "nearest_known_type",
+    "cluster_dominated_by",
+    "known_type",
+)
+_EMPTY_KNOWN = pd.DataFrame({"obsreg_id": pd.Series(dtype=object), "type": pd.Series(dtype=object)})
+
+
+def ordinal(r: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 3 -> '3rd', 11 -> '11th'."""
+    suffix = "th" if 10 <= r % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(r % 10, "th")
+    return f"{r}{suffix}"
+
+
+def _plural(t: str) -> str:
+    return t if t.endswith("s") else t + "s"
+
+
+def _top_label(top_frac: np.ndarray) -> np.ndarray:
+    """Fraction from the top (0-1] -> '2%' / '0.3%' style text."""
+    pct = 100.0 * top_frac
+    whole = np.ceil(pct - 1e-9).astype(int).astype(str)
+    small = np.char.add(np.char.mod("%.1g", np.maximum(pct, 0.01)), "")
+    return np.where(pct >= 1.0, whole, small)
+
+
+def dominated_clusters(
+    clusters: np.ndarray,
+    known_types: np.ndarray,
+    dominated_types: Sequence[str] = ("flare", "dip"),
+    min_known: int = 2,
+    enrichment: float = 3.0,
+) -> pd.DataFrame:
+    """Clusters dominated by known transients of ``dominated_types`` (rules in module doc).
+
+    Returns DataFrame(``cluster``, ``type``, ``n_type`` known members of that type,
+    ``n_known`` known members, ``size``).
+    """
+    summ = cluster_summary(clusters, known_types)
+    n = len(clusters)
+    kt = np.asarray(known_types, dtype=object)
+    rows = []
+    for _, r in summ.iterrows():  # one row per cluster (few), not per file
+        t = r["dominant_known_type"]
+        if r["cluster"] == 0 or not t or not any(d in t for d in dominated_types):
+            continue
+        n_t = int(r["dominant_known_count"])
+        global_frac = float(np.count_nonzero(kt == t)) / n
+        if n_t >= min_known and n_t >= 0.5 * r["n_known"] and n_t / r["size"] >= enrichment * global_frac:
+            rows.append((int(r["cluster"]), t, n_t, int(r["n_known"]), int(r["size"])))
+    return pd.DataFrame(rows, columns=["cluster", "type", "n_type", "n_known", "size"])
+
+
+def build_candidates(
+    obsreg_id,
+    X,
+    clusters=None,
+    known: pd.DataFrame | None = None,
+    event_features: pd.DataFrame | None = None,
+    embedding=None,
+    *,
+    anomaly: np.ndarray | None = None,
+    detector=None,
+    k: int = 10,
+    nn_span: float = 0.02,
+    cluster_floor: float = 0.95,
+    dominated_types: Sequence[str] = ("flare", "dip"),
+    min_known: int = 2,
+    enrichment: float = 3.0,
+    reason_top: float = 0.05,
+    standardize: bool = True,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Rank every file and explain why (see the module docstring for the score).
+
+    Parameters
+    ----------
+    obsreg_id : (n_files,) unique file ids.
+    X : (n_files, n_features) feature matrix used for the anomaly score and the
+        neighbour search (learned features and/or event features).
+    clusters : (n_files,) int cluster labels, 0 = noise (None: no cluster reason).
+    known : DataFrame(obsreg_id, type) of known transients (None: none).
+    event_features : DataFrame with the per-file event features to append; either
+        aligned with ``obsreg_id`` or with an ``obsreg_id`` column to join on.
+    embedding : (n_files, 2) coordinates, stored as ``emb_x``, ``emb_y``.
+    anomaly : precomputed anomaly scores (higher = more anomalous); else computed with
+        ``detector`` (default isolation forest, ``random_state``).
+    k, nn_span, cluster_floor, dominated_types, min_known, enrichment : see module doc.
+    reason_top : files in this top fraction of anomaly score get an anomaly reason.
+    standardize : robust-standardise features before the neighbour search.
+
+    Returns
+    -------
+    DataFrame sorted by ``rank``: obsreg_id, rank, score, reasons, anomaly_score,
+    anomaly_percentile, nn_score, cluster_score, knn_known, knn_known_type, knn_rank
+    (0 = not among any known transient's k nearest), nearest_known,
+    nearest_known_type, nearest_known_distance, cluster, cluster_dominated_by,
+    known_type, [emb_x, emb_y], then the event features.
+    """
+    ids = np.asarray(obsreg_id).astype(str)
+    n = len(ids)
+    X = check_features(X)
+    if X.shape[0] != n:
+        raise InputError(None, f"features have {X.shape[0]} rows for {n} obsreg_id values")
+    if len(set(ids)) != n:
+        raise InputError(None, "obsreg_id values are not unique")
+    known = _EMPTY_KNOWN if known is None else known
+    kt = known_types_for(ids, known)
+
+    # 1. anomaly
+    if anomaly is None:
+        anomaly = anomaly_scores(X, detector=detector, random_state=random_state)
+    anomaly = np.asarray(anomaly, dtype=np.float64)
+    if anomaly.shape != (n,):
+        raise InputError(None, f"anomaly scores have shape {anomaly.shape}, expected ({n},)")
+    s_anom = pd.Series(anomaly).rank(method="max").to_numpy() / n  # fraction at or below
+    top_frac = 1.0 - s_anom + 1.0 / n  # fraction at or above (1/n for the top file)
+
+    # 2. analogs of known transients
+    nbrs = known_neighbours(X, ids, known, k=k, standardize=standardize)
+    knn_rank = np.zeros(n, dtype=np.int64)
+    knn_known = np.full(n, "", dtype=object)
+    knn_type = np.full(n, "", dtype=object)
+    nn_reason = np.full(n, "", dtype=object)
+    if len(nbrs):
+        best = nbrs.sort_values(["rank", "distance"], kind="stable").drop_duplicates("index")
+        idx = best["index"].to_numpy()
+        knn_rank[idx] = best["rank"].to_numpy()
+        knn_known[idx] = best["known_id"].to_numpy()
+        knn_type[idx] = best["known_type"].to_numpy()
+        # reason text: up to two known transients per file, best ranks first
+        two = nbrs.sort_values(["index", "rank", "distance"], kind="stable").groupby("index").head(2)
+        words = (
+            two["rank"].map(ordinal)
+            + " nearest neighbour of known "
+            + two["known_type"].astype(str)
+            + " "
+            + two["known_id"].astype(str)
+            + " (d="
+            + two["distance"].map(lambda d: f"{d:.2f}")
+            + ")"
+        )
+        joined = words.groupby(two["index"].to_numpy()).agg("; ".join)
+        nn_reason[joined.index.to_numpy()] = joined.to_numpy()
+    s_nn = np.where(knn_rank > 0, 1.0 - nn_span * knn_rank / (k + 1.0), 0.0)
+
+    # 3. clusters dominated by known flares / dips
+    if clusters is None:
+        clusters = np.zeros(n, dtype=np.int64)
+    clusters = np.asarray(clusters, dtype=np.int64)
+    if clusters.shape != (n,):
+        raise InputError(None, f"cluster labels have shape {clusters.shape}, expected ({n},)")
+    dom = dominated_clusters(clusters, kt, dominated_types, min_known, enrichment)
+    dom_type = np.full(n, "", dtype=object)
+    cl_reason = np.full(n, "", dtype=object)
+    if len(dom):
+        lut_t = pd.Series(dom["type"].to_numpy(), index=dom["cluster"].to_numpy())
+        text = (
+            "cluster "
+            + dom["cluster"].astype(str)
+            + " dominated by known "
+            + dom["type"].map(_plural)
+            + " ("
+            + dom["n_type"].astype(str)
+            + " of "
+            + dom["n_known"].astype(str)
+            + " known members)"
+        )
+        lut_r = pd.Series(text.to_numpy(), index=dom["cluster"].to_numpy())
+        member = np.isin(clusters, dom["cluster"].to_numpy())
+        dom_type[member] = lut_t.reindex(clusters[member]).to_numpy()
+        cl_reason[member] = lut_r.reindex(clusters[member]).to_numpy()
+    s_cl = np.where(dom_type != "", cluster_floor + (1.0 - cluster_floor) * s_anom, 0.0)
+
+    score = np.maximum(np.maximum(s_anom, s_nn), s_cl)
+
+    # reasons, vectorised over files
+    anom_reason = np.where(top_frac <= reason_top, np.char.add("anomaly-score top ", _top_label(top_frac)), "")
+    anom_reason = np.char.add(anom_reason.astype(str), np.where(top_frac <= reason_top, "%", ""))
+    known_reason = np.where(kt != "", "known " + kt.astype(str) + " (input list)", "")
+    parts = pd.DataFrame({"k": known_reason, "a": anom_reason, "n": nn_reason, "c": cl_reason}).astype(str)
+    reasons = parts["k"]
+    for col in ("a", "n", "c"):
+        sep = np.where((reasons != "") & (parts[col] != ""), "; ", "")
+        reasons = reasons + sep + parts[col]
+    reasons = reasons.where(reasons != "", "not flagged")
+
+    near = nearest_known(X, ids, known, standardize=standardize)
+    out = pd.DataFrame(
+        {
+            "obsreg_id": ids,
+            "rank": np.zeros(n, dtype=np.int64),
+            "score": score,
+            "reasons": reasons.to_numpy(),
+            "anomaly_score": anomaly,
+            "anomaly_percentile": s_anom,
+            "nn_score": s_nn,
+            "cluster_score": s_cl,
+            "knn_known": knn_known,
+            "knn_known_type": knn_type,
+            "knn_rank": knn_rank,
+            "nearest_known": near["nearest_known"].to_numpy(),
+            "nearest_known_type": near["nearest_known_type"].to_numpy(),
+            "nearest_known_distance": near["nearest_known_distance"].to_numpy(),
+            "cluster": clusters,
+            "cluster_dominated_by": dom_type,
+            "known_type": kt,
+        }
+    )
+    if embedding is not None:
+        emb = np.asarray(embedding.to_numpy() if hasattr(embedding, "to_numpy") else embedding, dtype=np.float64)
+        if emb.ndim != 2 or emb.shape[0] != n or emb.shape[1] < 2:
+            raise InputError(None, f"embedding has shape {emb.shape}, expected ({n}, 2)")
+        out["emb_x"] = emb[:, 0]
+        out["emb_y"] = emb[:, 1]
+    if event_features is not None:
+        out = _append_features(out, event_features)
+    order = np.lexsort((ids, -s_anom, -score))
+    out = out.iloc[order].reset_index(drop=True)
+    out["rank"] = np.arange(1, n + 1, dtype=np.int64)
+    return out
+
+
+def _append_features(out: pd.DataFrame, feats: pd.DataFrame) -> pd.DataFrame:
+    feats = feats.copy()
+    if "obsreg_id" in feats.columns:
+        feats["obsreg_id"] = feats["obsreg_id"].astype(str)
+        if feats["obsreg_id"].duplicated().any():
+            raise InputError(None, "event features list an obsreg_id twice")
+        missing = ~out["obsreg_id"].isin(feats["obsreg_id"])
+        if missing.any():
+            raise InputError(
+                None, f"event features lack {int(missing.sum())} file(s), e.g. {out['obsreg_id'][missing].iloc[0]!r}"
+            )
+        feats = feats.set_index("obsreg_id").reindex(out["obsreg_id"]).reset_index(drop=True)
+    elif len(feats) != len(out):
+        raise InputError(None, f"event features have {len(feats)} rows for {len(out)} files and no obsreg_id column")
+    else:
+        feats = feats.reset_index(drop=True)
+    rename = {c: f"feat_{c}" for c in feats.columns if c in out.columns}
+    return pd.concat([out, feats.rename(columns=rename)], axis=1)
+
+
+def write_candidates(
+    candidates: pd.DataFrame, run_dir: str | Path, stem: str = "candidates", formats: Sequence[str] = CANDIDATE_FORMATS
+) -> dict[str, Path]:
+    """Write ``RUN_DIR/candidates.parquet`` (and ``.fits``, ``.csv``) atomically.
+
+    Returns {format: path}. String columns are written as plain strings ("" for none)
+    so every format reads back the same table.
+    """
+    from serendip.io.tables import write_table
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    df = candidates.copy()
+    for c in df.columns:
+        if df[c].dtype == object:
+            df[c] = df[c].fillna("").astype(str)
+    paths = {}
+    for fmt in formats:
+        if fmt not in CANDIDATE_FORMATS:
+            raise InputError(None, f"unknown candidate format {fmt!r}; use {list(CANDIDATE_FORMATS)}")
+        paths[fmt] = write_table(df, run_dir / f"{stem}.{fmt}")
+    return paths
+
+
+def read_candidates(path: str | Path) -> pd.DataFrame:
+    """Read a candidate catalogue written by :func:`write_candidates` (any of its formats)."""
+    from serendip.io.tables import read_table
+
+    df = read_table(path)
+    if "obsreg_id" not in df.columns or "rank" not in df.columns:
+        raise InputError(path, "not a candidate catalogue: needs obsreg_id and rank columns")
+    for c in df.columns:
+        if c in STRING_COLUMNS or df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
+            df[c] = df[c].fillna("").astype(str).astype(object)
+    return df.sort_values("rank", kind="stable").reset_index(drop=True)

@@ -1,0 +1,80 @@
+"""Export a fitted scikit-learn HistGradientBoostingClassifier as plain arrays, and predict from them.
+
+All trees are concatenated into flat node arrays (feature, threshold, missing-goes-left,
+children, leaf flag, leaf value) with an offset per tree, so the model is stored in a
+safetensors file and evaluated with numpy alone: rows are routed through all trees at
+once, one tree level per step (vectorised over samples x trees).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def export_hgb(clf) -> dict[str, np.ndarray]:
+    """Arrays describing a fitted ``HistGradientBoostingClassifier`` (numeric features only)."""
+    feats, thr, miss, left, right, leaf, value, offsets, tree_class = [], [], [], [], [], [], [], [0], []
+    for it in clf._predictors:
+        for k, pred in enumerate(it):
+            nodes = pred.nodes
+            if np.any(nodes["is_categorical"]):
+                raise ValueError("categorical splits are not supported by the exporter")
+            feats.append(nodes["feature_idx"].astype(np.int64))
+            thr.append(nodes["num_threshold"].astype(np.float64))
+            miss.append(nodes["missing_go_to_left"].astype(np.uint8))
+            left.append(nodes["left"].astype(np.int64))
+            right.append(nodes["right"].astype(np.int64))
+            leaf.append(nodes["is_leaf"].astype(np.uint8))
+            value.append(nodes["value"].astype(np.float64))
+            offsets.append(offsets[-1] + len(nodes))
+            tree_class.append(k)
+    return {
+        "hgb_feature": np.concatenate(feats),
+        "hgb_threshold": np.concatenate(thr),
+        "hgb_missing_left": np.concatenate(miss),
+        "hgb_left": np.concatenate(left),
+        "hgb_right": np.concatenate(right),
+        "hgb_is_leaf": np.concatenate(leaf),
+        "hgb_value": np.concatenate(value),
+        "hgb_offsets": np.asarray(offsets, dtype=np.int64),
+        "hgb_tree_class": np.asarray(tree_class, dtype=np.int64),
+        "hgb_baseline": np.asarray(clf._baseline_prediction, dtype=np.float64).reshape(-1),
+    }
+
+
+def hgb_raw_predict(a: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
+    """Raw scores (n, n_trees_per_iteration) from exported arrays; same as sklearn's ``_raw_predict``."""
+    X = np.asarray(X, dtype=np.float64)
+    n = len(X)
+    off = a["hgb_offsets"][:-1]
+    n_trees = len(off)
+    node = np.broadcast_to(off, (n, n_trees)).copy()  # global node index per (row, tree)
+    rows = np.broadcast_to(np.arange(n)[:, None], (n, n_trees))
+    is_leaf = a["hgb_is_leaf"].astype(bool)
+    for _ in range(64):  # depth bound; exits when every row reached a leaf
+        active = ~is_leaf[node]
+        if not active.any():
+            break
+        f = a["hgb_feature"][node]
+        x = X[rows, f]
+        nan = np.isnan(x)
+        go_left = np.where(nan, a["hgb_missing_left"][node] == 1, x <= a["hgb_threshold"][node])
+        child = np.where(go_left, a["hgb_left"][node], a["hgb_right"][node]) + np.broadcast_to(off, (n, n_trees))
+        node = np.where(active, child, node)
+    vals = a["hgb_value"][node]
+    k = int(a["hgb_tree_class"].max()) + 1
+    raw = np.tile(a["hgb_baseline"], (n, 1)) if len(a["hgb_baseline"]) == k else np.zeros((n, k))
+    for c in range(k):
+        raw[:, c] += vals[:, a["hgb_tree_class"] == c].sum(axis=1)
+    return raw
+
+
+def hgb_predict_proba(a: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
+    """Class probabilities (n, n_classes) from exported arrays (softmax, or sigmoid for 2 classes)."""
+    raw = hgb_raw_predict(a, X)
+    if raw.shape[1] == 1:
+        p1 = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+        return np.column_stack([1.0 - p1, p1])
+    z = raw - raw.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,627 @@
+"""Read one photon event file (FITS, optionally gzipped) into time [s] and energy [eV].
+
+:func:`read_event_file` handles Chandra, XMM-Newton, eROSITA, NICER, NuSTAR, Swift-XRT,
+Suzaku-XIS, AstroSat and any OGIP event list with a ``TIME`` column and either an
+``ENERGY`` column (``TUNIT`` eV, keV or MeV) or a ``PI``/``PHA`` channel column with a
+known gain, an ``EBOUNDS`` extension or a user-given ``gain=(ev_per_channel, offset_ev)``.
+
+What is applied, all vectorised over the whole event list:
+
+* ``TIMEZERO`` (or ``TIMEZERI + TIMEZERF``) added to event and GTI times;
+* GTIs: per-CCD GTI extensions (Chandra ``CCD_ID``, XMM ``CCDID`` keyword) on each
+  CCD's events, the other GTI extensions (intersected) on all events;
+* the energy band (inclusive, eV) and an optional :class:`~serendip.io.regions.CircleRegion`;
+* events sorted by time (stable) when the file is not.
+
+Exposure [s] is the good time of the GTIs (for a region: of the CCDs its events fall on)
+times the dead-time factor (``DEADC``, ``DTCOR`` or ``LIVETIME/ONTIME``); without GTIs
+the ``EXPOSURE``/``LIVETIME``/``ONTIME`` keywords or ``TSTOP - TSTART``.
+``meta["exposure_source"]`` says which.
+
+Every problem raises :class:`~serendip.errors.InputError` naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from serendip.errors import InputError
+from serendip.io.gti import GTISet, is_gti_hdu, read_gtis
+from serendip.io.missions import Mission, describe_gain, energy_unit_scale, identify_mission
+from serendip.io.regions import CircleRegion, PositionIndex, SkyWCS, regions_to_pixels, wcs_from_header
+
+#: File name endings treated as FITS event files when scanning folders.
+EVENT_FILE_SUFFIXES = (".fits", ".fits.gz", ".evt", ".evt.gz", ".fit", ".fit.gz", ".fts", ".fts.gz")
+#: Extension names that hold events.
+EVENT_EXTNAMES = ("EVENTS", "EVENT", "STDEVT", "XTE_SE")
+_NOT_EVENTS_CLASSES = ("LIGHTCURVE", "SPECTRUM", "RESPONSE", "GTI", "IMAGE")
+_TIME_UNITS_S = ("s", "sec", "second", "seconds", "")
+
+
+@dataclass
+class EventFile:
+    """The events of one file (or one region of it) after all cuts.
+
+    Attributes
+    ----------
+    obsreg_id : str
+        Identifier: ``OBS_ID`` (or the file stem), ``{OBS_ID}_{n}`` for a region.
+    time : ndarray, (n_events,) float64
+        Event times [s] in the mission's time system, TIMEZERO applied, sorted.
+    energy : ndarray, (n_events,) float32
+        Photon energies [eV].
+    meta : dict
+        At least telescope, instrument, obsid, exposure [s], tstart, tstop [s],
+        n_events, path, energy_source; plus exposure_source, ontime [s], the
+        per-cut event counts (n_raw, n_outside_gti, n_bad_energy, n_outside_band,
+        n_outside_region), band, region, gti_extensions, timezero, object, mission.
+    """
+
+    obsreg_id: str
+    time: np.ndarray
+    energy: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_events(self) -> int:
+        return len(self.time)
+
+
+def file_stem(path: str | Path) -> str:
+    """File name without ``.gz`` and its FITS suffix (``obs.evt.gz`` -> ``obs``)."""
+    name = Path(path).name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def _check_band(band) -> tuple[float, float] | None:
+    if band is None:
+        return None
+    try:
+        lo, hi = (float(b) for b in band)
+    except (TypeError, ValueError) as exc:
+        raise InputError(None, f"band must be (low_eV, high_eV), got {band!r}") from exc
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo < hi):
+        raise InputError(None, f"band must satisfy 0 <= low < high (eV), got {band!r}")
+    return lo, hi
+
+
+def _check_gain(gain) -> tuple[float, float] | None:
+    if gain is None:
+        return None
+    try:
+        per, off = (float(g) for g in gain)
+    except (TypeError, ValueError) as exc:
+        raise InputError(None, f"gain must be (ev_per_channel, offset_ev), got {gain!r}") from exc
+    if not (np.isfinite(per) and np.isfinite(off) and per > 0):
+        raise InputError(None, f"gain must have ev_per_channel > 0 and a finite offset, got {gain!r}")
+    return per, off
+
+
+# ---------------------------------------------------------------- opening
+def _open_fits(path: Path):
+    """Open ``path`` (plain or gzipped FITS) fully in memory; returns (hdul, n_bytes)."""
+    from astropy.io import fits
+
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a folder, not an event file")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(path, "empty file (0 bytes)")
+    with open(path, "rb") as fh:
+        head = fh.read(80)
+    source: Any = str(path)
+    nbytes = size
+    if head[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(path.read_bytes())
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(path, f"gzip data is corrupt or truncated ({type(exc).__name__}: {exc})") from exc
+        if not data:
+            raise InputError(path, "gzip file decompresses to 0 bytes")
+        head, nbytes, source = data[:80], len(data), io.BytesIO(data)
+    if not head.startswith(b"SIMPLE  ="):
+        raise InputError(path, f"not a FITS file (starts with {head[:24]!r}, expected 'SIMPLE  =')")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hdul = fits.open(source, memmap=False, lazy_load_hdus=False)
+    except Exception as exc:  # noqa: BLE001 - astropy raises many kinds; all mean an unreadable file
+        extra = " (file size is not a multiple of 2880 bytes: truncated?)" if nbytes % 2880 else ""
+        raise InputError(path, f"cannot be opened as FITS: {type(exc).__name__}: {exc}{extra}") from exc
+    return hdul, nbytes
+
+
+def _find_events_hdu(hdul) -> int | None:
+    from astropy.io import fits
+
+    tables = [(k, h) for k, h in enumerate(hdul) if k > 0 and isinstance(h, fits.BinTableHDU)]
+    for k, h in tables:
+        clas = str(h.header.get("HDUCLAS1", "") or "").strip().upper()
+        if (h.name or "").upper() in EVENT_EXTNAMES or clas in ("EVENTS", "EVENT"):
+            return k
+    for k, h in tables:
+        clas = str(h.header.get("HDUCLAS1", "") or "").strip().upper()
+        if is_gti_hdu(h) or clas in _NOT_EVENTS_CLASSES or (h.name or "").upper() in ("RATE", "EBOUNDS", "SPECTRUM"):
+            continue
+        if any(n.upper() == "TIME" for n in h.columns.names):
+            return k
+    return None
+
+
+def _no_events_reason(hdul, nbytes: int) -> str:
+    from astropy.io import fits
+
+    desc = []
+    for k, h in enumerate(hdul):
+        clas = str(h.header.get("HDUCLAS1", "") or "").strip()
+        desc.append(f"{k}:{h.name or type(h).__name__}" + (f"({clas})" if clas else ""))
+        if k > 0 and isinstance(h, fits.BinTableHDU) and (clas.upper() == "LIGHTCURVE" or h.name.upper() == "RATE"):
+            return (
+                f"binned light curve (extension {h.name}, HDUCLAS1={clas or 'n/a'}), not an event list; "
+                "serendip ingests photon event lists"
+            )
+    if nbytes % 2880:
+        return f"truncated: no complete events extension and the size ({nbytes} bytes) is not a multiple of 2880"
+    return f"no events extension (EVENTS, or a table with a TIME column); extensions: {', '.join(desc)}"
+
+
+def _column(names: list[str], *wanted: str) -> str | None:
+    low = {n.lower(): n for n in names}
+    for w in wanted:
+        if w.lower() in low:
+            return low[w.lower()]
+    return None
+
+
+def _numeric_column(data, col: str, path, what: str, dtype=np.float64) -> np.ndarray:
+    try:
+        arr = np.asarray(data[col])
+    except Exception as exc:  # noqa: BLE001 - truncated data shows up here as reshape errors
+        raise InputError(path, f"cannot read column {col!r}: {type(exc).__name__}: {exc} (truncated file?)") from exc
+    if arr.ndim != 1:
+        raise InputError(path, f"{what} column {col!r} is not one value per event (shape {arr.shape})")
+    if arr.dtype.kind not in "iuf":
+        raise InputError(path, f"{what} column {col!r} is not numeric (dtype {arr.dtype})")
+    return arr.astype(dtype, copy=False)
+
+
+def _timezero(header, path) -> float:
+    """TIMEZERO [s] of one extension (TIMEZERO, else TIMEZERI + TIMEZERF, else 0)."""
+    try:
+        if "TIMEZERO" in header:
+            return float(header["TIMEZERO"])
+        return float(header.get("TIMEZERI", 0) or 0) + float(header.get("TIMEZERF", 0.0) or 0.0)
+    except (TypeError, ValueError) as exc:
+        raise InputError(path, f"TIMEZERO keyword is not a number ({header.get('TIMEZERO')!r})") from exc
+
+
+def _float_key(headers, key) -> float | None:
+    for h in headers:
+        if key in h:
+            try:
+                v = float(h[key])
+            except (TypeError, ValueError):
+                continue
+            if np.isfinite(v):
+                return v
+    return None
+
+
+def _str_key(headers, key) -> str | None:
+    for h in headers:
+        v = h.get(key)
+        if v is not None and str(v).strip():
+            return str(v).strip()
+    return None
+
+
+# ---------------------------------------------------------------- energy
+def _energy_from_columns(hdul, ext: int, data, names, mission: Mission, gain, path) -> tuple[np.ndarray, str]:
+    """Photon energies [eV] (float32) and a text saying where they came from."""
+    hdu = hdul[ext]
+    ecol = _column(names, "ENERGY")
+    if ecol is not None:
+        unit = hdu.columns[ecol].unit
+        unit = unit.strip() if isinstance(unit, str) else None
+        if not unit:
+            if mission.energy_unit is None:
+                raise InputError(
+                    path,
+                    f"energy column {ecol!r} has no unit (TUNIT); cannot tell eV from keV - "
+                    "add TUNITn = 'eV' or 'keV' to the header",
+                )
+            unit = mission.energy_unit
+            note = f" (no TUNIT; {mission.name} default)"
+        else:
+            note = ""
+        scale = energy_unit_scale(unit)
+        if scale is None:
+            raise InputError(path, f"energy column {ecol!r} has unsupported unit {unit!r} (expected eV, keV or MeV)")
+        values = _numeric_column(data, ecol, path, "energy")
+        src = f"{ecol} column [{unit}]" + ("" if scale == 1.0 else f" x {scale:g}") + note
+        return (values * scale).astype(np.float32), src
+
+    chan_col = _column(names, *mission.channel_columns, "PI", "PHA", "CHANNEL")
+    if chan_col is None:
+        raise InputError(path, f"no energy information: neither an ENERGY nor a PI/PHA column (columns: {names[:30]})")
+    chan = _numeric_column(data, chan_col, path, "channel")
+
+    if gain is not None:
+        src = describe_gain(gain, chan_col.upper()) + " (user gain)"
+        return (chan * gain[0] + gain[1]).astype(np.float32), src
+
+    eb = _ebounds(hdul, path)
+    if eb is not None:
+        channels, e_mid_ev = eb
+        pos = np.searchsorted(channels, chan)
+        posc = np.clip(pos, 0, len(channels) - 1)
+        ok = (pos < len(channels)) & (channels[posc] == chan)
+        energy = np.where(ok, e_mid_ev[posc], np.nan).astype(np.float32)
+        return energy, f"{chan_col.upper()} via EBOUNDS (channel mid-energy)"
+
+    if mission.gain is not None and chan_col.upper() in mission.channel_columns:
+        return (chan * mission.gain[0] + mission.gain[1]).astype(np.float32), describe_gain(mission.gain, chan_col.upper())
+
+    tel = _str_key([hdu.header, hdul[0].header], "TELESCOP") or "?"
+    ins = _str_key([hdu.header, hdul[0].header], "INSTRUME") or "?"
+    why = f": {mission.no_gain_reason}" if mission.no_gain_reason else ""
+    raise InputError(
+        path,
+        f"only a {chan_col!r} channel column, with no known gain for TELESCOP={tel!r} INSTRUME={ins!r} "
+        f"and no EBOUNDS extension{why}; supply one as gain=(ev_per_channel, offset_ev) "
+        "(CLI: --gain EV_PER_CHANNEL OFFSET_EV)",
+    )
+
+
+def _ebounds(hdul, path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(sorted channels, mid energies [eV]) of an EBOUNDS extension, or None."""
+    for h in hdul[1:]:
+        if (h.name or "").upper() != "EBOUNDS":
+            continue
+        names = list(h.columns.names)
+        c, lo, hi = _column(names, "CHANNEL"), _column(names, "E_MIN"), _column(names, "E_MAX")
+        if c is None or lo is None or hi is None:
+            raise InputError(path, f"EBOUNDS extension lacks CHANNEL/E_MIN/E_MAX (has {names})")
+        unit = h.columns[lo].unit or "keV"
+        scale = energy_unit_scale(unit)
+        if scale is None:
+            raise InputError(path, f"EBOUNDS E_MIN has unsupported unit {unit!r}")
+        ch = np.asarray(h.data[c], dtype=np.int64)
+        mid = 0.5 * (np.asarray(h.data[lo], dtype=np.float64) + np.asarray(h.data[hi], dtype=np.float64)) * scale
+        order = np.argsort(ch)
+        return ch[order], mid[order]
+    return None
+
+
+# ---------------------------------------------------------------- raw events
+@dataclass
+class RawEvents:
+    """One event file after GTI filtering, before band and region cuts (internal).
+
+    Arrays are (n,) and time-sorted: ``time`` [s] float64, ``energy`` [eV] float32
+    (may hold NaN where a channel had no energy), ``x``/``y`` physical pixels or None,
+    ``ccd`` int or None.
+    """
+
+    path: str
+    time: np.ndarray
+    energy: np.ndarray
+    x: np.ndarray | None
+    y: np.ndarray | None
+    ccd: np.ndarray | None
+    gtis: GTISet
+    wcs: SkyWCS | None
+    header: dict[str, Any]
+    _index: PositionIndex | None = None
+    _ontime_cache: dict = field(default_factory=dict)
+
+    # -- exposure of a set of CCDs (None: all CCDs with events)
+    def exposure(self, ccds: np.ndarray | None = None) -> tuple[float, float | None, str]:
+        """(exposure [s], ontime [s] or None, how it was obtained)."""
+        h = self.header
+        key = None if ccds is None else tuple(int(c) for c in ccds)
+        if key not in self._ontime_cache:  # many regions share the same CCD set
+            self._ontime_cache[key] = self.gtis.ontime(ccds)
+        ontime = self._ontime_cache[key]
+        deadc, dsrc = h["deadc"], h["deadc_source"]
+        if ontime is not None and ontime > 0:
+            if deadc is not None:
+                return ontime * deadc, ontime, f"GTIs ({ontime:.1f} s) x dead-time factor {deadc:.4f} ({dsrc})"
+            return ontime, ontime, f"GTIs ({ontime:.1f} s)"
+        for key in ("EXPOSURE", "LIVETIME", "ONTIME"):
+            if h.get(key) is not None and h[key] > 0:
+                return float(h[key]), None, f"{key} keyword"
+        if h["tstart"] is not None and h["tstop"] is not None and h["tstop"] > h["tstart"]:
+            return h["tstop"] - h["tstart"], None, "TSTOP - TSTART (no GTIs or EXPOSURE keyword)"
+        span = float(self.time[-1] - self.time[0]) if len(self.time) > 1 else 0.0
+        return span, None, "event time span (no GTIs, EXPOSURE or TSTART/TSTOP)"
+
+    def _make(self, idx: np.ndarray | None, obsreg_id: str, counts: dict, band, region_desc) -> EventFile:
+        time = self.time if idx is None else self.time[idx]
+        energy = self.energy if idx is None else self.energy[idx]
+        ccds = None
+        if self.ccd is not None and self.gtis.per_ccd and region_desc is not None and len(time):
+            ccds = np.unique(self.ccd[idx])
+        exposure, ontime, exp_src = self.exposure(ccds)
+        h = self.header
+        meta = {
+            "telescope": h["telescope"],
+            "instrument": h["instrument"],
+            "obsid": h["obsid"],
+            "object": h["object"],
+            "mission": h["mission"],
+            "exposure": float(exposure),
+            "exposure_source": exp_src,
+            "ontime": ontime,
+            "tstart": h["tstart"] if h["tstart"] is not None else (float(time[0]) if len(time) else np.nan),
+            "tstop": h["tstop"] if h["tstop"] is not None else (float(time[-1]) if len(time) else np.nan),
+            "n_events": int(len(time)),
+            "path": self.path,
+            "energy_source": h["energy_source"],
+            "band": None if band is None else tuple(band),
+            "region": region_desc,
+            "gti_extensions": list(self.gtis.extensions),
+            "timezero": h["timezero"],
+            "timesys": h["timesys"],
+            "mjdref": h["mjdref"],
+            "time_sorted_on_read": h["time_sorted_on_read"],
+            "n_raw": h["n_raw"],
+            "n_outside_gti": h["n_outside_gti"],
+            **counts,
+        }
+        return EventFile(obsreg_id, time, energy, meta)
+
+    def _band_mask(self, band) -> np.ndarray:
+        finite = np.isfinite(self.energy)
+        if band is None:
+            return finite
+        return finite & (self.energy >= band[0]) & (self.energy <= band[1])
+
+    def _cut_counts(self, band, in_band: np.ndarray, in_region: np.ndarray | None) -> dict:
+        bad = int(np.count_nonzero(~np.isfinite(self.energy)))
+        if in_region is None:
+            return {"n_bad_energy": bad, "n_outside_band": int(len(in_band) - in_band.sum() - bad), "n_outside_region": 0}
+        n_reg = int(in_region.sum())
+        bad_reg = int(np.count_nonzero(~np.isfinite(self.energy[in_region])))
+        in_both = int((in_band & in_region).sum())
+        return {
+            "n_bad_energy": bad_reg,
+            "n_outside_band": n_reg - in_both - bad_reg,
+            "n_outside_region": int(len(in_band) - n_reg),
+        }
+
+    def cut(self, band=(500.0, 7000.0), region: CircleRegion | None = None, obsreg_id: str | None = None) -> EventFile:
+        """Apply the band [eV] and optional region; raise when no event is left."""
+        band = _check_band(band)
+        in_band = self._band_mask(band)
+        if region is None:
+            counts = self._cut_counts(band, in_band, None)
+            ef = self._make(np.flatnonzero(in_band), obsreg_id or self.header["default_id"], counts, band, None)
+        else:
+            ef = self.cut_regions([region], band=band, keep_empty=True, obsreg_ids=[obsreg_id] if obsreg_id else None)[0]
+        if ef.n_events == 0:
+            raise InputError(self.path, zero_events_reason(ef.meta))
+        return ef
+
+    def cut_regions(self, regions: list[CircleRegion], band=(500.0, 7000.0), keep_empty: bool = True, obsreg_ids=None):
+        """One :class:`EventFile` per region (see :func:`serendip.io.regions.extract_regions`)."""
+        band = _check_band(band)
+        if self.x is None or self.y is None:
+            raise InputError(self.path, "no x/y position columns, so a region cannot be applied")
+        pix = regions_to_pixels(regions, self.wcs, self.path)
+        if self._index is None:
+            self._index = PositionIndex(self.x, self.y)
+        in_band = self._band_mask(band)
+        finite = np.isfinite(self.energy)
+        out = []
+        n_all = len(self.time)
+        for k, (reg, (cx, cy, r)) in enumerate(zip(regions, pix, strict=True)):
+            idx = self._index.inside(cx, cy, r)  # one binary search + a strip mask per region
+            keep = idx[in_band[idx]]
+            bad = int(np.count_nonzero(~finite[idx]))
+            counts = {
+                "n_bad_energy": bad,
+                "n_outside_band": int(len(idx) - len(keep) - bad),
+                "n_outside_region": int(n_all - len(idx)),
+                "region_x": float(cx),
+                "region_y": float(cy),
+                "region_radius_pix": float(r),
+            }
+            if obsreg_ids is not None:
+                oid = str(obsreg_ids[k])
+            else:
+                oid = f"{self.header['obsid_or_stem']}_{reg.name if reg.name else k + 1}"
+            ef = self._make(keep, oid, counts, band, reg.describe())
+            if ef.n_events or keep_empty:
+                out.append(ef)
+        return out
+
+
+def zero_events_reason(meta: dict) -> str:
+    """Why an EventFile is empty, from its cut counts."""
+    band = meta.get("band")
+    parts = [
+        f"{meta.get('n_raw', 0)} read",
+        f"{meta.get('n_outside_gti', 0)} outside GTIs",
+        f"{meta.get('n_bad_energy', 0)} without a valid energy",
+        f"{meta.get('n_outside_band', 0)} outside " + ("the band" if band is None else f"{band[0]:g}-{band[1]:g} eV"),
+    ]
+    if meta.get("region"):
+        parts.append(f"{meta.get('n_outside_region', 0)} outside {meta['region']}")
+    return "zero events after cuts (" + ", ".join(parts) + ")"
+
+
+def load_events(path: str | Path, gain=None) -> RawEvents:
+    """Read, validate and GTI-filter one event file (no band or region cut yet)."""
+    path = Path(path)
+    gain = _check_gain(gain)
+    try:
+        return _load_events(path, gain)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - never a bare traceback for a bad file
+        raise InputError(path, f"could not be read: {type(exc).__name__}: {exc}") from exc
+
+
+def _load_events(path: Path, gain) -> RawEvents:
+    hdul, nbytes = _open_fits(path)
+    with hdul:
+        ext = _find_events_hdu(hdul)
+        if ext is None:
+            raise InputError(path, _no_events_reason(hdul, nbytes))
+        hdu = hdul[ext]
+        hdr, prim = hdu.header, hdul[0].header
+        info = hdul.fileinfo(ext)
+        need = int(info["datLoc"]) + int(hdr.get("NAXIS1", 0)) * int(hdr.get("NAXIS2", 0)) + int(hdr.get("PCOUNT", 0))
+        if need > nbytes:
+            raise InputError(
+                path,
+                f"truncated: extension {hdu.name} needs {need} bytes of data but the file has only {nbytes}",
+            )
+        nrows = int(hdr.get("NAXIS2", 0))
+        ename = f"{hdu.name or 'extension'}[{ext}]"
+        if nrows == 0:
+            raise InputError(path, f"events extension {ename} has no rows (0 events)")
+        names = list(hdu.columns.names)
+        tcol = _column(names, "TIME")
+        if tcol is None:
+            raise InputError(path, f"no TIME column in events extension {ename} (columns: {names[:30]})")
+        unit = str(hdr.get("TIMEUNIT", hdu.columns[tcol].unit or "s") or "s").strip().lower()
+        if unit not in _TIME_UNITS_S:
+            raise InputError(path, f"time unit {unit!r} is not supported (event times must be in seconds)")
+        data = hdu.data
+        time = _numeric_column(data, tcol, path, "TIME")
+        tz = _timezero(hdr if ("TIMEZERO" in hdr or "TIMEZERI" in hdr) else prim, path)
+        bad = ~np.isfinite(time)
+        if bad.any():
+            raise InputError(path, f"{int(bad.sum())} of {nrows} events have NaN/inf TIME in column {tcol!r}")
+        time = time + tz if tz else time.copy()
+
+        headers = [hdr, prim]
+        telescope = _str_key(headers, "TELESCOP") or "unknown"
+        instrument = _str_key(headers, "INSTRUME") or "unknown"
+        mission = identify_mission(telescope, instrument)
+        energy, energy_source = _energy_from_columns(hdul, ext, data, names, mission, gain, path)
+
+        xcol, ycol = _column(names, "X"), _column(names, "Y")
+        x = y = None
+        if xcol is not None and ycol is not None:
+            x = _numeric_column(data, xcol, path, "x")
+            y = _numeric_column(data, ycol, path, "y")
+        ccol = _column(names, "CCD_ID", "CCDNR")
+        ccd = _numeric_column(data, ccol, path, "CCD", dtype=np.int64) if ccol else None
+
+        sorted_on_read = False
+        if len(time) > 1 and np.any(np.diff(time) < 0):
+            perm = np.argsort(time, kind="stable")
+            time, energy = time[perm], energy[perm]
+            x = None if x is None else x[perm]
+            y = None if y is None else y[perm]
+            ccd = None if ccd is None else ccd[perm]
+            sorted_on_read = True
+
+        gtis = read_gtis(hdul, path, lambda h: _timezero(h, path))
+        n_raw = len(time)
+        if not gtis.empty:
+            good = gtis.mask(time, ccd)
+            if not good.all():
+                time, energy = time[good], energy[good]
+                x = None if x is None else x[good]
+                y = None if y is None else y[good]
+                ccd = None if ccd is None else ccd[good]
+        n_outside_gti = n_raw - len(time)
+
+        tstart, tstop = _float_key(headers, "TSTART"), _float_key(headers, "TSTOP")
+        tstart = None if tstart is None else tstart + tz
+        tstop = None if tstop is None else tstop + tz
+        deadc, deadc_src = _float_key(headers, "DEADC"), "DEADC"
+        if deadc is None:
+            deadc, deadc_src = _float_key(headers, "DTCOR"), "DTCOR"
+        if deadc is None:
+            live, on = _float_key(headers, "LIVETIME"), _float_key(headers, "ONTIME")
+            if live and on and 0 < live <= on:
+                deadc, deadc_src = live / on, "LIVETIME/ONTIME"
+        if deadc is not None and not (0 < deadc <= 1):
+            deadc = None
+        if deadc == 1.0:
+            deadc = None
+        obsid = _str_key(headers, "OBS_ID") or _str_key(headers, "OBSID")
+        mjdref = _float_key(headers, "MJDREF")
+        if mjdref is None and _float_key(headers, "MJDREFI") is not None:
+            mjdref = _float_key(headers, "MJDREFI") + (_float_key(headers, "MJDREFF") or 0.0)
+        header = {
+            "telescope": telescope,
+            "instrument": instrument,
+            "mission": mission.name,
+            "obsid": obsid or "",
+            "obsid_or_stem": obsid or file_stem(path),
+            "default_id": obsid or file_stem(path),
+            "object": _str_key(headers, "OBJECT") or "",
+            "tstart": tstart,
+            "tstop": tstop,
+            "EXPOSURE": _float_key(headers, "EXPOSURE"),
+            "LIVETIME": _float_key(headers, "LIVETIME"),
+            "ONTIME": _float_key(headers, "ONTIME"),
+            "deadc": deadc,
+            "deadc_source": deadc_src,
+            "energy_source": energy_source,
+            "timezero": tz,
+            "timesys": _str_key(headers, "TIMESYS") or "",
+            "mjdref": mjdref,
+            "time_sorted_on_read": sorted_on_read,
+            "n_raw": n_raw,
+            "n_outside_gti": n_outside_gti,
+            "events_extension": ename,
+        }
+        wcs = wcs_from_header(hdr, xcol, ycol) if xcol is not None else None
+        return RawEvents(str(path), time, energy, x, y, ccd, gtis, wcs, header)
+
+
+def read_event_file(
+    path: str | Path,
+    band: tuple[float, float] | None = (500.0, 7000.0),
+    region: CircleRegion | None = None,
+    gain: tuple[float, float] | None = None,
+    obsreg_id: str | None = None,
+) -> EventFile:
+    """Read one event file into an :class:`EventFile`.
+
+    Parameters
+    ----------
+    path : str or Path
+        FITS event file, optionally gzipped.
+    band : (float, float) or None
+        Energy band [eV], inclusive at both ends; ``None`` keeps every energy.
+    region : CircleRegion or None
+        Keep only events inside this circle (sky regions use the file's x/y WCS).
+    gain : (float, float) or None
+        ``(ev_per_channel, offset_ev)`` for a channel column (PI, else PHA); overrides
+        the mission's gain and an EBOUNDS table, never an ENERGY column.
+    obsreg_id : str or None
+        Identifier to use; default ``OBS_ID`` (or the file stem), ``{OBS_ID}_1`` with a region.
+
+    Raises
+    ------
+    InputError
+        For any file that cannot be used, with the reason; including when no event is
+        left after the GTI, band and region cuts.
+    """
+    raw = load_events(path, gain=gain)
+    try:
+        return raw.cut(band=band, region=region, obsreg_id=obsreg_id)
+    except InputError as exc:
+        if exc.path is None:
+            raise InputError(path, exc.problem) from exc
+        raise

@@ -1,0 +1,296 @@
+"""Many event files (and event tables) in; one event table, a per-file table and failures out.
+
+>>> res = ingest(["obs/", "more/acisf00754_evt2.fits.gz"])        # doctest: +SKIP
+>>> res.events      # EventSet: obsreg_id, time [s], energy [eV]
+>>> res.files       # one row per ingested file / region
+>>> res.failures    # (file, reason) for every input that could not be used
+>>> write_ingest(res, "run/")   # run/events.parquet, run/files.parquet, run/failures.csv
+
+Inputs may be files or folders; folders are searched recursively for FITS event files
+(``*.fits``, ``*.fits.gz``, ``*.evt``, ``*.evt.gz``, ``*.fit``, ``*.fts`` and gzipped
+variants). Event tables in the reference ``eventfiles_table.csv`` layout
+(``.parquet``/``.csv``, see :mod:`serendip.io.reference`) are read when named directly.
+
+A bad input never stops the run: its :class:`~serendip.errors.InputError` reason becomes
+a row of ``failures`` and the rest proceed. obsreg_ids are made unique: a repeated id
+gets ``.2``, ``.3``, ... appended (the ``files`` table keeps the path of each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from serendip.errors import InputError
+from serendip.io.eventfile import EVENT_FILE_SUFFIXES, EventFile, _check_band, load_events, zero_events_reason
+from serendip.io.eventset import EventSet
+from serendip.io.reference import is_event_table, read_event_table
+from serendip.io.regions import CircleRegion
+from serendip.io.tables import write_table
+
+#: Columns of :attr:`IngestResult.files`, in order (the first ten are the contract).
+FILES_COLUMNS = [
+    "obsreg_id",
+    "telescope",
+    "instrument",
+    "obsid",
+    "exposure",
+    "tstart",
+    "tstop",
+    "n_events",
+    "energy_source",
+    "path",
+    "object",
+    "exposure_source",
+    "n_raw",
+    "n_outside_gti",
+    "n_outside_band",
+    "n_outside_region",
+    "region",
+]
+FAILURE_COLUMNS = ["file", "reason"]
+
+
+@dataclass
+class IngestResult:
+    """What :func:`ingest` produced.
+
+    Attributes
+    ----------
+    events : EventSet
+        All events, grouped by obsreg_id in ``files`` order; time [s], energy [eV].
+    files : DataFrame
+        One row per obsreg_id: obsreg_id, telescope, instrument, obsid, exposure [s],
+        tstart, tstop [s], n_events, energy_source, path, and the cut counts.
+    failures : DataFrame
+        ``file``, ``reason`` for each input (or region) that could not be used.
+    """
+
+    events: EventSet
+    files: pd.DataFrame
+    failures: pd.DataFrame
+
+    @property
+    def n_ok(self) -> int:
+        return len(self.files)
+
+    @property
+    def n_failed(self) -> int:
+        return len(self.failures)
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand files and folders into input files; returns (files, failures)."""
+    files: list[Path] = []
+    failures: list[tuple[str, str]] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(
+                f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(EVENT_FILE_SUFFIXES)
+            )
+            if not found:
+                failures.append((str(p), f"folder holds no event files ({', '.join(EVENT_FILE_SUFFIXES)})"))
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        else:
+            failures.append((str(p), "no such file or folder"))
+    # the same file named twice (directly and through its folder) is read once
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, failures
+
+
+def _file_row(ef: EventFile) -> dict:
+    m = ef.meta
+    return {
+        "obsreg_id": ef.obsreg_id,
+        "telescope": m["telescope"],
+        "instrument": m["instrument"],
+        "obsid": m["obsid"],
+        "exposure": m["exposure"],
+        "tstart": m["tstart"],
+        "tstop": m["tstop"],
+        "n_events": m["n_events"],
+        "energy_source": m["energy_source"],
+        "path": m["path"],
+        "object": m.get("object", ""),
+        "exposure_source": m.get("exposure_source", ""),
+        "n_raw": m.get("n_raw", m["n_events"]),
+        "n_outside_gti": m.get("n_outside_gti", 0),
+        "n_outside_band": m.get("n_outside_band", 0),
+        "n_outside_region": m.get("n_outside_region", 0),
+        "region": m.get("region") or "",
+    }
+
+
+def unique_ids(ids: Sequence[str]) -> np.ndarray:
+    """Make ids unique: the k-th repeat (k >= 2) of ``a`` becomes ``a.k`` (and further if taken)."""
+    ids = pd.Series(np.asarray(ids, dtype=object).astype(str))
+    rank = ids.groupby(ids).cumcount().to_numpy()
+    out = ids.to_numpy(dtype=object).copy()
+    dup = np.flatnonzero(rank > 0)
+    if len(dup):
+        taken = set(out[rank == 0])
+        for i in dup:  # only repeated ids, usually none
+            k = rank[i] + 1
+            cand = f"{out[i]}.{k}"
+            while cand in taken:
+                k += 1
+                cand = f"{out[i]}.{k}"
+            taken.add(cand)
+            out[i] = cand
+    return out
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+    )
+
+
+def ingest(
+    paths: str | Path | Iterable[str | Path],
+    band: tuple[float, float] | None = (500.0, 7000.0),
+    region: CircleRegion | Sequence[CircleRegion] | None = None,
+    progress: bool = True,
+    gain: tuple[float, float] | None = None,
+) -> IngestResult:
+    """Read event files and tables into one :class:`IngestResult`.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        Files and/or folders (searched recursively for FITS event files).
+    band : (float, float) or None
+        Energy band [eV], inclusive; ``None`` keeps all energies.
+    region : CircleRegion, list of CircleRegion, or None
+        Regions cut from every FITS file (obsreg_id ``{OBS_ID}_{name or n}``); event
+        tables have no positions and are reported as failures when a region is given.
+    progress : bool
+        Show a rich progress bar on stderr.
+    gain : (float, float) or None
+        ``(ev_per_channel, offset_ev)`` for files with only a channel column.
+    """
+    band = _check_band(band)
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    regions = None if region is None else ([region] if isinstance(region, CircleRegion) else list(region))
+    inputs, failures = discover(paths)
+
+    id_parts: list[np.ndarray] = []
+    count_parts: list[np.ndarray] = []
+    time_parts: list[np.ndarray] = []
+    energy_parts: list[np.ndarray] = []
+    row_parts: list[pd.DataFrame] = []
+    rows: list[dict] = []
+
+    def flush_rows() -> None:
+        if rows:
+            row_parts.append(pd.DataFrame(rows, columns=FILES_COLUMNS))
+            rows.clear()
+
+    with _progress(progress) as bar:
+        task = bar.add_task("ingest", total=len(inputs))
+        for path in inputs:  # one file at a time; everything inside a file is vectorised
+            try:
+                if is_event_table(path):
+                    if regions is not None:
+                        raise InputError(
+                            path, "event table has no sky positions, so --region cannot be applied; ingest it without a region"
+                        )
+                    tr = read_event_table(path, band=band)
+                    flush_rows()
+                    row_parts.append(tr.files[FILES_COLUMNS])
+                    id_parts.append(np.asarray(tr.events.obsreg_id, dtype=object))
+                    count_parts.append(tr.events.counts)
+                    time_parts.append(tr.events.time)
+                    energy_parts.append(tr.events.energy)
+                    failures.extend(tr.failures.itertuples(index=False, name=None))
+                else:
+                    raw = load_events(path, gain=gain)
+                    if regions is None:
+                        efs = [raw.cut(band=band)]
+                    else:
+                        efs = raw.cut_regions(regions, band=band, keep_empty=True)
+                    for ef in efs:
+                        if ef.n_events == 0:
+                            failures.append((f"{path} [{ef.obsreg_id}]", zero_events_reason(ef.meta)))
+                            continue
+                        rows.append(_file_row(ef))
+                        id_parts.append(np.array([ef.obsreg_id], dtype=object))
+                        count_parts.append(np.array([ef.n_events], dtype=np.int64))
+                        time_parts.append(ef.time)
+                        energy_parts.append(ef.energy)
+            except InputError as exc:
+                failures.append((str(path) if exc.path is None else exc.path, exc.problem))
+            bar.advance(task)
+    flush_rows()
+
+    if id_parts:
+        ids = unique_ids(np.concatenate(id_parts))
+        counts = np.concatenate(count_parts).astype(np.int64)
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        events = EventSet(ids, offsets, np.concatenate(time_parts), np.concatenate(energy_parts))
+        files = pd.concat(row_parts, ignore_index=True)
+        files["obsreg_id"] = ids.astype(str)
+    else:
+        events = EventSet(np.zeros(0, dtype=object), np.zeros(1, np.int64), np.zeros(0), np.zeros(0, np.float32))
+        files = pd.DataFrame({c: pd.Series(dtype=object) for c in FILES_COLUMNS})
+    files = _typed_files(files)
+    fail_df = pd.DataFrame(failures, columns=FAILURE_COLUMNS).astype(str)
+    return IngestResult(events, files, fail_df)
+
+
+def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
+    files = files[FILES_COLUMNS].copy()
+    for c in ("exposure", "tstart", "tstop"):
+        files[c] = pd.to_numeric(files[c], errors="coerce").astype(np.float64)
+    for c in ("n_events", "n_raw", "n_outside_gti", "n_outside_band", "n_outside_region"):
+        files[c] = pd.to_numeric(files[c], errors="coerce").fillna(0).astype(np.int64)
+    for c in ("obsreg_id", "telescope", "instrument", "obsid", "energy_source", "path", "object", "exposure_source", "region"):
+        files[c] = files[c].fillna("").astype(str)
+    return files.reset_index(drop=True)
+
+
+def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``events.parquet``, ``files.parquet`` and ``failures.csv`` (always, header even when empty)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "events": result.events.write(out / "events.parquet"),
+        "files": write_table(result.files, out / "files.parquet"),
+        "failures": write_table(result.failures[FAILURE_COLUMNS], out / "failures.csv"),
+    }
+    return paths
+
+
+def read_ingest(out_dir: str | Path) -> IngestResult:
+    """Read back what :func:`write_ingest` wrote (events in ``files`` order)."""
+    from serendip.io.tables import read_table
+
+    out = Path(out_dir)
+    files = read_table(out / "files.parquet")
+    events = EventSet.read(out / "events.parquet", order=files["obsreg_id"].astype(str).tolist())
+    failures = pd.read_csv(out / "failures.csv", dtype=str, keep_default_na=False)
+    return IngestResult(events, files, failures)

@@ -1,0 +1,109 @@
+"""Bin look-up that reproduces ``np.histogramdd`` exactly, for use inside numba kernels.
+
+``np.histogramdd(sample, bins=n, range=(lo, hi))`` puts a value ``x`` in bin
+``searchsorted(edges, x, side='right') - 1`` with ``edges = np.linspace(lo, hi, n + 1)``,
+except that ``x == hi`` goes into the last bin (the right-most edge is closed); values
+below ``lo`` or above ``hi`` are dropped. :func:`bin_of` does the same with a guess from
+the arithmetic position followed by exact comparisons against the same ``edges`` array,
+so kernels give numpy's answer count for count.
+
+Energies: the reference bins ``log10(E)`` (float64). Rather than taking a logarithm per
+event, :func:`energy_thresholds` finds, once, the smallest float32 energy that numpy
+would put in each bin (a bisection over float32 values using ``np.log10`` on float64,
+exactly as numpy computes it). A kernel then needs only float32 comparisons, and the
+bin of every float32 energy equals numpy's.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+def linear_edges(lo: float, hi: float, n_bins: int) -> np.ndarray:
+    """The bin edges numpy's histogram uses for ``bins=n_bins, range=(lo, hi)``, (n_bins + 1,) float64."""
+    if n_bins < 1:
+        raise ValueError(f"number of bins must be >= 1, got {n_bins}")
+    if not hi > lo:
+        raise ValueError(f"range must have hi > lo, got ({lo}, {hi})")
+    return np.linspace(float(lo), float(hi), int(n_bins) + 1)
+
+
+def _numpy_rank(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """numpy's histogramdd bin number (0 = below, 1..n = bins, n + 1 = above) of ``x``."""
+    r = np.searchsorted(edges, x, side="right")
+    r[x == edges[-1]] -= 1
+    return r
+
+
+def energy_thresholds(e_min: float, e_max: float, n_bins: int) -> np.ndarray:
+    """Float32 thresholds ``T_1..T_{n+1}`` such that numpy's bin of ``log10(float64(E))``
+    is ``#{j : T_j <= E} - 1`` for every float32 energy ``E`` [eV].
+
+    Bin ``k`` (0-based) holds energies ``T_{k+1} <= E < T_{k+2}``; ``E < T_1`` is below the
+    band and ``E >= T_{n+1}`` above it. Returns (n_bins + 1,) float32.
+    """
+    if not (e_min > 0 and e_max > e_min):
+        raise ValueError(f"energy band must satisfy 0 < e_min < e_max, got ({e_min}, {e_max})")
+    edges = linear_edges(np.log10(e_min), np.log10(e_max), n_bins)
+    targets = np.arange(1, n_bins + 2)
+    # bisection over the bit patterns of positive finite float32 values (ordered as int32)
+    lo = np.zeros(len(targets), dtype=np.int64)  # rank(lo) < target (0.0 -> log10 = -inf)
+    hi = np.full(len(targets), 0x7F7FFFFF, dtype=np.int64)  # rank(hi) >= target (max float32)
+    while np.any(hi - lo > 1):
+        mid = (lo + hi) // 2
+        e = mid.astype(np.int32).view(np.float32).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            ok = _numpy_rank(np.log10(e), edges) >= targets
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid)
+    thr = hi.astype(np.int32).view(np.float32)
+    # check monotonicity of numpy's log10 around every threshold (the bisection assumes it)
+    below = lo.astype(np.int32).view(np.float32).astype(np.float64)
+    r_hi = _numpy_rank(np.log10(thr.astype(np.float64)), edges)
+    with np.errstate(divide="ignore"):
+        r_lo = _numpy_rank(np.log10(below), edges)
+    if not (np.all(r_hi >= targets) and np.all(r_lo < targets)):  # pragma: no cover - numpy bug guard
+        raise RuntimeError("np.log10 is not monotone near the energy bin edges")
+    return thr
+
+
+@nb.njit(cache=True, inline="always")
+def bin_of(x: float, edges: np.ndarray) -> int:
+    """numpy's histogram bin (0-based) of ``x`` for monotone ``edges``; -1 when outside."""
+    n = edges.shape[0] - 1
+    lo = edges[0]
+    hi = edges[n]
+    if not (x >= lo and x <= hi):  # also rejects NaN
+        return -1
+    if x == hi:
+        return n - 1
+    k = int((x - lo) / (hi - lo) * n)
+    if k > n - 1:
+        k = n - 1
+    if k < 0:
+        k = 0
+    # exact correction: want edges[k] <= x < edges[k + 1]
+    while k > 0 and edges[k] > x:
+        k -= 1
+    while k < n - 1 and edges[k + 1] <= x:
+        k += 1
+    return k
+
+
+@nb.njit(cache=True, inline="always")
+def energy_bin_of(e: np.float32, thr: np.ndarray) -> int:
+    """Bin (0-based) of a float32 energy from :func:`energy_thresholds`; -1 when outside."""
+    n = thr.shape[0] - 1
+    if not (e >= thr[0]) or e >= thr[n]:
+        return -1
+    # binary search for the last threshold <= e
+    a = 0
+    b = n  # thr[a] <= e < thr[b]
+    while b - a > 1:
+        m = (a + b) >> 1
+        if thr[m] <= e:
+            a = m
+        else:
+            b = m
+    return a

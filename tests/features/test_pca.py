@@ -1,0 +1,84 @@
+"""PCAFeatures: equal to scikit-learn, chunked fitting, save/load, bad input and bad files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from serendip.errors import InputError, ModelFileError
+from serendip.features import PCAFeatures
+
+
+def _data(n, shape, seed=0, lam=2.0):
+    rng = np.random.default_rng(seed)
+    return rng.poisson(rng.random((n, *shape)) * lam).astype(np.float32)
+
+
+def test_pca_equals_sklearn_small_path():
+    X = _data(400, (24, 16))
+    ours = PCAFeatures(15).fit(X)
+    ref = PCA(15, svd_solver="full").fit(X.reshape(400, -1).astype(np.float64))
+    assert ours.transform(X).shape == (400, 15)
+    np.testing.assert_allclose(ours.components_, ref.components_, atol=1e-9)
+    np.testing.assert_allclose(ours.transform(X), ref.transform(X.reshape(400, -1).astype(np.float64)), atol=1e-8)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=1e-9)
+
+
+def test_pca_covariance_path_and_chunks_equal_sklearn():
+    X = _data(1200, (24, 16, 16), seed=1, lam=0.2)  # n * d > 4e6: covariance + eigh path
+    ours = PCAFeatures(22, chunk_rows=500).fit(X)
+    ref = PCA(22, svd_solver="full").fit(X.reshape(1200, -1).astype(np.float64))
+    np.testing.assert_allclose(ours.components_, ref.components_, atol=1e-8)
+    np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-8)
+    chunked = PCAFeatures(22).fit_chunks(lambda a, b: X[a:b], len(X), (24, 16, 16), chunk_rows=333)
+    np.testing.assert_allclose(chunked.transform(X), ours.transform(X), atol=1e-8)
+
+
+def test_pca_save_load_identical(tmp_path):
+    X = _data(200, (24, 16), seed=2)
+    p = PCAFeatures(15).fit(X)
+    path = p.save(tmp_path / "pca.safetensors")
+    q = PCAFeatures.load(path)
+    assert q.input_shape_ == (24, 16)
+    assert np.array_equal(p.transform(X), q.transform(X))
+    assert np.array_equal(p.inverse_transform(p.transform(X[:3])).shape, (3, 24, 16))
+
+
+def test_pca_bad_input():
+    p = PCAFeatures(15).fit(_data(100, (24, 16)))
+    with pytest.raises(InputError, match="shape"):
+        p.transform(_data(5, (24, 8)))
+    bad = _data(10, (24, 16))
+    bad[3, 2, 2] = np.nan
+    with pytest.raises(InputError, match="non-finite"):
+        p.transform(bad)
+    with pytest.raises(InputError, match="n_components"):
+        PCAFeatures(50).fit(_data(20, (24, 16)))
+
+
+def test_pca_malformed_files_raise(tmp_path):
+    from serendip.io.modelfile import load_model, save_model
+
+    p = PCAFeatures(5).fit(_data(60, (24, 16)))
+    path = p.save(tmp_path / "pca.safetensors")
+    arrays, settings, kind = load_model(path)
+    # components of the wrong size
+    arrays_bad = dict(arrays, components=arrays["components"][:, :100])
+    save_model(tmp_path / "bad.safetensors", kind, arrays_bad, settings)
+    with pytest.raises(ModelFileError, match="do not match"):
+        PCAFeatures.load(tmp_path / "bad.safetensors")
+    # wrong kind
+    save_model(tmp_path / "other.safetensors", "features.ConvAutoencoder", arrays, settings)
+    with pytest.raises(ModelFileError, match="expected"):
+        PCAFeatures.load(tmp_path / "other.safetensors")
+    # truncated bytes
+    raw = path.read_bytes()
+    (tmp_path / "trunc.safetensors").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ModelFileError):
+        PCAFeatures.load(tmp_path / "trunc.safetensors")
+    # non-finite weights
+    arrays_nan = dict(arrays, mean=np.full_like(arrays["mean"], np.nan))
+    save_model(tmp_path / "nan.safetensors", kind, arrays_nan, settings)
+    with pytest.raises(ModelFileError, match="non-finite"):
+        PCAFeatures.load(tmp_path / "nan.safetensors")
