@@ -12,6 +12,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _synth import synth_events, synth_maps  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    """The machine's 2 cores are shared: numpy / scipy BLAS on one thread in these tests."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 @pytest.fixture(scope="session")
 def small_events():
     """(EventSet of 240 files, labels 1 = flare / 0 = steady)."""

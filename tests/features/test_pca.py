@@ -26,12 +26,12 @@ def test_pca_equals_sklearn_small_path():
 
 
 def test_pca_covariance_path_and_chunks_equal_sklearn():
-    X = _data(1200, (24, 16, 16), seed=1, lam=0.2)  # n * d > 4e6: covariance + eigh path
-    ours = PCAFeatures(22, chunk_rows=500).fit(X)
-    ref = PCA(22, svd_solver="full").fit(X.reshape(1200, -1).astype(np.float64))
+    X = _data(6000, (24, 16, 2), seed=1, lam=0.2)  # n * d > 4e6 and n > d: covariance + eigh path
+    ours = PCAFeatures(22, chunk_rows=2500).fit(X)
+    ref = PCA(22, svd_solver="full").fit(X.reshape(len(X), -1).astype(np.float64))
     np.testing.assert_allclose(ours.components_, ref.components_, atol=1e-8)
     np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-8)
-    chunked = PCAFeatures(22).fit_chunks(lambda a, b: X[a:b], len(X), (24, 16, 16), chunk_rows=333)
+    chunked = PCAFeatures(22).fit_chunks(lambda a, b: X[a:b], len(X), (24, 16, 2), chunk_rows=1777)
     np.testing.assert_allclose(chunked.transform(X), ours.transform(X), atol=1e-8)
 
 

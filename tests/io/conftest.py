@@ -11,7 +11,9 @@ CORPUS = Path(__file__).resolve().parents[1] / "data" / "broken_events"
 
 
 def _load_maker():
-    spec = importlib.util.spec_from_file_location("serendip_test_make_broken", CORPUS / "make_broken.py")
+    spec = importlib.util.spec_from_file_location(
+        "serendip_test_make_broken", CORPUS / "make_broken.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -59,7 +59,7 @@ def test_mixed_good_and_bad_inputs_proceed(tmp_path, corpus, fitsmaker):
     res = ingest([corpus, good_dir, tmp_path / "nope.fits", *csv_inputs], progress=False)
     assert list(res.files["obsreg_id"]) == ["100", "200"]
     assert res.events.n_files == 2 and res.events.n_events == int(res.files["n_events"].sum())
-    reasons = dict(zip(res.failures["file"], res.failures["reason"]))
+    reasons = dict(zip(res.failures["file"], res.failures["reason"], strict=True))
     for name in NAMES:
         assert maker.EXPECTED[name] in reasons[str(corpus / name)]
     assert reasons[str(tmp_path / "nope.fits")] == "no such file or folder"

@@ -57,7 +57,8 @@ def test_mission_gains(tmp_path, telescope, instrument, pi, expected_ev, source)
     pi = np.asarray(pi)
     t = 5.0e8 + np.arange(len(pi), dtype=float)
     ev = fits.BinTableHDU.from_columns(
-        [fits.Column("TIME", "D", unit="s", array=t), fits.Column("PI", "J", array=pi)], name="EVENTS"
+        [fits.Column("TIME", "D", unit="s", array=t), fits.Column("PI", "J", array=pi)],
+        name="EVENTS",
     )
     ev.header.update(TELESCOP=telescope, INSTRUME=instrument, OBS_ID="0123", EXPOSURE=42.0)
     p = _write(tmp_path / "m.evt", fits.HDUList([fits.PrimaryHDU(), ev]))
@@ -70,7 +71,10 @@ def test_mission_gains(tmp_path, telescope, instrument, pi, expected_ev, source)
 def test_energy_kev_unit_and_ogip_uppercase(tmp_path):
     t = 10.0 + np.arange(5, dtype=float)
     ev = fits.BinTableHDU.from_columns(
-        [fits.Column("TIME", "D", array=t), fits.Column("ENERGY", "E", unit="keV", array=[0.4, 0.6, 2.0, 6.9, 9.0])],
+        [
+            fits.Column("TIME", "D", array=t),
+            fits.Column("ENERGY", "E", unit="keV", array=[0.4, 0.6, 2.0, 6.9, 9.0]),
+        ],
         name="EVENTS",
     )
     ev.header["TELESCOP"] = "SOMESAT"
@@ -85,7 +89,8 @@ def test_energy_kev_unit_and_ogip_uppercase(tmp_path):
 def test_ebounds_and_user_gain(tmp_path):
     pha = np.array([0, 1, 2, 3, 7])
     ev = fits.BinTableHDU.from_columns(
-        [fits.Column("TIME", "D", array=np.arange(5.0)), fits.Column("PHA", "I", array=pha)], name="EVENTS"
+        [fits.Column("TIME", "D", array=np.arange(5.0)), fits.Column("PHA", "I", array=pha)],
+        name="EVENTS",
     )
     ev.header["TELESCOP"] = "XTE"
     eb = fits.BinTableHDU.from_columns(
@@ -125,11 +130,17 @@ def test_timezero_applied_to_events_and_gtis(tmp_path, fitsmaker):
 
 
 def test_per_ccd_gtis_and_dead_time(tmp_path, fitsmaker):
-    hd = fitsmaker.event_hdul(n=40, seed=5, gti=[(1.0e8, 1.0e8 + 400.0)], gti_ccd=7, header={"DTCOR": 0.9})
+    hd = fitsmaker.event_hdul(
+        n=40, seed=5, gti=[(1.0e8, 1.0e8 + 400.0)], gti_ccd=7, header={"DTCOR": 0.9}
+    )
     ccd = np.array([7, 3] * 20, dtype=np.int16)
     hd[1].data["ccd_id"] = ccd
     g3 = fits.BinTableHDU.from_columns(
-        [fits.Column("START", "D", array=[1.0e8 + 600.0]), fits.Column("STOP", "D", array=[1.0e8 + 1000.0])], name="GTI"
+        [
+            fits.Column("START", "D", array=[1.0e8 + 600.0]),
+            fits.Column("STOP", "D", array=[1.0e8 + 1000.0]),
+        ],
+        name="GTI",
     )
     g3.header["CCD_ID"] = 3
     hd.append(g3)
@@ -168,3 +179,36 @@ def test_bad_arguments(tmp_path, fitsmaker):
         read_event_file(tmp_path / "missing.fits")
     with pytest.raises(InputError, match="is a folder"):
         read_event_file(tmp_path)
+
+
+def test_xmm_style_stdgti_per_ccd(tmp_path):
+    """XMM EPIC: STDGTInn extensions with a CCDID keyword apply to events with that CCDNR."""
+    t = 1.0e8 + np.arange(0.0, 100.0, 1.0)
+    ccdnr = np.where(np.arange(100) % 2 == 0, 1, 2).astype(np.int16)
+    ev = fits.BinTableHDU.from_columns(
+        [
+            fits.Column("TIME", "D", array=t),
+            fits.Column("PI", "J", array=np.full(100, 2000)),
+            fits.Column("CCDNR", "I", array=ccdnr),
+        ],
+        name="EVENTS",
+    )
+    ev.header.update(TELESCOP="XMM", INSTRUME="EPN", OBS_ID="0123456789")
+    hdus = [fits.PrimaryHDU(), ev]
+    for ccd, (a, b) in ((1, (0.0, 49.5)), (2, (50.0, 200.0))):
+        g = fits.BinTableHDU.from_columns(
+            [
+                fits.Column("START", "D", array=[1.0e8 + a]),
+                fits.Column("STOP", "D", array=[1.0e8 + b]),
+            ],
+            name=f"STDGTI{ccd:02d}",
+        )
+        g.header["CCDID"] = ccd
+        hdus.append(g)
+    p = _write(tmp_path / "pn.fits", fits.HDUList(hdus))
+    ef = read_event_file(p)
+    want = ((ccdnr == 1) & (t <= 1.0e8 + 49.5)) | ((ccdnr == 2) & (t >= 1.0e8 + 50.0))
+    np.testing.assert_array_equal(ef.time, t[want])
+    assert ef.meta["gti_extensions"] == ["STDGTI01[2]", "STDGTI02[3]"]
+    assert ef.meta["energy_source"] == "PI [eV]"
+    assert ef.meta["exposure"] == pytest.approx(49.5 + 150.0)

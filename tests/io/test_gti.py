@@ -6,10 +6,19 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serendip.io.gti import GTISet, in_intervals, intersect_intervals, merge_intervals, total_length, union_intervals
+from serendip.io.gti import (
+    GTISet,
+    in_intervals,
+    intersect_intervals,
+    merge_intervals,
+    total_length,
+    union_intervals,
+)
 
 intervals = st.lists(
-    st.tuples(st.integers(0, 50), st.integers(0, 10)).map(lambda p: (float(p[0]), float(p[0] + p[1]))),
+    st.tuples(st.integers(0, 50), st.integers(0, 10)).map(
+        lambda p: (float(p[0]), float(p[0] + p[1]))
+    ),
     min_size=0,
     max_size=8,
 )
@@ -45,7 +54,9 @@ def test_intersection_and_union(a, b):
     # open interior points (quarter grid avoids touching-point degeneracy of zero-length overlaps)
     mid = GRID + 0.125
     np.testing.assert_array_equal(in_intervals(mid, inter), _covered(a, mid) & _covered(b, mid))
-    np.testing.assert_array_equal(in_intervals(mid, union_intervals([A, B])), _covered(a, mid) | _covered(b, mid))
+    np.testing.assert_array_equal(
+        in_intervals(mid, union_intervals([A, B])), _covered(a, mid) | _covered(b, mid)
+    )
 
 
 def test_total_length_and_mask_edges():
@@ -60,7 +71,10 @@ def test_total_length_and_mask_edges():
 def test_per_ccd_and_common_mask_and_ontime():
     g = GTISet(
         common=merge_intervals(np.array([0.0]), np.array([100.0])),
-        per_ccd={0: merge_intervals(np.array([10.0]), np.array([20.0])), 1: merge_intervals(np.array([50.0]), np.array([150.0]))},
+        per_ccd={
+            0: merge_intervals(np.array([10.0]), np.array([20.0])),
+            1: merge_intervals(np.array([50.0]), np.array([150.0])),
+        },
     )
     t = np.array([15.0, 15.0, 60.0, 60.0, 120.0, 5.0])
     ccd = np.array([0, 1, 0, 1, 1, 2])

@@ -8,7 +8,14 @@ import pytest
 from typer.testing import CliRunner
 
 from serendip.io.eventset import EventSet
-from serendip.io.ingest import FAILURE_COLUMNS, FILES_COLUMNS, ingest, read_ingest, unique_ids, write_ingest
+from serendip.io.ingest import (
+    FAILURE_COLUMNS,
+    FILES_COLUMNS,
+    ingest,
+    read_ingest,
+    unique_ids,
+    write_ingest,
+)
 from serendip.io.regions import CircleRegion
 
 
@@ -17,7 +24,9 @@ def mixed(tmp_path, fitsmaker):
     d = tmp_path / "in"
     (d / "sub").mkdir(parents=True)
     fitsmaker.write_events(d / "a.fits", obs_id="754", seed=1)
-    fitsmaker.write_events(d / "sub" / "b.fits.gz", obs_id="754", seed=2)  # same OBS_ID: made unique
+    fitsmaker.write_events(
+        d / "sub" / "b.fits.gz", obs_id="754", seed=2
+    )  # same OBS_ID: made unique
     fitsmaker.write_events(d / "sub" / "c.evt", obs_id="801", seed=3, n=50)
     (d / "notes.txt").write_text("not an event file, not picked up from a folder")
     return d
@@ -37,9 +46,15 @@ def test_ingest_folder_and_round_trip(tmp_path, mixed):
     assert res.failures.empty and list(res.failures.columns) == FAILURE_COLUMNS
     out = tmp_path / "out"
     paths = write_ingest(res, out)
-    assert sorted(p.name for p in out.iterdir()) == ["events.parquet", "failures.csv", "files.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "events.parquet",
+        "failures.csv",
+        "files.parquet",
+    ]
     assert paths["failures"].read_text().strip() == "file,reason"  # header even when empty
-    back = EventSet.read(out / "events.parquet", order=pd.read_parquet(out / "files.parquet")["obsreg_id"].tolist())
+    back = EventSet.read(
+        out / "events.parquet", order=pd.read_parquet(out / "files.parquet")["obsreg_id"].tolist()
+    )
     np.testing.assert_array_equal(back.obsreg_id, res.events.obsreg_id)
     np.testing.assert_array_equal(back.offsets, res.events.offsets)
     np.testing.assert_array_equal(back.time, res.events.time)
@@ -60,8 +75,12 @@ def test_reference_table_input(tmp_path, mixed):
     df = pd.DataFrame(
         {
             "obsreg_id": ["10_1"] * 5 + ["10_2"] * 4 + ["10_3"] * 3 + ["754"] * 2,
-            "time": np.r_[rng.uniform(0, 10, 5), [3.0, 1.0, np.nan, 2.0], [1.0, 2.0, 3.0], [5.0, 6.0]],
-            "energy": np.r_[rng.uniform(600, 6000, 5), [1000.0] * 4, [100.0, 200.0, 9000.0], [700.0, np.nan]],
+            "time": np.r_[
+                rng.uniform(0, 10, 5), [3.0, 1.0, np.nan, 2.0], [1.0, 2.0, 3.0], [5.0, 6.0]
+            ],
+            "energy": np.r_[
+                rng.uniform(600, 6000, 5), [1000.0] * 4, [100.0, 200.0, 9000.0], [700.0, np.nan]
+            ],
             "extra": "ignored",
         }
     )
@@ -73,7 +92,7 @@ def test_reference_table_input(tmp_path, mixed):
     assert list(res.files["n_events"]) == [20, 5, 1]
     t, _ = res.events.events_of(1)
     np.testing.assert_array_equal(t, np.sort(df["time"][:5].to_numpy()))
-    reasons = dict(zip(res.failures["file"], res.failures["reason"]))
+    reasons = dict(zip(res.failures["file"], res.failures["reason"], strict=True))
     assert "1 of 4 events have NaN/inf time" in reasons[f"{p} [10_2]"]
     assert "zero events after cuts" in reasons[f"{p} [10_3]"]
     # a region cannot be applied to a table without positions
@@ -99,7 +118,9 @@ def test_cli_ingest(tmp_path, mixed, corpus):
 
     runner = CliRunner()
     out = tmp_path / "run"
-    r = runner.invoke(app, ["ingest", str(mixed), str(corpus / "nan_times.fits"), "--out", str(out), "-q"])
+    r = runner.invoke(
+        app, ["ingest", str(mixed), str(corpus / "nan_times.fits"), "--out", str(out), "-q"]
+    )
     assert r.exit_code == 0, r.output
     assert "3 file(s)/region(s) ingested" in r.output and "1" in r.output
     fails = pd.read_csv(out / "failures.csv")
@@ -107,19 +128,35 @@ def test_cli_ingest(tmp_path, mixed, corpus):
     assert "NaN/inf TIME" in fails["reason"].iloc[0]
     assert len(pd.read_parquet(out / "files.parquet")) == 3
 
-    r = runner.invoke(app, ["ingest", str(corpus / "empty.fits"), "--out", str(tmp_path / "run2"), "-q"])
+    r = runner.invoke(
+        app, ["ingest", str(corpus / "empty.fits"), "--out", str(tmp_path / "run2"), "-q"]
+    )
     assert r.exit_code == 2
     assert "nothing could be ingested" in r.output
     assert (tmp_path / "run2" / "failures.csv").exists()
 
     r = runner.invoke(
-        app, ["ingest", str(mixed / "a.fits"), "--out", str(tmp_path / "run3"), "-q", "--band", "2000", "3000", "--region", "phys:4096.5,4096.5,50"]
+        app,
+        [
+            "ingest",
+            str(mixed / "a.fits"),
+            "--out",
+            str(tmp_path / "run3"),
+            "-q",
+            "--band",
+            "2000",
+            "3000",
+            "--region",
+            "phys:4096.5,4096.5,50",
+        ],
     )
     assert r.exit_code == 0, r.output
     e = pd.read_parquet(tmp_path / "run3" / "events.parquet")
     assert e["energy"].between(2000, 3000).all() and set(e["obsreg_id"]) == {"754_1"}
 
-    r = runner.invoke(app, ["ingest", str(mixed), "--out", str(tmp_path / "run4"), "--region", "box(1,2)"])
+    r = runner.invoke(
+        app, ["ingest", str(mixed), "--out", str(tmp_path / "run4"), "--region", "box(1,2)"]
+    )
     assert r.exit_code == 2 and "cannot parse region" in r.output
     r = runner.invoke(app, ["ingest", "--help"])
     assert r.exit_code == 0 and "--band" in r.output

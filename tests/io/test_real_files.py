@@ -18,13 +18,33 @@ GOOD = {
     OBS754: ("754", "CHANDRA", "energy column [eV]", 211067),
     "stingray_testdata/chandra_test.fits": ("10027", "CHANDRA", "energy column [eV]", 3820),
     "stingray_testdata/chandra_noener_test.fits": ("10027", "CHANDRA", "PI x 14.6 eV", 3820),
-    "stingray_testdata/laxpc_file_read.fits": ("C07_014T01_9000005314", "ASTROSAT", "Energy column [keV] x 1000", 471),
+    "stingray_testdata/laxpc_file_read.fits": (
+        "C07_014T01_9000005314",
+        "ASTROSAT",
+        "Energy column [keV] x 1000",
+        471,
+    ),
     "toa_extractor_testdata/nicer_test.evt.gz": ("1013010104", "NICER", "PI x 10 eV", 96990),
-    "toa_extractor_testdata/nustar_test.evt.gz": ("10302001006", "NuSTAR", "PI x 40 eV + 1600 eV", 62111),
-    "toa_extractor_testdata/astrosat_test.fits.gz": ("T01_052T01_9000000316", "ASTROSAT", "Energy column [keV] x 1000", 35388),
+    "toa_extractor_testdata/nustar_test.evt.gz": (
+        "10302001006",
+        "NuSTAR",
+        "PI x 40 eV + 1600 eV",
+        62111,
+    ),
+    "toa_extractor_testdata/astrosat_test.fits.gz": (
+        "T01_052T01_9000000316",
+        "ASTROSAT",
+        "Energy column [keV] x 1000",
+        35388,
+    ),
     "pint_testdata/sgr1830kgfilt.evt.gz": ("2010101830", "NICER", "PI x 10 eV", 9064),
     "pint_testdata/ngc300nicer_bary.evt.gz": ("1034200101", "NICER", "PI x 10 eV", 2281),
-    "pint_testdata/J0218_nicer_2070030405_cleanfilt_cut_bary.evt.gz": ("2070030405", "NICER", "PI x 10 eV", 3361),
+    "pint_testdata/J0218_nicer_2070030405_cleanfilt_cut_bary.evt.gz": (
+        "2070030405",
+        "NICER",
+        "PI x 10 eV",
+        3361,
+    ),
 }
 # path -> fragment of the rejection reason
 REJECTED = {
@@ -56,7 +76,9 @@ def test_real_file_rejected_with_reason(real_data, rel):
 
 
 def test_rxte_reads_with_a_user_gain(real_data):
-    ef = read_event_file(real_data / "stingray_testdata/xte_test.evt.gz", band=None, gain=(60.0, 0.0))
+    ef = read_event_file(
+        real_data / "stingray_testdata/xte_test.evt.gz", band=None, gain=(60.0, 0.0)
+    )
     with fits.open(real_data / "stingray_testdata/xte_test.evt.gz") as h:
         tz = h[1].header["TIMEZERO"]
         t = h[1].data["TIME"] + tz
@@ -75,7 +97,9 @@ def test_obsid754_numbers_match_the_data_readme(real_data):
     m = ef.meta
     assert m["n_raw"] == 258419 and ef.n_events == 258419 and m["n_outside_gti"] == 0
     assert len(m["gti_extensions"]) == 4
-    assert m["exposure"] == pytest.approx(18940.29, abs=1.0)  # GTI time x DTCOR = the EXPOSURE keyword
+    assert m["exposure"] == pytest.approx(
+        18940.29, abs=1.0
+    )  # GTI time x DTCOR = the EXPOSURE keyword
     assert m["ontime"] == pytest.approx(19183.2, abs=1.0)
     assert m["tstop"] - m["tstart"] == pytest.approx(21074.5, abs=1.0)
     assert (m["obsid"], m["instrument"], m["object"]) == ("754", "ACIS", "G320.4-1.2")
@@ -99,8 +123,18 @@ def test_whole_real_folder_through_ingest(real_data):
     assert res.n_ok == len(GOOD) - 1  # all but ObsID 754, which lives in another folder
     assert res.n_failed == len(REJECTED)
     assert sorted(res.files["obsreg_id"]) == sorted(
-        ["10027", "10027.2", "C07_014T01_9000005314", "1013010104", "10302001006", "T01_052T01_9000000316", "2010101830", "1034200101", "2070030405"]
+        [
+            "10027",
+            "10027.2",
+            "C07_014T01_9000005314",
+            "1013010104",
+            "10302001006",
+            "T01_052T01_9000000316",
+            "2010101830",
+            "1034200101",
+            "2070030405",
+        ]
     )
-    reasons = dict(zip(res.failures["file"], res.failures["reason"]))
+    reasons = dict(zip(res.failures["file"], res.failures["reason"], strict=True))
     for rel, frag in REJECTED.items():
         assert frag in reasons[str(real_data / rel)]

@@ -7,7 +7,13 @@ import pytest
 
 from serendip.errors import InputError
 from serendip.io.eventfile import load_events, read_event_file
-from serendip.io.regions import CircleRegion, extract_regions, parse_region, read_region_file, regions_from_text
+from serendip.io.regions import (
+    CircleRegion,
+    extract_regions,
+    parse_region,
+    read_region_file,
+    regions_from_text,
+)
 
 
 def test_parse_forms():
@@ -23,7 +29,7 @@ def test_parse_forms():
     assert r.radius == pytest.approx(12.0)
     r = parse_region("physical;circle(100,200,5)")
     assert (r.x, r.y, r.radius) == (100.0, 200.0, 5.0)
-    for bad in ["box(1,2,3,4)", "sky:1,2", "228,-59,abc\"", "phys:1,2,-3", "sky:1,95,3"]:
+    for bad in ["box(1,2,3,4)", "sky:1,2", '228,-59,abc"', "phys:1,2,-3", "sky:1,95,3"]:
         with pytest.raises(InputError):
             parse_region(bad)
 
@@ -51,13 +57,21 @@ def test_extract_regions_match_brute_force(tmp_path, fitsmaker):
     hd[1].data["y"] = rng.uniform(4000, 4200, n)
     p = tmp_path / "field.fits"
     hd.writeto(p)
-    regs = [CircleRegion.physical(x, y, r) for x, y, r in zip(rng.uniform(4000, 4200, 30), rng.uniform(4000, 4200, 30), rng.uniform(1, 25, 30))]
+    regs = [
+        CircleRegion.physical(x, y, r)
+        for x, y, r in zip(
+            rng.uniform(4000, 4200, 30),
+            rng.uniform(4000, 4200, 30),
+            rng.uniform(1, 25, 30),
+            strict=True,
+        )
+    ]
     regs.append(CircleRegion.physical(0.0, 0.0, 3.0))  # empty
     efs = extract_regions(p, regs)
     assert len(efs) == len(regs)
     x, y = hd[1].data["x"].astype(float), hd[1].data["y"].astype(float)
     t, e = hd[1].data["time"], hd[1].data["energy"]
-    for k, (reg, ef) in enumerate(zip(regs, efs)):
+    for k, (reg, ef) in enumerate(zip(regs, efs, strict=True)):
         # float32 x/y as stored, distances in float64
         inside = (x - reg.x) ** 2 + (y - reg.y) ** 2 <= reg.radius**2
         want = inside & (e >= 500) & (e <= 7000)

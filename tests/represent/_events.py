@@ -37,7 +37,9 @@ def edge_case_files() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return files
 
 
-def random_files(n_files: int, seed: int = 0, max_mean: float = 300.0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def random_files(
+    n_files: int, seed: int = 0, max_mean: float = 300.0
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Random files: log-normal counts, flares on part of them, band-spanning energies."""
     rng = np.random.default_rng(seed)
     out = {}

@@ -9,10 +9,16 @@ from typer.testing import CliRunner
 
 from serendip.errors import InputError
 from serendip.io import EventSet
-from serendip.represent import et_maps, etdt_cubes, load_representation, represent, save_representation
+from serendip.represent import (
+    et_maps,
+    etdt_cubes,
+    load_representation,
+    represent,
+    save_representation,
+)
+from serendip.represent.reference import reference_et, reference_etdt
 
 from ._events import random_files
-from serendip.represent.reference import reference_et, reference_etdt
 
 
 @pytest.fixture(scope="module")
@@ -59,20 +65,31 @@ def test_settings_and_errors(events, tmp_path):
 def test_cli(events, tmp_path):
     from serendip.cli import app
 
-    files = pd.DataFrame({"obsreg_id": list(events.obsreg_id)[::-1], "tstart": 5e8, "tstop": 5e8 + 2e5})
+    files = pd.DataFrame(
+        {"obsreg_id": list(events.obsreg_id)[::-1], "tstart": 5e8, "tstop": 5e8 + 2e5}
+    )
     events.write(tmp_path / "events.parquet")
     files.to_parquet(tmp_path / "files.parquet")
     runner = CliRunner()
-    r = runner.invoke(app, ["represent", str(tmp_path), "--kind", "etdt", "--normalize", "--bins", "12,8,4"])
+    r = runner.invoke(
+        app, ["represent", str(tmp_path), "--kind", "etdt", "--normalize", "--bins", "12,8,4"]
+    )
     assert r.exit_code == 0, r.output
     rep = load_representation(tmp_path / "etdt_12-8-4_normTrue.npz")
     assert list(rep.obsreg_id) == list(files.obsreg_id)  # order of files.parquet
     ev = events.select(np.arange(events.n_files)[::-1])
-    np.testing.assert_array_equal(rep.data, etdt_cubes(ev, t_bins=12, e_bins=8, dt_bins=4, normalize=True))
+    np.testing.assert_array_equal(
+        rep.data, etdt_cubes(ev, t_bins=12, e_bins=8, dt_bins=4, normalize=True)
+    )
     out = tmp_path / "abs.npz"
-    r = runner.invoke(app, ["represent", str(tmp_path), "--kind", "et", "--time-mode", "absolute", "--out", str(out)])
+    r = runner.invoke(
+        app,
+        ["represent", str(tmp_path), "--kind", "et", "--time-mode", "absolute", "--out", str(out)],
+    )
     assert r.exit_code == 0, r.output
-    np.testing.assert_array_equal(load_representation(out).data, et_maps(ev, time_mode="absolute", files=files))
+    np.testing.assert_array_equal(
+        load_representation(out).data, et_maps(ev, time_mode="absolute", files=files)
+    )
     r = runner.invoke(app, ["represent", str(tmp_path), "--kind", "features"])
     assert r.exit_code == 0 and (tmp_path / "features.parquet").exists()
     r = runner.invoke(app, ["represent", str(tmp_path), "--kind", "et", "--bins", "3"])

@@ -65,7 +65,16 @@ def test_binned_lightcurve():
     t = np.sort(rng.uniform(100, 1100, 500))
     e = rng.uniform(500, 7000, 500)
     lc = binned_lightcurve(t, e, n_bins=10)
-    assert list(lc.columns) == ["t_mid", "t_width", "counts", "rate", "rate_err", "soft", "hard", "hr"]
+    assert list(lc.columns) == [
+        "t_mid",
+        "t_width",
+        "counts",
+        "rate",
+        "rate_err",
+        "soft",
+        "hard",
+        "hr",
+    ]
     assert len(lc) == 10 and lc.counts.sum() == 500
     assert lc.soft.sum() == np.sum(e < 2000) and lc.hard.sum() == np.sum(e >= 2000)
     np.testing.assert_allclose(lc.rate * lc.t_width, lc.counts)

@@ -113,7 +113,9 @@ def test_edge_case_rows_and_files_table(events):
     assert df.loc["one", "bb_n_blocks"] == 1
     assert np.isnan(df.loc["all_out_of_band", "hard_hs"])
     # a files table gives the observing interval
-    files = pd.DataFrame({"obsreg_id": ["two"], "tstart": [6.0e8 - 100.0], "tstop": [6.0e8 + 100.0]})
+    files = pd.DataFrame(
+        {"obsreg_id": ["two"], "tstart": [6.0e8 - 100.0], "tstop": [6.0e8 + 100.0]}
+    )
     df2 = event_features(events, files=files).set_index("obsreg_id")
     assert df2.loc["two", "duration"] == 200.0 and df2.loc["two", "rate"] == pytest.approx(0.01)
     assert df2.loc["one", "duration"] == 0.0

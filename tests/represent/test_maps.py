@@ -10,9 +10,9 @@ from serendip.errors import InputError
 from serendip.io import EventSet
 from serendip.represent import et_maps, etdt_cubes
 from serendip.represent.binning import energy_thresholds, linear_edges
+from serendip.represent.reference import reference_et, reference_etdt
 
 from ._events import edge_case_files, make_population
-from serendip.represent.reference import reference_et, reference_etdt
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,13 @@ def test_energy_thresholds_match_numpy_log10():
     thr = energy_thresholds(500.0, 7000.0, 16)
     edges = linear_edges(np.log10(500.0), np.log10(7000.0), 16)
     # every float32 near each threshold bins as numpy would
-    near = np.concatenate([np.nextafter(np.repeat(thr, 3), thr.dtype.type(0)), thr, np.nextafter(thr, thr.dtype.type(1e9))])
+    near = np.concatenate(
+        [
+            np.nextafter(np.repeat(thr, 3), thr.dtype.type(0)),
+            thr,
+            np.nextafter(thr, thr.dtype.type(1e9)),
+        ]
+    )
     near = near.astype(np.float32)
     ref = np.searchsorted(edges, np.log10(near.astype(np.float64)), side="right")
     ref[np.log10(near.astype(np.float64)) == edges[-1]] -= 1
@@ -82,7 +88,9 @@ def test_custom_bins_and_band(population):
         assert np.array_equal(m[i], ref)
     c = etdt_cubes(sub, t_bins=6, e_bins=4, dt_bins=3)
     for i in range(sub.n_files):
-        assert np.array_equal(c[i], reference_etdt(*sub.events_of(i), t_bins=6, e_bins=4, dt_bins=3))
+        assert np.array_equal(
+            c[i], reference_etdt(*sub.events_of(i), t_bins=6, e_bins=4, dt_bins=3)
+        )
 
 
 def test_out_array_and_chunks(population, monkeypatch, tmp_path):
@@ -90,7 +98,9 @@ def test_out_array_and_chunks(population, monkeypatch, tmp_path):
 
     monkeypatch.setattr(maps_mod, "CHUNK_FILES", 97)
     expected = et_maps(population)
-    mm = np.lib.format.open_memmap(tmp_path / "m.npy", mode="w+", dtype=np.float32, shape=expected.shape)
+    mm = np.lib.format.open_memmap(
+        tmp_path / "m.npy", mode="w+", dtype=np.float32, shape=expected.shape
+    )
     got = et_maps(population, out=mm, progress=True)
     assert got is mm and np.array_equal(np.asarray(mm), expected)
     with pytest.raises(InputError, match="float32 of shape"):
@@ -111,7 +121,12 @@ def test_absolute_time_keeps_duration_and_rate():
     # reference semantics: histogram of (t - tstart) over [0, t_max]
     for i in range(2):
         t, en = ev.events_of(i)
-        ref, _, _ = np.histogram2d(t - 1e8, np.log10(en.astype(np.float64)), bins=(10, 16), range=[[0, 1e5], [np.log10(500), np.log10(7000)]])
+        ref, _, _ = np.histogram2d(
+            t - 1e8,
+            np.log10(en.astype(np.float64)),
+            bins=(10, 16),
+            range=[[0, 1e5], [np.log10(500), np.log10(7000)]],
+        )
         assert np.array_equal(m[i], ref.astype(np.float32))
     # relative maps of the two look alike (duration lost); absolute ones differ
     rel = et_maps(ev, t_bins=10)
@@ -136,7 +151,11 @@ def test_log_dt_cubes_sane():
         d = np.log10(np.maximum(np.diff(t), 1e-3))
         d = (d - d.min()) / (d.max() - d.min())
         tau = (t[:-1] - t[0]) / (t[-2] - t[0])
-        ref, _ = np.histogramdd((tau, np.log10(en[:-1].astype(np.float64)), d), bins=(24, 16, 16), range=[[0, 1], [np.log10(500), np.log10(7000)], [0, 1]])
+        ref, _ = np.histogramdd(
+            (tau, np.log10(en[:-1].astype(np.float64)), d),
+            bins=(24, 16, 16),
+            range=[[0, 1], [np.log10(500), np.log10(7000)], [0, 1]],
+        )
         assert np.abs(c[i] - ref).sum() <= 2  # log10 of numba and numpy may differ in the last bit
     # linear dt crowds the steady file's gaps into the lowest bins; log spreads them
     lin = etdt_cubes(ev)

@@ -99,7 +99,11 @@ def dominated_clusters(
             continue
         n_t = int(r["dominant_known_count"])
         global_frac = float(np.count_nonzero(kt == t)) / n
-        if n_t >= min_known and n_t >= 0.5 * r["n_known"] and n_t / r["size"] >= enrichment * global_frac:
+        if (
+            n_t >= min_known
+            and n_t >= 0.5 * r["n_known"]
+            and n_t / r["size"] >= enrichment * global_frac
+        ):
             rows.append((int(r["cluster"]), t, n_t, int(r["n_known"]), int(r["size"])))
     return pd.DataFrame(rows, columns=["cluster", "type", "n_type", "n_known", "size"])
 
@@ -182,7 +186,9 @@ def build_candidates(
         knn_known[idx] = best["known_id"].to_numpy()
         knn_type[idx] = best["known_type"].to_numpy()
         # reason text: up to two known transients per file, best ranks first
-        two = nbrs.sort_values(["index", "rank", "distance"], kind="stable").groupby("index").head(2)
+        two = (
+            nbrs.sort_values(["index", "rank", "distance"], kind="stable").groupby("index").head(2)
+        )
         words = (
             two["rank"].map(ordinal)
             + " nearest neighbour of known "
@@ -228,10 +234,14 @@ def build_candidates(
     score = np.maximum(np.maximum(s_anom, s_nn), s_cl)
 
     # reasons, vectorised over files
-    anom_reason = np.where(top_frac <= reason_top, np.char.add("anomaly-score top ", _top_label(top_frac)), "")
+    anom_reason = np.where(
+        top_frac <= reason_top, np.char.add("anomaly-score top ", _top_label(top_frac)), ""
+    )
     anom_reason = np.char.add(anom_reason.astype(str), np.where(top_frac <= reason_top, "%", ""))
     known_reason = np.where(kt != "", "known " + kt.astype(str) + " (input list)", "")
-    parts = pd.DataFrame({"k": known_reason, "a": anom_reason, "n": nn_reason, "c": cl_reason}).astype(str)
+    parts = pd.DataFrame(
+        {"k": known_reason, "a": anom_reason, "n": nn_reason, "c": cl_reason}
+    ).astype(str)
     reasons = parts["k"]
     for col in ("a", "n", "c"):
         sep = np.where((reasons != "") & (parts[col] != ""), "; ", "")
@@ -261,7 +271,9 @@ def build_candidates(
         }
     )
     if embedding is not None:
-        emb = np.asarray(embedding.to_numpy() if hasattr(embedding, "to_numpy") else embedding, dtype=np.float64)
+        emb = np.asarray(
+            embedding.to_numpy() if hasattr(embedding, "to_numpy") else embedding, dtype=np.float64
+        )
         if emb.ndim != 2 or emb.shape[0] != n or emb.shape[1] < 2:
             raise InputError(None, f"embedding has shape {emb.shape}, expected ({n}, 2)")
         out["emb_x"] = emb[:, 0]
@@ -283,11 +295,15 @@ def _append_features(out: pd.DataFrame, feats: pd.DataFrame) -> pd.DataFrame:
         missing = ~out["obsreg_id"].isin(feats["obsreg_id"])
         if missing.any():
             raise InputError(
-                None, f"event features lack {int(missing.sum())} file(s), e.g. {out['obsreg_id'][missing].iloc[0]!r}"
+                None,
+                f"event features lack {int(missing.sum())} file(s), e.g. {out['obsreg_id'][missing].iloc[0]!r}",
             )
         feats = feats.set_index("obsreg_id").reindex(out["obsreg_id"]).reset_index(drop=True)
     elif len(feats) != len(out):
-        raise InputError(None, f"event features have {len(feats)} rows for {len(out)} files and no obsreg_id column")
+        raise InputError(
+            None,
+            f"event features have {len(feats)} rows for {len(out)} files and no obsreg_id column",
+        )
     else:
         feats = feats.reset_index(drop=True)
     rename = {c: f"feat_{c}" for c in feats.columns if c in out.columns}
@@ -295,7 +311,10 @@ def _append_features(out: pd.DataFrame, feats: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_candidates(
-    candidates: pd.DataFrame, run_dir: str | Path, stem: str = "candidates", formats: Sequence[str] = CANDIDATE_FORMATS
+    candidates: pd.DataFrame,
+    run_dir: str | Path,
+    stem: str = "candidates",
+    formats: Sequence[str] = CANDIDATE_FORMATS,
 ) -> dict[str, Path]:
     """Write ``RUN_DIR/candidates.parquet`` (and ``.fits``, ``.csv``) atomically.
 
@@ -313,7 +332,9 @@ def write_candidates(
     paths = {}
     for fmt in formats:
         if fmt not in CANDIDATE_FORMATS:
-            raise InputError(None, f"unknown candidate format {fmt!r}; use {list(CANDIDATE_FORMATS)}")
+            raise InputError(
+                None, f"unknown candidate format {fmt!r}; use {list(CANDIDATE_FORMATS)}"
+            )
         paths[fmt] = write_table(df, run_dir / f"{stem}.{fmt}")
     return paths
 
@@ -326,6 +347,10 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
     if "obsreg_id" not in df.columns or "rank" not in df.columns:
         raise InputError(path, "not a candidate catalogue: needs obsreg_id and rank columns")
     for c in df.columns:
-        if c in STRING_COLUMNS or df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
+        if (
+            c in STRING_COLUMNS
+            or df[c].dtype == object
+            or pd.api.types.is_string_dtype(df[c].dtype)
+        ):
             df[c] = df[c].fillna("").astype(str).astype(object)
     return df.sort_values("rank", kind="stable").reset_index(drop=True)

@@ -67,10 +67,14 @@ def _from_json(path: Path) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not a text JSON file: {exc}") from exc
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+        raise InputError(
+            path, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from exc
     if not isinstance(data, dict) or not data:
         raise InputError(
-            path, "expected a JSON object such as {\"Known Flares\": [obsreg_id, ...]}, got " + type(data).__name__
+            path,
+            'expected a JSON object such as {"Known Flares": [obsreg_id, ...]}, got '
+            + type(data).__name__,
         )
     ids: list[str] = []
     groups: list[str] = []
@@ -78,7 +82,9 @@ def _from_json(path: Path) -> pd.DataFrame:
         if isinstance(value, list):
             for item in value:
                 if not isinstance(item, (str, int)) or isinstance(item, bool):
-                    raise InputError(path, f"entry {item!r} under {key!r} is not an obsreg_id (string)")
+                    raise InputError(
+                        path, f"entry {item!r} under {key!r} is not an obsreg_id (string)"
+                    )
                 ids.append(str(item))
                 groups.append(str(key))
         elif isinstance(value, str):  # obsreg_id -> type mapping
@@ -86,7 +92,8 @@ def _from_json(path: Path) -> pd.DataFrame:
             groups.append(value)
         else:
             raise InputError(
-                path, f"value of {key!r} must be a list of obsreg_id (or a type string), got {type(value).__name__}"
+                path,
+                f"value of {key!r} must be a list of obsreg_id (or a type string), got {type(value).__name__}",
             )
     return pd.DataFrame({"obsreg_id": ids, "group": groups})
 
@@ -99,11 +106,16 @@ def _from_table(path: Path) -> pd.DataFrame:
         raise InputError(path, f"no obsreg_id column; found {list(df.columns)[:20]}")
     tcol = next((c for c in TYPE_COLUMNS if c in df.columns), None)
     if tcol is None:
-        raise InputError(path, f"no type column (one of {list(TYPE_COLUMNS)}); found {list(df.columns)[:20]}")
+        raise InputError(
+            path, f"no type column (one of {list(TYPE_COLUMNS)}); found {list(df.columns)[:20]}"
+        )
     ids = df["obsreg_id"]
     ok = ids.notna() & (ids.astype(str).str.strip() != "")
     if (~ok).any():
-        warnings.warn(f"{path}: {int((~ok).sum())} of {len(df)} rows have no obsreg_id and are not used", stacklevel=3)
+        warnings.warn(
+            f"{path}: {int((~ok).sum())} of {len(df)} rows have no obsreg_id and are not used",
+            stacklevel=3,
+        )
     df = df.loc[ok]
     types = df[tcol].where(df[tcol].notna(), "unknown").astype(str)
     ids = df["obsreg_id"].astype(str)
@@ -111,7 +123,9 @@ def _from_table(path: Path) -> pd.DataFrame:
 
 
 def _clean(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    df = df.assign(obsreg_id=df["obsreg_id"].astype(str).str.strip(), group=df["group"].astype(str).str.strip())
+    df = df.assign(
+        obsreg_id=df["obsreg_id"].astype(str).str.strip(), group=df["group"].astype(str).str.strip()
+    )
     df = df[df["obsreg_id"] != ""]
     if len(df) == 0:
         raise InputError(path, "lists no known transients")

@@ -26,7 +26,9 @@ def robust_standardize(X: np.ndarray) -> np.ndarray:
     return (X - med) / scale
 
 
-def _index_of_known(obsreg_id: np.ndarray, known: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _index_of_known(
+    obsreg_id: np.ndarray, known: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions in the catalogue of the known transients present, their ids and types."""
     ids = pd.Index(np.asarray(obsreg_id).astype(str))
     if not ids.is_unique:
@@ -34,10 +36,16 @@ def _index_of_known(obsreg_id: np.ndarray, known: pd.DataFrame) -> tuple[np.ndar
     k = known.drop_duplicates("obsreg_id")
     pos = ids.get_indexer(k["obsreg_id"].astype(str))
     hit = pos >= 0
-    return pos[hit], k["obsreg_id"].astype(str).to_numpy()[hit], k["type"].astype(str).to_numpy()[hit]
+    return (
+        pos[hit],
+        k["obsreg_id"].astype(str).to_numpy()[hit],
+        k["type"].astype(str).to_numpy()[hit],
+    )
 
 
-def known_neighbours(X, obsreg_id, known: pd.DataFrame, k: int = 10, standardize: bool = True) -> pd.DataFrame:
+def known_neighbours(
+    X, obsreg_id, known: pd.DataFrame, k: int = 10, standardize: bool = True
+) -> pd.DataFrame:
     """The ``k`` nearest files of every known transient present in the catalogue.
 
     Parameters
@@ -61,7 +69,14 @@ def known_neighbours(X, obsreg_id, known: pd.DataFrame, k: int = 10, standardize
     pos, kid, ktype = _index_of_known(ids, known)
     cols = ["known_id", "known_type", "rank", "obsreg_id", "index", "distance"]
     if len(pos) == 0 or len(ids) < 2:
-        return pd.DataFrame({c: pd.Series(dtype=object if c in ("known_id", "known_type", "obsreg_id") else float) for c in cols})
+        return pd.DataFrame(
+            {
+                c: pd.Series(
+                    dtype=object if c in ("known_id", "known_type", "obsreg_id") else float
+                )
+                for c in cols
+            }
+        )
     kk = int(min(k + 1, len(ids)))
     dist, ind = NearestNeighbors(n_neighbors=kk).fit(Z).kneighbors(Z[pos])
     # drop the transient itself wherever it appears (ties at distance 0 may reorder it)

@@ -10,10 +10,18 @@ from serendip.cli._common import clear_errors, console
 
 
 def ingest_command(
-    inputs: list[Path] = typer.Argument(..., help="Event files (FITS, .gz), event tables (.parquet/.csv) or folders."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder for events.parquet, files.parquet, failures.csv."),
-    band: tuple[float, float] = typer.Option((500.0, 7000.0), "--band", help="Energy band LOW HIGH [eV], inclusive."),
-    all_energies: bool = typer.Option(False, "--all-energies", help="Keep every energy (no band cut)."),
+    inputs: list[Path] = typer.Argument(
+        ..., help="Event files (FITS, .gz), event tables (.parquet/.csv) or folders."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Output folder for events.parquet, files.parquet, failures.csv."
+    ),
+    band: tuple[float, float] = typer.Option(
+        (500.0, 7000.0), "--band", help="Energy band LOW HIGH in eV, inclusive."
+    ),
+    all_energies: bool = typer.Option(
+        False, "--all-energies", help="Keep every energy (no band cut)."
+    ),
     region: list[str] = typer.Option(
         None,
         "--region",
@@ -23,14 +31,15 @@ def ingest_command(
         ),
     ),
     gain: tuple[float, float] = typer.Option(
-        (0.0, 0.0), "--gain", help="EV_PER_CHANNEL OFFSET_EV for files with only a PI/PHA channel column."
+        (0.0, 0.0),
+        "--gain",
+        help="EV_PER_CHANNEL OFFSET_EV for files with only a PI/PHA channel column.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Read event files into one event table plus a per-file table; bad files are listed, not fatal.
 
-    Exit code 0 when at least one file was ingested (failures are listed in failures.csv),
-    2 when nothing could be ingested.
+    Writes OUT/events.parquet (obsreg_id, time in s, energy in eV), OUT/files.parquet and OUT/failures.csv (file, reason). Exit code 0 when at least one file was ingested, 2 when nothing could be ingested.
     """
     from rich.markup import escape
 

@@ -27,27 +27,56 @@ def parse_bins(kind: str, bins: str | None) -> dict[str, int]:
     try:
         values = [int(v) for v in bins.replace("x", ",").split(",") if v.strip()]
     except ValueError:
-        raise InputError(None, f"--bins must be {len(names)} integers like '24,16', got {bins!r}") from None
+        raise InputError(
+            None, f"--bins must be {len(names)} integers like '24,16', got {bins!r}"
+        ) from None
     if len(values) != len(names) or min(values) < 1:
-        raise InputError(None, f"--bins for {kind} needs {len(names)} positive integers ({', '.join(names)}), got {bins!r}")
+        raise InputError(
+            None,
+            f"--bins for {kind} needs {len(names)} positive integers ({', '.join(names)}), got {bins!r}",
+        )
     return dict(zip(names, values, strict=True))
 
 
 def represent_cmd(
-    directory: Path = typer.Argument(..., help="Folder with events.parquet (and files.parquet if present)."),
+    directory: Path = typer.Argument(
+        ..., help="Folder with events.parquet (and files.parquet if present)."
+    ),
     kind: str = typer.Option("et", "--kind", "-k", help="et | etdt | dedt | features"),
-    normalize: bool = typer.Option(False, "--normalize/--no-normalize", help="Scale each map to [0, 1] (et, etdt) or to unit sum (dedt)."),
-    bins: str | None = typer.Option(None, "--bins", help="Bin counts: et 'T,E' (24,16); etdt 'T,E,DT' (24,16,16); dedt 'DT,DE' (24,16)."),
-    time_mode: str = typer.Option("relative", "--time-mode", help="et only: relative (reference) or absolute."),
-    dt_mode: str = typer.Option("linear", "--dt-mode", help="etdt only: linear (reference) or log."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output file (default DIR/<kind>_<bins>_norm<bool>.npz or DIR/features.parquet)."),
+    normalize: bool = typer.Option(
+        False,
+        "--normalize/--no-normalize",
+        help="Scale each map to [0, 1] (et, etdt) or to unit sum (dedt).",
+    ),
+    bins: str | None = typer.Option(
+        None,
+        "--bins",
+        help="Bin counts: et 'T,E' (24,16); etdt 'T,E,DT' (24,16,16); dedt 'DT,DE' (24,16).",
+    ),
+    time_mode: str = typer.Option(
+        "relative", "--time-mode", help="et only: relative (reference) or absolute."
+    ),
+    dt_mode: str = typer.Option(
+        "linear", "--dt-mode", help="etdt only: linear (reference) or log."
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Output file (default DIR/<kind>_<bins>_norm<bool>.npz or DIR/features.parquet).",
+    ),
 ) -> None:
     """Compute E-t maps, E-t-dt cubes, dE-dt maps or per-file features of every file in DIR."""
     with clear_errors():
         from serendip.errors import InputError
         from serendip.io.eventset import EventSet
         from serendip.io.tables import read_table
-        from serendip.represent.container import KINDS, default_filename, represent, save_representation
+        from serendip.represent.container import (
+            KINDS,
+            default_filename,
+            represent,
+            save_representation,
+        )
 
         if kind not in KINDS:
             raise InputError(None, f"--kind must be one of {list(KINDS)}, got {kind!r}")
@@ -56,9 +85,15 @@ def represent_cmd(
             raise InputError(directory, "no such folder")
         files_path = directory / "files.parquet"
         files = read_table(files_path) if files_path.exists() else None
-        order = list(files["obsreg_id"].astype(str)) if files is not None and "obsreg_id" in files.columns else None
+        order = (
+            list(files["obsreg_id"].astype(str))
+            if files is not None and "obsreg_id" in files.columns
+            else None
+        )
         events = EventSet.read(events_path, order=order)
-        console.print(f"read {events.n_events:,} events of {events.n_files:,} files from {events_path}")
+        console.print(
+            f"read {events.n_events:,} events of {events.n_files:,} files from {events_path}"
+        )
         options: dict = parse_bins(kind, bins)
         if kind == "et":
             options.update(normalize=normalize, time_mode=time_mode, progress=True)
@@ -66,7 +101,9 @@ def represent_cmd(
             options.update(normalize=normalize, dt_mode=dt_mode, progress=True)
         elif kind == "dedt":
             options.update(normalize=normalize, progress=True)
-        rep = represent(events, kind, files=files if kind in ("et", "features") else None, **options)
+        rep = represent(
+            events, kind, files=files if kind in ("et", "features") else None, **options
+        )
         path = out if out is not None else directory / default_filename(rep)
         save_representation(rep, path)
         console.print(f"wrote {kind} {getattr(rep.data, 'shape', '')} to {path}")

@@ -21,7 +21,9 @@ def _check_embedding(embedding) -> np.ndarray:
         embedding = embedding.to_numpy()
     Y = np.asarray(embedding, dtype=np.float64)
     if Y.ndim != 2 or Y.shape[0] == 0:
-        raise InputError(None, f"embedding must be a non-empty 2-D array (n_files, n_dims); got shape {Y.shape}")
+        raise InputError(
+            None, f"embedding must be a non-empty 2-D array (n_files, n_dims); got shape {Y.shape}"
+        )
     if not np.all(np.isfinite(Y)):
         raise InputError(None, "embedding holds NaN/inf coordinates")
     return Y
@@ -42,7 +44,9 @@ def relabel_by_size(raw: np.ndarray) -> np.ndarray:
     return out
 
 
-def dbscan_labels(embedding, eps: float = 2.5, min_samples: int = 25, n_jobs: int = 1) -> np.ndarray:
+def dbscan_labels(
+    embedding, eps: float = 2.5, min_samples: int = 25, n_jobs: int = 1
+) -> np.ndarray:
     """DBSCAN on the embedding (reference defaults eps 2.5, min_samples 25).
 
     ``embedding`` (n_files, n_dims) in embedding units; returns (n_files,) int64 labels,
@@ -56,7 +60,10 @@ def dbscan_labels(embedding, eps: float = 2.5, min_samples: int = 25, n_jobs: in
 
 
 def hdbscan_labels(
-    embedding, min_cluster_size: int = 25, min_samples: int | None = None, cluster_selection_epsilon: float = 0.0
+    embedding,
+    min_cluster_size: int = 25,
+    min_samples: int | None = None,
+    cluster_selection_epsilon: float = 0.0,
 ) -> np.ndarray:
     """HDBSCAN (the ``hdbscan`` package) on the embedding; labels as :func:`dbscan_labels`."""
     import hdbscan

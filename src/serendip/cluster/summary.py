@@ -65,7 +65,9 @@ def cluster_summary(labels, known_types=None, features: pd.DataFrame | None = No
     if counts.shape[1]:
         dom = counts.to_numpy().argmax(axis=1)
         dom_count = counts.to_numpy().max(axis=1)
-        out["dominant_known_type"] = np.where(dom_count > 0, np.asarray(counts.columns, dtype=object)[dom], "")
+        out["dominant_known_type"] = np.where(
+            dom_count > 0, np.asarray(counts.columns, dtype=object)[dom], ""
+        )
         out["dominant_known_count"] = dom_count.astype(np.int64)
     else:
         out["dominant_known_type"] = ""

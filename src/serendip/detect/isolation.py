@@ -146,16 +146,15 @@ class TreeArrays:
 
 
 @numba.njit(cache=True, nogil=True)
-def _forest_depths(
-    X, left, right, feature, threshold, leaf_value, offsets
-):  # pragma: no cover - numba
+def _forest_depths(X, left, right, feature, threshold, leaf_value, offsets):  # pragma: no cover - numba
+    # tree-outer / sample-inner keeps one tree in cache while all rows walk it; each
+    # row still adds the trees in order, so sums equal scikit-learn's to the last bit
     n = X.shape[0]
     n_trees = offsets.shape[0] - 1
     depths = np.zeros(n)
-    for i in range(n):
-        total = 0.0
-        for t in range(n_trees):
-            base = offsets[t]
+    for t in range(n_trees):
+        base = offsets[t]
+        for i in range(n):
             node = 0
             while left[base + node] >= 0:
                 j = base + node
@@ -163,8 +162,7 @@ def _forest_depths(
                     node = left[j]
                 else:
                     node = right[j]
-            total += leaf_value[base + node]
-        depths[i] = total
+            depths[i] += leaf_value[base + node]
     return depths
 
 

@@ -35,4 +35,11 @@ def load_embedder(path) -> BaseEmbedder:
     return BaseEmbedder.load(path)
 
 
-__all__ = ["REFERENCE_TSNE", "BaseEmbedder", "TSNEEmbedder", "UMAPEmbedder", "check_features", "load_embedder"]
+__all__ = [
+    "REFERENCE_TSNE",
+    "BaseEmbedder",
+    "TSNEEmbedder",
+    "UMAPEmbedder",
+    "check_features",
+    "load_embedder",
+]

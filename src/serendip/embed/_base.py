@@ -77,7 +77,10 @@ class BaseEmbedder(TransformerMixin, BaseEstimator):
             "mean": self.mean_,
             "scale": self.scale_,
         }
-        settings = {"params": self.get_params(deep=False), "n_features_in": int(self.n_features_in_)}
+        settings = {
+            "params": self.get_params(deep=False),
+            "n_features_in": int(self.n_features_in_),
+        }
         return save_model(path, self.kind, arrays, settings)
 
     @classmethod
@@ -130,10 +133,14 @@ def check_features(X, source: str | Path | None = None) -> np.ndarray:
         X = X.to_numpy()
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
-        raise InputError(source, f"features must be a 2-D array (n_files, n_features); got shape {X.shape}")
+        raise InputError(
+            source, f"features must be a 2-D array (n_files, n_features); got shape {X.shape}"
+        )
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise InputError(source, f"empty feature matrix, shape {X.shape}")
     if not np.all(np.isfinite(X)):
         row, col = np.argwhere(~np.isfinite(X))[0]
-        raise InputError(source, f"non-finite feature value at row {row}, column {col}; impute or drop first")
+        raise InputError(
+            source, f"non-finite feature value at row {row}, column {col}; impute or drop first"
+        )
     return X

@@ -107,7 +107,11 @@ class TSNEEmbedder(BaseEmbedder):
         n = Xs.shape[0]
         perplexity = float(min(self.perplexity, max((n - 1) / 3.0, 1.0)))
         ee_iter = int(min(self.early_exaggeration_iter, self.n_iter))
-        lr = self.learning_rate if isinstance(self.learning_rate, str) else float(self.learning_rate) / 4.0
+        lr = (
+            self.learning_rate
+            if isinstance(self.learning_rate, str)
+            else float(self.learning_rate) / 4.0
+        )
         tsne = openTSNE.TSNE(
             n_components=self.n_components,
             perplexity=perplexity,
@@ -140,8 +144,12 @@ class TSNEEmbedder(BaseEmbedder):
     def _transform(self, Xs: np.ndarray) -> np.ndarray:
         if not hasattr(self, "_nn"):
             self._build_reference()
+        # openTSNE re-centres the reference on its bounding box when it builds the FFT
+        # grid (in place, after the new points were initialised): centre it first and
+        # shift the result back, so new points share the frame of ``embedding_``
+        centre = (self.embedding_.max(axis=0) + self.embedding_.min(axis=0)) / 2.0
         reference = TSNEEmbedding(
-            np.ascontiguousarray(self.embedding_),
+            np.ascontiguousarray(self.embedding_ - centre),
             _ExactNewAffinities(self._nn, self.train_features_.shape[0]),
             random_state=self.random_state,
             n_jobs=self.n_jobs,
@@ -154,7 +162,7 @@ class TSNEEmbedder(BaseEmbedder):
             learning_rate=float(self.transform_learning_rate),
             n_iter=int(self.transform_n_iter),
         )
-        return np.asarray(part)
+        return np.asarray(part) + centre
 
 
 class _ExactNewAffinities(Affinities):
@@ -228,6 +236,10 @@ class _ProgressCallback:
         self.done += 25
         if _ACTIVE:
             prog, task = _ACTIVE[-1]
-            prog.update(task, total=self.n_iter, completed=min(self.done, self.n_iter),
-                        description=f"t-SNE (KL {error:.3f})")
+            prog.update(
+                task,
+                total=self.n_iter,
+                completed=min(self.done, self.n_iter),
+                description=f"t-SNE (KL {error:.3f})",
+            )
         return False

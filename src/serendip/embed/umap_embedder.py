@@ -81,7 +81,9 @@ class UMAPEmbedder(BaseEmbedder):
         # rebuild graph + search index with no optimisation, then restore the embedding
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = self._umap(init=self.embedding_.astype(np.float32), n_epochs=0).fit(self.train_features_)
+            model = self._umap(init=self.embedding_.astype(np.float32), n_epochs=0).fit(
+                self.train_features_
+            )
         model.embedding_ = self.embedding_.astype(np.float32)
         model.n_epochs = self.n_epochs
         self._model = model

@@ -184,9 +184,10 @@ def _build_net(width: int, latent_dim: int, n_targets: int):
         def encode(self, x, seg, n_files, file_inputs):
             """x (N, 4) events, seg (N,) file number in [0, n_files), file_inputs (n_files, 2)."""
             h = self.phi(x)
-            pooled = torch.zeros(n_files, h.shape[1], dtype=h.dtype).index_add_(0, seg, h)
-            cnt = torch.bincount(seg, minlength=n_files).clamp_min(1).to(h.dtype)
-            pooled = pooled / cnt[:, None]
+            # mean over each file's events, accumulated in float64 (order-free to ~1e-7)
+            pooled = torch.zeros(n_files, h.shape[1], dtype=torch.float64).index_add_(0, seg, h.double())
+            cnt = torch.bincount(seg, minlength=n_files).clamp_min(1).to(torch.float64)
+            pooled = (pooled / cnt[:, None]).to(h.dtype)
             return self.rho(torch.cat([pooled, file_inputs], dim=1))
 
     return _Net()

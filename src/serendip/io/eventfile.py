@@ -18,14 +18,15 @@ times the dead-time factor (``DEADC``, ``DTCOR`` or ``LIVETIME/ONTIME``); withou
 the ``EXPOSURE``/``LIVETIME``/``ONTIME`` keywords or ``TSTOP - TSTART``.
 ``meta["exposure_source"]`` says which.
 
-Every problem raises :class:`~serendip.errors.InputError` naming the file and the reason.
+Files are read whole into memory (gzip decompressed with its CRC checked) and parsed by
+:mod:`serendip.io.fitsraw`, which reads headers and only the needed columns straight from
+the bytes (astropy as fallback). Every problem raises :class:`~serendip.errors.InputError`
+naming the file and the reason.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
-import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +35,16 @@ from typing import Any
 import numpy as np
 
 from serendip.errors import InputError
+from serendip.io.fitsraw import FitsFile, HDUInfo
 from serendip.io.gti import GTISet, is_gti_hdu, read_gtis
 from serendip.io.missions import Mission, describe_gain, energy_unit_scale, identify_mission
-from serendip.io.regions import CircleRegion, PositionIndex, SkyWCS, regions_to_pixels, wcs_from_header
+from serendip.io.regions import (
+    CircleRegion,
+    PositionIndex,
+    SkyWCS,
+    regions_to_pixels,
+    wcs_from_header,
+)
 
 #: File name endings treated as FITS event files when scanning folders.
 EVENT_FILE_SUFFIXES = (".fits", ".fits.gz", ".evt", ".evt.gz", ".fit", ".fit.gz", ".fts", ".fts.gz")
@@ -103,15 +111,18 @@ def _check_gain(gain) -> tuple[float, float] | None:
     except (TypeError, ValueError) as exc:
         raise InputError(None, f"gain must be (ev_per_channel, offset_ev), got {gain!r}") from exc
     if not (np.isfinite(per) and np.isfinite(off) and per > 0):
-        raise InputError(None, f"gain must have ev_per_channel > 0 and a finite offset, got {gain!r}")
+        raise InputError(
+            None, f"gain must have ev_per_channel > 0 and a finite offset, got {gain!r}"
+        )
     return per, off
 
 
 # ---------------------------------------------------------------- opening
-def _open_fits(path: Path):
-    """Open ``path`` (plain or gzipped FITS) fully in memory; returns (hdul, n_bytes)."""
-    from astropy.io import fits
+def _open_fits(path: Path) -> FitsFile:
+    """Read ``path`` (plain or gzipped FITS) into memory and split it into HDUs.
 
+    Only headers are parsed here; columns are read later, straight from the bytes.
+    """
     if not path.exists():
         raise InputError(path, "no such file")
     if path.is_dir():
@@ -121,58 +132,65 @@ def _open_fits(path: Path):
         raise InputError(path, "empty file (0 bytes)")
     with open(path, "rb") as fh:
         head = fh.read(80)
-    source: Any = str(path)
-    nbytes = size
     if head[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(path.read_bytes())
         except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(path, f"gzip data is corrupt or truncated ({type(exc).__name__}: {exc})") from exc
+            raise InputError(
+                path, f"gzip data is corrupt or truncated ({type(exc).__name__}: {exc})"
+            ) from exc
         if not data:
             raise InputError(path, "gzip file decompresses to 0 bytes")
-        head, nbytes, source = data[:80], len(data), io.BytesIO(data)
+        head = data[:80]
+    elif head.startswith(b"SIMPLE  ="):
+        data = path.read_bytes()
+    else:
+        data = b""
     if not head.startswith(b"SIMPLE  ="):
         raise InputError(path, f"not a FITS file (starts with {head[:24]!r}, expected 'SIMPLE  =')")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            hdul = fits.open(source, memmap=False, lazy_load_hdus=False)
+        return FitsFile.open_bytes(data)
     except Exception as exc:  # noqa: BLE001 - astropy raises many kinds; all mean an unreadable file
-        extra = " (file size is not a multiple of 2880 bytes: truncated?)" if nbytes % 2880 else ""
-        raise InputError(path, f"cannot be opened as FITS: {type(exc).__name__}: {exc}{extra}") from exc
-    return hdul, nbytes
+        extra = (
+            " (file size is not a multiple of 2880 bytes: truncated?)" if len(data) % 2880 else ""
+        )
+        raise InputError(
+            path, f"cannot be opened as FITS: {type(exc).__name__}: {exc}{extra}"
+        ) from exc
 
 
-def _find_events_hdu(hdul) -> int | None:
-    from astropy.io import fits
+def _hduclas1(h: HDUInfo) -> str:
+    return str(h.header.get("HDUCLAS1", "") or "").strip().upper()
 
-    tables = [(k, h) for k, h in enumerate(hdul) if k > 0 and isinstance(h, fits.BinTableHDU)]
-    for k, h in tables:
-        clas = str(h.header.get("HDUCLAS1", "") or "").strip().upper()
-        if (h.name or "").upper() in EVENT_EXTNAMES or clas in ("EVENTS", "EVENT"):
-            return k
-    for k, h in tables:
-        clas = str(h.header.get("HDUCLAS1", "") or "").strip().upper()
-        if is_gti_hdu(h) or clas in _NOT_EVENTS_CLASSES or (h.name or "").upper() in ("RATE", "EBOUNDS", "SPECTRUM"):
+
+def _find_events_hdu(ff: FitsFile) -> int | None:
+    tables = [h for h in ff.hdus if h.kind == "bintable"]
+    for h in tables:
+        if h.name in EVENT_EXTNAMES or _hduclas1(h) in ("EVENTS", "EVENT"):
+            return h.index
+    for h in tables:
+        if (
+            is_gti_hdu(h)
+            or _hduclas1(h) in _NOT_EVENTS_CLASSES
+            or h.name in ("RATE", "EBOUNDS", "SPECTRUM")
+        ):
             continue
-        if any(n.upper() == "TIME" for n in h.columns.names):
-            return k
+        if any(n.upper() == "TIME" for n in ff.names(h.index)):
+            return h.index
     return None
 
 
-def _no_events_reason(hdul, nbytes: int) -> str:
-    from astropy.io import fits
-
+def _no_events_reason(ff: FitsFile, nbytes: int) -> str:
     desc = []
-    for k, h in enumerate(hdul):
-        clas = str(h.header.get("HDUCLAS1", "") or "").strip()
-        desc.append(f"{k}:{h.name or type(h).__name__}" + (f"({clas})" if clas else ""))
-        if k > 0 and isinstance(h, fits.BinTableHDU) and (clas.upper() == "LIGHTCURVE" or h.name.upper() == "RATE"):
+    for h in ff.hdus:
+        clas = _hduclas1(h)
+        desc.append(f"{h.index}:{h.name or h.kind}" + (f"({clas})" if clas else ""))
+        if h.kind == "bintable" and (clas == "LIGHTCURVE" or h.name == "RATE"):
             return (
                 f"binned light curve (extension {h.name}, HDUCLAS1={clas or 'n/a'}), not an event list; "
                 "serendip ingests photon event lists"
             )
-    if nbytes % 2880:
+    if nbytes % 2880 or not ff.complete:
         return f"truncated: no complete events extension and the size ({nbytes} bytes) is not a multiple of 2880"
     return f"no events extension (EVENTS, or a table with a TIME column); extensions: {', '.join(desc)}"
 
@@ -185,13 +203,19 @@ def _column(names: list[str], *wanted: str) -> str | None:
     return None
 
 
-def _numeric_column(data, col: str, path, what: str, dtype=np.float64) -> np.ndarray:
+def _numeric_column(
+    reader: FitsFile, ext: int, col: str, path, what: str, dtype=np.float64
+) -> np.ndarray:
     try:
-        arr = np.asarray(data[col])
+        arr = reader.column(ext, col)
     except Exception as exc:  # noqa: BLE001 - truncated data shows up here as reshape errors
-        raise InputError(path, f"cannot read column {col!r}: {type(exc).__name__}: {exc} (truncated file?)") from exc
+        raise InputError(
+            path, f"cannot read column {col!r}: {type(exc).__name__}: {exc} (truncated file?)"
+        ) from exc
     if arr.ndim != 1:
-        raise InputError(path, f"{what} column {col!r} is not one value per event (shape {arr.shape})")
+        raise InputError(
+            path, f"{what} column {col!r} is not one value per event (shape {arr.shape})"
+        )
     if arr.dtype.kind not in "iuf":
         raise InputError(path, f"{what} column {col!r} is not numeric (dtype {arr.dtype})")
     return arr.astype(dtype, copy=False)
@@ -204,7 +228,9 @@ def _timezero(header, path) -> float:
             return float(header["TIMEZERO"])
         return float(header.get("TIMEZERI", 0) or 0) + float(header.get("TIMEZERF", 0.0) or 0.0)
     except (TypeError, ValueError) as exc:
-        raise InputError(path, f"TIMEZERO keyword is not a number ({header.get('TIMEZERO')!r})") from exc
+        raise InputError(
+            path, f"TIMEZERO keyword is not a number ({header.get('TIMEZERO')!r})"
+        ) from exc
 
 
 def _float_key(headers, key) -> float | None:
@@ -228,13 +254,13 @@ def _str_key(headers, key) -> str | None:
 
 
 # ---------------------------------------------------------------- energy
-def _energy_from_columns(hdul, ext: int, data, names, mission: Mission, gain, path) -> tuple[np.ndarray, str]:
+def _energy_from_columns(
+    ext: int, reader: FitsFile, names, mission: Mission, gain, path
+) -> tuple[np.ndarray, str]:
     """Photon energies [eV] (float32) and a text saying where they came from."""
-    hdu = hdul[ext]
     ecol = _column(names, "ENERGY")
     if ecol is not None:
-        unit = hdu.columns[ecol].unit
-        unit = unit.strip() if isinstance(unit, str) else None
+        unit = reader.unit(ext, ecol)
         if not unit:
             if mission.energy_unit is None:
                 raise InputError(
@@ -248,21 +274,27 @@ def _energy_from_columns(hdul, ext: int, data, names, mission: Mission, gain, pa
             note = ""
         scale = energy_unit_scale(unit)
         if scale is None:
-            raise InputError(path, f"energy column {ecol!r} has unsupported unit {unit!r} (expected eV, keV or MeV)")
-        values = _numeric_column(data, ecol, path, "energy")
+            raise InputError(
+                path,
+                f"energy column {ecol!r} has unsupported unit {unit!r} (expected eV, keV or MeV)",
+            )
+        values = _numeric_column(reader, ext, ecol, path, "energy")
         src = f"{ecol} column [{unit}]" + ("" if scale == 1.0 else f" x {scale:g}") + note
         return (values * scale).astype(np.float32), src
 
     chan_col = _column(names, *mission.channel_columns, "PI", "PHA", "CHANNEL")
     if chan_col is None:
-        raise InputError(path, f"no energy information: neither an ENERGY nor a PI/PHA column (columns: {names[:30]})")
-    chan = _numeric_column(data, chan_col, path, "channel")
+        raise InputError(
+            path,
+            f"no energy information: neither an ENERGY nor a PI/PHA column (columns: {names[:30]})",
+        )
+    chan = _numeric_column(reader, ext, chan_col, path, "channel")
 
     if gain is not None:
         src = describe_gain(gain, chan_col.upper()) + " (user gain)"
         return (chan * gain[0] + gain[1]).astype(np.float32), src
 
-    eb = _ebounds(hdul, path)
+    eb = _ebounds(reader, path)
     if eb is not None:
         channels, e_mid_ev = eb
         pos = np.searchsorted(channels, chan)
@@ -272,10 +304,12 @@ def _energy_from_columns(hdul, ext: int, data, names, mission: Mission, gain, pa
         return energy, f"{chan_col.upper()} via EBOUNDS (channel mid-energy)"
 
     if mission.gain is not None and chan_col.upper() in mission.channel_columns:
-        return (chan * mission.gain[0] + mission.gain[1]).astype(np.float32), describe_gain(mission.gain, chan_col.upper())
+        return (chan * mission.gain[0] + mission.gain[1]).astype(np.float32), describe_gain(
+            mission.gain, chan_col.upper()
+        )
 
-    tel = _str_key([hdu.header, hdul[0].header], "TELESCOP") or "?"
-    ins = _str_key([hdu.header, hdul[0].header], "INSTRUME") or "?"
+    tel = _str_key([reader.header(ext), reader.header(0)], "TELESCOP") or "?"
+    ins = _str_key([reader.header(ext), reader.header(0)], "INSTRUME") or "?"
     why = f": {mission.no_gain_reason}" if mission.no_gain_reason else ""
     raise InputError(
         path,
@@ -285,23 +319,24 @@ def _energy_from_columns(hdul, ext: int, data, names, mission: Mission, gain, pa
     )
 
 
-def _ebounds(hdul, path) -> tuple[np.ndarray, np.ndarray] | None:
+def _ebounds(ff: FitsFile, path) -> tuple[np.ndarray, np.ndarray] | None:
     """(sorted channels, mid energies [eV]) of an EBOUNDS extension, or None."""
-    for h in hdul[1:]:
-        if (h.name or "").upper() != "EBOUNDS":
+    for h in ff.hdus[1:]:
+        if h.name != "EBOUNDS" or h.kind != "bintable":
             continue
-        names = list(h.columns.names)
+        names = ff.names(h.index)
         c, lo, hi = _column(names, "CHANNEL"), _column(names, "E_MIN"), _column(names, "E_MAX")
         if c is None or lo is None or hi is None:
             raise InputError(path, f"EBOUNDS extension lacks CHANNEL/E_MIN/E_MAX (has {names})")
-        unit = h.columns[lo].unit or "keV"
+        unit = ff.unit(h.index, lo) or "keV"
         scale = energy_unit_scale(unit)
         if scale is None:
             raise InputError(path, f"EBOUNDS E_MIN has unsupported unit {unit!r}")
-        ch = np.asarray(h.data[c], dtype=np.int64)
-        mid = 0.5 * (np.asarray(h.data[lo], dtype=np.float64) + np.asarray(h.data[hi], dtype=np.float64)) * scale
+        ch = np.asarray(ff.column(h.index, c), dtype=np.int64)
+        e_lo = np.asarray(ff.column(h.index, lo), dtype=np.float64)
+        e_hi = np.asarray(ff.column(h.index, hi), dtype=np.float64)
         order = np.argsort(ch)
-        return ch[order], mid[order]
+        return ch[order], (0.5 * (e_lo + e_hi) * scale)[order]
     return None
 
 
@@ -338,7 +373,11 @@ class RawEvents:
         deadc, dsrc = h["deadc"], h["deadc_source"]
         if ontime is not None and ontime > 0:
             if deadc is not None:
-                return ontime * deadc, ontime, f"GTIs ({ontime:.1f} s) x dead-time factor {deadc:.4f} ({dsrc})"
+                return (
+                    ontime * deadc,
+                    ontime,
+                    f"GTIs ({ontime:.1f} s) x dead-time factor {deadc:.4f} ({dsrc})",
+                )
             return ontime, ontime, f"GTIs ({ontime:.1f} s)"
         for key in ("EXPOSURE", "LIVETIME", "ONTIME"):
             if h.get(key) is not None and h[key] > 0:
@@ -348,7 +387,9 @@ class RawEvents:
         span = float(self.time[-1] - self.time[0]) if len(self.time) > 1 else 0.0
         return span, None, "event time span (no GTIs, EXPOSURE or TSTART/TSTOP)"
 
-    def _make(self, idx: np.ndarray | None, obsreg_id: str, counts: dict, band, region_desc) -> EventFile:
+    def _make(
+        self, idx: np.ndarray | None, obsreg_id: str, counts: dict, band, region_desc
+    ) -> EventFile:
         time = self.time if idx is None else self.time[idx]
         energy = self.energy if idx is None else self.energy[idx]
         ccds = None
@@ -365,8 +406,12 @@ class RawEvents:
             "exposure": float(exposure),
             "exposure_source": exp_src,
             "ontime": ontime,
-            "tstart": h["tstart"] if h["tstart"] is not None else (float(time[0]) if len(time) else np.nan),
-            "tstop": h["tstop"] if h["tstop"] is not None else (float(time[-1]) if len(time) else np.nan),
+            "tstart": h["tstart"]
+            if h["tstart"] is not None
+            else (float(time[0]) if len(time) else np.nan),
+            "tstop": h["tstop"]
+            if h["tstop"] is not None
+            else (float(time[-1]) if len(time) else np.nan),
             "n_events": int(len(time)),
             "path": self.path,
             "energy_source": h["energy_source"],
@@ -392,7 +437,11 @@ class RawEvents:
     def _cut_counts(self, band, in_band: np.ndarray, in_region: np.ndarray | None) -> dict:
         bad = int(np.count_nonzero(~np.isfinite(self.energy)))
         if in_region is None:
-            return {"n_bad_energy": bad, "n_outside_band": int(len(in_band) - in_band.sum() - bad), "n_outside_region": 0}
+            return {
+                "n_bad_energy": bad,
+                "n_outside_band": int(len(in_band) - in_band.sum() - bad),
+                "n_outside_region": 0,
+            }
         n_reg = int(in_region.sum())
         bad_reg = int(np.count_nonzero(~np.isfinite(self.energy[in_region])))
         in_both = int((in_band & in_region).sum())
@@ -402,27 +451,42 @@ class RawEvents:
             "n_outside_region": int(len(in_band) - n_reg),
         }
 
-    def cut(self, band=(500.0, 7000.0), region: CircleRegion | None = None, obsreg_id: str | None = None) -> EventFile:
+    def cut(
+        self, band=(500.0, 7000.0), region: CircleRegion | None = None, obsreg_id: str | None = None
+    ) -> EventFile:
         """Apply the band [eV] and optional region; raise when no event is left."""
         band = _check_band(band)
         in_band = self._band_mask(band)
         if region is None:
             counts = self._cut_counts(band, in_band, None)
-            ef = self._make(np.flatnonzero(in_band), obsreg_id or self.header["default_id"], counts, band, None)
+            ef = self._make(
+                np.flatnonzero(in_band), obsreg_id or self.header["default_id"], counts, band, None
+            )
         else:
-            ef = self.cut_regions([region], band=band, keep_empty=True, obsreg_ids=[obsreg_id] if obsreg_id else None)[0]
+            ef = self.cut_regions(
+                [region], band=band, keep_empty=True, obsreg_ids=[obsreg_id] if obsreg_id else None
+            )[0]
         if ef.n_events == 0:
             raise InputError(self.path, zero_events_reason(ef.meta))
         return ef
 
-    def cut_regions(self, regions: list[CircleRegion], band=(500.0, 7000.0), keep_empty: bool = True, obsreg_ids=None):
+    def cut_regions(
+        self,
+        regions: list[CircleRegion],
+        band=(500.0, 7000.0),
+        keep_empty: bool = True,
+        obsreg_ids=None,
+    ):
         """One :class:`EventFile` per region (see :func:`serendip.io.regions.extract_regions`)."""
         band = _check_band(band)
         if self.x is None or self.y is None:
             raise InputError(self.path, "no x/y position columns, so a region cannot be applied")
         pix = regions_to_pixels(regions, self.wcs, self.path)
         if self._index is None:
-            self._index = PositionIndex(self.x, self.y)
+            # y-bands about one typical circle high: a circle touches two or three of them
+            self._index = PositionIndex(
+                self.x, self.y, row_height=float(np.clip(2 * np.median(pix[:, 2]), 4, 1024))
+            )
         in_band = self._band_mask(band)
         finite = np.isfinite(self.energy)
         out = []
@@ -456,7 +520,8 @@ def zero_events_reason(meta: dict) -> str:
         f"{meta.get('n_raw', 0)} read",
         f"{meta.get('n_outside_gti', 0)} outside GTIs",
         f"{meta.get('n_bad_energy', 0)} without a valid energy",
-        f"{meta.get('n_outside_band', 0)} outside " + ("the band" if band is None else f"{band[0]:g}-{band[1]:g} eV"),
+        f"{meta.get('n_outside_band', 0)} outside "
+        + ("the band" if band is None else f"{band[0]:g}-{band[1]:g} eV"),
     ]
     if meta.get("region"):
         parts.append(f"{meta.get('n_outside_region', 0)} outside {meta['region']}")
@@ -476,15 +541,15 @@ def load_events(path: str | Path, gain=None) -> RawEvents:
 
 
 def _load_events(path: Path, gain) -> RawEvents:
-    hdul, nbytes = _open_fits(path)
-    with hdul:
-        ext = _find_events_hdu(hdul)
+    reader = _open_fits(path)
+    nbytes = len(reader.buf)
+    with reader:
+        ext = _find_events_hdu(reader)
         if ext is None:
-            raise InputError(path, _no_events_reason(hdul, nbytes))
-        hdu = hdul[ext]
-        hdr, prim = hdu.header, hdul[0].header
-        info = hdul.fileinfo(ext)
-        need = int(info["datLoc"]) + int(hdr.get("NAXIS1", 0)) * int(hdr.get("NAXIS2", 0)) + int(hdr.get("PCOUNT", 0))
+            raise InputError(path, _no_events_reason(reader, nbytes))
+        hdu = reader.hdus[ext]
+        hdr, prim = reader.header(ext), reader.header(0)
+        need = reader.data_end(ext)
         if need > nbytes:
             raise InputError(
                 path,
@@ -494,34 +559,39 @@ def _load_events(path: Path, gain) -> RawEvents:
         ename = f"{hdu.name or 'extension'}[{ext}]"
         if nrows == 0:
             raise InputError(path, f"events extension {ename} has no rows (0 events)")
-        names = list(hdu.columns.names)
+        names = reader.names(ext)
         tcol = _column(names, "TIME")
         if tcol is None:
-            raise InputError(path, f"no TIME column in events extension {ename} (columns: {names[:30]})")
-        unit = str(hdr.get("TIMEUNIT", hdu.columns[tcol].unit or "s") or "s").strip().lower()
+            raise InputError(
+                path, f"no TIME column in events extension {ename} (columns: {names[:30]})"
+            )
+        unit = str(hdr.get("TIMEUNIT", reader.unit(ext, tcol) or "s") or "s").strip().lower()
         if unit not in _TIME_UNITS_S:
-            raise InputError(path, f"time unit {unit!r} is not supported (event times must be in seconds)")
-        data = hdu.data
-        time = _numeric_column(data, tcol, path, "TIME")
+            raise InputError(
+                path, f"time unit {unit!r} is not supported (event times must be in seconds)"
+            )
+        time = _numeric_column(reader, ext, tcol, path, "TIME")
         tz = _timezero(hdr if ("TIMEZERO" in hdr or "TIMEZERI" in hdr) else prim, path)
         bad = ~np.isfinite(time)
         if bad.any():
-            raise InputError(path, f"{int(bad.sum())} of {nrows} events have NaN/inf TIME in column {tcol!r}")
+            raise InputError(
+                path, f"{int(bad.sum())} of {nrows} events have NaN/inf TIME in column {tcol!r}"
+            )
         time = time + tz if tz else time.copy()
 
         headers = [hdr, prim]
         telescope = _str_key(headers, "TELESCOP") or "unknown"
         instrument = _str_key(headers, "INSTRUME") or "unknown"
         mission = identify_mission(telescope, instrument)
-        energy, energy_source = _energy_from_columns(hdul, ext, data, names, mission, gain, path)
+        energy, energy_source = _energy_from_columns(ext, reader, names, mission, gain, path)
 
         xcol, ycol = _column(names, "X"), _column(names, "Y")
         x = y = None
         if xcol is not None and ycol is not None:
-            x = _numeric_column(data, xcol, path, "x")
-            y = _numeric_column(data, ycol, path, "y")
+            x = _numeric_column(reader, ext, xcol, path, "x")
+            y = _numeric_column(reader, ext, ycol, path, "y")
         ccol = _column(names, "CCD_ID", "CCDNR")
-        ccd = _numeric_column(data, ccol, path, "CCD", dtype=np.int64) if ccol else None
+        ccd = _numeric_column(reader, ext, ccol, path, "CCD", dtype=np.int64) if ccol else None
 
         sorted_on_read = False
         if len(time) > 1 and np.any(np.diff(time) < 0):
@@ -532,7 +602,7 @@ def _load_events(path: Path, gain) -> RawEvents:
             ccd = None if ccd is None else ccd[perm]
             sorted_on_read = True
 
-        gtis = read_gtis(hdul, path, lambda h: _timezero(h, path))
+        gtis = read_gtis(reader, path, lambda h: _timezero(h, path))
         n_raw = len(time)
         if not gtis.empty:
             good = gtis.mask(time, ccd)

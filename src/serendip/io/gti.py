@@ -65,7 +65,9 @@ def union_intervals(parts: list[Intervals]) -> Intervals:
     """Union of several interval sets."""
     if not parts:
         return np.zeros(0), np.zeros(0)
-    return merge_intervals(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    return merge_intervals(
+        np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    )
 
 
 def total_length(intervals: Intervals) -> float:
@@ -135,7 +137,11 @@ class GTISet:
             return None
         iv = self.common
         if self.per_ccd:
-            keys = list(self.per_ccd) if ccds is None else [int(c) for c in ccds if int(c) in self.per_ccd]
+            keys = (
+                list(self.per_ccd)
+                if ccds is None
+                else [int(c) for c in ccds if int(c) in self.per_ccd]
+            )
             if not keys:
                 keys = list(self.per_ccd)
             u = union_intervals([self.per_ccd[k] for k in keys])
@@ -152,46 +158,50 @@ def _column(names: list[str], *wanted: str) -> str | None:
 
 
 def is_gti_hdu(hdu) -> bool:
-    """True for a binary-table extension holding GTIs (by EXTNAME or ``HDUCLAS1``)."""
-    name = str(hdu.header.get("EXTNAME", "") or "")
+    """True for a binary-table HDU (:class:`~serendip.io.fitsraw.HDUInfo`) holding GTIs."""
+    name = str(hdu.header.get("EXTNAME", "") or "").strip()
     clas = str(hdu.header.get("HDUCLAS1", "") or "").strip().upper()
-    return bool(_GTI_NAME.match(name)) or clas == "GTI"
+    return hdu.kind == "bintable" and (bool(_GTI_NAME.match(name)) or clas == "GTI")
 
 
-def read_gtis(hdul, path, timezero_of) -> GTISet:
-    """Read every GTI extension of an open FITS file into a :class:`GTISet`.
+def read_gtis(ff, path, timezero_of) -> GTISet:
+    """Read every GTI extension of a :class:`~serendip.io.fitsraw.FitsFile` into a :class:`GTISet`.
 
     ``timezero_of(header) -> float`` gives the TIMEZERO [s] to add to that extension's
     times. Malformed GTIs (no START/STOP, non-finite values, STOP < START) raise
     :class:`InputError` naming ``path``.
     """
-    from astropy.io import fits
-
     out = GTISet()
     common: list[Intervals] = []
     per_ccd: dict[int, list[Intervals]] = {}
-    for k, hdu in enumerate(hdul):
-        if k == 0 or not isinstance(hdu, fits.BinTableHDU) or not is_gti_hdu(hdu):
+    for hdu in ff.hdus[1:]:
+        if not is_gti_hdu(hdu):
             continue
+        k = hdu.index
         name = f"{hdu.name or 'extension'}[{k}]"
-        cols = list(hdu.columns.names)
+        cols = ff.names(k)
+        header = hdu.header
         c0, c1 = _column(cols, "START"), _column(cols, "STOP")
         if c0 is None or c1 is None:
             raise InputError(path, f"GTI extension {name} lacks START/STOP columns (has {cols})")
         try:
-            start = np.asarray(hdu.data[c0], dtype=np.float64)
-            stop = np.asarray(hdu.data[c1], dtype=np.float64)
+            start = np.asarray(ff.column(k, c0), dtype=np.float64)
+            stop = np.asarray(ff.column(k, c1), dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise InputError(path, f"GTI extension {name} has non-numeric START/STOP: {exc}") from exc
+            raise InputError(
+                path, f"GTI extension {name} has unreadable START/STOP: {exc}"
+            ) from exc
         if not (np.all(np.isfinite(start)) and np.all(np.isfinite(stop))):
             raise InputError(path, f"GTI extension {name} has NaN/inf START or STOP values")
         bad = stop < start
         if bad.any():
-            raise InputError(path, f"GTI extension {name} has {int(bad.sum())} interval(s) with STOP < START")
-        tz = timezero_of(hdu.header)
+            raise InputError(
+                path, f"GTI extension {name} has {int(bad.sum())} interval(s) with STOP < START"
+            )
+        tz = timezero_of(header)
         iv = merge_intervals(start + tz, stop + tz)
         out.extensions.append(name)
-        ccd_key = hdu.header.get("CCD_ID", hdu.header.get("CCDID"))
+        ccd_key = header.get("CCD_ID", header.get("CCDID"))
         if ccd_key is not None and str(ccd_key).strip().lstrip("-").isdigit():
             per_ccd.setdefault(int(ccd_key), []).append(iv)
         else:

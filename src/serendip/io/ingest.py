@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
-from serendip.io.eventfile import EVENT_FILE_SUFFIXES, EventFile, _check_band, load_events, zero_events_reason
+from serendip.io.eventfile import (
+    EVENT_FILE_SUFFIXES,
+    EventFile,
+    _check_band,
+    load_events,
+    zero_events_reason,
+)
 from serendip.io.eventset import EventSet
 from serendip.io.reference import is_event_table, read_event_table
 from serendip.io.regions import CircleRegion
@@ -91,10 +97,14 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, s
         p = Path(p)
         if p.is_dir():
             found = sorted(
-                f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(EVENT_FILE_SUFFIXES)
+                f
+                for f in p.rglob("*")
+                if f.is_file() and f.name.lower().endswith(EVENT_FILE_SUFFIXES)
             )
             if not found:
-                failures.append((str(p), f"folder holds no event files ({', '.join(EVENT_FILE_SUFFIXES)})"))
+                failures.append(
+                    (str(p), f"folder holds no event files ({', '.join(EVENT_FILE_SUFFIXES)})")
+                )
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -155,7 +165,14 @@ def unique_ids(ids: Sequence[str]) -> np.ndarray:
 
 def _progress(enabled: bool):
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(
         TextColumn("[bold]{task.description}"),
@@ -194,7 +211,9 @@ def ingest(
     band = _check_band(band)
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    regions = None if region is None else ([region] if isinstance(region, CircleRegion) else list(region))
+    regions = (
+        None if region is None else ([region] if isinstance(region, CircleRegion) else list(region))
+    )
     inputs, failures = discover(paths)
 
     id_parts: list[np.ndarray] = []
@@ -216,7 +235,8 @@ def ingest(
                 if is_event_table(path):
                     if regions is not None:
                         raise InputError(
-                            path, "event table has no sky positions, so --region cannot be applied; ingest it without a region"
+                            path,
+                            "event table has no sky positions, so --region cannot be applied; ingest it without a region",
                         )
                     tr = read_event_table(path, band=band)
                     flush_rows()
@@ -234,7 +254,9 @@ def ingest(
                         efs = raw.cut_regions(regions, band=band, keep_empty=True)
                     for ef in efs:
                         if ef.n_events == 0:
-                            failures.append((f"{path} [{ef.obsreg_id}]", zero_events_reason(ef.meta)))
+                            failures.append(
+                                (f"{path} [{ef.obsreg_id}]", zero_events_reason(ef.meta))
+                            )
                             continue
                         rows.append(_file_row(ef))
                         id_parts.append(np.array([ef.obsreg_id], dtype=object))
@@ -243,6 +265,10 @@ def ingest(
                         energy_parts.append(ef.energy)
             except InputError as exc:
                 failures.append((str(path) if exc.path is None else exc.path, exc.problem))
+            except Exception as exc:  # noqa: BLE001 - a batch never dies on one input
+                failures.append(
+                    (str(path), f"unexpected error while reading: {type(exc).__name__}: {exc}")
+                )
             bar.advance(task)
     flush_rows()
 
@@ -255,7 +281,9 @@ def ingest(
         files = pd.concat(row_parts, ignore_index=True)
         files["obsreg_id"] = ids.astype(str)
     else:
-        events = EventSet(np.zeros(0, dtype=object), np.zeros(1, np.int64), np.zeros(0), np.zeros(0, np.float32))
+        events = EventSet(
+            np.zeros(0, dtype=object), np.zeros(1, np.int64), np.zeros(0), np.zeros(0, np.float32)
+        )
         files = pd.DataFrame({c: pd.Series(dtype=object) for c in FILES_COLUMNS})
     files = _typed_files(files)
     fail_df = pd.DataFrame(failures, columns=FAILURE_COLUMNS).astype(str)
@@ -268,7 +296,17 @@ def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
         files[c] = pd.to_numeric(files[c], errors="coerce").astype(np.float64)
     for c in ("n_events", "n_raw", "n_outside_gti", "n_outside_band", "n_outside_region"):
         files[c] = pd.to_numeric(files[c], errors="coerce").fillna(0).astype(np.int64)
-    for c in ("obsreg_id", "telescope", "instrument", "obsid", "energy_source", "path", "object", "exposure_source", "region"):
+    for c in (
+        "obsreg_id",
+        "telescope",
+        "instrument",
+        "obsid",
+        "energy_source",
+        "path",
+        "object",
+        "exposure_source",
+        "region",
+    ):
         files[c] = files[c].fillna("").astype(str)
     return files.reset_index(drop=True)
 

@@ -61,11 +61,15 @@ class Mission:
     def matches(self, telescope: str, instrument: str) -> bool:
         if not re.fullmatch(self.telescope, telescope.strip(), flags=re.I):
             return False
-        return not self.instrument or bool(re.fullmatch(self.instrument, instrument.strip(), flags=re.I))
+        return not self.instrument or bool(
+            re.fullmatch(self.instrument, instrument.strip(), flags=re.I)
+        )
 
 
 MISSIONS: tuple[Mission, ...] = (
-    Mission("Chandra", r"CHANDRA|AXAF", gain=(14.6, 0.0), channel_columns=("PI",), energy_unit="eV"),
+    Mission(
+        "Chandra", r"CHANDRA|AXAF", gain=(14.6, 0.0), channel_columns=("PI",), energy_unit="eV"
+    ),
     Mission("XMM-Newton", r"XMM(-NEWTON)?", gain=(1.0, 0.0)),
     Mission("eROSITA", r"EROSITA|SRG(/EROSITA)?", gain=(1.0, 0.0)),
     Mission("NICER", r"NICER", gain=(10.0, 0.0)),

@@ -46,7 +46,9 @@ class TableRead:
     failures: pd.DataFrame
 
 
-def read_event_table(path: str | Path, band: tuple[float, float] | None = (500.0, 7000.0)) -> TableRead:
+def read_event_table(
+    path: str | Path, band: tuple[float, float] | None = (500.0, 7000.0)
+) -> TableRead:
     """Read an event table (obsreg_id, time [s], energy [eV]) and apply the energy band [eV].
 
     Raises :class:`InputError` when the table as a whole cannot be used (unreadable,
@@ -91,11 +93,15 @@ def read_event_table(path: str | Path, band: tuple[float, float] | None = (500.0
     bad_time = np.bincount(codes, weights=~np.isfinite(time), minlength=n_ids).astype(np.int64)
     bad_energy = np.bincount(codes, weights=~finite_e, minlength=n_ids).astype(np.int64)
     in_band = finite_e if band is None else finite_e & (energy >= band[0]) & (energy <= band[1])
-    kept = np.bincount(codes, weights=in_band & ~bad_time[codes].astype(bool), minlength=n_ids).astype(np.int64)
+    kept = np.bincount(
+        codes, weights=in_band & ~bad_time[codes].astype(bool), minlength=n_ids
+    ).astype(np.int64)
 
     reject_time = bad_time > 0
     for i in np.flatnonzero(reject_time):
-        failures.append((f"{path} [{uniques[i]}]", f"{bad_time[i]} of {n_raw[i]} events have NaN/inf time"))
+        failures.append(
+            (f"{path} [{uniques[i]}]", f"{bad_time[i]} of {n_raw[i]} events have NaN/inf time")
+        )
     empty = (kept == 0) & ~reject_time
     for i in np.flatnonzero(empty):
         where = "the band" if band is None else f"{band[0]:g}-{band[1]:g} eV"

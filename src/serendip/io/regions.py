@@ -55,7 +55,9 @@ class CircleRegion:
         sky = self.ra is not None and self.dec is not None
         phys = self.x is not None and self.y is not None
         if sky == phys:
-            raise InputError(None, f"region needs either ra/dec or x/y (exactly one pair), got {self!r}")
+            raise InputError(
+                None, f"region needs either ra/dec or x/y (exactly one pair), got {self!r}"
+            )
         vals = [self.radius, *((self.ra, self.dec) if sky else (self.x, self.y))]
         if not all(np.isfinite(float(v)) for v in vals):
             raise InputError(None, f"region has a non-finite value: {self!r}")
@@ -69,12 +71,16 @@ class CircleRegion:
         return self.ra is not None
 
     @classmethod
-    def sky(cls, ra: float, dec: float, radius_arcsec: float, name: str | None = None) -> CircleRegion:
+    def sky(
+        cls, ra: float, dec: float, radius_arcsec: float, name: str | None = None
+    ) -> CircleRegion:
         """Sky circle: ``ra``, ``dec`` [deg], radius [arcsec]."""
         return cls(radius=float(radius_arcsec), ra=float(ra), dec=float(dec), name=name)
 
     @classmethod
-    def physical(cls, x: float, y: float, radius_pix: float, name: str | None = None) -> CircleRegion:
+    def physical(
+        cls, x: float, y: float, radius_pix: float, name: str | None = None
+    ) -> CircleRegion:
         """Physical circle: ``x``, ``y``, radius [pixel] in the event file's x/y columns."""
         return cls(radius=float(radius_pix), x=float(x), y=float(y), name=name)
 
@@ -95,7 +101,11 @@ def _angle(text: str, hours: bool) -> float:
         parts = text.split(":")
         sign = -1.0 if parts[0].strip().startswith("-") else 1.0
         vals = [abs(float(parts[0]))] + [float(p) for p in parts[1:]]
-        deg = vals[0] + (vals[1] if len(vals) > 1 else 0) / 60 + (vals[2] if len(vals) > 2 else 0) / 3600
+        deg = (
+            vals[0]
+            + (vals[1] if len(vals) > 1 else 0) / 60
+            + (vals[2] if len(vals) > 2 else 0) / 3600
+        )
         return sign * deg * (15.0 if hours else 1.0)
     return float(text.rstrip("d"))
 
@@ -123,7 +133,9 @@ def parse_region(text: str, name: str | None = None, system: str | None = None) 
             kind, rest = t.split(":", 1)
             a, b, r = (v.strip() for v in rest.split(","))
             if kind.lower() == "sky":
-                return CircleRegion.sky(_angle(a, ":" in a), _angle(b, False), _radius_arcsec(r), name)
+                return CircleRegion.sky(
+                    _angle(a, ":" in a), _angle(b, False), _radius_arcsec(r), name
+                )
             return CircleRegion.physical(float(a), float(b), float(r), name)
         if ";" in t:
             sys_part, t = t.rsplit(";", 1)
@@ -134,7 +146,9 @@ def parse_region(text: str, name: str | None = None, system: str | None = None) 
             a, b, r = (v.strip() for v in t[t.index("(") + 1 : t.rindex(")")].split(","))
             if system in ("physical", "image"):
                 if system == "image":
-                    raise InputError(None, "image-coordinate regions are not supported; use physical or sky")
+                    raise InputError(
+                        None, "image-coordinate regions are not supported; use physical or sky"
+                    )
                 return CircleRegion.physical(float(a), float(b), float(r), name)
             if system is None and not (":" in a or r.endswith(('"', "'", "d"))):
                 # bare numbers with no coordinate system: ds9 reads them as physical
@@ -142,7 +156,12 @@ def parse_region(text: str, name: str | None = None, system: str | None = None) 
             return CircleRegion.sky(_angle(a, ":" in a), _angle(b, False), _radius_arcsec(r), name)
         parts = [v.strip() for v in t.split(",")]
         if len(parts) == 3 and parts[2].endswith('"'):
-            return CircleRegion.sky(_angle(parts[0], ":" in parts[0]), _angle(parts[1], False), _radius_arcsec(parts[2]), name)
+            return CircleRegion.sky(
+                _angle(parts[0], ":" in parts[0]),
+                _angle(parts[1], False),
+                _radius_arcsec(parts[2]),
+                name,
+            )
     except InputError:
         raise
     except (ValueError, IndexError) as exc:
@@ -169,10 +188,14 @@ def read_region_file(path: str | Path) -> list[CircleRegion]:
         if low in ("fk5", "icrs", "fk4", "galactic", "ecliptic", "physical", "image", "j2000"):
             system = "fk5" if low == "j2000" else low
             if system in ("fk4", "galactic", "ecliptic"):
-                raise InputError(path, f"line {lineno}: only fk5/icrs sky or physical coordinates are supported")
+                raise InputError(
+                    path, f"line {lineno}: only fk5/icrs sky or physical coordinates are supported"
+                )
             continue
         if not re.match(r"^\s*(\w+\s*;\s*)?circle\s*\(", low):
-            raise InputError(path, f"line {lineno}: only circle regions are supported, got {body!r}")
+            raise InputError(
+                path, f"line {lineno}: only circle regions are supported, got {body!r}"
+            )
         tag = re.search(r"text\s*=\s*\{([^}]*)\}", line)
         name = tag.group(1).strip() if tag else None
         try:
@@ -283,21 +306,42 @@ def regions_to_pixels(regions: list[CircleRegion], wcs: SkyWCS | None, path) -> 
 
 
 class PositionIndex:
-    """Events sorted by x, for cutting many circles from one event list cheaply."""
+    """Events sorted by (row band of y, x), for cutting many circles from one event list cheaply.
 
-    def __init__(self, x: np.ndarray, y: np.ndarray):
-        self.order = np.argsort(x, kind="stable")
-        self.xs = np.asarray(x, dtype=np.float64)[self.order]
-        self.ys = np.asarray(y, dtype=np.float64)[self.order]
+    ``row_height`` [pixel] sets the y-band height; a circle then touches one to a few
+    bands, and within each band the events in its x-range are one contiguous slice found
+    by binary search, so a region costs about its own area, not a pass over the file.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, row_height: float = 32.0):
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        self.h = float(row_height)
+        self.y0 = float(np.min(y)) if len(y) else 0.0
+        row = np.floor((y - self.y0) / self.h).astype(np.int64) if len(y) else np.zeros(0, np.int64)
+        self.order = np.lexsort((x, row))
+        self.rows = row[self.order]
+        self.xs = x[self.order]
+        self.ys = y[self.order]
+        self.n_rows = int(self.rows[-1]) + 1 if len(self.rows) else 0
+        self.row_start = np.searchsorted(self.rows, np.arange(self.n_rows + 1))
 
     def inside(self, cx: float, cy: float, r: float) -> np.ndarray:
         """Indices (into the original, time-sorted arrays) of events within ``r`` of (cx, cy), sorted."""
-        a = int(np.searchsorted(self.xs, cx - r, side="left"))
-        b = int(np.searchsorted(self.xs, cx + r, side="right"))
-        dx = self.xs[a:b] - cx
-        dy = self.ys[a:b] - cy
-        hit = dx * dx + dy * dy <= r * r
-        return np.sort(self.order[a:b][hit])
+        r0 = max(int(np.floor((cy - r - self.y0) / self.h)), 0)
+        r1 = min(int(np.floor((cy + r - self.y0) / self.h)), self.n_rows - 1)
+        parts = []
+        for row in range(r0, r1 + 1):  # the few y-bands the circle touches
+            a, b = self.row_start[row], self.row_start[row + 1]
+            lo = a + int(np.searchsorted(self.xs[a:b], cx - r, side="left"))
+            hi = a + int(np.searchsorted(self.xs[a:b], cx + r, side="right"))
+            if hi > lo:
+                dx = self.xs[lo:hi] - cx
+                dy = self.ys[lo:hi] - cy
+                parts.append(self.order[lo:hi][dx * dx + dy * dy <= r * r])
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(np.concatenate(parts) if len(parts) > 1 else parts[0])
 
 
 def extract_regions(path, regions, band=(500.0, 7000.0), gain=None, keep_empty: bool = True):

@@ -24,14 +24,22 @@ def pick_examples(counts: np.ndarray, n: int, min_counts: int = 30) -> np.ndarra
         pool = np.arange(len(counts))
     if len(pool) <= n:
         return pool[np.argsort(counts[pool], kind="stable")]
-    qs = np.linspace(EXAMPLE_QUANTILES[0], EXAMPLE_QUANTILES[-1], n) if n != len(EXAMPLE_QUANTILES) else EXAMPLE_QUANTILES
+    qs = (
+        np.linspace(EXAMPLE_QUANTILES[0], EXAMPLE_QUANTILES[-1], n)
+        if n != len(EXAMPLE_QUANTILES)
+        else EXAMPLE_QUANTILES
+    )
     order = pool[np.argsort(counts[pool], kind="stable")]
     picks = np.unique(np.round(np.asarray(qs) * (len(order) - 1)).astype(int))
     return order[picks]
 
 
 def write_class_gallery(
-    events: EventSet, sources: pd.DataFrame, out_dir: str | Path, n_per_class: int = 4, min_counts: int = 30
+    events: EventSet,
+    sources: pd.DataFrame,
+    out_dir: str | Path,
+    n_per_class: int = 4,
+    min_counts: int = 30,
 ) -> dict[str, Path]:
     """One PNG per class, ``OUT_DIR/gallery_<label>.png``: E-t map | light curve + HR rows.
 
@@ -49,7 +57,9 @@ def write_class_gallery(
 
     for c in ("obsreg_id", "label"):
         if c not in sources.columns:
-            raise InputError(None, f"sources table lacks column {c!r}; found {list(sources.columns)[:20]}")
+            raise InputError(
+                None, f"sources table lacks column {c!r}; found {list(sources.columns)[:20]}"
+            )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ev_index = pd.Index(np.asarray(events.obsreg_id).astype(str))

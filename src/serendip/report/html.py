@@ -49,7 +49,9 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _table(df: pd.DataFrame, float_fmt: str = "{:.4g}") -> str:
-    return df.to_html(index=False, escape=True, border=0, float_format=lambda v: float_fmt.format(v), na_rep="")
+    return df.to_html(
+        index=False, escape=True, border=0, float_format=lambda v: float_fmt.format(v), na_rep=""
+    )
 
 
 def _load_events_for(run_dir: Path, ids: list[str]) -> EventSet | None:
@@ -57,7 +59,9 @@ def _load_events_for(run_dir: Path, ids: list[str]) -> EventSet | None:
     path = run_dir / "events.parquet"
     if not path.exists() or not ids:
         return None
-    df = pd.read_parquet(path, columns=["obsreg_id", "time", "energy"], filters=[("obsreg_id", "in", ids)])
+    df = pd.read_parquet(
+        path, columns=["obsreg_id", "time", "energy"], filters=[("obsreg_id", "in", ids)]
+    )
     return EventSet.from_frame(df, order=ids, source=path)
 
 
@@ -103,21 +107,41 @@ def write_report(
         candidates = read_candidates(run_dir / "candidates.parquet")
     if "obsreg_id" not in candidates.columns or "score" not in candidates.columns:
         raise InputError(None, "candidate table needs obsreg_id and score columns")
-    cand = candidates.sort_values("rank", kind="stable") if "rank" in candidates.columns else candidates
+    cand = (
+        candidates.sort_values("rank", kind="stable")
+        if "rank" in candidates.columns
+        else candidates
+    )
     cand = cand.reset_index(drop=True)
     n = len(cand)
-    clusters = cand["cluster"].to_numpy(dtype=np.int64) if "cluster" in cand.columns else np.zeros(n, np.int64)
-    known_type = cand["known_type"].fillna("").astype(str).to_numpy() if "known_type" in cand.columns else np.full(n, "")
+    clusters = (
+        cand["cluster"].to_numpy(dtype=np.int64)
+        if "cluster" in cand.columns
+        else np.zeros(n, np.int64)
+    )
+    known_type = (
+        cand["known_type"].fillna("").astype(str).to_numpy()
+        if "known_type" in cand.columns
+        else np.full(n, "")
+    )
 
     # which files need events: top candidates + cluster gallery members
     big = pd.Series(clusters[clusters > 0]).value_counts().head(max_clusters).index.to_numpy()
-    gallery_rows = {c: np.flatnonzero(clusters == c)[:n_per_cluster] for c in big}  # cand sorted by rank
+    gallery_rows = {
+        c: np.flatnonzero(clusters == c)[:n_per_cluster] for c in big
+    }  # cand sorted by rank
     top_rows = np.arange(min(n_top, n))
-    need = np.unique(np.concatenate([top_rows, *gallery_rows.values()]).astype(np.int64)) if n else np.zeros(0, int)
+    need = (
+        np.unique(np.concatenate([top_rows, *gallery_rows.values()]).astype(np.int64))
+        if n
+        else np.zeros(0, int)
+    )
     need_ids = cand["obsreg_id"].astype(str).to_numpy()[need].tolist()
     if events is None:
         events = _load_events_for(run_dir, need_ids)
-    ev_index = pd.Index(np.asarray(events.obsreg_id).astype(str)) if events is not None else pd.Index([])
+    ev_index = (
+        pd.Index(np.asarray(events.obsreg_id).astype(str)) if events is not None else pd.Index([])
+    )
 
     parts: list[str] = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -126,7 +150,9 @@ def write_report(
         f"{int((clusters == 0).sum())} noise; {int((known_type != '').sum())} known transients. "
         f"Written {pd.Timestamp.now('UTC').strftime('%Y-%m-%d %H:%M UTC')}.</p>",
         "<h2>Settings</h2><pre>"
-        + html.escape(json.dumps(settings or {}, indent=2, sort_keys=True, default=str))
+        + html.escape(
+            json.dumps(settings or {}, indent=2, sort_keys=True, default=str), quote=False
+        )
         + "</pre>",
     ]
 
@@ -134,29 +160,48 @@ def write_report(
     parts.append("<h2>Embedding</h2>")
     if xy is not None:
         figs = [
-            (plots.embedding_by_category(xy, clusters, "Embedding: clusters (0 = noise)", noise_label=0), "clusters"),
+            (
+                plots.embedding_by_category(
+                    xy, clusters, "Embedding: clusters (0 = noise)", noise_label=0
+                ),
+                "clusters",
+            ),
             (plots.embedding_by_known(xy, known_type), "known types"),
             (plots.embedding_by_score(xy, cand["score"].to_numpy(), top_n=min(n_top, n)), "score"),
         ]
-        parts.append('<div class="grid">' + "".join(_img(plots.png_bytes(f), a) for f, a in figs) + "</div>")
+        parts.append(
+            '<div class="grid">' + "".join(_img(plots.png_bytes(f), a) for f, a in figs) + "</div>"
+        )
     else:
-        parts.append("<p class='note'>No embedding coordinates (emb_x, emb_y) in the catalogue.</p>")
+        parts.append(
+            "<p class='note'>No embedding coordinates (emb_x, emb_y) in the catalogue.</p>"
+        )
 
-    parts.append(f"<h2>Top candidates</h2>{_table(cand[[c for c in TABLE_COLUMNS if c in cand.columns]].head(n_table))}")
+    parts.append(
+        f"<h2>Top candidates</h2>{_table(cand[[c for c in TABLE_COLUMNS if c in cand.columns]].head(n_table))}"
+    )
     parts.append(f"<h3>E-t maps and light curves of the top {len(top_rows)}</h3>")
     if events is None:
-        parts.append("<p class='note'>No events available (no RUN_DIR/events.parquet); maps skipped.</p>")
+        parts.append(
+            "<p class='note'>No events available (no RUN_DIR/events.parquet); maps skipped.</p>"
+        )
     else:
         for r in top_rows:
             row = cand.iloc[r]
             j = ev_index.get_indexer([str(row["obsreg_id"])])[0]
             if j < 0:
-                parts.append(f"<p class='note'>{html.escape(str(row['obsreg_id']))}: events not found.</p>")
+                parts.append(
+                    f"<p class='note'>{html.escape(str(row['obsreg_id']))}: events not found.</p>"
+                )
                 continue
             t, e = events.events_of(j)
             cap = f"#{int(row.get('rank', r + 1))} {row['obsreg_id']}  score {row['score']:.4f}  ({len(t)} events)"
-            parts.append(f"<p><b>{html.escape(cap)}</b><br>{html.escape(str(row.get('reasons', '')))}</p>")
-            parts.append(_img(plots.png_bytes(plots.file_panel(t, e, cap)), f"candidate {row['obsreg_id']}"))
+            parts.append(
+                f"<p><b>{html.escape(cap)}</b><br>{html.escape(str(row.get('reasons', '')))}</p>"
+            )
+            parts.append(
+                _img(plots.png_bytes(plots.file_panel(t, e, cap)), f"candidate {row['obsreg_id']}")
+            )
 
     parts.append("<h2>Clusters</h2>")
     if cluster_table is None:
@@ -166,17 +211,28 @@ def write_report(
         cluster_table = cluster_summary(clusters, known_type, feats)
     parts.append(_table(cluster_table.head(60)))
     if events is not None and len(gallery_rows):
-        parts.append(f"<h3>Gallery: best-scoring members of the {len(gallery_rows)} largest clusters</h3>")
+        parts.append(
+            f"<h3>Gallery: best-scoring members of the {len(gallery_rows)} largest clusters</h3>"
+        )
         for c, rows in gallery_rows.items():
             items = []
             for r in rows:
-                j = ev_index.get_indexer([str(cand['obsreg_id'].iloc[r])])[0]
+                j = ev_index.get_indexer([str(cand["obsreg_id"].iloc[r])])[0]
                 if j >= 0:
-                    items.append((int(j), f"{cand['obsreg_id'].iloc[r]} #{int(cand['rank'].iloc[r]) if 'rank' in cand else r + 1}"))
+                    items.append(
+                        (
+                            int(j),
+                            f"{cand['obsreg_id'].iloc[r]} #{int(cand['rank'].iloc[r]) if 'rank' in cand else r + 1}",
+                        )
+                    )
             if items:
-                fig = plots.files_grid(events, items, f"cluster {c} ({int((clusters == c).sum())} files)")
+                fig = plots.files_grid(
+                    events, items, f"cluster {c} ({int((clusters == c).sum())} files)"
+                )
                 parts.append(_img(plots.png_bytes(fig), f"cluster {c}"))
-    parts.append(f"<p class='note'>Report written in {_time.perf_counter() - t0:.1f} s.</p></body></html>")
+    parts.append(
+        f"<p class='note'>Report written in {_time.perf_counter() - t0:.1f} s.</p></body></html>"
+    )
 
     path = run_dir / "report.html"
     with atomic_path(path) as tmp:

@@ -31,10 +31,12 @@ def png_bytes(fig) -> bytes:
 
 
 def _point_size(n: int) -> float:
-    return float(np.clip(3000.0 / max(n, 1), 0.3, 12.0))
+    return float(np.clip(20000.0 / max(n, 1), 0.5, 15.0))
 
 
-def embedding_by_category(xy: np.ndarray, labels: np.ndarray, title: str, noise_label=None, max_legend: int = 20):
+def embedding_by_category(
+    xy: np.ndarray, labels: np.ndarray, title: str, noise_label=None, max_legend: int = 20
+):
     """Scatter of the embedding (n, 2) coloured by a categorical label per point."""
     labels = np.asarray(labels)
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
@@ -51,27 +53,60 @@ def embedding_by_category(xy: np.ndarray, labels: np.ndarray, title: str, noise_
         else:
             color, lab, z = cmap(j % 20), f"{c} ({counts[ci]})", 1
             j += 1
-        ax.scatter(xy[m, 0], xy[m, 1], s=s, color=color, lw=0, rasterized=True, zorder=z,
-                   label=lab if j <= max_legend or c == noise_label else None)
+        ax.scatter(
+            xy[m, 0],
+            xy[m, 1],
+            s=s,
+            color=color,
+            lw=0,
+            rasterized=True,
+            zorder=z,
+            label=lab if j <= max_legend or c == noise_label else None,
+        )
     ax.set_xlabel("embedding 1")
     ax.set_ylabel("embedding 2")
     ax.set_title(title)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, markerscale=max(1.0, 8 / max(s, 0.3)),
-              frameon=False, ncol=1 if len(cats) <= 20 else 2)
+    ax.legend(
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        fontsize=7,
+        markerscale=max(1.0, 8 / max(s, 0.3)),
+        frameon=False,
+        ncol=1 if len(cats) <= 20 else 2,
+    )
     return fig
 
 
-def embedding_by_known(xy: np.ndarray, known_type: np.ndarray, title: str = "Embedding: known transients"):
+def embedding_by_known(
+    xy: np.ndarray, known_type: np.ndarray, title: str = "Embedding: known transients"
+):
     """All files in grey, known transients on top as large markers coloured by type."""
     kt = np.asarray(known_type, dtype=object)
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
-    ax.scatter(xy[:, 0], xy[:, 1], s=_point_size(len(xy)), color="0.8", lw=0, rasterized=True, label="other files")
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=_point_size(len(xy)),
+        color="0.8",
+        lw=0,
+        rasterized=True,
+        label="other files",
+    )
     cmap = plt.get_cmap("tab10")
     markers = "o^sDvP*X"
     for j, t in enumerate(sorted(set(kt[kt != ""]))):
         m = kt == t
-        ax.scatter(xy[m, 0], xy[m, 1], s=28, color=cmap(j % 10), marker=markers[j % len(markers)],
-                   edgecolor="k", lw=0.5, label=f"known {t} ({int(m.sum())})", zorder=3)
+        ax.scatter(
+            xy[m, 0],
+            xy[m, 1],
+            s=28,
+            color=cmap(j % 10),
+            marker=markers[j % len(markers)],
+            edgecolor="k",
+            lw=0.5,
+            label=f"known {t} ({int(m.sum())})",
+            zorder=3,
+        )
     ax.set_xlabel("embedding 1")
     ax.set_ylabel("embedding 2")
     ax.set_title(title)
@@ -79,17 +114,35 @@ def embedding_by_known(xy: np.ndarray, known_type: np.ndarray, title: str = "Emb
     return fig
 
 
-def embedding_by_score(xy: np.ndarray, score: np.ndarray, title: str = "Embedding: candidate score", top_n: int = 0):
+def embedding_by_score(
+    xy: np.ndarray, score: np.ndarray, title: str = "Embedding: candidate score", top_n: int = 0
+):
     """Scatter coloured by a continuous score (highest drawn last); the ``top_n`` ringed."""
     score = np.asarray(score, dtype=np.float64)
     order = np.argsort(score, kind="stable")
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
-    sc = ax.scatter(xy[order, 0], xy[order, 1], c=score[order], s=_point_size(len(xy)), cmap="viridis",
-                    lw=0, rasterized=True, vmin=np.quantile(score, 0.5) if len(score) > 10 else None)
+    sc = ax.scatter(
+        xy[order, 0],
+        xy[order, 1],
+        c=score[order],
+        s=_point_size(len(xy)),
+        cmap="viridis",
+        lw=0,
+        rasterized=True,
+        vmin=np.quantile(score, 0.5) if len(score) > 10 else None,
+    )
     if top_n:
         top = order[-top_n:]
-        ax.scatter(xy[top, 0], xy[top, 1], s=40, facecolor="none", edgecolor="red", lw=1.0,
-                   label=f"top {top_n} candidates", zorder=3)
+        ax.scatter(
+            xy[top, 0],
+            xy[top, 1],
+            s=40,
+            facecolor="none",
+            edgecolor="red",
+            lw=1.0,
+            label=f"top {top_n} candidates",
+            zorder=3,
+        )
         ax.legend(loc="best", fontsize=7)
     fig.colorbar(sc, ax=ax, label="score")
     ax.set_xlabel("embedding 1")
@@ -98,7 +151,9 @@ def embedding_by_score(xy: np.ndarray, score: np.ndarray, title: str = "Embeddin
     return fig
 
 
-def et_map_of(time: np.ndarray, energy: np.ndarray, t_bins: int = 24, e_bins: int = 16) -> np.ndarray:
+def et_map_of(
+    time: np.ndarray, energy: np.ndarray, t_bins: int = 24, e_bins: int = 16
+) -> np.ndarray:
     """E-t map (t_bins, e_bins) counts of one file via :func:`serendip.represent.et_maps`."""
     from serendip.represent import et_maps
 
@@ -109,8 +164,13 @@ def et_map_of(time: np.ndarray, energy: np.ndarray, t_bins: int = 24, e_bins: in
 def draw_et_map(ax, time: np.ndarray, energy: np.ndarray, title: str = "") -> None:
     """E-t map: time (relative, 0-1) horizontally, log10 energy vertically, counts coloured."""
     h = et_map_of(time, energy)
-    im = ax.imshow(h.T, origin="lower", aspect="auto", cmap="magma",
-                   extent=(0, 1, np.log10(E_MIN), np.log10(E_MAX)))
+    im = ax.imshow(
+        h.T,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=(0, 1, np.log10(E_MIN), np.log10(E_MAX)),
+    )
     ax.set_xlabel("time (relative)")
     ax.set_ylabel("log10 E [eV]")
     if title:
@@ -118,7 +178,9 @@ def draw_et_map(ax, time: np.ndarray, energy: np.ndarray, title: str = "") -> No
     plt.colorbar(im, ax=ax, fraction=0.05, pad=0.02, label="counts")
 
 
-def draw_lightcurve(ax_rate, ax_hr, time: np.ndarray, energy: np.ndarray, n_bins: int | None = None) -> None:
+def draw_lightcurve(
+    ax_rate, ax_hr, time: np.ndarray, energy: np.ndarray, n_bins: int | None = None
+) -> None:
     """Binned rate [counts/s] with errors and hardness ratio (H-S)/(H+S) below it."""
     from serendip.represent import binned_lightcurve
 
@@ -129,8 +191,16 @@ def draw_lightcurve(ax_rate, ax_hr, time: np.ndarray, energy: np.ndarray, n_bins
         n_bins = int(np.clip(len(time) // 15, 4, 40))
     lc = binned_lightcurve(time, energy, n_bins=n_bins)
     t = (lc["t_mid"] - time[0]) / 1000.0
-    ax_rate.errorbar(t, lc["rate"], yerr=lc["rate_err"], xerr=lc["t_width"] / 2000.0, fmt=".", ms=3,
-                     color="C0", lw=0.8)
+    ax_rate.errorbar(
+        t,
+        lc["rate"],
+        yerr=lc["rate_err"],
+        xerr=lc["t_width"] / 2000.0,
+        fmt=".",
+        ms=3,
+        color="C0",
+        lw=0.8,
+    )
     ax_rate.set_ylabel("rate [ct/s]")
     ax_rate.tick_params(labelbottom=False)
     ax_hr.plot(t, lc["hr"], ".-", ms=3, lw=0.8, color="C3")
@@ -140,8 +210,12 @@ def draw_lightcurve(ax_rate, ax_hr, time: np.ndarray, energy: np.ndarray, n_bins
     ax_hr.set_xlabel("time since first event [ks]")
 
 
-def _panel_into(fig, time: np.ndarray, energy: np.ndarray, title: str, map_xlabel: bool = True) -> None:
-    gs = fig.add_gridspec(2, 2, width_ratios=(1.0, 1.5), height_ratios=(2, 1), hspace=0.08, wspace=0.5)
+def _panel_into(
+    fig, time: np.ndarray, energy: np.ndarray, title: str, map_xlabel: bool = True
+) -> None:
+    gs = fig.add_gridspec(
+        2, 2, width_ratios=(1.0, 1.5), height_ratios=(2, 1), hspace=0.08, wspace=0.5
+    )
     ax_map = fig.add_subplot(gs[:, 0])
     draw_et_map(ax_map, time, energy)
     if not map_xlabel:
@@ -171,7 +245,7 @@ def files_grid(events: EventSet, rows: list[tuple[int, str]], title: str, ncols:
         h = et_map_of(t, e)
         ax.imshow(h.T, origin="lower", aspect="auto", cmap="magma")
         ax.set_title(caption, fontsize=6)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, y=1.0 + 0.08 / nrows)
     return fig
 
 

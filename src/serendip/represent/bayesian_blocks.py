@@ -159,7 +159,10 @@ def bayesian_blocks_edges(t: np.ndarray, p0: float = DEFAULT_P0) -> np.ndarray:
 
 
 def bayesian_blocks_summary(
-    offsets: np.ndarray, time: np.ndarray, p0: float = DEFAULT_P0, max_cells: int = DEFAULT_MAX_CELLS
+    offsets: np.ndarray,
+    time: np.ndarray,
+    p0: float = DEFAULT_P0,
+    max_cells: int = DEFAULT_MAX_CELLS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per file: (number of blocks (n_files,) int64, max/min block-rate ratio, max block rate [counts/s]).
 
@@ -169,5 +172,13 @@ def bayesian_blocks_summary(
     n_blocks = np.zeros(n, dtype=np.int64)
     ratio = np.full(n, np.nan)
     max_rate = np.full(n, np.nan)
-    _bb_files(np.asarray(offsets, np.int64), np.asarray(time, np.float64), float(p0), int(max_cells), n_blocks, ratio, max_rate)
+    _bb_files(
+        np.asarray(offsets, np.int64),
+        np.asarray(time, np.float64),
+        float(p0),
+        int(max_cells),
+        n_blocks,
+        ratio,
+        max_rate,
+    )
     return n_blocks, ratio, max_rate

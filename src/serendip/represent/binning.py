@@ -63,7 +63,9 @@ def energy_thresholds(e_min: float, e_max: float, n_bins: int) -> np.ndarray:
     r_hi = _numpy_rank(np.log10(thr.astype(np.float64)), edges)
     with np.errstate(divide="ignore"):
         r_lo = _numpy_rank(np.log10(below), edges)
-    if not (np.all(r_hi >= targets) and np.all(r_lo < targets)):  # pragma: no cover - numpy bug guard
+    if not (
+        np.all(r_hi >= targets) and np.all(r_lo < targets)
+    ):  # pragma: no cover - numpy bug guard
         raise RuntimeError("np.log10 is not monotone near the energy bin edges")
     return thr
 
@@ -91,19 +93,40 @@ def bin_of(x: float, edges: np.ndarray) -> int:
     return k
 
 
+LUT_SHIFT = 13  # float32 bits >> 13: sign, exponent and the top 10 mantissa bits (0.1 % cells)
+
+
+def energy_lookup(e_min: float, e_max: float, n_bins: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Tables for :func:`energy_bin_lut`: (threshold bits (n_bins + 1,) int64, table, key offset).
+
+    For positive float32 values the order of the bit patterns (as integers) is the
+    order of the values, so comparing bits compares energies. The table gives, for each
+    cell of float32 values sharing their top 19 bits, the number of thresholds at or below
+    the cell's smallest value; a kernel then needs one table read and (rarely) one or two
+    comparisons per event. Negative energies and NaN have larger bit patterns than any
+    threshold and fall outside the band, as in numpy (log10 -> NaN or -inf).
+    """
+    thr = energy_thresholds(e_min, e_max, n_bins)
+    bits = thr.view(np.uint32).astype(np.int64)
+    kmin = int(bits[0] >> LUT_SHIFT)
+    kmax = int(bits[-1] >> LUT_SHIFT)
+    cell_lo = np.arange(kmin, kmax + 1, dtype=np.int64) << LUT_SHIFT
+    table = np.searchsorted(bits, cell_lo, side="right").astype(np.int32)
+    return bits, table, kmin
+
+
 @nb.njit(cache=True, inline="always")
-def energy_bin_of(e: np.float32, thr: np.ndarray) -> int:
-    """Bin (0-based) of a float32 energy from :func:`energy_thresholds`; -1 when outside."""
-    n = thr.shape[0] - 1
-    if not (e >= thr[0]) or e >= thr[n]:
+def energy_bin_lut(bits: int, thr_bits: np.ndarray, table: np.ndarray, kmin: int) -> int:
+    """Bin (0-based) of a float32 energy given by its bit pattern (int32 view, as int64);
+    -1 when outside the band. The kernels in :mod:`serendip.represent.maps` inline this."""
+    k = (bits >> LUT_SHIFT) - kmin
+    if k < 0 or k >= table.shape[0]:
         return -1
-    # binary search for the last threshold <= e
-    a = 0
-    b = n  # thr[a] <= e < thr[b]
-    while b - a > 1:
-        m = (a + b) >> 1
-        if thr[m] <= e:
-            a = m
-        else:
-            b = m
-    return a
+    n = thr_bits.shape[0] - 1
+    r = np.int64(table[k])
+    while r <= n and thr_bits[r] <= bits:
+        r += 1
+    r -= 1
+    if r < 0 or r >= n:
+        return -1
+    return r

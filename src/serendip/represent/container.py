@@ -42,7 +42,9 @@ class Representation:
         return len(self.obsreg_id)
 
 
-def represent(events: EventSet, kind: str, *, files: pd.DataFrame | None = None, **options: Any) -> Representation:
+def represent(
+    events: EventSet, kind: str, *, files: pd.DataFrame | None = None, **options: Any
+) -> Representation:
     """Compute representation ``kind`` ('et', 'etdt', 'dedt' or 'features') of every file.
 
     ``options`` go to :func:`et_maps`, :func:`etdt_cubes`, :func:`dedt_maps` (``files`` to
@@ -68,7 +70,9 @@ def represent(events: EventSet, kind: str, *, files: pd.DataFrame | None = None,
     except TypeError as exc:  # unknown option names
         raise InputError(None, f"bad option for kind {kind!r}: {exc}") from exc
     settings = {k: v for k, v in options.items() if k not in ("out", "progress")}
-    settings = json.loads(json.dumps(settings, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    settings = json.loads(
+        json.dumps(settings, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+    )
     return Representation(kind, data, np.asarray(events.obsreg_id, dtype=object), settings)
 
 
@@ -96,7 +100,9 @@ def save_representation(rep: Representation, path: str | Path) -> Path:
         if path.suffix.lower() not in (".parquet", ".pq"):
             raise InputError(path, "feature tables are saved as Parquet (.parquet)")
         table = pa.Table.from_pandas(rep.data, preserve_index=False)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: header.encode()})
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), _META_KEY: header.encode()}
+        )
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
         return path
@@ -125,7 +131,9 @@ def load_representation(path: str | Path) -> Representation:
             raise InputError(path, "Parquet file has no serendip representation metadata")
         header = json.loads(meta)
         df = table.to_pandas()
-        return Representation(header["kind"], df, df["obsreg_id"].to_numpy(dtype=object), header["settings"])
+        return Representation(
+            header["kind"], df, df["obsreg_id"].to_numpy(dtype=object), header["settings"]
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             data = z["data"]

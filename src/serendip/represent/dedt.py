@@ -41,7 +41,9 @@ def _clip_bin(x, lo, hi, n):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _dedt_kernel(offsets, time, loge, out, start, stop, lags, dt_lo, dt_hi, de_lo, de_hi, dt_floor, normalize):
+def _dedt_kernel(
+    offsets, time, loge, out, start, stop, lags, dt_lo, dt_hi, de_lo, de_hi, dt_floor, normalize
+):
     n_dt = out.shape[1]
     n_de = out.shape[2]
     for f in range(start, stop):

@@ -92,11 +92,22 @@ def lightcurve_features(
         s = sub[err].to_numpy(dtype=np.float64)
         keep = np.flatnonzero(counts >= min_points)
         # splitting into views is O(n_objects) slicing only; the feature work runs in Rust threads
-        lcs = [(t[offsets[k] : offsets[k + 1]], m[offsets[k] : offsets[k + 1]], s[offsets[k] : offsets[k + 1]]) for k in keep]
+        lcs = [
+            (
+                t[offsets[k] : offsets[k + 1]],
+                m[offsets[k] : offsets[k + 1]],
+                s[offsets[k] : offsets[k + 1]],
+            )
+            for k in keep
+        ]
         values = np.full((len(ids), len(names)), np.nan)
         if lcs:
-            values[keep] = extractor.many(lcs, fill_value=np.nan, sorted=True, check=False, n_jobs=n_jobs)
-        block = pd.DataFrame(values, index=pd.Index(ids, name="object_id"), columns=[f"{band}_{n}" for n in names])
+            values[keep] = extractor.many(
+                lcs, fill_value=np.nan, sorted=True, check=False, n_jobs=n_jobs
+            )
+        block = pd.DataFrame(
+            values, index=pd.Index(ids, name="object_id"), columns=[f"{band}_{n}" for n in names]
+        )
         blocks.append(block)
     out = pd.concat(blocks, axis=1).reindex(pd.Index(all_ids, name="object_id"))
     if value == "flux":
@@ -104,5 +115,7 @@ def lightcurve_features(
             for b2 in bands[i + 1 :]:
                 f1, f2 = out[f"{b1}_weighted_mean"], out[f"{b2}_weighted_mean"]
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    out[f"{b1}_{b2}_mean_mag_diff"] = -2.5 * np.log10(f1.where(f1 > 0) / f2.where(f2 > 0))
+                    out[f"{b1}_{b2}_mean_mag_diff"] = -2.5 * np.log10(
+                        f1.where(f1 > 0) / f2.where(f2 > 0)
+                    )
     return out.astype(np.float64)

@@ -109,14 +109,18 @@ def lightcurve_sequences(
         missing_cols = [c for c in ("object_id", *context_columns) if c not in context.columns]
         if missing_cols:
             raise InputError(None, f"context table lacks column(s) {missing_cols}")
-        c = context.drop_duplicates("object_id").set_index(context["object_id"].drop_duplicates().astype(str))
+        c = context.drop_duplicates("object_id").set_index(
+            context["object_id"].drop_duplicates().astype(str)
+        )
         c = c.reindex(ids.astype(str))
         vals = c[list(context_columns)].to_numpy(np.float64)
         if not np.all(np.isfinite(vals)):
             bad = ids[~np.all(np.isfinite(vals), axis=1)][:5]
             raise InputError(None, f"no (finite) host context for object(s) {list(bad)}")
         ctx = vals.astype(np.float32)
-    return LightCurveSequences(X=X, mask=mask, lengths=mask.sum(1).astype(np.int64), object_ids=ids, context=ctx, time=tt)
+    return LightCurveSequences(
+        X=X, mask=mask, lengths=mask.sum(1).astype(np.int64), object_ids=ids, context=ctx, time=tt
+    )
 
 
 def pad_sequences(X: np.ndarray, max_len: int) -> np.ndarray:

@@ -36,7 +36,10 @@ def binned_lightcurve(
     time = np.asarray(time, dtype=np.float64)
     energy = np.asarray(energy, dtype=np.float64)
     if time.shape != energy.shape or time.ndim != 1:
-        raise InputError(None, f"time and energy must be 1-D of equal length, got {time.shape} and {energy.shape}")
+        raise InputError(
+            None,
+            f"time and energy must be 1-D of equal length, got {time.shape} and {energy.shape}",
+        )
     if time.size == 0:
         raise InputError(None, "cannot bin a light curve with no events")
     t0, t1 = float(time.min()), float(time.max())

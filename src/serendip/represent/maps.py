@@ -34,7 +34,7 @@ import pandas as pd
 
 from serendip.errors import InputError
 from serendip.io.eventset import EventSet
-from serendip.represent.binning import bin_of, energy_bin_of, energy_thresholds, linear_edges
+from serendip.represent.binning import LUT_SHIFT, bin_of, energy_lookup, linear_edges
 
 DEFAULT_T_MAX = 150_000.0  # s, longest exposure the absolute-time maps cover
 DEFAULT_DT_FLOOR = 1e-3  # s, floor of gaps before log10 in dt_mode="log"
@@ -42,88 +42,188 @@ CHUNK_FILES = 20_000
 
 
 # --------------------------------------------------------------------------- kernels
+# Each kernel accumulates one file in a small scratch histogram (in L1 cache) and then
+# writes the file's row of the output once, sequentially (normalised on the way if
+# asked): scattering counts straight into a 24 KB cube row in main memory costs a cache
+# miss per event. The energy and unit-interval look-ups are written out inside the
+# kernels (numba's inlining of helper functions was ~5x slower here); they compute
+# exactly what binning.energy_bin_lut and binning.bin_of do (numpy's histogramdd bins).
 @nb.njit(cache=True)
-def _normalize_rows(out, start, stop):
-    """(h - min) / (max - min) per file in place (float64 arithmetic); constant -> zeros."""
-    for f in range(start, stop):
-        row = out[f].ravel()
-        lo = row.min()
-        hi = row.max()
+def _flush(buf, touched, n_touched, out2, f, normalize):
+    """Write scratch ``buf`` to ``out2[f]`` (min-max normalised in float64 if asked), reset it."""
+    row = out2[f]
+    if normalize:
+        lo = buf.min()
+        hi = buf.max()
         if hi > lo:
             span = np.float64(hi) - np.float64(lo)
-            for j in range(row.shape[0]):
-                row[j] = np.float32((np.float64(row[j]) - np.float64(lo)) / span)
+            for j in range(buf.shape[0]):
+                row[j] = np.float32((np.float64(buf[j]) - np.float64(lo)) / span)
         else:
             row[:] = 0.0
+    else:
+        row[:] = buf
+    if n_touched < buf.shape[0] // 4:
+        for j in range(n_touched):
+            buf[touched[j]] = 0.0
+    else:
+        buf[:] = 0.0
 
 
 @nb.njit(cache=True)
-def _et_kernel(offsets, time, energy, t_edges, e_thr, tstart, out, start, stop, absolute):
-    """Fill ``out[f]`` (t_bins, e_bins) for files ``start..stop``; ``out`` must be zero there."""
+def _et_kernel(
+    offsets,
+    time,
+    ebits,
+    thr_bits,
+    table,
+    kmin,
+    t_edges,
+    tstart,
+    out2,
+    start,
+    stop,
+    absolute,
+    normalize,
+):
+    """Write rows ``out2[f]`` (t_bins * e_bins, row-major) for files ``start..stop``.
+
+    ``ebits``: energies' float32 bit patterns viewed as int32; see ``binning.energy_lookup``.
+    """
+    n_e = thr_bits.shape[0] - 1
+    n_tab = table.shape[0]
+    n_t = t_edges.shape[0] - 1
+    buf = np.zeros(n_t * n_e, dtype=np.float32)
+    buf2 = np.zeros(n_t * n_e, dtype=np.float32)  # odd events: halves dependency chains
+    touched = np.empty(0, dtype=np.int64)  # maps are small: reset by a full clear
     for f in range(start, stop):
         a = offsets[f]
         b = offsets[f + 1]
-        if b <= a:
-            continue
-        if absolute:
-            t0 = tstart[f]
-            for i in range(a, b):
+        t0 = tstart[f] if absolute else (time[a] if b > a else 0.0)
+        span = time[b - 1] - t0 if b > a else 0.0
+        inv = 1.0 / span if span > 0 else 0.0
+        for i in range(a, b):
+            # energy bin (exact numpy bin of log10(float64(E)))
+            bits = np.int64(ebits[i])
+            k = (bits >> LUT_SHIFT) - kmin
+            if k < 0 or k >= n_tab:
+                continue
+            r = np.int64(table[k])
+            while r <= n_e and thr_bits[r] <= bits:
+                r += 1
+            ie = r - 1
+            if ie < 0 or ie >= n_e:
+                continue
+            if absolute:
                 it = bin_of(time[i] - t0, t_edges)
                 if it < 0:
                     continue
-                ie = energy_bin_of(energy[i], e_thr)
-                if ie >= 0:
-                    out[f, it, ie] += 1.0
-        else:
-            t0 = time[a]
-            span = time[b - 1] - t0
-            for i in range(a, b):
-                ie = energy_bin_of(energy[i], e_thr)
-                if ie < 0:
-                    continue
-                tau = (time[i] - t0) / span if span > 0 else 0.0
-                it = bin_of(tau, t_edges)
-                if it >= 0:
-                    out[f, it, ie] += 1.0
+            else:
+                # tau = (t - t0) / span in [0, 1]; multiply by the reciprocal and use the
+                # exact division only within 1e-9 of a bin edge (the product's error is
+                # ~1e-16, so elsewhere both give the same bin)
+                x = (time[i] - t0) * inv * n_t
+                it = int(x)
+                if x - it < 1e-9 or x - it > 1.0 - 1e-9:
+                    tau = (time[i] - t0) / span if span > 0 else 0.0
+                    it = min(int(tau * n_t), n_t - 1)
+                    while it > 0 and t_edges[it] > tau:
+                        it -= 1
+                    while it < n_t - 1 and t_edges[it + 1] <= tau:
+                        it += 1
+            if i & 1:
+                buf2[it * n_e + ie] += np.float32(1.0)
+            else:
+                buf[it * n_e + ie] += np.float32(1.0)
+        buf += buf2
+        buf2[:] = 0.0
+        _flush(buf, touched, buf.shape[0], out2, f, normalize)
 
 
 @nb.njit(cache=True)
-def _etdt_kernel(offsets, time, energy, t_edges, e_thr, d_edges, out, start, stop, log_dt, dt_floor):
-    """Fill ``out[f]`` (t_bins, e_bins, dt_bins) for files ``start..stop`` (zeroed)."""
+def _etdt_kernel(
+    offsets,
+    time,
+    ebits,
+    thr_bits,
+    table,
+    kmin,
+    t_edges,
+    d_edges,
+    out2,
+    start,
+    stop,
+    log_dt,
+    dt_floor,
+    normalize,
+):
+    """Write rows ``out2[f]`` (t_bins * e_bins * dt_bins, row-major) for files ``start..stop``."""
+    n_e = thr_bits.shape[0] - 1
+    n_tab = table.shape[0]
+    n_t = t_edges.shape[0] - 1
+    n_d = d_edges.shape[0] - 1
+    buf = np.zeros(n_t * n_e * n_d, dtype=np.float32)
+    nmax = 1
+    for f in range(start, stop):
+        nmax = max(nmax, offsets[f + 1] - offsets[f])
+    touched = np.empty(nmax, dtype=np.int64)
     for f in range(start, stop):
         a = offsets[f]
         b = offsets[f + 1]
-        if b - a < 2:
-            continue
-        # per-file ranges of the first n - 1 times and of the gaps
-        t0 = time[a]
-        span = time[b - 2] - t0
-        dmin = np.inf
-        dmax = -np.inf
-        for i in range(a, b - 1):
-            d = time[i + 1] - time[i]
-            if log_dt:
-                d = np.log10(max(d, dt_floor))
-            if d < dmin:
-                dmin = d
-            if d > dmax:
-                dmax = d
-        dspan = dmax - dmin
-        for i in range(a, b - 1):
-            ie = energy_bin_of(energy[i], e_thr)
-            if ie < 0:
-                continue
-            tau = (time[i] - t0) / span if span > 0 else 0.0
-            it = bin_of(tau, t_edges)
-            if it < 0:
-                continue
-            d = time[i + 1] - time[i]
-            if log_dt:
-                d = np.log10(max(d, dt_floor))
-            dtau = (d - dmin) / dspan if dspan > 0 else 0.0
-            idt = bin_of(dtau, d_edges)
-            if idt >= 0:
-                out[f, it, ie, idt] += 1.0
+        c = 0
+        if b - a >= 2:
+            # per-file ranges of the first n - 1 times and of the gaps
+            t0 = time[a]
+            span = time[b - 2] - t0
+            dmin = np.inf
+            dmax = -np.inf
+            for i in range(a, b - 1):
+                d = time[i + 1] - time[i]
+                if log_dt:
+                    d = np.log10(max(d, dt_floor))
+                dmin = min(dmin, d)
+                dmax = max(dmax, d)
+            dspan = dmax - dmin
+            inv = 1.0 / span if span > 0 else 0.0
+            dinv = 1.0 / dspan if dspan > 0 else 0.0
+            for i in range(a, b - 1):
+                bits = np.int64(ebits[i])
+                k = (bits >> LUT_SHIFT) - kmin
+                if k < 0 or k >= n_tab:
+                    continue
+                r = np.int64(table[k])
+                while r <= n_e and thr_bits[r] <= bits:
+                    r += 1
+                ie = r - 1
+                if ie < 0 or ie >= n_e:
+                    continue
+                # reciprocal products, exact division only near an edge (see _et_kernel)
+                x = (time[i] - t0) * inv * n_t
+                it = int(x)
+                if x - it < 1e-9 or x - it > 1.0 - 1e-9:
+                    tau = (time[i] - t0) / span if span > 0 else 0.0
+                    it = min(int(tau * n_t), n_t - 1)
+                    while it > 0 and t_edges[it] > tau:
+                        it -= 1
+                    while it < n_t - 1 and t_edges[it + 1] <= tau:
+                        it += 1
+                d = time[i + 1] - time[i]
+                if log_dt:
+                    d = np.log10(max(d, dt_floor))
+                x = (d - dmin) * dinv * n_d
+                idt = int(x)
+                if x - idt < 1e-9 or x - idt > 1.0 - 1e-9:
+                    dtau = (d - dmin) / dspan if dspan > 0 else 0.0
+                    idt = min(int(dtau * n_d), n_d - 1)
+                    while idt > 0 and d_edges[idt] > dtau:
+                        idt -= 1
+                    while idt < n_d - 1 and d_edges[idt + 1] <= dtau:
+                        idt += 1
+                j = (it * n_e + ie) * n_d + idt
+                buf[j] += np.float32(1.0)
+                touched[c] = j
+                c += 1
+        _flush(buf, touched, c, out2, f, normalize)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -133,11 +233,14 @@ def _check_events(events) -> EventSet:
     return events
 
 
-def _prepare_out(out: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+def _prepare_out(out: np.ndarray | None, shape: tuple[int, ...], zero: bool = True) -> np.ndarray:
+    """The output array: new (zeroed unless the kernel writes every row) or the caller's ``out``."""
     if out is None:
-        return np.zeros(shape, dtype=np.float32)
-    if out.shape != shape or out.dtype != np.float32:
-        raise InputError(None, f"out must be float32 of shape {shape}, got {out.dtype} {out.shape}")
+        return np.zeros(shape, dtype=np.float32) if zero else np.empty(shape, dtype=np.float32)
+    if out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise InputError(
+            None, f"out must be C-contiguous float32 of shape {shape}, got {out.dtype} {out.shape}"
+        )
     return out
 
 
@@ -169,7 +272,9 @@ def file_tstart(events: EventSet, files: pd.DataFrame | None) -> np.ndarray:
     if files is None:
         return first
     if "obsreg_id" not in files.columns or "tstart" not in files.columns:
-        raise InputError("files table", f"needs columns obsreg_id and tstart; found {list(files.columns)}")
+        raise InputError(
+            "files table", f"needs columns obsreg_id and tstart; found {list(files.columns)}"
+        )
     ts = pd.Series(files["tstart"].to_numpy(dtype=np.float64), index=files["obsreg_id"].astype(str))
     ts = ts[~ts.index.duplicated()]
     given = ts.reindex(events.obsreg_id.astype(str)).to_numpy()
@@ -206,7 +311,7 @@ def et_maps(
     files : per-file table with ``obsreg_id`` and ``tstart`` [s] for absolute mode
         (missing files start at their first event).
     out : optional preallocated float32 array (e.g. ``np.memmap``) of the output shape,
-        zero-filled.
+        any contents (every row is overwritten).
     progress : show a progress bar over chunks of files.
 
     Returns
@@ -224,13 +329,27 @@ def et_maps(
     else:
         t_edges = linear_edges(0.0, 1.0, t_bins)
         tstart = np.zeros(1)
-    e_thr = energy_thresholds(e_min, e_max, e_bins)
-    res = _prepare_out(out, (events.n_files, int(t_bins), int(e_bins)))
+    thr_bits, table, kmin = energy_lookup(e_min, e_max, e_bins)
+    ebits = events.energy.view(np.int32)
+    res = _prepare_out(out, (events.n_files, int(t_bins), int(e_bins)), zero=False)
+    out2 = res.reshape(events.n_files, -1)  # a view: kernels write every row
 
     def fill(s: int, e: int) -> None:
-        _et_kernel(events.offsets, events.time, events.energy, t_edges, e_thr, tstart, res, s, e, absolute)
-        if normalize:
-            _normalize_rows(res, s, e)
+        _et_kernel(
+            events.offsets,
+            events.time,
+            ebits,
+            thr_bits,
+            table,
+            kmin,
+            t_edges,
+            tstart,
+            out2,
+            s,
+            e,
+            absolute,
+            bool(normalize),
+        )
 
     _run_chunks(events.n_files, fill, progress, "E-t maps")
     return res
@@ -261,7 +380,7 @@ def etdt_cubes(
     dt_mode : ``"linear"`` (the reference: gap rescaled per file to [0, 1] by its min and
         max) or ``"log"``: ``log10(max(dt, dt_floor))`` rescaled per file to [0, 1].
     dt_floor : smallest gap [s] before the logarithm in log mode (ties, frame time).
-    out : optional preallocated zero-filled float32 array (e.g. ``np.memmap``).
+    out : optional preallocated C-contiguous float32 array (e.g. ``np.memmap``); every row is overwritten.
     progress : show a progress bar over chunks of files.
 
     Returns
@@ -276,16 +395,29 @@ def etdt_cubes(
         raise InputError(None, f"dt_floor must be > 0 s, got {dt_floor}")
     t_edges = linear_edges(0.0, 1.0, t_bins)
     d_edges = linear_edges(0.0, 1.0, dt_bins)
-    e_thr = energy_thresholds(e_min, e_max, e_bins)
-    res = _prepare_out(out, (events.n_files, int(t_bins), int(e_bins), int(dt_bins)))
+    thr_bits, table, kmin = energy_lookup(e_min, e_max, e_bins)
+    ebits = events.energy.view(np.int32)
+    res = _prepare_out(out, (events.n_files, int(t_bins), int(e_bins), int(dt_bins)), zero=False)
+    out2 = res.reshape(events.n_files, -1)  # a view: kernels write every row
     log_dt = dt_mode == "log"
 
     def fill(s: int, e: int) -> None:
         _etdt_kernel(
-            events.offsets, events.time, events.energy, t_edges, e_thr, d_edges, res, s, e, log_dt, float(dt_floor)
+            events.offsets,
+            events.time,
+            ebits,
+            thr_bits,
+            table,
+            kmin,
+            t_edges,
+            d_edges,
+            out2,
+            s,
+            e,
+            log_dt,
+            float(dt_floor),
+            bool(normalize),
         )
-        if normalize:
-            _normalize_rows(res, s, e)
 
     _run_chunks(events.n_files, fill, progress, "E-t-dt cubes")
     return res

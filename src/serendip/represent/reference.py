@@ -22,7 +22,9 @@ def _norm(h: np.ndarray) -> np.ndarray:
     return (h - h.min()) / span if span > 0 else np.zeros_like(h)
 
 
-def reference_et(t, e, t_bins=24, e_bins=16, e_min=500.0, e_max=7000.0, normalize=False) -> np.ndarray:
+def reference_et(
+    t, e, t_bins=24, e_bins=16, e_min=500.0, e_max=7000.0, normalize=False
+) -> np.ndarray:
     """E-t map of one file (times [s] sorted, energies [eV]), (t_bins, e_bins) float32."""
     t = np.asarray(t, dtype=np.float64)
     if len(t) == 0:
@@ -30,11 +32,15 @@ def reference_et(t, e, t_bins=24, e_bins=16, e_min=500.0, e_max=7000.0, normaliz
     with np.errstate(divide="ignore", invalid="ignore"):
         eps = np.log10(np.asarray(e, dtype=np.float32).astype(np.float64))
     tau = _rescale(t)
-    h, _, _ = np.histogram2d(tau, eps, range=[[0, 1], [np.log10(e_min), np.log10(e_max)]], bins=(t_bins, e_bins))
+    h, _, _ = np.histogram2d(
+        tau, eps, range=[[0, 1], [np.log10(e_min), np.log10(e_max)]], bins=(t_bins, e_bins)
+    )
     return (_norm(h) if normalize else h).astype(np.float32)
 
 
-def reference_etdt(t, e, t_bins=24, e_bins=16, dt_bins=16, e_min=500.0, e_max=7000.0, normalize=False) -> np.ndarray:
+def reference_etdt(
+    t, e, t_bins=24, e_bins=16, dt_bins=16, e_min=500.0, e_max=7000.0, normalize=False
+) -> np.ndarray:
     """E-t-dt cube of one file (times [s] sorted, energies [eV]), (t_bins, e_bins, dt_bins) float32."""
     t = np.asarray(t, dtype=np.float64)
     if len(t) < 2:

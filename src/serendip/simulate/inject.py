@@ -33,7 +33,18 @@ from serendip.simulate.timing import (
 )
 
 INJECT_KINDS = ("flare", "stellar_flare", "fxt", "dip")
-_PARAMS = ("t_peak", "rise", "decay", "duration", "alpha", "gamma", "gamma_tail", "nh", "kt", "kt_peak")
+_PARAMS = (
+    "t_peak",
+    "rise",
+    "decay",
+    "duration",
+    "alpha",
+    "gamma",
+    "gamma_tail",
+    "nh",
+    "kt",
+    "kt_peak",
+)
 
 
 def _loguniform(rng, lo, hi, n):
@@ -55,7 +66,9 @@ def _resolve_index(events: EventSet, index) -> np.ndarray:
     return idx
 
 
-def _frame_phase(events: EventSet, idx: np.ndarray, tstart: np.ndarray, frame_time: float) -> np.ndarray:
+def _frame_phase(
+    events: EventSet, idx: np.ndarray, tstart: np.ndarray, frame_time: float
+) -> np.ndarray:
     """Per target file, the circular-mean offset [s] of existing event times within a frame."""
     sub = events.select(idx)
     f = sub.file_index
@@ -135,7 +148,11 @@ def inject_transients(
 
     def par(name: str, draw):
         value = params.get(name)
-        out = draw() if value is None else np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
+        out = (
+            draw()
+            if value is None
+            else np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
+        )
         truth[name] = out
         return out
 
@@ -148,14 +165,20 @@ def inject_transients(
 
     if kind in ("flare", "stellar_flare"):
         if kind == "flare":
-            decay = par("decay", lambda: _loguniform(rng, 100.0, np.maximum(150.0, np.minimum(0.15 * T, 1e4)), n))
+            decay = par(
+                "decay",
+                lambda: _loguniform(rng, 100.0, np.maximum(150.0, np.minimum(0.15 * T, 1e4)), n),
+            )
             rise = par("rise", lambda: decay * rng.uniform(0.05, 0.3, n))
             gamma = par("gamma", lambda: rng.uniform(1.2, 2.0, n))
             nh = par("nh", lambda: _loguniform(rng, 1e20, 1e22, n))
             n_states = 1
             rows_par = (np.zeros(n, np.int64), gamma, nan, nh)
         else:
-            decay = par("decay", lambda: _loguniform(rng, 2e3, np.maximum(2.5e3, np.minimum(0.4 * T, 3e4)), n))
+            decay = par(
+                "decay",
+                lambda: _loguniform(rng, 2e3, np.maximum(2.5e3, np.minimum(0.4 * T, 3e4)), n),
+            )
             rise = par("rise", lambda: decay * rng.uniform(0.1, 0.5, n))
             kq = par("kt", lambda: _loguniform(rng, 0.3, 1.2, n))
             kp = par("kt_peak", lambda: rng.uniform(1.5, 4.0, n))
@@ -165,13 +188,24 @@ def inject_transients(
             kts = (kq[:, None] + (kp - kq)[:, None] * states[None, :]).ravel()
             rows_par = (np.full(4 * n, 2), np.full(4 * n, np.nan), kts, np.repeat(nh, 4))
         room = T - 3 * rise - 3 * decay
-        tp = par("t_peak", lambda: np.where(room > 0, ts + 3 * rise + rng.random(n) * np.maximum(room, 0), ts + rng.random(n) * T))
+        tp = par(
+            "t_peak",
+            lambda: np.where(
+                room > 0,
+                ts + 3 * rise + rng.random(n) * np.maximum(room, 0),
+                ts + rng.random(n) * T,
+            ),
+        )
         tp = np.clip(tp, ts, te)
         truth["t_peak"] = tp
         peak = lam / np.maximum(fred_integral(ts, te, tp, rise, decay), 1e-300)
         edges = fred_edges(ts, te, tp, rise, decay)
-        env = monotone_envelope(peak[:, None] * fred_rate(edges, tp[:, None], rise[:, None], decay[:, None]))
-        j, t, _ = thin(rng, edges, env, lambda t, i, s: peak[i] * fred_rate(t, tp[i], rise[i], decay[i]))
+        env = monotone_envelope(
+            peak[:, None] * fred_rate(edges, tp[:, None], rise[:, None], decay[:, None])
+        )
+        j, t, _ = thin(
+            rng, edges, env, lambda t, i, s: peak[i] * fred_rate(t, tp[i], rise[i], decay[i])
+        )
         if n_states == 1:
             rows = j
         else:
@@ -181,7 +215,10 @@ def inject_transients(
         _, e = sample_energies(cdf, rows, rng, e_min, e_max)
         new_file, new_t, new_e = j, t, e
     elif kind == "fxt":
-        dur = par("duration", lambda: _loguniform(rng, 10.0, np.maximum(12.0, np.minimum(1000.0, 0.2 * T)), n))
+        dur = par(
+            "duration",
+            lambda: _loguniform(rng, 10.0, np.maximum(12.0, np.minimum(1000.0, 0.2 * T)), n),
+        )
         rise = par("rise", lambda: dur * rng.uniform(0.05, 0.3, n))
         alpha = par("alpha", lambda: rng.uniform(1.1, 2.2, n))
         g0 = par("gamma", lambda: rng.uniform(0.6, 1.4, n))
@@ -195,12 +232,31 @@ def inject_transients(
         truth["t_peak"] = onset + rise
         peak = lam / np.maximum(fxt_integral(te, onset, rise, dur, alpha), 1e-300)
         edges = fxt_edges(ts, te, onset, rise, dur)
-        env = monotone_envelope(peak[:, None] * fxt_rate(edges, onset[:, None], rise[:, None], dur[:, None], alpha[:, None]))
-        j, t, _ = thin(rng, edges, env, lambda t, i, s: peak[i] * fxt_rate(t, onset[i], rise[i], dur[i], alpha[i]))
+        env = monotone_envelope(
+            peak[:, None]
+            * fxt_rate(edges, onset[:, None], rise[:, None], dur[:, None], alpha[:, None])
+        )
+        j, t, _ = thin(
+            rng,
+            edges,
+            env,
+            lambda t, i, s: peak[i] * fxt_rate(t, onset[i], rise[i], dur[i], alpha[i]),
+        )
         x = (t - onset[j]) / dur[j]
         rows = 4 * j + (x >= 1.0) + (x >= 3.0) + (x >= 10.0)
-        gam = (g0[:, None] + (g1 - g0)[:, None] * np.array([0.0, 1 / 3, 2 / 3, 1.0])[None, :]).ravel()
-        cdf = to_cdf(spectral_rows(np.zeros(4 * n, np.int64), gam, np.full(4 * n, np.nan), np.repeat(nh, 4), e_min, e_max))
+        gam = (
+            g0[:, None] + (g1 - g0)[:, None] * np.array([0.0, 1 / 3, 2 / 3, 1.0])[None, :]
+        ).ravel()
+        cdf = to_cdf(
+            spectral_rows(
+                np.zeros(4 * n, np.int64),
+                gam,
+                np.full(4 * n, np.nan),
+                np.repeat(nh, 4),
+                e_min,
+                e_max,
+            )
+        )
         _, e = sample_energies(cdf, rows, rng, e_min, e_max)
         new_file, new_t, new_e = j, t, e
     else:  # dip: thin the existing photons with an absorption profile
@@ -208,12 +264,19 @@ def inject_transients(
         ramp = 0.25 * dur
         tmid = par("t_peak", lambda: ts + dur / 2 + rng.random(n) * np.maximum(T - dur, 0.0))
         sub_pos = np.repeat(events.offsets[idx], events.counts[idx]) + (
-            np.arange(events.counts[idx].sum()) - np.repeat(np.cumsum(events.counts[idx]) - events.counts[idx], events.counts[idx])
+            np.arange(events.counts[idx].sum())
+            - np.repeat(np.cumsum(events.counts[idx]) - events.counts[idx], events.counts[idx])
         )
         f = np.repeat(np.arange(n), events.counts[idx])
-        prof = periodic_trapezoid(events.time[sub_pos], tmid[f], 10.0 * T[f] + dur[f], dur[f], ramp[f])
+        prof = periodic_trapezoid(
+            events.time[sub_pos], tmid[f], 10.0 * T[f] + dur[f], dur[f], ramp[f]
+        )
         sig = absorption_cross_section(np.maximum(events.energy[sub_pos], 1.0) / 1000.0)
-        removed = lambda lognh: np.bincount(f, -np.expm1(-sig * 10.0 ** lognh[f] * prof), minlength=n)  # noqa: E731
+
+        def removed(lognh: np.ndarray) -> np.ndarray:
+            """Expected photons removed per target for log10 N_H = ``lognh`` (n,)."""
+            return np.bincount(f, -np.expm1(-sig * 10.0 ** lognh[f] * prof), minlength=n)
+
         lo, hi = np.full(n, 18.0), np.full(n, 26.0)
         reachable = removed(hi) >= lam
         for _ in range(60):  # bisection in log10 N_H, vectorised over targets
@@ -230,8 +293,8 @@ def inject_transients(
 
     if frame_time and len(new_t):
         phase = _frame_phase(events, idx, ts, frame_time)
-        k = np.floor((new_t - ts[new_file] - phase[new_file]) / frame_time)
-        new_t = np.clip(ts[new_file] + phase[new_file] + (k + 0.5) * frame_time, ts[new_file], te[new_file])
+        k = np.round((new_t - ts[new_file] - phase[new_file]) / frame_time)
+        new_t = np.clip(ts[new_file] + phase[new_file] + k * frame_time, ts[new_file], te[new_file])
 
     file_all = np.concatenate([events.file_index[keep_old], idx[new_file]])
     time_all = np.concatenate([events.time[keep_old], new_t])

@@ -43,10 +43,16 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from serendip.io.eventset import EventSet
-from serendip.simulate._kernels import group_time_order
 from serendip.io.tables import write_table
+from serendip.simulate._kernels import group_time_order
 from serendip.simulate.response import absorption_cross_section
-from serendip.simulate.spectra import SPECTRAL_MODELS, sample_energies, spectral_rows, to_cdf, transmission
+from serendip.simulate.spectra import (
+    SPECTRAL_MODELS,
+    sample_energies,
+    spectral_rows,
+    to_cdf,
+    transmission,
+)
 from serendip.simulate.timing import (
     constant_arrivals,
     drw_nodes,
@@ -191,11 +197,16 @@ class Population:
 
 # ------------------------------------------------------------------------- helpers
 def _loguniform(rng: np.random.Generator, lo, hi, n: int) -> np.ndarray:
-    lo, hi = np.broadcast_to(np.asarray(lo, float), (n,)), np.broadcast_to(np.asarray(hi, float), (n,))
+    lo, hi = (
+        np.broadcast_to(np.asarray(lo, float), (n,)),
+        np.broadcast_to(np.asarray(hi, float), (n,)),
+    )
     return np.exp(np.log(lo) + rng.random(n) * (np.log(hi) - np.log(lo)))
 
 
-def _truncated_lognormal(rng: np.random.Generator, n: int, median: float, sigma_dex: float, lo: float, hi: float) -> np.ndarray:
+def _truncated_lognormal(
+    rng: np.random.Generator, n: int, median: float, sigma_dex: float, lo: float, hi: float
+) -> np.ndarray:
     """Values whose log10 is normal (median, sigma_dex) truncated to [lo, hi], by inverse CDF."""
     mu = np.log10(median)
     a, b = ndtr((np.log10(lo) - mu) / sigma_dex), ndtr((np.log10(hi) - mu) / sigma_dex)
@@ -214,7 +225,7 @@ def class_counts(n: int, fractions: Mapping[str, float]) -> dict[str, int]:
     return dict(zip(LABELS, base.tolist(), strict=True))
 
 
-def _check_fractions(class_fractions: Mapping[str, float] | None) -> dict[str, float]:
+def normalise_fractions(class_fractions: Mapping[str, float] | None) -> dict[str, float]:
     if class_fractions is None:
         return dict(DEFAULT_CLASS_FRACTIONS)
     unknown = sorted(set(class_fractions) - set(LABELS))
@@ -236,7 +247,9 @@ _FLOAT_COLUMNS = (
 )  # fmt: skip
 
 
-def draw_parameters(n: int, seed: int, fractions: Mapping[str, float], opts: SimulationOptions) -> dict[str, np.ndarray]:
+def draw_parameters(
+    n: int, seed: int, fractions: Mapping[str, float], opts: SimulationOptions
+) -> dict[str, np.ndarray]:
     """All per-source truth parameters (rates that need spectra are filled in per chunk)."""
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0]))
     P: dict[str, np.ndarray] = {c: np.full(n, np.nan) for c in _FLOAT_COLUMNS}
@@ -251,9 +264,16 @@ def draw_parameters(n: int, seed: int, fractions: Mapping[str, float], opts: Sim
     pool = max(30000, 2 * n_obs)
     obsid_of_obs = 1 + rng.choice(pool, n_obs, replace=False)
     expo_of_obs = _truncated_lognormal(
-        rng, n_obs, opts.exposure_median, opts.exposure_sigma_dex, opts.exposure_min, opts.exposure_max
+        rng,
+        n_obs,
+        opts.exposure_median,
+        opts.exposure_sigma_dex,
+        opts.exposure_min,
+        opts.exposure_max,
     )
-    tstart_of_obs = opts.mission_tstart + rng.random(n_obs) * (opts.mission_tstop - opts.mission_tstart)
+    tstart_of_obs = opts.mission_tstart + rng.random(n_obs) * (
+        opts.mission_tstop - opts.mission_tstart
+    )
     first = np.searchsorted(obs_of, obs_of, side="left")
     P["obsid"] = obsid_of_obs[obs_of].astype(np.int64)
     P["region"] = (np.arange(n) - first + 1).astype(np.int64)
@@ -282,7 +302,9 @@ def draw_parameters(n: int, seed: int, fractions: Mapping[str, float], opts: Sim
         model[sel] = m
         mu, sd = _NH_LOG[lab]
         P["nh"][sel] = 10.0 ** np.clip(rng.normal(mu, sd, k), 19.5, 23.3)
-        g = np.clip(rng.normal(1.9 if lab == "agn" else 1.8, 0.25 if lab == "agn" else 0.3, k), 0.8, 3.2)
+        g = np.clip(
+            rng.normal(1.9 if lab == "agn" else 1.8, 0.25 if lab == "agn" else 0.3, k), 0.8, 3.2
+        )
         kt_bb = _loguniform(rng, 0.1, 1.5, k)
         kt_th = _loguniform(rng, 0.3, 8.0, k)
         P["gamma"][sel] = np.where(m == 0, g, np.nan)
@@ -323,8 +345,17 @@ def draw_parameters(n: int, seed: int, fractions: Mapping[str, float], opts: Sim
                 P["kt"][sel] = _loguniform(rng, 0.3, 1.2, k)
                 P["kt_peak"][sel] = rng.uniform(1.5, 4.0, k)
             room = Ts - 3 * rise - 3 * decay
-            tp = np.where(room > 0, tss + 3 * rise + rng.random(k) * np.maximum(room, 0), tss + rng.random(k) * Ts)
-            P["t_peak"][sel], P["rise"][sel], P["decay"][sel], P["flare_fraction"][sel] = tp, rise, decay, f
+            tp = np.where(
+                room > 0,
+                tss + 3 * rise + rng.random(k) * np.maximum(room, 0),
+                tss + rng.random(k) * Ts,
+            )
+            P["t_peak"][sel], P["rise"][sel], P["decay"][sel], P["flare_fraction"][sel] = (
+                tp,
+                rise,
+                decay,
+                f,
+            )
         elif lab == "fxt":
             dur = _loguniform(rng, 10.0, np.maximum(12.0, np.minimum(1000.0, 0.2 * Ts)), k)
             rise = dur * rng.uniform(0.05, 0.3, k)
@@ -337,14 +368,20 @@ def draw_parameters(n: int, seed: int, fractions: Mapping[str, float], opts: Sim
             P["gamma_tail"][sel] = P["gamma"][sel] + rng.uniform(0.8, 1.6, k)
             quiet = rng.random(k) < 0.7
             lam = P["expected_counts"][sel]
-            lam_q = np.where(quiet, np.minimum(rng.uniform(0.0, 2.0, k), 0.05 * lam), lam * rng.uniform(0.05, 0.3, k))
+            lam_q = np.where(
+                quiet,
+                np.minimum(rng.uniform(0.0, 2.0, k), 0.05 * lam),
+                lam * rng.uniform(0.05, 0.3, k),
+            )
             P["flare_fraction"][sel] = 1.0 - lam_q / lam
     P["model"] = model
     return P
 
 
 # ---------------------------------------------------------------- event generation
-def _simulate_chunk(P: dict[str, np.ndarray], a: int, b: int, rng: np.random.Generator, opts: SimulationOptions) -> dict:
+def _simulate_chunk(
+    P: dict[str, np.ndarray], a: int, b: int, rng: np.random.Generator, opts: SimulationOptions
+) -> dict:
     """Events of sources ``a:b``; fills the chunk's derived truth columns of ``P`` in place."""
     n = b - a
     sl = slice(a, b)
@@ -383,7 +420,12 @@ def _simulate_chunk(P: dict[str, np.ndarray], a: int, b: int, rng: np.random.Gen
             r_gamma.append((g0[:, None] + (g1 - g0)[:, None] * _FXT_GAMMA_STATES[None, :]).ravel())
             r_kt.append(np.full(_N_STATES * len(sel), np.nan))
     prob = spectral_rows(
-        np.concatenate(r_model), np.concatenate(r_gamma), np.concatenate(r_kt), np.concatenate(r_nh), opts.e_min, opts.e_max
+        np.concatenate(r_model),
+        np.concatenate(r_gamma),
+        np.concatenate(r_kt),
+        np.concatenate(r_nh),
+        opts.e_min,
+        opts.e_max,
     )
     cdf = to_cdf(prob)
 
@@ -405,7 +447,13 @@ def _simulate_chunk(P: dict[str, np.ndarray], a: int, b: int, rng: np.random.Gen
         if not len(s):
             continue
         tg = ts[s, None] + T[s, None] * grid[None, :]
-        prof = periodic_trapezoid(tg, g("t_peak")[s, None], g("period")[s, None], g("duration")[s, None], g("ramp")[s, None])
+        prof = periodic_trapezoid(
+            tg,
+            g("t_peak")[s, None],
+            g("period")[s, None],
+            g("duration")[s, None],
+            g("ramp")[s, None],
+        )
         if name == "eclipse":
             keep = 1.0 - g("depth")[s, None] * prof
         else:
@@ -443,8 +491,12 @@ def _simulate_chunk(P: dict[str, np.ndarray], a: int, b: int, rng: np.random.Gen
 
     if len(fr):
         edges = fred_edges(ts[fr], te[fr], tp, rise, decay)
-        env = monotone_envelope(peak_fr[:, None] * fred_rate(edges, tp[:, None], rise[:, None], decay[:, None]))
-        i, t, _ = thin(rng, edges, env, lambda t, i, s: peak_fr[i] * fred_rate(t, tp[i], rise[i], decay[i]))
+        env = monotone_envelope(
+            peak_fr[:, None] * fred_rate(edges, tp[:, None], rise[:, None], decay[:, None])
+        )
+        i, t, _ = thin(
+            rng, edges, env, lambda t, i, s: peak_fr[i] * fred_rate(t, tp[i], rise[i], decay[i])
+        )
         src = fr[i]
         x = (t - tp[i]) / decay[i]
         state = (x >= 0.5).astype(np.int64) + (x >= 1.5) + (x >= 3.0)
@@ -452,8 +504,16 @@ def _simulate_chunk(P: dict[str, np.ndarray], a: int, b: int, rng: np.random.Gen
         src_parts.append(src), t_parts.append(t), row_parts.append(state_offset[src] + state)
     if len(fx):
         edges = fxt_edges(ts[fx], te[fx], onset, frise, fdur)
-        env = monotone_envelope(peak_fx[:, None] * fxt_rate(edges, onset[:, None], frise[:, None], fdur[:, None], alpha[:, None]))
-        i, t, _ = thin(rng, edges, env, lambda t, i, s: peak_fx[i] * fxt_rate(t, onset[i], frise[i], fdur[i], alpha[i]))
+        env = monotone_envelope(
+            peak_fx[:, None]
+            * fxt_rate(edges, onset[:, None], frise[:, None], fdur[:, None], alpha[:, None])
+        )
+        i, t, _ = thin(
+            rng,
+            edges,
+            env,
+            lambda t, i, s: peak_fx[i] * fxt_rate(t, onset[i], frise[i], fdur[i], alpha[i]),
+        )
         x = (t - onset[i]) / fdur[i]
         state = (x >= 1.0).astype(np.int64) + (x >= 3.0) + (x >= 10.0)
         src_parts.append(fx[i]), t_parts.append(t), row_parts.append(state_offset[fx[i]] + state)
@@ -480,11 +540,15 @@ def _simulate_chunk(P: dict[str, np.ndarray], a: int, b: int, rng: np.random.Gen
     for name in ("eclipse", "dip"):
         m = lab_e == code[name]
         s = src[m]
-        prof = periodic_trapezoid(t[m], g("t_peak")[s], g("period")[s], g("duration")[s], g("ramp")[s])
+        prof = periodic_trapezoid(
+            t[m], g("t_peak")[s], g("period")[s], g("duration")[s], g("ramp")[s]
+        )
         if name == "eclipse":
             keep_p[m] = 1.0 - g("depth")[s] * prof
         else:
-            keep_p[m] = np.exp(-absorption_cross_section(true_ev[m] / 1000.0) * g("nh_dip")[s] * prof)
+            keep_p[m] = np.exp(
+                -absorption_cross_section(true_ev[m] / 1000.0) * g("nh_dip")[s] * prof
+            )
     keep = rng.random(len(src)) < keep_p
     src, t, energy = src[keep], t[keep], energy[keep]
 
@@ -536,8 +600,8 @@ def simulate_population(
     ``sources`` columns: obsreg_id, obsid, region, label, n_events, n_source_events,
     n_background_events, expected_counts (source, in band), expected_background, exposure [s],
     tstart, tstop [s], spectral_model, gamma, nh [cm^-2], kt [keV], bkg_rate [ct/s],
-    quiescent_rate [ct/s], t_peak [s] (flare peak / FXT peak / mid-time of the first
-    eclipse or dip), t_onset [s] (FXT), rise, decay [s], duration [s] (eclipse or dip
+    quiescent_rate [ct/s], t_peak [s] (flare peak / FXT peak / mid-time of one eclipse
+    or dip inside the exposure, the others at +- k period), t_onset [s] (FXT), rise, decay [s], duration [s] (eclipse or dip
     length, FXT spike), period [s], phase [rad], amplitude (periodic: semi-amplitude;
     flares, FXT: peak / quiescent rate), depth (eclipse: fraction removed; dip: fractional
     count drop at full absorption), flare_fraction (of the source counts), alpha (FXT tail
@@ -549,7 +613,7 @@ def simulate_population(
     if n < 1:
         raise ValueError("n_sources must be >= 1")
     opts = SimulationOptions.from_kwargs(options)
-    fractions = _check_fractions(class_fractions)
+    fractions = normalise_fractions(class_fractions)
     P = draw_parameters(n, seed, fractions, opts)
 
     chunks = [(a, min(a + opts.chunk_size, n)) for a in range(0, n, opts.chunk_size)]
@@ -563,7 +627,9 @@ def simulate_population(
     counts = np.concatenate([o["counts"] for o in out])
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    obsreg_id = np.char.add(np.char.add(P["obsid"].astype(str), "_"), P["region"].astype(str)).astype(object)
+    obsreg_id = np.char.add(
+        np.char.add(P["obsid"].astype(str), "_"), P["region"].astype(str)
+    ).astype(object)
     events = EventSet(
         obsreg_id,
         offsets,

@@ -88,14 +88,18 @@ def resolution_sigma_ev(energy_ev: np.ndarray) -> np.ndarray:
     return np.sqrt(25.0**2 + 0.12 * 3.65 * e + (0.015 * e) ** 2)
 
 
-def band_probability(energy_ev: np.ndarray, e_min: float = E_MIN_EV, e_max: float = E_MAX_EV) -> np.ndarray:
+def band_probability(
+    energy_ev: np.ndarray, e_min: float = E_MIN_EV, e_max: float = E_MAX_EV
+) -> np.ndarray:
     """Probability that a photon of true energy ``energy_ev`` is measured inside [e_min, e_max)."""
     e = np.asarray(energy_ev, dtype=np.float64)
     s = resolution_sigma_ev(e)
     return ndtr((e_max - e) / s) - ndtr((e_min - e) / s)
 
 
-def _truncated_inverse_cdf(true_ev: np.ndarray, u: np.ndarray, e_min: float, e_max: float) -> np.ndarray:
+def _truncated_inverse_cdf(
+    true_ev: np.ndarray, u: np.ndarray, e_min: float, e_max: float
+) -> np.ndarray:
     """Gaussian-resolution draws truncated to [e_min, e_max] by inverse CDF (precise in the tails)."""
     e = np.asarray(true_ev, dtype=np.float64)
     s = resolution_sigma_ev(e)

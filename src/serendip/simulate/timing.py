@@ -84,7 +84,9 @@ def fred_integral(
     tstart: np.ndarray, tstop: np.ndarray, t_peak: np.ndarray, rise: np.ndarray, decay: np.ndarray
 ) -> np.ndarray:
     """Integral [s] of :func:`fred_rate` over [tstart, tstop] (``t_peak`` inside)."""
-    return rise * -np.expm1(-(t_peak - tstart) / rise) + decay * -np.expm1(-(tstop - t_peak) / decay)
+    return rise * -np.expm1(-(t_peak - tstart) / rise) + decay * -np.expm1(
+        -(tstop - t_peak) / decay
+    )
 
 
 _FRED_BEFORE = np.array([16.0, 8.0, 4.0, 2.0, 1.0, 0.5, 0.25])
@@ -118,7 +120,11 @@ def fxt_rate(
 
 
 def fxt_integral(
-    tstop: np.ndarray, t_onset: np.ndarray, rise: np.ndarray, duration: np.ndarray, alpha: np.ndarray
+    tstop: np.ndarray,
+    t_onset: np.ndarray,
+    rise: np.ndarray,
+    duration: np.ndarray,
+    alpha: np.ndarray,
 ) -> np.ndarray:
     """Integral [s] of :func:`fxt_rate` from ``t_onset`` to ``tstop`` (>= t_onset + duration, alpha != 1)."""
     length = np.maximum(tstop - t_onset, duration)
@@ -132,7 +138,11 @@ _FXT_AFTER = np.array([1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 14.0, 20.0
 
 
 def fxt_edges(
-    tstart: np.ndarray, tstop: np.ndarray, t_onset: np.ndarray, rise: np.ndarray, duration: np.ndarray
+    tstart: np.ndarray,
+    tstop: np.ndarray,
+    t_onset: np.ndarray,
+    rise: np.ndarray,
+    duration: np.ndarray,
 ) -> np.ndarray:
     """Segment edges (m, K) for thinning an FXT profile (rate monotone between edges)."""
     parts = [
@@ -161,7 +171,9 @@ def periodic_trapezoid(
 
 
 # ------------------------------------------------------------ red noise (AGN-like)
-def drw_nodes(rng: np.random.Generator, n_nodes: int, span: np.ndarray, tau: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+def drw_nodes(
+    rng: np.random.Generator, n_nodes: int, span: np.ndarray, tau: np.ndarray, sigma: np.ndarray
+) -> np.ndarray:
     """Damped random walk (OU process) in ln(rate): (m, n_nodes) values on a uniform grid over ``span``.
 
     Stationary standard deviation ``sigma``, damping time ``tau`` [s]; the recursion is the
@@ -192,7 +204,9 @@ def linear_rate(nodes_t: np.ndarray, nodes_r: np.ndarray) -> RateFn:
     return rate
 
 
-def quantise_to_frames(t: np.ndarray, tstart: np.ndarray, tstop: np.ndarray, frame_time: float) -> np.ndarray:
+def quantise_to_frames(
+    t: np.ndarray, tstart: np.ndarray, tstop: np.ndarray, frame_time: float
+) -> np.ndarray:
     """Snap times to the middle of ``frame_time``-long CCD frames counted from ``tstart`` (kept < tstop)."""
     q = tstart + (np.floor((t - tstart) / frame_time) + 0.5) * frame_time
     return np.minimum(q, tstop)

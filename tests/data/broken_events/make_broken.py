@@ -82,14 +82,27 @@ def event_hdul(
     cols = [fits.Column(time_name, "D", unit="s", array=np.asarray(time))]
     if positions:
         cols += [
-            fits.Column("ccd_id", "I", array=np.full(n, 7 if gti_ccd is None else gti_ccd, dtype=np.int16)),
+            fits.Column(
+                "ccd_id", "I", array=np.full(n, 7 if gti_ccd is None else gti_ccd, dtype=np.int16)
+            ),
             fits.Column("x", "E", unit="pixel", array=4096.5 + rng.normal(0, 5, n)),
             fits.Column("y", "E", unit="pixel", array=4096.5 + rng.normal(0, 5, n)),
         ]
     if energy_name is not None:
-        cols.append(fits.Column(energy_name, "E", unit=energy_unit, array=np.asarray(energy, dtype=np.float32)))
+        cols.append(
+            fits.Column(
+                energy_name, "E", unit=energy_unit, array=np.asarray(energy, dtype=np.float32)
+            )
+        )
     if channel_name is not None:
-        cols.append(fits.Column(channel_name, "J", unit="chan", array=np.round(np.asarray(energy) / 14.6).astype(np.int32)))
+        cols.append(
+            fits.Column(
+                channel_name,
+                "J",
+                unit="chan",
+                array=np.round(np.asarray(energy) / 14.6).astype(np.int32),
+            )
+        )
     ev = fits.BinTableHDU.from_columns(cols, name=extname)
     h = ev.header
     for key, val in (("TELESCOP", telescope), ("INSTRUME", instrument), ("OBS_ID", obs_id)):
@@ -101,9 +114,17 @@ def event_hdul(
     h["TIMEUNIT"] = "s"
     if positions:
         names = [c.name for c in cols]
-        for axis, name, crval, cdelt, ctype in ((0, "x", 228.48, -0.000136667, "RA---TAN"), (1, "y", -59.13, 0.000136667, "DEC--TAN")):
+        for _axis, name, crval, cdelt, ctype in (
+            (0, "x", 228.48, -0.000136667, "RA---TAN"),
+            (1, "y", -59.13, 0.000136667, "DEC--TAN"),
+        ):
             i = names.index(name) + 1
-            h[f"TCTYP{i}"], h[f"TCRVL{i}"], h[f"TCRPX{i}"], h[f"TCDLT{i}"] = ctype, crval, 4096.5, cdelt
+            h[f"TCTYP{i}"], h[f"TCRVL{i}"], h[f"TCRPX{i}"], h[f"TCDLT{i}"] = (
+                ctype,
+                crval,
+                4096.5,
+                cdelt,
+            )
     for key, val in (header or {}).items():
         if val is None:
             h.remove(key, ignore_missing=True)
@@ -114,7 +135,9 @@ def event_hdul(
         iv = [(t0, t0 + duration)] if gti is True else gti
         g = fits.BinTableHDU.from_columns(
             [
-                fits.Column("START", "D", unit="s", array=np.array([a for a, _ in iv], dtype=float)),
+                fits.Column(
+                    "START", "D", unit="s", array=np.array([a for a, _ in iv], dtype=float)
+                ),
                 fits.Column("STOP", "D", unit="s", array=np.array([b for _, b in iv], dtype=float)),
             ],
             name="GTI",
@@ -170,25 +193,41 @@ def make_corpus(out: Path = HERE) -> list[Path]:
     gz[mid : mid + 40] = bytes((b ^ 0x5A) for b in gz[mid : mid + 40])
     put("corrupt_gzip.fits.gz", bytes(gz))
     put("truncated_gzip.evt.gz", gzip.compress(good, mtime=0)[: len(gz) // 2])
-    put("image_only.fits", _bytes(fits.HDUList([fits.PrimaryHDU(np.zeros((4, 4), dtype=np.int16))])))
+    put(
+        "image_only.fits", _bytes(fits.HDUList([fits.PrimaryHDU(np.zeros((4, 4), dtype=np.int16))]))
+    )
     put("no_time_column.fits", _bytes(event_hdul(time_name="tyme")))
     put("no_energy_column.fits", _bytes(event_hdul(energy_name=None, channel_name=None)))
     put("unknown_energy_unit.fits", _bytes(event_hdul(energy_unit="furlong")))
-    put("energy_without_unit.fits", _bytes(event_hdul(telescope="MYSAT", energy_unit=None, channel_name=None)))
+    put(
+        "energy_without_unit.fits",
+        _bytes(event_hdul(telescope="MYSAT", energy_unit=None, channel_name=None)),
+    )
     put("zero_events_in_band.fits", _bytes(event_hdul(energy=np.full(20, 9000.0))))
     put("all_outside_gti.fits", _bytes(event_hdul(gti=[(5.0e7, 5.0e7 + 100.0)])))
     t = np.sort(1.0e8 + np.random.default_rng(1).uniform(0, 1000, 20))
     t[[3, 9, 15]] = np.nan
     put("nan_times.fits", _bytes(event_hdul(time=t)))
     put("zero_rows.fits", _bytes(event_hdul(time=np.zeros(0), energy=np.zeros(0))))
-    put("unknown_gain.fits", _bytes(event_hdul(telescope="MYSAT", instrument="CAM", energy_name=None, channel_name="PI")))
+    put(
+        "unknown_gain.fits",
+        _bytes(
+            event_hdul(telescope="MYSAT", instrument="CAM", energy_name=None, channel_name="PI")
+        ),
+    )
     lc = fits.BinTableHDU.from_columns(
-        [fits.Column("TIME", "D", unit="s", array=np.arange(10.0)), fits.Column("RATE", "E", unit="ct/s", array=np.ones(10))],
+        [
+            fits.Column("TIME", "D", unit="s", array=np.arange(10.0)),
+            fits.Column("RATE", "E", unit="ct/s", array=np.ones(10)),
+        ],
         name="RATE",
     )
     lc.header["HDUCLAS1"] = "LIGHTCURVE"
     put("light_curve.fits", _bytes(fits.HDUList([fits.PrimaryHDU(), lc])))
-    put("bad_gti.fits", _bytes(event_hdul(gti=[(1.0e8, 1.0e8 + 500.0), (1.0e8 + 900.0, 1.0e8 + 600.0)])))
+    put(
+        "bad_gti.fits",
+        _bytes(event_hdul(gti=[(1.0e8, 1.0e8 + 500.0), (1.0e8 + 900.0, 1.0e8 + 600.0)])),
+    )
     ev = event_hdul()
     n = ev[1].header["NAXIS2"]
     cols = [fits.Column("time", "12A", array=np.array([f"{v:.2f}" for v in ev[1].data["time"]]))]
@@ -202,7 +241,10 @@ def make_corpus(out: Path = HERE) -> list[Path]:
     h[2] = fits.BinTableHDU.from_columns([fits.Column("BEGIN", "D", array=[1.0e8])], name="GTI")
     put("gti_without_columns.fits", _bytes(h))
     put("table_missing_column.csv", b"obsreg_id,time\n754_1,1.0\n754_1,2.0\n")
-    put("table_kev_energies.csv", b"obsreg_id,time,energy\n754_1,1.0,1.2\n754_1,2.0,3.5\n754_2,1.5,0.7\n")
+    put(
+        "table_kev_energies.csv",
+        b"obsreg_id,time,energy\n754_1,1.0,1.2\n754_1,2.0,3.5\n754_2,1.5,0.7\n",
+    )
     return made
 
 

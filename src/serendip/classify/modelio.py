@@ -1,0 +1,80 @@
+"""Save and load fitted classifiers without pickle (safetensors + JSON settings).
+
+A model file stores every fitted array (scalers, GMM, Mahalanobis class statistics or
+the boosted trees, calibrator) and the settings (class order, feature set and names,
+hyper-parameters, training provenance). Loading rebuilds the estimator from the arrays;
+nothing is refitted and no code from the file is executed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from serendip.errors import ModelFileError
+from serendip.io.modelfile import load_model, save_model
+
+KINDS = {"classify.ClusterBoost": "boosted", "classify.Umlcaxs": "umlcaxs"}
+
+
+def save_classifier(path: str | Path, model, feature_set: str, feature_names: list[str], info: dict | None = None, extra_arrays: dict[str, np.ndarray] | None = None) -> Path:
+    """Write ``model`` (ClusterBoostClassifier or UmlcaxsClassifier) to ``path``."""
+    from serendip.classify.boosted import ClusterBoostClassifier
+    from serendip.classify.umlcaxs import UmlcaxsClassifier
+
+    if isinstance(model, ClusterBoostClassifier):
+        kind = "classify.ClusterBoost"
+    elif isinstance(model, UmlcaxsClassifier):
+        kind = "classify.Umlcaxs"
+    else:
+        raise TypeError(f"cannot save a {type(model).__name__}")
+    arrays, settings = model.to_arrays()
+    for k, v in (extra_arrays or {}).items():
+        arrays["extra_" + k] = np.asarray(v)
+    settings.update({"feature_set": feature_set, "feature_names": list(feature_names), "info": info or {}})
+    return save_model(path, kind, arrays, settings)
+
+
+def load_classifier(path: str | Path):
+    """Return ``(model, settings, extra_arrays)`` from a file written by :func:`save_classifier`."""
+    from serendip.classify.boosted import ClusterBoostClassifier
+    from serendip.classify.umlcaxs import UmlcaxsClassifier
+
+    arrays, settings, kind = load_model(path)
+    try:
+        if kind == "classify.ClusterBoost":
+            model = ClusterBoostClassifier.from_arrays(arrays, settings)
+        elif kind == "classify.Umlcaxs":
+            model = UmlcaxsClassifier.from_arrays(arrays, settings)
+        else:
+            raise ModelFileError(path, f"holds a {kind!r} model, not a serendip classifier")
+        for key in ("feature_set", "feature_names", "classes"):
+            if key not in settings:
+                raise KeyError(key)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(path, f"classifier model is incomplete or malformed: {exc}") from exc
+    extra = {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}
+    return model, settings, extra
+
+
+SHIPPED = {
+    "csc_xray_grouped": "csc_xray_grouped.safetensors",
+    "csc_xray_all": "csc_xray_all.safetensors",
+}
+"""Models shipped in ``serendip/models`` (see ``models/CLASSIFY.md``)."""
+
+
+def shipped_model_path(name: str = "csc_xray_grouped") -> Path:
+    from serendip.paths import models_dir
+
+    if name not in SHIPPED:
+        raise ModelFileError(name, f"no shipped classifier of that name; have {sorted(SHIPPED)}")
+    return models_dir() / SHIPPED[name]
+
+
+def load_shipped(name: str = "csc_xray_grouped"):
+    """Load a shipped classifier: ``(model, settings, extra_arrays)``."""
+    return load_classifier(shipped_model_path(name))

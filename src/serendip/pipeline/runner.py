@@ -1,0 +1,310 @@
+"""Run the discovery pipeline stage by stage, reusing finished stages.
+
+Stages and what they leave in ``RUN_DIR``:
+
+===========  ================================================================
+input        events.parquet, files.parquet (+ sources.parquet: the simulation's
+             truth, or failures.csv for real files), known_transients.csv
+represent    stages/represent/event_features.parquet (per-file event features)
+features     stages/features/features.parquet (+ the fitted feature model)
+embed        embedding.parquet (obsreg_id, x, y) + stages/embed/embedder.safetensors
+cluster      clusters.parquet, cluster_summary.parquet
+candidates   candidates.parquet, candidates.fits, candidates.csv
+report       report.html (+ gallery/ for simulated runs)
+===========  ================================================================
+
+``config.toml`` holds every setting of the run and ``run.json`` each stage's key, wall
+time and whether it was reused.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from serendip.errors import InputError
+from serendip.io.atomic import atomic_path
+from serendip.io.eventset import EventSet
+from serendip.io.tables import read_table, write_table
+from serendip.pipeline.config import dump_config
+from serendip.pipeline.stages import StageRecord, StageStore, stage_key
+
+STAGES = ("input", "represent", "features", "embed", "cluster", "candidates", "report")
+#: simulated labels that play the part of "known transients" in a simulated run
+SIMULATED_KNOWN_TYPES = {"flare": "flare", "fxt": "fxt", "dip": "dip"}
+
+
+class _Run:
+    """State shared by the stages of one run (lazy loading of earlier outputs)."""
+
+    def __init__(self, cfg: dict[str, Any], run_dir: Path, progress: bool, log: Callable[[str], None]):
+        self.cfg = cfg
+        self.dir = run_dir
+        self.store = StageStore(run_dir)
+        self.progress = progress
+        self.log = log
+        self._events: EventSet | None = None
+
+    @property
+    def events(self) -> EventSet:
+        if self._events is None:
+            files = read_table(self.dir / "files.parquet", columns=["obsreg_id"])
+            self._events = EventSet.read(self.dir / "events.parquet", order=files["obsreg_id"].astype(str).tolist())
+        return self._events
+
+    def ids(self) -> np.ndarray:
+        return read_table(self.dir / "files.parquet", columns=["obsreg_id"])["obsreg_id"].astype(str).to_numpy()
+
+
+# --------------------------------------------------------------------- stages
+def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    inp = run.cfg["input"]
+    info: dict[str, Any] = {}
+    outputs = {"events": run.dir / "events.parquet", "files": run.dir / "files.parquet"}
+    if inp["simulate"]:
+        from serendip.simulate import simulate_population
+
+        pop = simulate_population(int(inp["n_sources"]), seed=int(inp["seed"]))
+        pop.write(run.dir)
+        outputs["sources"] = run.dir / "sources.parquet"
+        run._events = pop.events
+        info["labels"] = pop.sources["label"].value_counts().to_dict()
+        known = _simulated_known(pop.sources, float(inp["known_fraction"]), int(inp["seed"]))
+    else:
+        from serendip.io.ingest import ingest, write_ingest
+
+        result = ingest([Path(p) for p in inp["paths"]], band=tuple(inp["band_ev"]), progress=run.progress)
+        if result.events.n_files == 0:
+            raise InputError(", ".join(map(str, inp["paths"])), "no event file could be ingested; see failures.csv")
+        write_ingest(result, run.dir)
+        outputs["failures"] = run.dir / "failures.csv"
+        run._events = result.events
+        info["n_failures"] = len(result.failures)
+        kt = inp["known_transients"]
+        if kt and kt != "truth":
+            from serendip.catalog import read_known_transients
+
+            known = read_known_transients(kt)[["obsreg_id", "type"]]
+        else:
+            known = pd.DataFrame({"obsreg_id": pd.Series(dtype=str), "type": pd.Series(dtype=str)})
+    known_path = run.dir / "known_transients.csv"
+    write_table(known, known_path)
+    outputs["known"] = known_path
+    info.update(n_files=run.events.n_files, n_events=run.events.n_events, n_known=len(known))
+    return outputs, info
+
+
+def _simulated_known(sources: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
+    """A random ``fraction`` of simulated flares, FXTs and dips, as a known-transient list."""
+    rng = np.random.default_rng(seed + 7919)
+    mask = sources["label"].isin(list(SIMULATED_KNOWN_TYPES)).to_numpy()
+    pick = mask & (rng.random(len(sources)) < fraction)
+    return pd.DataFrame(
+        {
+            "obsreg_id": sources["obsreg_id"].astype(str).to_numpy()[pick],
+            "type": sources["label"].map(SIMULATED_KNOWN_TYPES).to_numpy()[pick],
+        }
+    )
+
+
+def _stage_represent(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    from serendip.represent import event_features
+
+    files = read_table(run.dir / "files.parquet")
+    feats = event_features(run.events, files)
+    path = out / "event_features.parquet"
+    write_table(feats, path)
+    return {"event_features": path}, {"n_features": feats.shape[1] - 1}
+
+
+def _stage_features(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    from serendip.features import extract_features
+
+    fc = run.cfg["features"]
+    table = read_table(run.dir / "stages" / "represent" / "event_features.parquet")
+    result = extract_features(
+        fc["case"],
+        events=run.events,
+        n_components=int(fc["n_components"]) or None,
+        event_table=table,
+        files=read_table(run.dir / "files.parquet"),
+        seed=int(run.cfg["input"]["seed"]),
+        progress=run.progress,
+    )
+    frame = result.to_frame()
+    path = out / "features.parquet"
+    write_table(frame, path)
+    outputs = {"features": path}
+    if result.model is not None and hasattr(result.model, "save"):
+        model_path = out / "feature_model.safetensors"
+        result.model.save(model_path)
+        outputs["model"] = model_path
+    return outputs, {"n_columns": len(result.columns), "settings": result.settings}
+
+
+def _feature_matrix(run: _Run) -> tuple[np.ndarray, np.ndarray]:
+    frame = read_table(run.dir / "stages" / "features" / "features.parquet")
+    ids = frame["obsreg_id"].astype(str).to_numpy()
+    X = frame.drop(columns=["obsreg_id"]).to_numpy(dtype=np.float64)
+    return ids, X
+
+
+def _stage_embed(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    ec = run.cfg["embed"]
+    ids, X = _feature_matrix(run)
+    if ec["method"] == "tsne":
+        from serendip.embed import TSNEEmbedder
+
+        model = TSNEEmbedder(
+            perplexity=float(ec["perplexity"]),
+            learning_rate=ec["learning_rate"],
+            n_iter=int(ec["n_iter"]),
+            early_exaggeration=float(ec["early_exaggeration"]),
+            init=ec["init"],
+            random_state=int(ec["random_state"]),
+            n_jobs=-1,
+            standardize=True,
+            verbose=run.progress,
+        )
+    else:
+        from serendip.embed import UMAPEmbedder
+
+        model = UMAPEmbedder(
+            n_neighbors=int(ec["n_neighbors"]), min_dist=float(ec["min_dist"]),
+            random_state=int(ec["random_state"]), standardize=True,
+        )
+    Y = model.fit_transform(X)
+    path = run.dir / "embedding.parquet"
+    write_table(pd.DataFrame({"obsreg_id": ids, "x": Y[:, 0], "y": Y[:, 1]}), path)
+    model_path = out / "embedder.safetensors"
+    model.save(model_path)
+    return {"embedding": path, "model": model_path}, {}
+
+
+def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    from serendip.cluster import cluster_embedding, cluster_summary, known_types_for
+
+    cc = run.cfg["cluster"]
+    emb = read_table(run.dir / "embedding.parquet")
+    Y = emb[["x", "y"]].to_numpy()
+    if cc["method"] == "dbscan":
+        labels = cluster_embedding(Y, "dbscan", eps=float(cc["eps"]), min_samples=int(cc["min_samples"]))
+    else:
+        labels = cluster_embedding(Y, "hdbscan", min_cluster_size=int(cc["min_cluster_size"]))
+    known = read_table(run.dir / "known_transients.csv")
+    ids = emb["obsreg_id"].astype(str).to_numpy()
+    feats = read_table(run.dir / "stages" / "represent" / "event_features.parquet")
+    summary = cluster_summary(labels, known_types_for(ids, known), feats.drop(columns=["obsreg_id"]))
+    path = run.dir / "clusters.parquet"
+    write_table(pd.DataFrame({"obsreg_id": ids, "cluster": labels}), path)
+    spath = run.dir / "cluster_summary.parquet"
+    write_table(summary, spath)
+    return {"clusters": path, "summary": spath}, {"n_clusters": int(labels.max()), "noise": int((labels == 0).sum())}
+
+
+def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    from serendip.catalog import build_candidates, write_candidates
+
+    kc = run.cfg["candidates"]
+    ids, X = _feature_matrix(run)
+    clusters = read_table(run.dir / "clusters.parquet")["cluster"].to_numpy()
+    emb = read_table(run.dir / "embedding.parquet")[["x", "y"]].to_numpy()
+    known = read_table(run.dir / "known_transients.csv")
+    feats = read_table(run.dir / "stages" / "represent" / "event_features.parquet")
+    cands = build_candidates(
+        ids, X, clusters=clusters, known=known, event_features=feats, embedding=emb,
+        k=int(kc["k_neighbours"]), random_state=int(kc["random_state"]),
+    )
+    paths = write_candidates(cands, run.dir)
+    return {f"candidates_{fmt}": Path(p) for fmt, p in paths.items()}, {"n_candidates": len(cands)}
+
+
+def _stage_report(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    from serendip.report import write_class_gallery, write_report
+
+    outputs: dict[str, Path] = {}
+    summary = read_table(run.dir / "cluster_summary.parquet")
+    settings = {"config": run.cfg, "stages": _stage_table(run)}
+    path = write_report(run.dir, settings=settings, cluster_table=summary, n_top=int(run.cfg["report"]["n_top"]))
+    outputs["report"] = Path(path)
+    sources_path = run.dir / "sources.parquet"
+    if sources_path.exists():
+        gallery = write_class_gallery(run.events, read_table(sources_path), run.dir / "gallery")
+        outputs.update({f"gallery_{k}": Path(v) for k, v in gallery.items()})
+    return outputs, {}
+
+
+def _stage_table(run: _Run) -> dict[str, Any]:
+    out = {}
+    for name in STAGES:
+        p = run.store.manifest_path(name)
+        if p.is_file():
+            m = json.loads(p.read_text())
+            out[name] = {"key": m["key"], "seconds": round(m["seconds"], 2)}
+    return out
+
+
+_STAGE_FUNCS = {
+    "input": (_stage_input, lambda c: c["input"], []),
+    "represent": (_stage_represent, lambda c: {"band_ev": c["input"]["band_ev"]}, ["input"]),
+    "features": (_stage_features, lambda c: c["features"], ["input", "represent"]),
+    "embed": (_stage_embed, lambda c: c["embed"], ["features"]),
+    "cluster": (_stage_cluster, lambda c: c["cluster"], ["embed", "represent"]),
+    "candidates": (_stage_candidates, lambda c: c["candidates"], ["features", "cluster"]),
+    "report": (_stage_report, lambda c: c["report"], ["candidates"]),
+}
+
+
+def run_pipeline(
+    cfg: dict[str, Any],
+    run_dir: str | Path,
+    *,
+    progress: bool = True,
+    stop_after: str | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, StageRecord]:
+    """Run (or resume) the pipeline in ``run_dir`` with the resolved configuration ``cfg``.
+
+    A stage is skipped when its manifest records the same key (its settings plus the keys
+    of its inputs) and its outputs exist. ``stop_after`` ends the run after that stage.
+    Returns the :class:`StageRecord` of every stage run or reused.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = log or (lambda msg: None)
+    dump_config(cfg, run_dir / "config.toml")
+    run = _Run(cfg, run_dir, progress, log)
+    records: dict[str, StageRecord] = {}
+    for name in STAGES:
+        func, settings_of, inputs = _STAGE_FUNCS[name]
+        settings = settings_of(cfg)
+        key = stage_key(name, settings, [records[i].key for i in inputs])
+        done = run.store.finished(name, key)
+        if done is not None:
+            log(f"{name}: unchanged, reused ({done.seconds:.1f} s when computed)")
+            records[name] = done
+        else:
+            log(f"{name}: running")
+            started = time.perf_counter()
+            outputs, info = func(run, run.store.stage_dir(name))
+            records[name] = run.store.record(name, key, outputs, settings, started, info)
+            log(f"{name}: done in {records[name].seconds:.1f} s")
+        if stop_after == name:
+            break
+    _write_run_json(run_dir, records)
+    return records
+
+
+def _write_run_json(run_dir: Path, records: dict[str, StageRecord]) -> None:
+    data = {
+        name: {"key": r.key, "seconds": round(r.seconds, 3), "reused": r.reused, "outputs": r.outputs, "info": r.info}
+        for name, r in records.items()
+    }
+    with atomic_path(run_dir / "run.json") as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str))

@@ -1,0 +1,58 @@
+"""Crossmatch correctness and the SIMBAD type mapping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from serendip.catalog.crossmatch import crossmatch, label_with_classes
+from serendip.catalog.simbad_types import MAPPING_VERSION, map_otypes, unmapped
+from serendip.errors import InputError
+
+
+def test_best_match_within_radius_keeps_all_rows():
+    dec0 = 60.0
+    cosd = np.cos(np.radians(dec0))
+    src = pd.DataFrame({"name": ["a", "b", "c", "d"], "ra": [10.0, 20.0, 30.0, 359.99995], "dec": [dec0, dec0, dec0, 0.0]})
+    lab = pd.DataFrame(
+        {
+            # a: two candidates at 0.8" and 0.3" (RA offsets scaled by cos dec) -> the nearer wins
+            # b: only one at 1.5" -> no match at 1"; c: none; d: across RA = 0 at 0.36"
+            "ra": [10.0 + 0.8 / 3600 / cosd, 10.0 + 0.3 / 3600 / cosd, 20.0 + 1.5 / 3600 / cosd, 0.00005],
+            "dec": [dec0, dec0, dec0, 0.0],
+            "main_type": ["QSO", "TTau*", "HMXB", "Or*"],
+        }
+    )
+    m = crossmatch(src, lab, 1.0)
+    assert len(m) == 4 and m["name"].tolist() == ["a", "b", "c", "d"]
+    assert m["match_main_type"].tolist() == ["TTau*", None, None, "Or*"]
+    np.testing.assert_allclose(m["match_sep_arcsec"].iloc[[0, 3]], [0.3, 0.36], atol=1e-3)
+    assert m["match_index"].tolist() == [1, -1, -1, 3]
+    assert np.isnan(m["match_sep_arcsec"].iloc[1])
+    wide = crossmatch(src, lab, 2.0)
+    assert wide["match_main_type"].tolist()[:2] == ["TTau*", "HMXB"]
+
+
+def test_crossmatch_bad_input_is_clear():
+    src = pd.DataFrame({"ra": [1.0, np.nan], "dec": [0.0, 0.0]})
+    lab = pd.DataFrame({"ra": [1.0], "dec": [0.0], "main_type": ["QSO"]})
+    with pytest.raises(InputError, match="1 row"):
+        crossmatch(src, lab, sources_name="mine.csv")
+    with pytest.raises(InputError, match="no column 'dec'"):
+        crossmatch(pd.DataFrame({"ra": [1.0]}), lab)
+
+
+def test_simbad_mapping_old_and_new_names():
+    old = ["TTau*", "Orion_V*", "Seyfert_1", "HMXB", "LMXB", "CataclyV*", "Pulsar", "QSO"]
+    new = ["TTauri*", "OrionV*", "Seyfert1", "HighMassXBin", "LowMassXBin", "CataclyV*", "Pulsar", "QSO"]
+    short = ["TT*", "Or*", "Sy1", "HXB", "LXB", "CV*", "Psr", "QSO"]
+    fine = ["TTau*", "Orion_V*", "Seyfert_1", "HMXB", "LMXB", "CV", "NS", "QSO"]
+    for names in (old, new, short):
+        assert list(map_otypes(names)) == fine
+    assert list(map_otypes(short, "muwclass")) == ["YSO", "YSO", "AGN", "HMXB", "LMXB", "CV", "NS", "AGN"]
+    assert list(map_otypes(short + ["XB*"], "grouped")) == ["YSO", "YSO", "AGN", "XRB", "XRB", "STAR_CV_NS", "STAR_CV_NS", "AGN", "XRB"]
+    assert list(map_otypes(["Star", "X", None, "Galaxy"])) == [None, None, None, None]
+    assert unmapped(["Star", "X", "Galaxy", "QSO"]) == ["Galaxy"]
+    out = label_with_classes(pd.DataFrame({"main_type": ["Y*O", "Star"]}))
+    assert out["label"].tolist() == ["YSO", None] and out.attrs["simbad_mapping_version"] == MAPPING_VERSION
