@@ -82,3 +82,15 @@ def test_pca_malformed_files_raise(tmp_path):
     save_model(tmp_path / "nan.safetensors", kind, arrays_nan, settings)
     with pytest.raises(ModelFileError, match="non-finite"):
         PCAFeatures.load(tmp_path / "nan.safetensors")
+
+
+def test_pca_sparse_and_lanczos_paths_equal_sklearn(monkeypatch):
+    import serendip.features.pca as pca_mod
+
+    monkeypatch.setattr(pca_mod, "_EIGSH_MIN_DIM", 100)  # use eigsh on this small problem
+    X = _data(6000, (24, 16, 2), seed=4, lam=0.03)  # ~1.5 % non-zero bins: sparse accumulation
+    assert np.count_nonzero(X) < 0.05 * X.size
+    ours = PCAFeatures(10, chunk_rows=2000).fit(X)
+    ref = PCA(10, svd_solver="full").fit(X.reshape(len(X), -1).astype(np.float64))
+    np.testing.assert_allclose(ours.components_, ref.components_, atol=1e-7)
+    np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-8)

@@ -174,3 +174,25 @@ def test_bad_input_raises_input_error():
         et_maps(ev, time_mode="weird")
     with pytest.raises(ValueError, match="energy band"):
         et_maps(ev, e_min=0.0)
+
+
+@pytest.mark.parametrize("band", [(500.0, 7000.0, 16), (300.0, 10000.0, 7), (1000.0, 1001.0, 3)])
+def test_energy_bins_equal_numpy_near_every_edge(band):
+    """Energies within 300 float32 steps of every threshold, and random bit patterns
+    (incl. negative, zero, huge), bin exactly as np.histogram of log10(float64(E))."""
+    e_min, e_max, n = band
+    thr = energy_thresholds(e_min, e_max, n)
+    steps = np.arange(-300, 301, dtype=np.int64)
+    near = (thr.view(np.int32).astype(np.int64)[:, None] + steps[None, :]).ravel().astype(np.int32).view(np.float32)
+    rng = np.random.default_rng(0)
+    rand = rng.integers(-(2**31), 2**31 - 1, 20_000, dtype=np.int64).astype(np.int32).view(np.float32)
+    rand = rand[np.isfinite(rand)]
+    energies = np.concatenate([near, rand, np.float32([0.0, -0.0, 1e-30, 3e38])]).astype(np.float32)
+    # one file, all events at one time: the map's first time row is the energy histogram
+    ev = EventSet.from_arrays({"f": (np.zeros(len(energies)), energies)})
+    got = et_maps(ev, t_bins=1, e_bins=n, e_min=e_min, e_max=e_max)[0, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eps = np.log10(energies.astype(np.float64))
+    ref, _ = np.histogram(eps[np.isfinite(eps)], bins=n, range=(np.log10(e_min), np.log10(e_max)))
+    np.testing.assert_array_equal(got, ref.astype(np.float32))
+    assert got.sum() > 0

@@ -26,6 +26,7 @@ def test_fits_layout(small_pop, tmp_path):
     for p, i in zip(paths, (0, 5, 29), strict=True):
         row = small_pop.sources.iloc[i]
         with fits.open(p) as hdul:
+            hdul.verify("exception")  # standard-conforming cards and blocks
             assert [h.name for h in hdul] == ["PRIMARY", "EVENTS", "GTI"]
             ev, h = hdul["EVENTS"].data, hdul["EVENTS"].header
             assert ev.columns.names == ["time", "energy", "pi", "x", "y", "ccd_id"]

@@ -55,6 +55,9 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
 
     # ------------------------------------------------------------ internals
     def _design(self, X: np.ndarray) -> np.ndarray:
+        if self.empty_cols_.any():  # columns with no training values carry no information
+            X = X.copy()
+            X[:, self.empty_cols_] = 0.0
         if self.gmm_ is None:
             return X
         Z = self.std_.transform(self.imputer_.transform(X))
@@ -80,6 +83,7 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
         self.classes_ = np.unique(y)
         yi = np.searchsorted(self.classes_, y)
         self.priors_ = np.bincount(yi, minlength=len(self.classes_)) / len(yi)
+        self.empty_cols_ = ~np.isfinite(X).any(axis=0)
         allX = X if X_unlabelled is None else np.vstack([X, np.asarray(X_unlabelled, dtype=np.float64)])
         self.imputer_ = MedianImputer().fit(allX)
         self.std_ = Standardizer().fit(self.imputer_.transform(allX))
@@ -138,7 +142,7 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
     # ----------------------------------------------------------------- export
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
         a = dict(self.tree_arrays_)
-        a.update({"imputer_medians": self.imputer_.medians_, "std_mean": self.std_.mean_, "std_scale": self.std_.scale_, "priors": self.priors_, "bic_k": self.k_grid_, "bic": self.bic_})
+        a.update({"imputer_medians": self.imputer_.medians_, "std_mean": self.std_.mean_, "std_scale": self.std_.scale_, "priors": self.priors_, "empty_cols": self.empty_cols_.astype(np.uint8), "bic_k": self.k_grid_, "bic": self.bic_})
         if self.gmm_ is not None:
             a.update(gmm_to_arrays(self.gmm_))
         if self.calibrator_ is not None:
@@ -157,6 +161,7 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
         obj.std_ = Standardizer()
         obj.std_.mean_, obj.std_.scale_ = a["std_mean"], a["std_scale"]
         obj.priors_ = a["priors"]
+        obj.empty_cols_ = a["empty_cols"].astype(bool)
         obj.k_grid_, obj.bic_ = a["bic_k"], a["bic"]
         obj.gmm_ = gmm_from_arrays(a) if "gmm_weights" in a else None
         obj.tree_arrays_ = {k: v for k, v in a.items() if k.startswith("hgb_")}

@@ -58,7 +58,7 @@ _REQUIRED_XRAY = ("flux_s", "flux_m", "flux_h")
 
 
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
-    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+    return np.array(pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64), copy=True)
 
 
 def add_umlcaxs_columns(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
@@ -83,7 +83,7 @@ def add_umlcaxs_columns(df: pd.DataFrame, source: str | None = None) -> pd.DataF
                 raise InputError(source, f"cannot form var_newq_b: need {need} or var_newq_b")
             out["var_newq_b"] = (_num(out, "var_max_b") + _num(out, "var_min_b")) / 2.0 / _num(out, "var_mean_b")
     for c in ("var_ratio_b", "var_ratio_h", "var_ratio_s", "var_newq_b"):
-        v = out[c].to_numpy(dtype=np.float64)
+        v = np.array(out[c].to_numpy(dtype=np.float64), copy=True)
         v[~np.isfinite(v)] = np.nan
         out[c] = v
     return out

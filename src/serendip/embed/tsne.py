@@ -112,6 +112,14 @@ class TSNEEmbedder(BaseEmbedder):
             if isinstance(self.learning_rate, str)
             else float(self.learning_rate) / 4.0
         )
+        progress = callback = None
+        if self.verbose:
+            from rich.progress import Progress
+
+            progress = Progress(transient=True)
+            callback = _ProgressCallback(
+                progress, progress.add_task("t-SNE", total=self.n_iter), self.n_iter
+            )
         tsne = openTSNE.TSNE(
             n_components=self.n_components,
             perplexity=perplexity,
@@ -124,11 +132,16 @@ class TSNEEmbedder(BaseEmbedder):
             n_jobs=self.n_jobs,
             random_state=self.random_state,
             neighbors="exact" if n < 1000 else "auto",
-            callbacks=_ProgressCallback(self.n_iter, ee_iter) if self.verbose else None,
-            callbacks_every_iters=25,
+            callbacks=callback,
+            callbacks_every_iters=_ProgressCallback.EVERY,
         )
-        with _progress_context(self.verbose):
+        if progress is not None:
+            progress.start()
+        try:
             emb = tsne.fit(Xs)
+        finally:
+            if progress is not None:
+                progress.stop()
         self._build_reference()
         return np.asarray(emb)
 
@@ -201,45 +214,18 @@ class _ExactNewAffinities(Affinities):
 
 
 # ------------------------------------------------------------------ progress
-_ACTIVE: list = []
-
-
-class _progress_context:  # noqa: N801 - used as a context manager
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import Progress
-
-            prog = Progress(transient=True)
-            prog.start()
-            _ACTIVE.append((prog, prog.add_task("t-SNE", total=None)))
-        return self
-
-    def __exit__(self, *exc):
-        if self.enabled and _ACTIVE:
-            prog, _task = _ACTIVE.pop()
-            prog.stop()
-        return False
-
-
 class _ProgressCallback:
-    """openTSNE callback advancing the active rich progress bar (never stops the run)."""
+    """openTSNE callback advancing a rich progress bar (never stops the optimisation)."""
 
-    def __init__(self, n_iter: int, ee_iter: int):
+    EVERY = 25
+
+    def __init__(self, progress, task, n_iter: int):
+        self.progress = progress
+        self.task = task
         self.n_iter = n_iter
-        self.ee_iter = ee_iter
         self.done = 0
 
     def __call__(self, iteration: int, error: float, embedding) -> bool:
-        self.done += 25
-        if _ACTIVE:
-            prog, task = _ACTIVE[-1]
-            prog.update(
-                task,
-                total=self.n_iter,
-                completed=min(self.done, self.n_iter),
-                description=f"t-SNE (KL {error:.3f})",
-            )
+        self.done = min(self.done + self.EVERY, self.n_iter)
+        self.progress.update(self.task, completed=self.done, description=f"t-SNE (KL {error:.3f})")
         return False

@@ -83,12 +83,12 @@ class GRUClassifier:
 
     def __init__(
         self,
-        hidden_size: int = 48,
+        hidden_size: int = 32,
         latent_size: int = 16,
         use_context: bool = True,
-        max_epochs: int = 40,
-        batch_size: int = 128,
-        lr: float = 3e-3,
+        max_epochs: int = 25,
+        batch_size: int = 256,
+        lr: float = 5e-3,
         patience: int = 5,
         val_fraction: float = 0.15,
         prefix_augment: float = 0.5,
@@ -163,7 +163,7 @@ class GRUClassifier:
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
                 opt.step()
-                total += float(loss) * len(b)
+                total += float(loss.detach()) * len(b)
             val = self._loss(X[va], None if C is None else C[va], L[va], Y[va], loss_fn)
             self.history_.append({"epoch": epoch, "train_loss": total / len(tr), "val_loss": val, "seconds": time.perf_counter() - t0})
             if self.verbose:
@@ -271,11 +271,11 @@ class GRUClassifier:
 # --------------------------------------------------------------------------- default model recipe
 #: the recipe of the shipped model (src/serendip/models/lc_gru_default.safetensors)
 DEFAULT_RECIPE = {
-    "n_per_class": 700,
+    "n_per_class": 200,
     "sim_seed": 2024,
-    "n_days": 200,
-    "max_len": 200,
-    "classifier": {"hidden_size": 48, "latent_size": 16, "max_epochs": 40, "patience": 5, "seed": 0},
+    "n_days": 150,
+    "max_len": 112,
+    "classifier": {"hidden_size": 32, "latent_size": 16, "max_epochs": 15, "batch_size": 256, "lr": 1e-2, "patience": 3, "seed": 0},
     "detector_fit_per_class": 300,
     "detector": "iforest",
     "torch_threads": 2,

@@ -21,6 +21,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from serendip.errors import InputError, ModelFileError
 
 KIND = "features.PCAFeatures"
+#: bins per file from which the leading eigenvectors are found by Lanczos (eigsh) instead of eigh
+_EIGSH_MIN_DIM = 2000
+#: chunks with fewer non-zero bins than this fraction are accumulated as sparse matrices
+_SPARSE_FRACTION = 0.05
 
 
 def _as_rows(X, what: str = "X") -> np.ndarray:
@@ -105,15 +109,32 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
             var = var_all[:k]
             total = var_all.sum()
         else:
-            from scipy.linalg import eigh
-
             cov = np.zeros((d, d), dtype=np.float64)
+            sparse_sum = None
             for a in range(0, n, step):
-                c = rows(a, min(a + step, n)).astype(np.float64) - mean
-                cov += c.T @ c
+                r = rows(a, min(a + step, n))
+                if sparse_sum is not None or (a == 0 and np.count_nonzero(r) < _SPARSE_FRACTION * r.size):
+                    # maps / cubes of faint sources are mostly empty bins: sum x x^T sparsely
+                    from scipy import sparse
+
+                    sm = sparse.csr_matrix(r.astype(np.float64))
+                    prod = (sm.T @ sm).tocsr()
+                    sparse_sum = prod if sparse_sum is None else sparse_sum + prod
+                else:
+                    c = r.astype(np.float64) - mean
+                    cov += c.T @ c
+            if sparse_sum is not None:
+                cov = sparse_sum.toarray() - n * np.outer(mean, mean)
             cov /= max(n - 1, 1)
             total = float(np.trace(cov))
-            w, v = eigh(cov, subset_by_index=[d - k, d - 1])
+            if d >= _EIGSH_MIN_DIM:
+                from scipy.sparse.linalg import eigsh
+
+                w, v = eigsh(cov, k=k, which="LA", v0=np.full(d, 1.0 / np.sqrt(d)), tol=0)
+            else:
+                from scipy.linalg import eigh
+
+                w, v = eigh(cov, subset_by_index=[d - k, d - 1])
             order = np.argsort(w)[::-1]
             var = np.clip(w[order], 0.0, None)
             comps = v[:, order].T

@@ -32,7 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the simulation and of every model")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: the package's models folder)")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    ap.add_argument("--epochs", type=int, default=None, help="cap on epochs per model (default: each model's own)")
+    ap.add_argument("--epochs", type=int, default=None, help="cap on epochs of every model (default: see below)")
+    ap.add_argument("--conv-epochs", type=int, default=8, help="max epochs, conv autoencoder (default 8)")
+    ap.add_argument("--dense-epochs", type=int, default=10, help="max epochs, dense autoencoder (default 10)")
+    ap.add_argument("--deepsets-epochs", type=int, default=15, help="max epochs, DeepSets (default 15)")
+    ap.add_argument("--conv-files", type=int, default=6000, help="files (random subset) for the conv AE (default 6000)")
+    ap.add_argument("--dense-files", type=int, default=10000, help="files (random subset) for the dense AE (default 10000)")
     ap.add_argument("--only", nargs="*", default=None, help="train only these defaults (names in DEFAULT_ENCODERS)")
     args = ap.parse_args(argv)
 
@@ -81,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             msg += f"; epochs {hist['epochs_run']}, best val loss {min(hist['val_loss']):.5f}"
         console.print(msg)
 
+    info["train_files"] = int(ev.n_files)
     if "et_pca" in only:
         t = time.perf_counter()
         save("et_pca", PCAFeatures(15).fit(et_maps(ev, normalize=False)), t)
@@ -91,20 +97,29 @@ def main(argv: list[str] | None = None) -> int:
             lambda a, b: etdt_cubes(ev.slice_files(a, b), normalize=False), ev.n_files, (24, 16, 16), chunk
         )
         save("etdt_pca", pca, t)
+    def subset(k: int) -> np.ndarray:
+        rng = np.random.default_rng(args.seed + 7)
+        return np.sort(rng.choice(ev.n_files, size=min(k, ev.n_files), replace=False))
+
     if "et_conv_ae" in only:
         t = time.perf_counter()
-        maps = et_maps(ev, normalize=True)
-        ae = ConvAutoencoder(epochs=cap(60), seed=args.seed, verbose=True).fit(maps)
+        idx = subset(args.conv_files)
+        maps = et_maps(ev.select(idx), normalize=True)
+        ae = ConvAutoencoder(epochs=cap(args.conv_epochs), seed=args.seed, verbose=True).fit(maps)
+        info["train_files"] = int(len(idx))
         save("et_conv_ae", ae, t)
     if "etdt_dense_ae" in only:
         t = time.perf_counter()
-        cubes = etdt_cubes(ev, normalize=True)
-        dae = DenseAutoencoder(epochs=cap(60), seed=args.seed, verbose=True).fit(cubes)
+        idx = subset(args.dense_files)
+        cubes = etdt_cubes(ev.select(idx), normalize=True)
+        dae = DenseAutoencoder(epochs=cap(args.dense_epochs), seed=args.seed, verbose=True).fit(cubes)
         del cubes
+        info["train_files"] = int(len(idx))
         save("etdt_dense_ae", dae, t, half=True)
     if "deepsets" in only:
         t = time.perf_counter()
-        ds = DeepSetsEncoder(epochs=cap(40), seed=args.seed, verbose=True).fit(ev)
+        ds = DeepSetsEncoder(epochs=cap(args.deepsets_epochs), batch_files=512, seed=args.seed, verbose=True).fit(ev)
+        info["train_files"] = int(ev.n_files)
         save("deepsets", ds, t)
     total = time.perf_counter() - t0
     console.print(

@@ -637,7 +637,8 @@ def _load_events(path: Path, gain) -> RawEvents:
             "mission": mission.name,
             "obsid": obsid or "",
             "obsid_or_stem": obsid or file_stem(path),
-            "default_id": obsid or file_stem(path),
+            # an OBSREGID keyword (serendip's simulated files, per-region extractions) wins
+            "default_id": _str_key(headers, "OBSREGID") or obsid or file_stem(path),
             "object": _str_key(headers, "OBJECT") or "",
             "tstart": tstart,
             "tstop": tstop,
@@ -680,7 +681,7 @@ def read_event_file(
         ``(ev_per_channel, offset_ev)`` for a channel column (PI, else PHA); overrides
         the mission's gain and an EBOUNDS table, never an ENERGY column.
     obsreg_id : str or None
-        Identifier to use; default ``OBS_ID`` (or the file stem), ``{OBS_ID}_1`` with a region.
+        Identifier to use; default the ``OBSREGID`` keyword, else ``OBS_ID`` (or the file stem), ``{OBS_ID}_1`` with a region.
 
     Raises
     ------

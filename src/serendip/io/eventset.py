@@ -89,15 +89,38 @@ class EventSet:
         missing = [c for c in EVENT_COLUMNS if c not in df.columns]
         if missing:
             raise InputError(source, f"event table lacks column(s) {missing}; found {list(df.columns)}")
-        ids = df["obsreg_id"].astype(str).to_numpy()
+        id_col = df["obsreg_id"]
+        if isinstance(id_col.dtype, pd.CategoricalDtype):
+            # categorical ids (as written by EventSet.write): use the small category table,
+            # never one Python string per event
+            cat_codes = id_col.cat.codes.to_numpy()
+            if (cat_codes < 0).any():
+                raise InputError(source, "event table has rows with a missing obsreg_id")
+            categories = np.asarray(id_col.cat.categories.astype(str), dtype=object)
+            ids = None
+        else:
+            ids = id_col.astype(str).to_numpy()
         time = df["time"].to_numpy(dtype=np.float64)
         energy = df["energy"].to_numpy(dtype=np.float32)
         bad = ~(np.isfinite(time) & np.isfinite(energy))
         if bad.any():
-            raise InputError(
-                source, f"{int(bad.sum())} event(s) with NaN/inf time or energy, e.g. obsreg_id {ids[bad][0]!r}"
-            )
-        if order is None:
+            first = ids[bad][0] if ids is not None else categories[cat_codes[bad][0]]
+            raise InputError(source, f"{int(bad.sum())} event(s) with NaN/inf time or energy, e.g. obsreg_id {first!r}")
+        if ids is None:
+            # map category codes to file codes (first appearance order, or the given order)
+            if order is None:
+                cat_first, uniq_pos = np.unique(cat_codes, return_index=True)
+                appear = cat_first[np.argsort(uniq_pos)]
+                uniques = categories[appear]
+            else:
+                uniques = np.asarray([str(o) for o in order], dtype=object)
+            if len(set(uniques)) != len(uniques):
+                raise InputError(source, "order has repeated obsreg_id values")
+            cat_to_file = pd.Index(uniques).get_indexer(categories)
+            codes = cat_to_file[cat_codes]
+            if (codes < 0).any():
+                raise InputError(source, f"obsreg_id {categories[cat_codes[codes < 0][0]]!r} is not in the given order")
+        elif order is None:
             codes, uniques = pd.factorize(ids, sort=False)
         else:
             uniques = np.asarray([str(o) for o in order], dtype=object)
@@ -132,10 +155,13 @@ class EventSet:
         return cls.from_frame(df, order=ids)
 
     def to_frame(self) -> pd.DataFrame:
-        """The long event table (obsreg_id, time [s], energy [eV])."""
+        """The long event table (obsreg_id [categorical str], time [s], energy [eV])."""
+        ids = pd.Categorical.from_codes(
+            np.repeat(np.arange(self.n_files), self.counts), categories=pd.Index(self.obsreg_id.astype(str))
+        )
         return pd.DataFrame(
             {
-                "obsreg_id": np.repeat(self.obsreg_id, self.counts).astype(str),
+                "obsreg_id": ids,
                 "time": self.time,
                 "energy": self.energy,
             }

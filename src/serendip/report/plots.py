@@ -37,42 +37,60 @@ def _point_size(n: int) -> float:
 def embedding_by_category(
     xy: np.ndarray, labels: np.ndarray, title: str, noise_label=None, max_legend: int = 20
 ):
-    """Scatter of the embedding (n, 2) coloured by a categorical label per point."""
+    """Scatter of the embedding (n, 2) coloured by a categorical label per point.
+
+    Categories are coloured by size (tab20, cycling); the noise label is light grey and
+    drawn underneath. Two scatter calls in all, so thousands of clusters stay fast.
+    """
+    from matplotlib.lines import Line2D
+
     labels = np.asarray(labels)
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
     s = _point_size(len(xy))
-    cats, counts = np.unique(labels, return_counts=True)
-    order = np.argsort(-counts, kind="stable")
+    cats, inv, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    is_noise = (cats == noise_label) if noise_label is not None else np.zeros(len(cats), bool)
+    order = np.lexsort((np.arange(len(cats)), -counts))
+    order = order[~is_noise[order]]
+    colour_of = np.zeros(len(cats), dtype=np.int64)
+    colour_of[order] = np.arange(len(order)) % 20
     cmap = plt.get_cmap("tab20")
-    j = 0
-    for ci in order:
-        c = cats[ci]
-        m = labels == c
-        if noise_label is not None and c == noise_label:
-            color, lab, z = "0.8", f"noise ({counts[ci]})", 0
-        else:
-            color, lab, z = cmap(j % 20), f"{c} ({counts[ci]})", 1
-            j += 1
+    point_noise = is_noise[inv]
+    handles = []
+    if point_noise.any():
         ax.scatter(
-            xy[m, 0],
-            xy[m, 1],
+            xy[point_noise, 0],
+            xy[point_noise, 1],
             s=s,
-            color=color,
+            color="0.82",
             lw=0,
             rasterized=True,
-            zorder=z,
-            label=lab if j <= max_legend or c == noise_label else None,
+            zorder=0,
         )
+        handles.append(
+            Line2D(
+                [], [], ls="", marker="o", color="0.7", label=f"noise ({int(point_noise.sum())})"
+            )
+        )
+    m = ~point_noise
+    ax.scatter(xy[m, 0], xy[m, 1], s=s, c=cmap(colour_of[inv[m]]), lw=0, rasterized=True, zorder=1)
+    for ci in order[:max_legend]:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                color=cmap(colour_of[ci]),
+                label=f"{cats[ci]} ({counts[ci]})",
+            )
+        )
+    if len(order) > max_legend:
+        handles.append(Line2D([], [], ls="", label=f"... {len(order) - max_legend} more"))
     ax.set_xlabel("embedding 1")
     ax.set_ylabel("embedding 2")
     ax.set_title(title)
     ax.legend(
-        loc="center left",
-        bbox_to_anchor=(1.01, 0.5),
-        fontsize=7,
-        markerscale=max(1.0, 8 / max(s, 0.3)),
-        frameon=False,
-        ncol=1 if len(cats) <= 20 else 2,
+        handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, frameon=False
     )
     return fig
 

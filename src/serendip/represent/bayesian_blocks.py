@@ -17,7 +17,7 @@ import numba as nb
 import numpy as np
 
 DEFAULT_P0 = 0.05
-DEFAULT_MAX_CELLS = 2000
+DEFAULT_MAX_CELLS = 1000
 
 
 @nb.njit(cache=True, error_model="numpy")

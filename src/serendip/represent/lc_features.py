@@ -43,7 +43,7 @@ def default_extractor(n_periodogram_peaks: int = 1):
         lc.StetsonK(),
         lc.WeightedMean(),
         lc.Duration(),
-        lc.Periodogram(peaks=n_periodogram_peaks, max_freq_factor=2.0, fast=True),
+        lc.Periodogram(peaks=n_periodogram_peaks, max_freq_factor=10.0, fast=True),
     ]
     return lc.Extractor(*features)
 
@@ -110,7 +110,7 @@ def lightcurve_features(
         )
         blocks.append(block)
     out = pd.concat(blocks, axis=1).reindex(pd.Index(all_ids, name="object_id"))
-    if value == "flux":
+    if value == "flux" and "weighted_mean" in names:
         for i, b1 in enumerate(bands):
             for b2 in bands[i + 1 :]:
                 f1, f2 = out[f"{b1}_weighted_mean"], out[f"{b2}_weighted_mean"]

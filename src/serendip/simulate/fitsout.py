@@ -12,8 +12,11 @@ Layout (what :func:`serendip.io.eventfile.read_event_file` reads):
   ``TIMEUNIT=s``, ``OBSREGID`` (the simulated ``obsreg_id``);
 * ``GTI`` binary table (``START``, ``STOP`` in s) with ``CCD_ID`` of the source's chip.
 
-Writing is one file per source (unavoidably a loop over files); the columns of all
-selected files are prepared in one vectorised pass.
+Writing is one file per source (unavoidably a loop over files), but the columns of all
+selected files are prepared in one vectorised pass and each file is serialised directly
+(FITS standard 4.0: 80-character header cards, big-endian table rows, 2880-byte blocks)
+instead of through astropy's HDU objects, which cost ~50 ms per file; astropy reads
+the result back in the tests.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from astropy.io import fits
 
 from serendip.io.atomic import atomic_path
 from serendip.simulate.response import energy_to_pi
@@ -77,64 +79,153 @@ def write_fits_events(
     y = np.where(is_bkg, y0 + r * np.sin(phi), y0 + gy).astype(np.float32)
     pi = energy_to_pi(sub.energy)
 
+    obsreg = src["obsreg_id"].astype(str).to_numpy()[index]
+    obsid = src["obsid"].to_numpy()[index]
+    tstart = src["tstart"].to_numpy()[index]
+    tstop = src["tstop"].to_numpy()[index]
+    expo = src["exposure"].to_numpy()[index]
+    ccd = src["ccd_id"].to_numpy()[index].astype(np.int16)
+    rows = np.empty(sub.n_events, dtype=_EVENT_DTYPE)
+    rows["time"], rows["energy"], rows["pi"] = sub.time, sub.energy, pi
+    rows["x"], rows["y"], rows["ccd_id"] = x, y, np.repeat(ccd, counts)
+
     paths = []
-    for j, i in enumerate(index):
-        row = src.iloc[int(i)]
+    for j in range(len(index)):
         a, b = sub.offsets[j], sub.offsets[j + 1]
-        ccd = int(row["ccd_id"])
-        cols = [
-            fits.Column("time", "D", unit="s", array=sub.time[a:b]),
-            fits.Column("energy", "E", unit="eV", array=sub.energy[a:b]),
-            fits.Column("pi", "J", unit="chan", array=pi[a:b]),
-            fits.Column("x", "E", unit="pixel", array=x[a:b]),
-            fits.Column("y", "E", unit="pixel", array=y[a:b]),
-            fits.Column("ccd_id", "I", array=np.full(b - a, ccd, dtype=np.int16)),
-        ]
-        tstart, tstop, expo = float(row["tstart"]), float(row["tstop"]), float(row["exposure"])
         common = [
             ("TELESCOP", "CHANDRA", "simulated by serendip"),
             ("INSTRUME", "ACIS", "ACIS-I"),
-            ("OBS_ID", str(int(row["obsid"])), "simulated observation id"),
-            ("OBJECT", str(row["obsreg_id"]), "simulated source"),
-            ("OBSREGID", str(row["obsreg_id"]), "obsreg_id of the simulated source"),
+            ("OBS_ID", str(int(obsid[j])), "simulated observation id"),
+            ("OBJECT", obsreg[j], "simulated source"),
+            ("OBSREGID", obsreg[j], "obsreg_id of the simulated source"),
             ("CREATOR", "serendip.simulate", ""),
         ]
         timing = [
-            ("TSTART", tstart, "[s] start time"),
-            ("TSTOP", tstop, "[s] stop time"),
-            ("EXPOSURE", expo, "[s] exposure"),
-            ("ONTIME", tstop - tstart, "[s] sum of GTIs"),
-            ("LIVETIME", expo, "[s] live time"),
+            ("TSTART", float(tstart[j]), "[s] start time"),
+            ("TSTOP", float(tstop[j]), "[s] stop time"),
+            ("EXPOSURE", float(expo[j]), "[s] exposure"),
+            ("ONTIME", float(tstop[j] - tstart[j]), "[s] sum of GTIs"),
+            ("LIVETIME", float(expo[j]), "[s] live time"),
             ("MJDREF", MJDREF_CHANDRA, "MJD of time zero (1998-01-01 TT)"),
             ("TIMEZERO", 0.0, "[s] time offset"),
             ("TIMESYS", "TT", ""),
             ("TIMEUNIT", "s", ""),
             ("TIMEREF", "LOCAL", ""),
         ]
-        primary = fits.PrimaryHDU()
-        for k, v, c in common:
-            primary.header[k] = (v, c)
-        events = fits.BinTableHDU.from_columns(cols, name="EVENTS")
-        for k, v, c in common + timing:
-            events.header[k] = (v, c)
-        events.header["HDUCLASS"] = "OGIP"
-        events.header["HDUCLAS1"] = "EVENTS"
-        gti = fits.BinTableHDU.from_columns(
+        primary = _header(
             [
-                fits.Column("START", "D", unit="s", array=np.array([tstart])),
-                fits.Column("STOP", "D", unit="s", array=np.array([tstop])),
-            ],
-            name="GTI",
+                ("SIMPLE", True, "FITS standard"),
+                ("BITPIX", 8, ""),
+                ("NAXIS", 0, ""),
+                ("EXTEND", True, ""),
+            ]
+            + common
         )
-        gti.header["CCD_ID"] = (ccd, "chip of this GTI")
-        gti.header["HDUCLASS"] = "OGIP"
-        gti.header["HDUCLAS1"] = "GTI"
-        for k, v, c in timing[:2] + timing[5:7]:
-            gti.header[k] = (v, c)
-        path = out / _file_name(str(row["obsreg_id"]))
-        with atomic_path(path) as tmp:
-            fits.HDUList([primary, events, gti]).writeto(tmp, overwrite=True)
+        events = _table_header(
+            _EVENT_COLUMNS,
+            b - a,
+            "EVENTS",
+            common + timing + [("HDUCLASS", "OGIP", ""), ("HDUCLAS1", "EVENTS", "")],
+        )
+        gti_rows = np.array([(tstart[j], tstop[j])], dtype=_GTI_DTYPE)
+        gti = _table_header(
+            _GTI_COLUMNS,
+            1,
+            "GTI",
+            [
+                ("CCD_ID", int(ccd[j]), "chip of this GTI"),
+                ("HDUCLASS", "OGIP", ""),
+                ("HDUCLAS1", "GTI", ""),
+            ]
+            + timing[:2]
+            + timing[5:7],
+        )
+        path = out / _file_name(obsreg[j])
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            fh.write(primary)
+            fh.write(events)
+            fh.write(_pad(rows[a:b].tobytes(), b"\0"))
+            fh.write(gti)
+            fh.write(_pad(gti_rows.tobytes(), b"\0"))
         paths.append(path)
         if progress is not None:
             progress(j + 1)
     return paths
+
+
+# ------------------------------------------------------------------ FITS serialiser
+_EVENT_DTYPE = np.dtype(
+    [
+        ("time", ">f8"),
+        ("energy", ">f4"),
+        ("pi", ">i4"),
+        ("x", ">f4"),
+        ("y", ">f4"),
+        ("ccd_id", ">i2"),
+    ]
+)
+_EVENT_COLUMNS = [
+    ("time", "D", "s"),
+    ("energy", "E", "eV"),
+    ("pi", "J", "chan"),
+    ("x", "E", "pixel"),
+    ("y", "E", "pixel"),
+    ("ccd_id", "I", ""),
+]
+_GTI_DTYPE = np.dtype([("START", ">f8"), ("STOP", ">f8")])
+_GTI_COLUMNS = [("START", "D", "s"), ("STOP", "D", "s")]
+_BLOCK = 2880
+
+
+def _pad(data: bytes, fill: bytes) -> bytes:
+    return data + fill * (-len(data) % _BLOCK)
+
+
+def _card(key: str, value, comment: str = "") -> str:
+    """One 80-character header card in the FITS fixed format."""
+    if isinstance(value, bool):
+        v = f"{'T' if value else 'F':>20}"
+    elif isinstance(value, (int, np.integer)):
+        v = f"{int(value):>20d}"
+    elif isinstance(value, (float, np.floating)):
+        text = repr(float(value)).upper()
+        if "." not in text and "E" not in text:
+            text += ".0"
+        v = f"{text:>20}"
+    else:
+        text = str(value).replace("'", "''")
+        v = f"'{text:<8}'"
+    card = f"{key:<8}= {v}"
+    if comment:
+        card += f" / {comment}"
+    if len(card) > 80:
+        raise ValueError(f"FITS card too long: {card!r}")
+    return f"{card:<80}"
+
+
+def _header(cards: list[tuple[str, object, str]]) -> bytes:
+    text = "".join(_card(k, v, c) for k, v, c in cards) + f"{'END':<80}"
+    return _pad(text.encode("ascii"), b" ")
+
+
+def _table_header(
+    columns, n_rows: int, extname: str, extra: list[tuple[str, object, str]]
+) -> bytes:
+    width = {"D": 8, "E": 4, "J": 4, "I": 2}
+    cards = [
+        ("XTENSION", "BINTABLE", "binary table extension"),
+        ("BITPIX", 8, ""),
+        ("NAXIS", 2, ""),
+        ("NAXIS1", sum(width[f] for _, f, _ in columns), "bytes per row"),
+        ("NAXIS2", int(n_rows), "number of rows"),
+        ("PCOUNT", 0, ""),
+        ("GCOUNT", 1, ""),
+        ("TFIELDS", len(columns), ""),
+    ]
+    for k, (name, form, unit) in enumerate(columns, start=1):
+        cards.append((f"TTYPE{k}", name, ""))
+        cards.append((f"TFORM{k}", f"1{form}", ""))
+        if unit:
+            cards.append((f"TUNIT{k}", unit, ""))
+    cards.append(("EXTNAME", extname, ""))
+    return _header(cards + extra)

@@ -74,19 +74,19 @@ def _redshift_for_peak(rng, abs_mag: np.ndarray, m_lo: float = 16.5, m_hi: float
     return np.interp(m_target - abs_mag, mu, zgrid)
 
 
-def _transient_flux(rng, cls: str, n: int, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(flux (n, T, 2) [uJy], redshift (n,)) for transient class ``cls`` on nights ``t`` (T,)."""
+def _transient_flux(rng, cls: str, n: int, tt: np.ndarray, t_end: float) -> tuple[np.ndarray, np.ndarray]:
+    """(flux (n, T, 2) [uJy], redshift (n,)) for transient class ``cls`` at times ``tt`` (n, T, 2) [d]."""
     if cls == "SNII":
-        return _snii_flux(rng, n, t)
+        return _snii_flux(rng, n, tt, t_end)
     m0, trise_r, tfall_r, col, gfast, spread = _TRANSIENT[cls]
     abs_mag = m0 + spread * rng.standard_normal(n)
     z = _redshift_for_peak(rng, abs_mag)
-    t0 = rng.uniform(0.15, 0.6, n) * t[-1]
+    t0 = rng.uniform(0.15, 0.6, n) * t_end
     trise = rng.uniform(*trise_r, n) * (1 + z)
     tfall = rng.uniform(*tfall_r, n) * (1 + z)
-    dt = t[None, :] - t0[:, None]
-    out = np.empty((n, t.size, 2))
+    out = np.empty(tt.shape)
     for b, (fall_mult, colour) in enumerate(((1.0 / gfast, col), (1.0, 0.0))):
+        dt = tt[:, :, b] - t0[:, None]
         if cls == "TDE":
             # power-law decline t^-5/3 after a Gaussian rise, constant blue colour
             rise = np.exp(-0.5 * (np.minimum(dt, 0) / trise[:, None]) ** 2)
@@ -97,7 +97,9 @@ def _transient_flux(rng, cls: str, n: int, t: np.ndarray) -> tuple[np.ndarray, n
             x = np.clip(-dt / trise[:, None], -60, 60)
             y = np.clip(-dt / tf, -60, 60)
             shape = np.exp(y) / (1 + np.exp(x))
-            shape /= np.max(shape, axis=1, keepdims=True) + 1e-30
+            xp = np.log(np.maximum(tf / trise[:, None] - 1, 1e-3)) * trise[:, None]  # time of maximum of the Bazin form
+            peak_val = np.exp(np.clip(-xp / tf, -60, 60)) / (1 + np.exp(np.clip(-xp / trise[:, None], -60, 60)))
+            shape /= peak_val
             if cls == "SNIa" and b == 1:  # secondary r-band maximum ~ 25 d after peak
                 shape += 0.3 * np.exp(-0.5 * ((dt - 25 * (1 + z[:, None])) / 8.0) ** 2)
         peak = _abs_to_flux(abs_mag + colour * (b == 0), z)
@@ -105,16 +107,16 @@ def _transient_flux(rng, cls: str, n: int, t: np.ndarray) -> tuple[np.ndarray, n
     return out, z
 
 
-def _snii_flux(rng, n: int, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _snii_flux(rng, n: int, tt: np.ndarray, t_end: float) -> tuple[np.ndarray, np.ndarray]:
     abs_mag = -17.0 + 0.6 * rng.standard_normal(n)
     z = _redshift_for_peak(rng, abs_mag)
-    t0 = rng.uniform(0.1, 0.6, n) * t[-1]
+    t0 = rng.uniform(0.1, 0.6, n) * t_end
     plateau = rng.uniform(70, 110, n) * (1 + z)
-    dt = t[None, :] - t0[:, None]
-    rise = 1 / (1 + np.exp(np.clip(-dt / 2.0, -60, 60)))
-    drop = 1 / (1 + np.exp(np.clip((dt - plateau[:, None]) / 4.0, -60, 60)))
-    out = np.empty((n, t.size, 2))
+    out = np.empty(tt.shape)
     for b, (slope, colour) in enumerate(((0.012, 0.25), (0.004, 0.0))):
+        dt = tt[:, :, b] - t0[:, None]
+        rise = 1 / (1 + np.exp(np.clip(-dt / 2.0, -60, 60)))
+        drop = 1 / (1 + np.exp(np.clip((dt - plateau[:, None]) / 4.0, -60, 60)))
         decline = 10 ** (-0.4 * slope * np.maximum(dt, 0))
         tail = 0.08 * np.exp(-np.maximum(dt - plateau[:, None], 0) / 110.0) * (dt > plateau[:, None])
         shape = rise * (decline * drop + tail)
@@ -136,9 +138,10 @@ def _phase_shape(phase: np.ndarray, cls: str, rng, n: int) -> np.ndarray:
     raise ValueError(cls)
 
 
-def _variable_flux(rng, cls: str, n: int, t: np.ndarray) -> np.ndarray:
-    """Flux (n, T, 2) [uJy] of variable class ``cls`` on nights ``t`` with random sub-night offsets."""
-    tt = t[None, :] + rng.uniform(0, 0.3, (n, t.size))  # observation time within the night
+def _variable_flux(rng, cls: str, n: int, tt3: np.ndarray) -> np.ndarray:
+    """Flux (n, T, 2) [uJy] of variable class ``cls`` at observation times ``tt3`` (n, T, 2) [d]
+    (T nights, g and r; times are the night plus the exposure's offset in it)."""
+    out = np.empty(tt3.shape)
     if cls in ("RRL", "CEP", "LPV"):
         period = {
             "RRL": np.exp(rng.uniform(np.log(0.3), np.log(0.8), n)),
@@ -149,11 +152,12 @@ def _variable_flux(rng, cls: str, n: int, t: np.ndarray) -> np.ndarray:
         base = {"RRL": (15.5, 19.5), "CEP": (13.5, 18.0), "LPV": (13.0, 17.0)}[cls]
         amp_r = rng.uniform(*amp, n)
         mean_mag = rng.uniform(*base, n)
-        phase = ((tt / period[:, None]) + rng.random(n)[:, None]) % 1.0
-        prof = _phase_shape(phase, cls, rng, n)
-        out = np.empty((n, t.size, 2))
+        phase0 = rng.random(n)[:, None]
+        shape_rng_state = rng.integers(0, 2**31)
         colour = {"RRL": 0.25, "CEP": 0.5, "LPV": 1.5}[cls]
         for b, scale in enumerate((1.35, 1.0)):  # larger amplitude in g
+            phase = ((tt3[:, :, b] / period[:, None]) + phase0) % 1.0
+            prof = _phase_shape(phase, cls, np.random.default_rng(shape_rng_state), n)
             mag = mean_mag[:, None] + colour * (b == 0) - amp_r[:, None] * scale * (prof - 0.5)
             out[:, :, b] = 10 ** (-0.4 * (mag - AB_ZEROPOINT_UJY))
         return out
@@ -163,12 +167,12 @@ def _variable_flux(rng, cls: str, n: int, t: np.ndarray) -> np.ndarray:
         depth2 = depth1 * rng.uniform(0.05, 0.8, n)
         width = rng.uniform(0.03, 0.12, n)
         mean_mag = rng.uniform(14.5, 19.0, n)
-        phase = ((tt / period[:, None]) + rng.random(n)[:, None]) % 1.0
-        d1 = np.minimum(phase, 1 - phase)
-        d2 = np.abs(phase - 0.5)
-        dip = depth1[:, None] * np.exp(-0.5 * (d1 / width[:, None]) ** 2) + depth2[:, None] * np.exp(-0.5 * (d2 / width[:, None]) ** 2)
-        out = np.empty((n, t.size, 2))
+        phase0 = rng.random(n)[:, None]
         for b in range(2):
+            phase = ((tt3[:, :, b] / period[:, None]) + phase0) % 1.0
+            d1 = np.minimum(phase, 1 - phase)
+            d2 = np.abs(phase - 0.5)
+            dip = depth1[:, None] * np.exp(-0.5 * (d1 / width[:, None]) ** 2) + depth2[:, None] * np.exp(-0.5 * (d2 / width[:, None]) ** 2)
             mag = mean_mag[:, None] + 0.3 * (b == 0) + dip * (1.05 if b == 0 else 1.0)
             out[:, :, b] = 10 ** (-0.4 * (mag - AB_ZEROPOINT_UJY))
         return out
@@ -176,13 +180,12 @@ def _variable_flux(rng, cls: str, n: int, t: np.ndarray) -> np.ndarray:
         tau = np.exp(rng.uniform(np.log(40), np.log(400), n))
         sigma = rng.uniform(0.1, 0.35, n)
         mean_mag = rng.uniform(17.0, 19.8, n)
-        x = np.empty((n, t.size))
+        n_t = tt3.shape[1]
+        x = np.empty((n, n_t))
         x[:, 0] = sigma * rng.standard_normal(n)
-        dts = np.diff(t)
-        for k, dt in enumerate(dts):  # recursion over nights, vectorised over objects
-            a = np.exp(-dt / tau)
+        for k in range(n_t - 1):  # DRW recursion over nights (1 d apart), vectorised over objects
+            a = np.exp(-1.0 / tau)
             x[:, k + 1] = a * x[:, k] + sigma * np.sqrt(1 - a**2) * rng.standard_normal(n)
-        out = np.empty((n, t.size, 2))
         for b, scale in enumerate((1.3, 1.0)):  # bluer when brighter
             mag = mean_mag[:, None] + 0.25 * (b == 0) + scale * x
             out[:, :, b] = 10 ** (-0.4 * (mag - AB_ZEROPOINT_UJY))
@@ -191,17 +194,12 @@ def _variable_flux(rng, cls: str, n: int, t: np.ndarray) -> np.ndarray:
         quiet = rng.uniform(18.5, 21.0, n)
         amp = rng.uniform(2.0, 4.5, n)
         recur = rng.uniform(15, 90, n)
-        k_max = int(np.ceil(t[-1] / 15.0)) + 2
+        k_max = int(np.ceil(tt3.shape[1] / 15.0)) + 2
         starts = np.cumsum(recur[:, None] * rng.uniform(0.6, 1.4, (n, k_max)), axis=1) - rng.uniform(0, 1, n)[:, None] * recur[:, None]
         dur = rng.uniform(3, 12, (n, k_max))
-        dtk = tt[:, :, None] - starts[:, None, :]
-        burst = np.where(
-            dtk < 0,
-            np.exp(-0.5 * (dtk / 0.7) ** 2),
-            np.exp(-np.maximum(dtk, 0) / dur[:, None, :]),
-        ).max(axis=2)
-        out = np.empty((n, t.size, 2))
         for b in range(2):
+            dtk = tt3[:, :, b, None] - starts[:, None, :]
+            burst = np.where(dtk < 0, np.exp(-0.5 * (dtk / 0.7) ** 2), np.exp(-np.maximum(dtk, 0) / dur[:, None, :])).max(axis=2)
             base = 10 ** (-0.4 * (quiet + 0.1 * (b == 0) - AB_ZEROPOINT_UJY))
             peak = 10 ** (-0.4 * (quiet - amp - 0.1 * (b == 0) - AB_ZEROPOINT_UJY))
             out[:, :, b] = base[:, None] + (peak - base)[:, None] * burst
@@ -245,19 +243,23 @@ def simulate_lightcurves(
         raise ValueError(f"unknown simulated class(es) {unknown}; choose from {list(CLASSES)}")
     rng = np.random.default_rng(seed)
     t = np.arange(n_days, dtype=np.float64)
-    flux_parts, z_parts, label_parts = [], [], []
+    flux_parts, z_parts, label_parts, time_parts = [], [], [], []
     for cls, n in counts.items():
         if n <= 0:
             continue
         crng = np.random.default_rng([seed, CLASSES.index(cls)])
+        # exposure times: the night, 0-0.1 d into it, r 0.15 d after g
+        tt = t[None, :, None] + crng.uniform(0, 0.1, (n, n_days, 1)) + np.array([0.0, 0.15])[None, None, :]
+        time_parts.append(tt)
         if cls in TRANSIENTS:
-            f, z = _transient_flux(crng, cls, n, t)
+            f, z = _transient_flux(crng, cls, n, tt, float(n_days))
         else:
-            f, z = _variable_flux(crng, cls, n, t), np.zeros(n)
+            f, z = _variable_flux(crng, cls, n, tt), np.zeros(n)
         flux_parts.append(f)
         z_parts.append(z)
         label_parts.append(np.full(n, cls, dtype=object))
     flux = np.concatenate(flux_parts)
+    times = np.concatenate(time_parts)
     z = np.concatenate(z_parts)
     labels = np.concatenate(label_parts)
     n_obj = flux.shape[0]
@@ -278,7 +280,7 @@ def simulate_lightcurves(
     err = np.sqrt(noise_floor**2 + (0.02 * np.abs(flux)) ** 2 + sigma0 * 0.05 * np.abs(flux))
     obs = flux + err * rng.standard_normal(flux.shape)
     obj_idx, night, band = np.nonzero(visit)
-    time = t[night] + 0.15 * band + rng.uniform(0, 0.1, night.size)  # r taken after g on the same night
+    time = times[obj_idx, night, band]
     width = len(str(n_obj))
     ids = np.array([f"sim{seed}_{i:0{width}d}" for i in range(n_obj)], dtype=object)
     table = pd.DataFrame(

@@ -188,8 +188,20 @@ class Population:
         """Write ``events.parquet``, ``files.parquet`` and ``sources.parquet`` into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
+        ev = self.events
+        # the long event table; obsreg_id dictionary-encoded (categorical): ~3x faster to
+        # write than one Python string per event, read back by EventSet.read as usual
+        table = pd.DataFrame(
+            {
+                "obsreg_id": pd.Categorical.from_codes(
+                    ev.file_index, categories=pd.Index(ev.obsreg_id.astype(str))
+                ),
+                "time": ev.time,
+                "energy": ev.energy,
+            }
+        )
         return {
-            "events": self.events.write(out / "events.parquet"),
+            "events": write_table(table, out / "events.parquet"),
             "files": write_table(self.files, out / "files.parquet"),
             "sources": write_table(self.sources, out / "sources.parquet"),
         }
@@ -485,8 +497,13 @@ def _simulate_chunk(
     g("amplitude")[fx] = 1.0 + peak_fx / np.maximum(rate_c[fx], 1e-300)
 
     # ---- source arrivals
-    src_parts, t_parts, row_parts = [], [], []
-    i, t = constant_arrivals(rng, rate_c, ts, te)
+    # modulated classes (periodic, eclipse, dip) first: only their photons need the
+    # time/energy-dependent thinning below
+    modulated = np.isin(lab, [code["periodic"], code["eclipse"], code["dip"]])
+    i, t = constant_arrivals(rng, np.where(modulated, rate_c, 0.0), ts, te)
+    n_mod = len(i)
+    src_parts, t_parts, row_parts = [i], [t], [i]
+    i, t = constant_arrivals(rng, np.where(modulated, 0.0, rate_c), ts, te)
     src_parts.append(i), t_parts.append(t), row_parts.append(i)
 
     if len(fr):
@@ -531,25 +548,25 @@ def _simulate_chunk(
     true_ev, energy = sample_energies(cdf, np.concatenate(row_parts), rng, opts.e_min, opts.e_max)
 
     # ---- modifiers by thinning: periodic modulation, eclipses, absorption dips
-    keep_p = np.ones(len(src))
-    lab_e = lab[src]
+    ms, mt, me = src[:n_mod], t[:n_mod], true_ev[:n_mod]
+    keep_p = np.ones(n_mod)
+    lab_e = lab[ms]
     m = lab_e == code["periodic"]
-    s = src[m]
+    s = ms[m]
     P_, A_, ph_ = g("period")[s], g("amplitude")[s], g("phase")[s]
-    keep_p[m] = (1 + A_ * np.sin(2 * np.pi * (t[m] - ts[s]) / P_ + ph_)) / (1 + A_)
+    keep_p[m] = (1 + A_ * np.sin(2 * np.pi * (mt[m] - ts[s]) / P_ + ph_)) / (1 + A_)
     for name in ("eclipse", "dip"):
         m = lab_e == code[name]
-        s = src[m]
+        s = ms[m]
         prof = periodic_trapezoid(
-            t[m], g("t_peak")[s], g("period")[s], g("duration")[s], g("ramp")[s]
+            mt[m], g("t_peak")[s], g("period")[s], g("duration")[s], g("ramp")[s]
         )
         if name == "eclipse":
             keep_p[m] = 1.0 - g("depth")[s] * prof
         else:
-            keep_p[m] = np.exp(
-                -absorption_cross_section(true_ev[m] / 1000.0) * g("nh_dip")[s] * prof
-            )
-    keep = rng.random(len(src)) < keep_p
+            keep_p[m] = np.exp(-absorption_cross_section(me[m] / 1000.0) * g("nh_dip")[s] * prof)
+    keep = np.ones(len(src), dtype=bool)
+    keep[:n_mod] = rng.random(n_mod) < keep_p
     src, t, energy = src[keep], t[keep], energy[keep]
 
     # ---- background: flat in time, flat (hard) in energy over the band

@@ -1,0 +1,217 @@
+"""Leave-one-subclass-out evaluation of anomaly detectors over a class hierarchy.
+
+For every seed, objects are split once into train and test (stratified by class, grouped by
+object: :func:`serendip.evaluate.splits.grouped_stratified_split`). Then each subclass ``s`` is
+held out in turn as "the anomaly":
+
+* train = training-split rows of the other subclasses (of ``s``'s branch when a hierarchy is
+  given and ``train_mode="branch"``, of every class otherwise); detectors never see ``s``;
+* test = test-split rows of the same classes plus every row of ``s`` (the rows of ``s`` from the
+  training split were never used, so they join the test set, as in ALeRCE's TS2 - but the split
+  is made once per seed before anything is fitted, so no fold leaks into another);
+* missing values are imputed with the training medians and features scaled with statistics of
+  the training rows only; every detector sees the same matrices.
+
+Metrics per (seed, held-out class, detector): AUROC, AUPR and its baseline (prevalence), recall
+at the inspection budgets; then mean and standard deviation over seeds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from serendip.errors import InputError
+from serendip.evaluate.metrics import DEFAULT_BUDGETS, all_metrics
+from serendip.evaluate.splits import grouped_stratified_split
+
+DetectorSpec = Callable[[], Any] | tuple[str, dict] | str
+
+
+@dataclass
+class EvaluationResult:
+    """Per-run metrics (``runs``), their mean/std (``summary``) and any detector failures."""
+
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, metric: str = "auroc") -> pd.DataFrame:
+        """Wide table: rows held-out classes, columns detectors, values mean (and ``std`` sibling)."""
+        sub = self.summary[self.summary["metric"] == metric]
+        return sub.pivot(index="held_out_class", columns="detector", values="mean")
+
+    def write(self, out_dir, formats: Sequence[str] = ("csv", "md", "tex"), plot: bool = True) -> dict[str, Any]:
+        """Write results.csv, runs.csv, per-metric tables in ``formats`` and a plot into ``out_dir``."""
+        from serendip.evaluate.report import write_results
+
+        return write_results(self, out_dir, formats=formats, plot=plot)
+
+
+def _resolve(spec: DetectorSpec) -> Callable[[], Any]:
+    from serendip.evaluate.detectors import make_detector
+
+    if callable(spec):
+        return spec
+    if isinstance(spec, str):
+        return lambda: make_detector(spec, {})
+    kind, params = spec
+    return lambda: make_detector(kind, params)
+
+
+def _prepare(X_train: np.ndarray, X_test: np.ndarray, scale: str | None) -> tuple[np.ndarray, np.ndarray]:
+    med = np.nanmedian(np.where(np.isfinite(X_train), X_train, np.nan), axis=0) if len(X_train) else None
+    med = np.where(np.isfinite(med), med, 0.0)
+    Xtr = np.where(np.isfinite(X_train), X_train, med)
+    Xte = np.where(np.isfinite(X_test), X_test, med)
+    if scale == "standard":
+        mu, sd = Xtr.mean(0), Xtr.std(0)
+    elif scale == "robust":
+        mu = np.median(Xtr, 0)
+        q75, q25 = np.percentile(Xtr, [75, 25], axis=0)
+        sd = (q75 - q25) / 1.349
+    elif scale is None or scale == "none":
+        return Xtr, Xte
+    else:
+        raise ValueError(f"scale must be 'standard', 'robust' or None, not {scale!r}")
+    sd = np.where(sd > 0, sd, 1.0)
+    return (Xtr - mu) / sd, (Xte - mu) / sd
+
+
+def leave_one_subclass_out(
+    X,
+    labels,
+    detectors: Mapping[str, DetectorSpec],
+    *,
+    groups=None,
+    hierarchy: Mapping[str, Sequence[str]] | None = None,
+    held_out: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    test_size: float = 0.2,
+    budgets: Sequence[float] = DEFAULT_BUDGETS,
+    scale: str | None = "standard",
+    train_mode: str = "branch",
+    pass_labels: bool = True,
+    min_class_size: int = 2,
+    show_progress: bool = True,
+) -> EvaluationResult:
+    """Run the leave-one-subclass-out protocol.
+
+    Parameters
+    ----------
+    X : (n_rows, n_features) features (DataFrame or array); NaN allowed (imputed per split).
+    labels : (n_rows,) subclass of each row.
+    detectors : name -> factory returning an unfitted detector, ``"kind"`` or ``(kind, params)``
+        (kinds as in :func:`serendip.evaluate.detectors.make_detector`).
+    groups : (n_rows,) object id per row (default: each row is one object).
+    hierarchy : branch -> subclasses; classes not listed form their own branch ``"other"``.
+    held_out : subclasses to hold out (default: every class with >= ``min_class_size`` objects
+        whose branch keeps at least one other class).
+    seeds : one split (and detector seed, when it has ``random_state``) per seed.
+    test_size : fraction of objects per class in the test split.
+    budgets : inspection budgets (fractions) for recall.
+    scale : "standard", "robust" or None, fitted on the training rows.
+    train_mode : "branch" (train on the held-out class's branch only) or "all".
+    pass_labels : give the inliers' labels to ``fit`` (multi-class detectors use them).
+    """
+    Xv = np.asarray(X.to_numpy() if isinstance(X, pd.DataFrame) else X, dtype=np.float64)
+    y = np.asarray(labels).astype(str)
+    if Xv.ndim != 2 or Xv.shape[0] != y.size:
+        raise InputError(None, f"features {Xv.shape} and {y.size} labels do not match")
+    g = np.arange(y.size) if groups is None else np.asarray(groups)
+    branch_of = {}
+    for branch, subs in (hierarchy or {}).items():
+        for s in subs:
+            branch_of[str(s)] = str(branch)
+    classes = np.unique(y)
+    branch = np.array([branch_of.get(c, "other" if hierarchy else "all") for c in classes])
+    branch_map = dict(zip(classes, branch, strict=True))
+    n_obj = pd.Series(g).groupby(y).nunique()
+    if held_out is None:
+        held_out = [c for c in classes if n_obj[c] >= min_class_size and (train_mode == "all" or (branch == branch_map[c]).sum() > 1)]
+    unknown = sorted(set(held_out) - set(classes))
+    if unknown:
+        raise InputError(None, f"held-out class(es) {unknown} not among the labels {list(classes)}")
+    factories = {name: _resolve(spec) for name, spec in detectors.items()}
+    rows, failures = [], []
+    total = len(seeds) * len(held_out) * len(factories)
+    progress = None
+    if show_progress:
+        from serendip.cli._common import progress as make_progress
+
+        progress = make_progress()
+        progress.start()
+        task = progress.add_task("leave-one-subclass-out", total=total)
+    try:
+        for seed in seeds:
+            tr_all, te_all = grouped_stratified_split(y, g, test_size=test_size, seed=seed)
+            for s in held_out:
+                pool = classes if train_mode == "all" else classes[branch == branch_map[s]]
+                in_pool = np.isin(y, pool)
+                tr = tr_all[in_pool[tr_all] & (y[tr_all] != s)]
+                te = np.sort(np.concatenate([te_all[in_pool[te_all]], tr_all[y[tr_all] == s]]))
+                # the two guarantees of the protocol, checked on every run
+                if np.any(y[tr] == s):
+                    raise RuntimeError(f"held-out class {s!r} leaked into training")
+                if np.intersect1d(g[tr], g[te]).size:
+                    raise RuntimeError("an object is in both the training and the test set")
+                Xtr, Xte = _prepare(Xv[tr], Xv[te], scale)
+                is_anom = y[te] == s
+                for name, factory in factories.items():
+                    det = factory()
+                    if hasattr(det, "random_state") and getattr(det, "random_state", None) is None:
+                        try:
+                            det.set_params(random_state=seed)
+                        except Exception:  # noqa: BLE001 - not every estimator supports it
+                            pass
+                    t0 = time.perf_counter()
+                    try:
+                        det.fit(Xtr, y[tr]) if pass_labels else det.fit(Xtr)
+                        t1 = time.perf_counter()
+                        sc = np.asarray(det.score_samples(Xte), dtype=np.float64)
+                        t2 = time.perf_counter()
+                        if not np.all(np.isfinite(sc)):
+                            raise ValueError("non-finite scores")
+                        metrics = all_metrics(is_anom, sc, budgets)
+                        metrics["fit_s"], metrics["score_s"] = t1 - t0, t2 - t1
+                    except Exception as exc:  # noqa: BLE001 - record the failure and go on
+                        failures.append((f"{name} / held out {s} / seed {seed}", f"{type(exc).__name__}: {exc}"))
+                        metrics = {}
+                    for metric, value in metrics.items():
+                        rows.append(
+                            {
+                                "seed": seed,
+                                "held_out_class": s,
+                                "branch": branch_map[s],
+                                "detector": name,
+                                "metric": metric,
+                                "value": value,
+                                "n_train": len(tr),
+                                "n_test": len(te),
+                                "n_anomalies": int(is_anom.sum()),
+                            }
+                        )
+                    if progress is not None:
+                        progress.advance(task)
+    finally:
+        if progress is not None:
+            progress.stop()
+    runs = pd.DataFrame(rows, columns=["seed", "held_out_class", "branch", "detector", "metric", "value", "n_train", "n_test", "n_anomalies"])
+    summary = summarise(runs)
+    settings = {"seeds": list(seeds), "test_size": test_size, "budgets": list(budgets), "scale": scale, "train_mode": train_mode}
+    return EvaluationResult(runs=runs, summary=summary, failures=failures, settings=settings)
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sample standard deviation (ddof=1; 0 for a single run) over seeds."""
+    if runs.empty:
+        return pd.DataFrame(columns=["held_out_class", "detector", "metric", "mean", "std", "n_runs"])
+    grp = runs.groupby(["held_out_class", "detector", "metric"], sort=False)["value"]
+    out = grp.agg(mean="mean", std=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, n_runs="count").reset_index()
+    return out
