@@ -30,7 +30,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _report import peak_rss_mib, write_section  # noqa: E402
-
 from serendip.catalog.simbad_types import GROUPED, UMLCAXS_GROUPED  # noqa: E402
 from serendip.classify.calibration import TemperatureScaler  # noqa: E402
 from serendip.classify.crossval import cross_validate  # noqa: E402
@@ -39,11 +38,12 @@ from serendip.classify.features import (  # noqa: E402
     UMLCAXS_LOG,
     UMLCAXS_MINMAX,
     XRAY_FEATURES,
+    XRAY_POS_FEATURES,
     XRAY_UMLCAXS_SUBSET,
     xray_features,
 )
 from serendip.classify.metrics import classification_scores, expected_calibration_error  # noqa: E402
-from serendip.classify.splits import grouped_folds  # noqa: E402
+from serendip.classify.splits import grouped_folds, sky_fields  # noqa: E402
 from serendip.classify.train_shipped import make_best  # noqa: E402
 from serendip.classify.umlcaxs import UmlcaxsClassifier  # noqa: E402
 from serendip.io.tables import read_table  # noqa: E402
@@ -67,7 +67,9 @@ class TemperedUmlcaxs:
         oof = np.zeros((len(y), len(self.classes_)))
         for tr, te in grouped_folds(yi, groups, 4, 1):
             m = UmlcaxsClassifier(**self.kw).fit(X[tr], y[tr])
-            oof[np.ix_(te, np.searchsorted(self.classes_.astype(str), m.classes_.astype(str)))] = m.predict_proba(X[te])
+            oof[np.ix_(te, np.searchsorted(self.classes_.astype(str), m.classes_.astype(str)))] = (
+                m.predict_proba(X[te])
+            )
         self.ts_ = TemperatureScaler().fit(oof, yi)
         return self
 
@@ -82,30 +84,105 @@ def fmt(v) -> str:
 def muwclass(real: Path) -> tuple[str, dict]:
     d = read_table(real / "csc_muwclass_training_set" / "CSC_TD_11042023_MW.csv")
     F = xray_features(d)
-    groups = d["name"].to_numpy()
-    umlcaxs_kw = {"minmax_columns": [XRAY_UMLCAXS_SUBSET.index("powlaw_gamma")], "n_components": "bic"}
-    methods = {
-        "UMLCAXS reproduction (baseline)": (lambda: UmlcaxsClassifier(**umlcaxs_kw), XRAY_UMLCAXS_SUBSET),
-        "UMLCAXS + temperature scaling": (lambda: TemperedUmlcaxs(**umlcaxs_kw), XRAY_UMLCAXS_SUBSET),
-        "serendip: GMM + gradient boosting, calibrated": (make_best, XRAY_FEATURES),
+    by_source = d["name"].to_numpy()
+    by_field = sky_fields(d["ra"].to_numpy(), d["dec"].to_numpy(), link_deg=0.5)
+    umlcaxs_kw = {
+        "minmax_columns": [XRAY_UMLCAXS_SUBSET.index("powlaw_gamma")],
+        "n_components": "bic",
     }
+    # (name, factory, features, groups, CV grouping, levels)
+    methods = [
+        (
+            "UMLCAXS reproduction (baseline)",
+            lambda: UmlcaxsClassifier(**umlcaxs_kw),
+            XRAY_UMLCAXS_SUBSET,
+            by_source,
+            "source",
+            ("grouped", "all"),
+        ),
+        (
+            "UMLCAXS + temperature scaling",
+            lambda: TemperedUmlcaxs(**umlcaxs_kw),
+            XRAY_UMLCAXS_SUBSET,
+            by_source,
+            "source",
+            ("grouped",),
+        ),
+        (
+            "serendip: GMM + boosting, calibrated (X-ray properties)",
+            make_best,
+            XRAY_FEATURES,
+            by_source,
+            "source",
+            ("grouped", "all"),
+        ),
+        (
+            "serendip, same, CV grouped by 0.5 deg sky field",
+            make_best,
+            XRAY_FEATURES,
+            by_field,
+            "field",
+            ("grouped",),
+        ),
+        (
+            "serendip + abs. Galactic latitude of the X-ray position",
+            make_best,
+            XRAY_POS_FEATURES,
+            by_source,
+            "source",
+            ("grouped", "all"),
+        ),
+        (
+            "serendip + abs. Galactic latitude, CV grouped by 0.5 deg sky field",
+            make_best,
+            XRAY_POS_FEATURES,
+            by_field,
+            "field",
+            ("grouped", "all"),
+        ),
+    ]
     lines, curves = [], {}
+    n_fields = len(np.unique(by_field))
     for level in ("grouped", "all"):
         y = (d["Class"].map(GROUPED) if level == "grouped" else d["Class"]).to_numpy().astype(str)
         classes = np.unique(y)
         counts = {c: int((y == c).sum()) for c in classes}
-        lines.append(f"\n**{'4 grouped classes' if level == 'grouped' else 'all 8 classes'}** (sources per class: {counts})\n")
-        head = "| method | accuracy | balanced acc. | ECE | " + " | ".join(f"recall {c}" for c in classes) + " | CV time [s] |"
+        lines.append(
+            f"\n**{'4 grouped classes' if level == 'grouped' else 'all 8 classes'}** (sources per class: {counts})\n"
+        )
+        head = (
+            "| method | CV groups | accuracy | balanced acc. | ECE | "
+            + " | ".join(f"recall {c}" for c in classes)
+            + " | CV time [s] |"
+        )
         lines += [head, "|" + "---|" * (head.count("|") - 1)]
-        for name, (factory, cols) in methods.items():
+        for name, factory, cols, groups, gname, levels in methods:
+            if level not in levels:
+                continue
             t0 = time.perf_counter()
             r = cross_validate(factory, F[cols].to_numpy(), y, groups, n_splits=5, random_state=0)
             dt = time.perf_counter() - t0
             s = r["scores"]
-            lines.append(f"| {name} | {fmt(s['accuracy'])} | {fmt(s['balanced_accuracy'])} | {fmt(r['ece'])} | " + " | ".join(fmt(s["recall"][c]) for c in classes) + f" | {dt:.1f} |")
-            if level == "grouped":
+            lines.append(
+                f"| {name} | {gname} | {fmt(s['accuracy'])} | {fmt(s['balanced_accuracy'])} | {fmt(r['ece'])} | "
+                + " | ".join(fmt(s["recall"][c]) for c in classes)
+                + f" | {dt:.1f} |"
+            )
+            if level == "grouped" and gname == "source":
                 curves[name] = {**r["reliability"], "ece": r["ece"]}
-            print(level, name, s["accuracy"], s["balanced_accuracy"], r["ece"], f"{dt:.1f}s", flush=True)
+            print(
+                level,
+                name,
+                gname,
+                s["accuracy"],
+                s["balanced_accuracy"],
+                r["ece"],
+                f"{dt:.1f}s",
+                flush=True,
+            )
+    lines.append(
+        f"\nSky fields: friends-of-friends linking of sources closer than 0.5 deg gives {n_fields} fields for 3,126 sources."
+    )
     return "\n".join(lines), curves
 
 
@@ -114,7 +191,11 @@ def umlcaxs_published(real: Path) -> str:
     amb = read_table(real / "csc_umlcaxs_classified" / "ambiguous_classification.csv")
     X = u[UMLCAXS_FEATURES].to_numpy(dtype=np.float64)
     y = u["master_class"].to_numpy().astype(str)
-    kw = {"log_columns": [UMLCAXS_FEATURES.index(c) for c in UMLCAXS_LOG], "minmax_columns": [UMLCAXS_FEATURES.index(c) for c in UMLCAXS_MINMAX], "n_components": "bic"}
+    kw = {
+        "log_columns": [UMLCAXS_FEATURES.index(c) for c in UMLCAXS_LOG],
+        "minmax_columns": [UMLCAXS_FEATURES.index(c) for c in UMLCAXS_MINMAX],
+        "n_components": "bic",
+    }
     t0 = time.perf_counter()
     full = UmlcaxsClassifier(**kw).fit(X, y)
     t_fit = time.perf_counter() - t0
@@ -126,7 +207,9 @@ def umlcaxs_published(real: Path) -> str:
     agree_g = float(np.mean(grp(pred) == grp(y)))
     gy = grp(y)
     gclasses = np.unique(gy)
-    gs = classification_scores(np.searchsorted(gclasses, gy), np.searchsorted(gclasses, grp(pred)), gclasses)
+    gs = classification_scores(
+        np.searchsorted(gclasses, gy), np.searchsorted(gclasses, grp(pred)), gclasses
+    )
     conf = r["proba"].max(axis=1)
     # the ambiguous sources: does the reproduction put them between classes too?
     Xa = amb[UMLCAXS_FEATURES].to_numpy(dtype=np.float64)
@@ -165,10 +248,17 @@ def main() -> None:
         + table
         + "\n\nAnchors (not re-measured here): UMLCAXS 0.68 accuracy / 0.61 balanced accuracy on 4 classes with a detection-level split; "
         "MUWCLASS 0.70 balanced accuracy with multi-wavelength data. Goal: balanced accuracy >= 0.75 (grouped, X-ray only), ECE <= 0.05.\n\n"
-        f"Reliability diagram (grouped classes): `runs/bench_classify/reliability_grouped.png`.\n\n"
-        "### Published UMLCAXS classes (`csc_umlcaxs_classified`)\n\n" + pub + f"\n\nTotal time {total:.0f} s, peak RSS {peak_rss_mib():.0f} MiB.\n"
+        "Reliability diagram (grouped classes): `runs/bench_classify/reliability_grouped.png`.\n\n"
+        "### Published UMLCAXS classes (`csc_umlcaxs_classified`)\n\n"
+        + pub
+        + f"\n\nTotal time {total:.0f} s, peak RSS {peak_rss_mib():.0f} MiB.\n"
     )
-    write_section("classify", "Catalogue source classification (CSC, X-ray only)", body, "OMP_NUM_THREADS=1 python benchmarks/bench_classify.py")
+    write_section(
+        "classify",
+        "Catalogue source classification (CSC, X-ray only)",
+        body,
+        "OMP_NUM_THREADS=1 python benchmarks/bench_classify.py",
+    )
     print(body)
 
 

@@ -163,7 +163,9 @@ def main() -> None:
 
     from serendip.detect import MCIF
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(
+        1
+    )  # 2 threads on the shared 2-core machine made training ~70x slower (OpenMP contention)
     console = Console(stderr=True)
     n_train, n_test, d = (5_000, 2_000, 20) if args.quick else (100_000, 20_000, 20)
     n_ocsvm = min(10_000, n_train)

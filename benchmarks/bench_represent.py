@@ -191,7 +191,9 @@ def main() -> None:
 
     # JIT warm-up (compiled kernels are cached on disk; time it separately)
     small = events.slice_files(0, 50)
-    _, t_jit = timed(lambda: (et_maps(small), etdt_cubes(small), dedt_maps(small), event_features(small)))
+    _, t_jit = timed(
+        lambda: (et_maps(small), etdt_cubes(small), dedt_maps(small), event_features(small))
+    )
 
     maps, t_et = timed(et_maps, events, repeat=3, memory=True)
     del maps

@@ -28,7 +28,9 @@ def event_fits_bytes(n: int, seed: int) -> bytes:
     rng = np.random.default_rng(seed)
     t = np.sort(rng.uniform(0, 1000, n))
     e = rng.uniform(500, 7000, n).astype(np.float32)
-    hdu = fits.BinTableHDU.from_columns([fits.Column("TIME", "D", array=t), fits.Column("ENERGY", "E", array=e)], name="EVENTS")
+    hdu = fits.BinTableHDU.from_columns(
+        [fits.Column("TIME", "D", array=t), fits.Column("ENERGY", "E", array=e)], name="EVENTS"
+    )
     buf = io.BytesIO()
     fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(buf)
     return buf.getvalue()
@@ -107,7 +109,11 @@ def make_handler(state: State):
                 _, _, obsid, region, filetype = key.split("/")
                 seed = int(obsid) * 1000 + int(region)
                 name = f"acisf{int(obsid):05d}_{int(region):04d}_{filetype}3.fits"
-                return self._send(200, tar_bytes({f"{obsid}/{name}": event_fits_bytes(50 + int(region), seed)}), "application/x-tar")
+                return self._send(
+                    200,
+                    tar_bytes({f"{obsid}/{name}": event_fits_bytes(50 + int(region), seed)}),
+                    "application/x-tar",
+                )
             params = {k: v[0] for k, v in urllib.parse.parse_qs(u.query).items()}
             self._tap(u.path, params)
 
@@ -120,7 +126,9 @@ def local_server():
     state = State()
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", state

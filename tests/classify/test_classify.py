@@ -8,7 +8,14 @@ import pytest
 
 from serendip.classify.boosted import ClusterBoostClassifier
 from serendip.classify.calibration import IsotonicCalibrator, TemperatureScaler
-from serendip.classify.features import UMLCAXS_FEATURES, UMLCAXS_LOG, UMLCAXS_MINMAX, add_umlcaxs_columns, umlcaxs_features, xray_features
+from serendip.classify.features import (
+    UMLCAXS_FEATURES,
+    UMLCAXS_LOG,
+    UMLCAXS_MINMAX,
+    add_umlcaxs_columns,
+    umlcaxs_features,
+    xray_features,
+)
 from serendip.classify.gmm import elbow
 from serendip.classify.metrics import classification_scores, expected_calibration_error
 from serendip.classify.modelio import load_classifier, save_classifier
@@ -29,7 +36,20 @@ def synthetic_detections(n_src=90, seed=0):
     n = len(c)
     centre = {"AGN": (0.3, 1.7, 0.05), "XRB": (0.0, 1.0, 0.5), "YSO": (-0.5, 3.0, 0.9)}
     h, g, v = (np.array([centre[k][j] for k in c]) for j in range(3))
-    df = pd.DataFrame({"name": name, "obsid": np.arange(n) + 1000, "region_id": 1, "ra": rng.uniform(0, 360, n), "dec": rng.uniform(-60, 60, n)})
+    ra0, dec0 = (
+        np.repeat(rng.uniform(0, 360, n_src), ndet),
+        np.repeat(rng.uniform(-60, 60, n_src), ndet),
+    )
+    jitter = 0.1 / 3600  # detections of one source within 0.1 arcsec
+    df = pd.DataFrame(
+        {
+            "name": name,
+            "obsid": np.arange(n) + 1000,
+            "region_id": 1,
+            "ra": ra0 + jitter * rng.normal(size=n),
+            "dec": dec0 + jitter * rng.normal(size=n),
+        }
+    )
     df["hard_hm"] = np.clip(h + 0.12 * rng.normal(size=n), -1, 1)
     df["hard_hs"] = np.clip(h + 0.1 + 0.12 * rng.normal(size=n), -1, 1)
     df["hard_ms"] = np.clip(h - 0.1 + 0.12 * rng.normal(size=n), -1, 1)
@@ -55,7 +75,9 @@ def test_umlcaxs_features_and_transform():
     F = umlcaxs_features(df)
     assert list(F.columns) == UMLCAXS_FEATURES
     np.testing.assert_allclose(F["var_ratio_h"], df["var_sigma_h"] / df["var_mean_h"])
-    np.testing.assert_allclose(F["var_newq_b"], (df["var_max_b"] + df["var_min_b"]) / 2 / df["var_mean_b"])
+    np.testing.assert_allclose(
+        F["var_newq_b"], (df["var_max_b"] + df["var_min_b"]) / 2 / df["var_mean_b"]
+    )
     with pytest.raises(InputError, match="var_ratio_s"):
         add_umlcaxs_columns(df.drop(columns=["var_sigma_s"]), source="cat.csv")
     X = F.to_numpy().copy()
@@ -64,12 +86,16 @@ def test_umlcaxs_features_and_transform():
     mm_c = [UMLCAXS_FEATURES.index(c) for c in UMLCAXS_MINMAX]
     sc = LogMinMaxScaler(log_c, mm_c).fit(X)
     Z = sc.transform(X)
-    assert np.allclose(Z[:, log_c + mm_c].min(axis=0), 0) and np.allclose(Z[:, log_c + mm_c].max(axis=0), 1)
+    assert np.allclose(Z[:, log_c + mm_c].min(axis=0), 0) and np.allclose(
+        Z[:, log_c + mm_c].max(axis=0), 1
+    )
     np.testing.assert_array_equal(Z[:, 0], X[:, 0])  # hardness ratios pass through
     j = UMLCAXS_FEATURES.index("bb_kt")
     assert sc.floor_[j] == pytest.approx(np.min(X[1:, j]) / 10)
     xf = xray_features(df)
-    np.testing.assert_allclose(xf["hr_hm"], (df.flux_aper_h - df.flux_aper_m) / (df.flux_aper_h + df.flux_aper_m))
+    np.testing.assert_allclose(
+        xf["hr_hm"], (df.flux_aper_h - df.flux_aper_m) / (df.flux_aper_h + df.flux_aper_m)
+    )
     with pytest.raises(InputError, match="missing X-ray flux"):
         xray_features(df.drop(columns=["flux_aper_m"]), source="cat.fits")
 
@@ -100,7 +126,9 @@ def test_umlcaxs_reproduction_and_source_votes():
     y = df["label"].to_numpy(dtype=object)
     y[::5] = None  # some unlabelled detections still join the mixture
     log_c = [UMLCAXS_FEATURES.index(c) for c in UMLCAXS_LOG]
-    model = UmlcaxsClassifier(log_columns=log_c, minmax_columns=[3], k_range=(1, 2, 3, 4, 5)).fit(X, y)
+    model = UmlcaxsClassifier(log_columns=log_c, minmax_columns=[3], k_range=(1, 2, 3, 4, 5)).fit(
+        X, y
+    )
     assert model.n_clusters_ in (1, 2, 3, 4, 5) and len(model.bic_) == 5
     proba = model.predict_proba(X)
     assert proba.shape == (len(df), 3) and np.allclose(proba.sum(axis=1), 1)
@@ -120,7 +148,11 @@ def test_umlcaxs_reproduction_and_source_votes():
 def test_votes_hard_soft_disagree():
     p = np.array([[0.9, 0.1], [0.45, 0.55], [0.45, 0.55]])
     s = source_votes(p, np.array(["x", "x", "x"]), ["A", "B"])
-    assert s.loc[0, "soft_class"] == "A" and s.loc[0, "hard_class"] == "B" and s.loc[0, "status"] == "ambiguous"
+    assert (
+        s.loc[0, "soft_class"] == "A"
+        and s.loc[0, "hard_class"] == "B"
+        and s.loc[0, "status"] == "ambiguous"
+    )
     assert s.loc[0, "hard_votes"] == pytest.approx(2 / 3)
 
 
@@ -161,14 +193,27 @@ def test_boosted_model_roundtrip_without_pickle(tmp_path):
     F = xray_features(df)
     X, y, g = F.to_numpy(), df["label"].to_numpy(), df["name"].to_numpy()
     for calib in ("temperature", "isotonic"):
-        m = ClusterBoostClassifier(n_components=3, max_iter=20, calibration=calib, calibration_folds=3).fit(X, y, groups=g)
+        m = ClusterBoostClassifier(
+            n_components=3, max_iter=20, calibration=calib, calibration_folds=3
+        ).fit(X, y, groups=g)
         p = m.predict_proba(X)
-        assert classification_scores(np.searchsorted(m.classes_, y), m.decide(p), m.classes_)["balanced_accuracy"] > 0.8
-        np.testing.assert_allclose(m.predict_proba_uncalibrated(X), m.boost_.predict_proba(m._design(X)), atol=1e-9)
-        path = save_classifier(tmp_path / f"m_{calib}.safetensors", m, "xray", list(F.columns), {"note": "test"})
+        assert (
+            classification_scores(np.searchsorted(m.classes_, y), m.decide(p), m.classes_)[
+                "balanced_accuracy"
+            ]
+            > 0.8
+        )
+        np.testing.assert_allclose(
+            m.predict_proba_uncalibrated(X), m.boost_.predict_proba(m._design(X)), atol=1e-9
+        )
+        path = save_classifier(
+            tmp_path / f"m_{calib}.safetensors", m, "xray", list(F.columns), {"note": "test"}
+        )
         m2, settings, _ = load_classifier(path)
         np.testing.assert_allclose(m2.predict_proba(X), p, atol=1e-10)
-        assert settings["feature_names"] == list(F.columns) and list(m2.classes_) == list(m.classes_)
+        assert settings["feature_names"] == list(F.columns) and list(m2.classes_) == list(
+            m.classes_
+        )
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a model")
     with pytest.raises(ModelFileError):
@@ -178,7 +223,9 @@ def test_boosted_model_roundtrip_without_pickle(tmp_path):
 def test_umlcaxs_model_roundtrip(tmp_path):
     df = synthetic_detections(n_src=60, seed=2)
     X = umlcaxs_features(df).to_numpy()
-    m = UmlcaxsClassifier(log_columns=[4, 6, 8, 10, 11], minmax_columns=[3], n_components=3).fit(X, df["label"].to_numpy())
+    m = UmlcaxsClassifier(log_columns=[4, 6, 8, 10, 11], minmax_columns=[3], n_components=3).fit(
+        X, df["label"].to_numpy()
+    )
     path = save_classifier(tmp_path / "u.safetensors", m, "umlcaxs", UMLCAXS_FEATURES)
     m2, _, _ = load_classifier(path)
     np.testing.assert_allclose(m2.predict_proba(X), m.predict_proba(X), atol=1e-10)

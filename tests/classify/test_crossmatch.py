@@ -14,12 +14,23 @@ from serendip.errors import InputError
 def test_best_match_within_radius_keeps_all_rows():
     dec0 = 60.0
     cosd = np.cos(np.radians(dec0))
-    src = pd.DataFrame({"name": ["a", "b", "c", "d"], "ra": [10.0, 20.0, 30.0, 359.99995], "dec": [dec0, dec0, dec0, 0.0]})
+    src = pd.DataFrame(
+        {
+            "name": ["a", "b", "c", "d"],
+            "ra": [10.0, 20.0, 30.0, 359.99995],
+            "dec": [dec0, dec0, dec0, 0.0],
+        }
+    )
     lab = pd.DataFrame(
         {
             # a: two candidates at 0.8" and 0.3" (RA offsets scaled by cos dec) -> the nearer wins
             # b: only one at 1.5" -> no match at 1"; c: none; d: across RA = 0 at 0.36"
-            "ra": [10.0 + 0.8 / 3600 / cosd, 10.0 + 0.3 / 3600 / cosd, 20.0 + 1.5 / 3600 / cosd, 0.00005],
+            "ra": [
+                10.0 + 0.8 / 3600 / cosd,
+                10.0 + 0.3 / 3600 / cosd,
+                20.0 + 1.5 / 3600 / cosd,
+                0.00005,
+            ],
             "dec": [dec0, dec0, dec0, 0.0],
             "main_type": ["QSO", "TTau*", "HMXB", "Or*"],
         }
@@ -46,14 +57,46 @@ def test_crossmatch_bad_input_is_clear():
 
 def test_simbad_mapping_old_and_new_names():
     old = ["TTau*", "Orion_V*", "Seyfert_1", "HMXB", "LMXB", "CataclyV*", "Pulsar", "QSO"]
-    new = ["TTauri*", "OrionV*", "Seyfert1", "HighMassXBin", "LowMassXBin", "CataclyV*", "Pulsar", "QSO"]
+    new = [
+        "TTauri*",
+        "OrionV*",
+        "Seyfert1",
+        "HighMassXBin",
+        "LowMassXBin",
+        "CataclyV*",
+        "Pulsar",
+        "QSO",
+    ]
     short = ["TT*", "Or*", "Sy1", "HXB", "LXB", "CV*", "Psr", "QSO"]
     fine = ["TTau*", "Orion_V*", "Seyfert_1", "HMXB", "LMXB", "CV", "NS", "QSO"]
     for names in (old, new, short):
         assert list(map_otypes(names)) == fine
-    assert list(map_otypes(short, "muwclass")) == ["YSO", "YSO", "AGN", "HMXB", "LMXB", "CV", "NS", "AGN"]
-    assert list(map_otypes(short + ["XB*"], "grouped")) == ["YSO", "YSO", "AGN", "XRB", "XRB", "STAR_CV_NS", "STAR_CV_NS", "AGN", "XRB"]
+    assert list(map_otypes(short, "muwclass")) == [
+        "YSO",
+        "YSO",
+        "AGN",
+        "HMXB",
+        "LMXB",
+        "CV",
+        "NS",
+        "AGN",
+    ]
+    assert list(map_otypes(short + ["XB*"], "grouped")) == [
+        "YSO",
+        "YSO",
+        "AGN",
+        "XRB",
+        "XRB",
+        "STAR_CV_NS",
+        "STAR_CV_NS",
+        "AGN",
+        "XRB",
+    ]
     assert list(map_otypes(["Star", "X", None, "Galaxy"])) == [None, None, None, None]
     assert unmapped(["Star", "X", "Galaxy", "QSO"]) == ["Galaxy"]
     out = label_with_classes(pd.DataFrame({"main_type": ["Y*O", "Star"]}))
-    assert out["label"].iloc[0] == "YSO" and pd.isna(out["label"].iloc[1]) and out.attrs["simbad_mapping_version"] == MAPPING_VERSION
+    assert (
+        out["label"].iloc[0] == "YSO"
+        and pd.isna(out["label"].iloc[1])
+        and out.attrs["simbad_mapping_version"] == MAPPING_VERSION
+    )

@@ -22,7 +22,10 @@ def _write_config(tmp_path, body: str):
 def test_classify_cli_with_shipped_model(tmp_path):
     df = synthetic_detections(n_src=40, seed=4).drop(columns=["label"])
     df.to_csv(tmp_path / "mine.csv", index=False)
-    cfg = _write_config(tmp_path, '[input]\npath = "mine.csv"\n[model]\nkind = "shipped"\nname = "csc_xray_grouped"\n')
+    cfg = _write_config(
+        tmp_path,
+        '[input]\npath = "mine.csv"\n[model]\nkind = "shipped"\nname = "csc_xray_grouped"\n',
+    )
     res = CliRunner().invoke(app, ["classify", str(cfg), "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     out = tmp_path / "out"
@@ -43,13 +46,15 @@ def test_classify_cli_with_shipped_model(tmp_path):
 
 
 def test_classify_cli_umlcaxs_with_crossmatched_labels(tmp_path):
-    df = synthetic_detections(n_src=60, seed=6)
+    df = synthetic_detections(n_src=90, seed=6)
     lab = df.groupby("name").first().reset_index()
     simbad = {"AGN": "QSO", "XRB": "HXB", "YSO": "TT*"}
-    labels = pd.DataFrame({"ra": lab["ra"], "dec": lab["dec"], "main_type": lab["label"].map(simbad)})
-    # only the first detection of each source sits at the labelled position
+    labels = pd.DataFrame(
+        {"ra": lab["ra"], "dec": lab["dec"], "main_type": lab["label"].map(simbad)}
+    )
+    labels.loc[::10, "main_type"] = "Star"  # uninformative SIMBAD type: stays unlabelled
     df.drop(columns=["label"]).to_parquet(tmp_path / "dets.parquet")
-    labels.iloc[::2].to_csv(tmp_path / "simbad.csv", index=False)
+    labels.to_csv(tmp_path / "simbad.csv", index=False)
     cfg = _write_config(
         tmp_path,
         '[input]\npath = "dets.parquet"\n[model]\nkind = "umlcaxs"\nfeature_set = "umlcaxs"\n'
@@ -67,7 +72,9 @@ def test_classify_cli_umlcaxs_with_crossmatched_labels(tmp_path):
 
 def test_classify_cli_bad_inputs_give_clear_errors(tmp_path):
     runner = CliRunner()
-    res = runner.invoke(app, ["classify", str(tmp_path / "none.toml"), "--out", str(tmp_path / "o")])
+    res = runner.invoke(
+        app, ["classify", str(tmp_path / "none.toml"), "--out", str(tmp_path / "o")]
+    )
     assert res.exit_code == 2 and "no such config file" in res.output
     pd.DataFrame({"name": ["a"], "ra": [1.0]}).to_csv(tmp_path / "bad.csv", index=False)
     cfg = _write_config(tmp_path, '[input]\npath = "bad.csv"\n')

@@ -28,10 +28,27 @@ def _result_table(n=5):
 
 
 def test_adql_builder_has_columns_cuts_and_joins():
-    q = CscQuery(min_flux_significance_b=3, cone=(10.68, 41.27, 6.0), obsids=[1575, 303], top=100, schema="csc21.")
+    q = CscQuery(
+        min_flux_significance_b=3,
+        cone=(10.68, 41.27, 6.0),
+        obsids=[1575, 303],
+        top=100,
+        schema="csc21.",
+    )
     a = q.adql()
     assert a.startswith("SELECT DISTINCT TOP 100 m.name, m.ra")
-    for col in ("o.hard_hm", "o.hard_hs", "o.hard_ms", "o.powlaw_gamma", "o.bb_kt", "o.var_prob_b", "o.var_sigma_h", "o.var_max_b", "o.flux_significance_b", "o.obsid"):
+    for col in (
+        "o.hard_hm",
+        "o.hard_hs",
+        "o.hard_ms",
+        "o.powlaw_gamma",
+        "o.bb_kt",
+        "o.var_prob_b",
+        "o.var_sigma_h",
+        "o.var_max_b",
+        "o.flux_significance_b",
+        "o.obsid",
+    ):
         assert col in a
     assert "(o.flux_significance_b > 3)" in a
     assert "(o.powlaw_gamma IS NOT NULL)" in a and "(o.bb_kt IS NOT NULL)" in a
@@ -55,7 +72,9 @@ def test_run_tap_sends_adql_returns_table_and_caches(local_server, tmp_path):
     df = run_tap(adql, base + "/tap", timeout_s=5, cache_dir=tmp_path)
     sent = [q for q in state.queries[n_before:] if q["path"] == "/tap/sync"]
     assert len(sent) == 1
-    assert sent[0]["QUERY"] == adql and sent[0]["LANG"] == "ADQL" and sent[0]["REQUEST"] == "doQuery"
+    assert (
+        sent[0]["QUERY"] == adql and sent[0]["LANG"] == "ADQL" and sent[0]["REQUEST"] == "doQuery"
+    )
     assert list(df["name"]) == list(t["name"])
     np.testing.assert_allclose(df["hard_hm"], t["hard_hm"])
     assert df["obsid"].tolist() == list(range(100, 105))
@@ -84,3 +103,38 @@ def test_server_error_timeout_and_empty_give_clear_messages(local_server, tmp_pa
     assert not list(tmp_path.glob("*.parquet"))  # failures are never cached
     df = run_tap(adql, base + "/tap_empty", timeout_s=5, allow_empty=True)
     assert len(df) == 0 and "hard_hm" in df.columns
+
+
+def test_classify_straight_from_tap_then_offline(local_server, tmp_path):
+    """TAP -> features -> shipped model, then the same config re-run offline from the cache."""
+    from astropy.table import Table as ATable
+    from typer.testing import CliRunner
+
+    from serendip.cli import app
+    from serendip.io.catalog import read_catalog
+    from serendip.io.tables import read_table, write_table
+
+    from .test_classify import synthetic_detections
+
+    base, state = local_server
+    df = synthetic_detections(n_src=30, seed=8).drop(columns=["label"])
+    state.votable = votable_bytes(ATable.from_pandas(df))
+    cfg = tmp_path / "c.toml"
+    body = f'[input.tap]\nurl = "{base}/tap"\ncache_dir = "cache"\ntimeout_s = 5\ntop = 1000\n{{offline}}[output]\nformats = ["parquet"]\nplots = false\n'
+    cfg.write_text(body.replace("{offline}", ""))
+    res = CliRunner().invoke(app, ["classify", str(cfg), "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    assert "TOP 1000" in state.queries[-1]["QUERY"]
+    n_queries = len(state.queries)
+    cfg.write_text(body.replace("{offline}", "offline = true\n"))
+    res = CliRunner().invoke(app, ["classify", str(cfg), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    assert len(state.queries) == n_queries
+    a = read_table(tmp_path / "a" / "sources.parquet")
+    b = read_table(tmp_path / "b" / "sources.parquet")
+    assert len(a) == 30 and np.allclose(a["p_AGN"], b["p_AGN"])
+    # the same table as a local VOTable / FITS file reads identically (name alias honoured)
+    for ext in (".vot", ".fits"):
+        write_table(df.rename(columns={"name": "CSCv2_name"}), tmp_path / f"t{ext}")
+        back = read_catalog(tmp_path / f"t{ext}", feature_set="xray")
+        assert back["name"].tolist() == df["name"].tolist()

@@ -50,8 +50,10 @@ def test_train_and_detect(data, tmp_path):
     )
     assert r.exit_code == 0, r.output
     out = tmp_path / "scores.parquet"
-    r = runner.invoke(app, ["detect", str(model), str(test), "--out", str(out)])
+    png = tmp_path / "scores.png"
+    r = runner.invoke(app, ["detect", str(model), str(test), "--out", str(out), "--plot", str(png)])
     assert r.exit_code == 0, r.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     res = tables.read_table(out)
     assert list(res.columns[:4]) == ["obj_id", "score", "rank", "anomaly"]
     assert {"score_alpha", "score_mu", "score_zeta"} <= set(res.columns)

@@ -11,7 +11,9 @@ import numpy as np
 from serendip.io.eventset import EventSet
 
 
-def synth_events(n_files: int = 200, seed: int = 0, flare_fraction: float = 0.3, n_min: int = 5, n_max: int = 400):
+def synth_events(
+    n_files: int = 200, seed: int = 0, flare_fraction: float = 0.3, n_min: int = 5, n_max: int = 400
+):
     """(EventSet, labels) with labels 1 for flare files, 0 for steady ones."""
     rng = np.random.default_rng(seed)
     counts = np.exp(rng.uniform(np.log(n_min), np.log(n_max), n_files)).astype(np.int64)
@@ -43,7 +45,12 @@ def synth_maps(events: EventSet, normalize: bool = True, shape=(24, 16)) -> np.n
             continue
         span = t.max() - t.min()
         tau = (t - t.min()) / span if span > 0 else np.zeros_like(t)
-        h, _, _ = np.histogram2d(tau, np.log10(e.astype(np.float64)), bins=shape, range=[[0, 1], [np.log10(500), np.log10(7000)]])
+        h, _, _ = np.histogram2d(
+            tau,
+            np.log10(e.astype(np.float64)),
+            bins=shape,
+            range=[[0, 1], [np.log10(500), np.log10(7000)]],
+        )
         if normalize:
             h = (h - h.min()) / (h.max() - h.min()) if h.max() > h.min() else np.zeros_like(h)
         out[i] = h

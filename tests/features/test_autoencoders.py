@@ -28,7 +28,9 @@ def test_conv_ae_shapes_and_reconstruction(norm_maps):
     assert err.shape == (7,) and np.all(err >= 0)
     n_params = sum(p.numel() for p in ae.net_.encoder.parameters())
     # reference encoder: conv 32 3x3, BN, conv 32 2x2/2, conv 16 3x3, BN, conv 16 2x2/2, 384-192-48-12
-    expected = (9 * 32 + 32) + 64 + (4 * 32 * 32 + 32) + (9 * 32 * 16 + 16) + 32 + (4 * 16 * 16 + 16)
+    expected = (
+        (9 * 32 + 32) + 64 + (4 * 32 * 32 + 32) + (9 * 32 * 16 + 16) + 32 + (4 * 16 * 16 + 16)
+    )
     expected += (384 * 192 + 192) + (192 * 48 + 48) + (48 * 12 + 12)
     assert n_params == expected
 

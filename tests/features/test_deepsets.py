@@ -48,7 +48,10 @@ def test_one_event_empty_and_long_files(fitted):
             "one": (np.array([1e8]), np.array([1500.0])),
             "none": (np.zeros(0), np.zeros(0)),
             "two_same_time": (np.array([5.0, 5.0]), np.array([800.0, 3000.0])),
-            "long": (np.sort(np.random.default_rng(0).uniform(0, 1e5, 20_000)), np.full(20_000, 2000.0)),
+            "long": (
+                np.sort(np.random.default_rng(0).uniform(0, 1e5, 20_000)),
+                np.full(20_000, 2000.0),
+            ),
         }
     )
     z = fitted.transform(ev)
@@ -90,7 +93,9 @@ def test_training_lowers_loss_and_codes_separate_flares(small_events):
 
 
 def test_targets_and_subsample():
-    ev = EventSet.from_arrays({"a": (np.arange(10.0), np.full(10, 1000.0)), "b": (np.zeros(0), np.zeros(0))})
+    ev = EventSet.from_arrays(
+        {"a": (np.arange(10.0), np.full(10, 1000.0)), "b": (np.zeros(0), np.zeros(0))}
+    )
     t = training_targets(ev)
     assert t.shape == (2, 24 * 16 + 32 + 4)
     assert t[0, : 24 * 16].max() == 1.0 and np.all(t[1, : 24 * 16] == 0)

@@ -21,8 +21,12 @@ def test_pca_equals_sklearn_small_path():
     ref = PCA(15, svd_solver="full").fit(X.reshape(400, -1).astype(np.float64))
     assert ours.transform(X).shape == (400, 15)
     np.testing.assert_allclose(ours.components_, ref.components_, atol=1e-9)
-    np.testing.assert_allclose(ours.transform(X), ref.transform(X.reshape(400, -1).astype(np.float64)), atol=1e-8)
-    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=1e-9)
+    np.testing.assert_allclose(
+        ours.transform(X), ref.transform(X.reshape(400, -1).astype(np.float64)), atol=1e-8
+    )
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=1e-9
+    )
 
 
 def test_pca_covariance_path_and_chunks_equal_sklearn():

@@ -33,7 +33,10 @@ def test_pca_cases_from_events_and_arrays(small_events, raw_maps, tmp_path):
     np.testing.assert_allclose(r2a.features, r2.features, rtol=1e-5, atol=1e-4)
     assert r2a.obsreg_id is None
     df = r2.to_frame()
-    assert list(df.columns[:2]) == ["obsreg_id", "pca_00"] and df["obsreg_id"].iloc[3] == ev.obsreg_id[3]
+    assert (
+        list(df.columns[:2]) == ["obsreg_id", "pca_00"]
+        and df["obsreg_id"].iloc[3] == ev.obsreg_id[3]
+    )
     # a saved PCA given by path reproduces the features without refitting
     path = r2.model.save(tmp_path / "pca.safetensors")
     again = extract_features("2D-PCA", events=ev.select(np.arange(10)), model=path)
@@ -90,6 +93,10 @@ def test_errors(small_events, raw_maps):
     with pytest.raises(InputError, match="needs events or precomputed arrays"):
         extract_features("2D-PCA")
     with pytest.raises(InputError, match="normalised"):
-        extract_features("2D-AE", arrays=raw_maps * 3 + 1, model=ConvAutoencoder(epochs=1).fit(raw_maps / raw_maps.max()))
+        extract_features(
+            "2D-AE",
+            arrays=raw_maps * 3 + 1,
+            model=ConvAutoencoder(epochs=1).fit(raw_maps / raw_maps.max()),
+        )
     with pytest.raises(InputError, match="model must be"):
         extract_features("2D-AE", arrays=raw_maps / raw_maps.max(), model=12)

@@ -129,7 +129,7 @@ def test_sequences_shape_mask_scaling_and_causality():
     assert s.X.shape == (6, 64, 4) and s.X.dtype == np.float32 and s.context.shape == (6, 2)
     assert np.array_equal(s.lengths, np.minimum(n_obs, 64))
     assert np.all(s.X[:, 0, 1] == 0)  # time since the first observation
-    assert np.all(np.isin(s.X[s.mask][:, 0], [0.475, 0.63]))
+    assert np.all(np.isin(s.X[s.mask][:, 0], np.float32([0.475, 0.63])))
     assert np.all(s.X[~s.mask] == 0)
     assert np.all(np.diff(np.where(s.mask, 1, 0), axis=1) <= 0)  # mask is a prefix
     # a prefix of the table is a prefix of the sequence (nothing depends on later points)

@@ -183,9 +183,16 @@ def test_energy_bins_equal_numpy_near_every_edge(band):
     e_min, e_max, n = band
     thr = energy_thresholds(e_min, e_max, n)
     steps = np.arange(-300, 301, dtype=np.int64)
-    near = (thr.view(np.int32).astype(np.int64)[:, None] + steps[None, :]).ravel().astype(np.int32).view(np.float32)
+    near = (
+        (thr.view(np.int32).astype(np.int64)[:, None] + steps[None, :])
+        .ravel()
+        .astype(np.int32)
+        .view(np.float32)
+    )
     rng = np.random.default_rng(0)
-    rand = rng.integers(-(2**31), 2**31 - 1, 20_000, dtype=np.int64).astype(np.int32).view(np.float32)
+    rand = (
+        rng.integers(-(2**31), 2**31 - 1, 20_000, dtype=np.int64).astype(np.int32).view(np.float32)
+    )
     rand = rand[np.isfinite(rand)]
     energies = np.concatenate([near, rand, np.float32([0.0, -0.0, 1e-30, 3e38])]).astype(np.float32)
     # one file, all events at one time: the map's first time row is the energy histogram

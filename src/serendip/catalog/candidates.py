@@ -73,7 +73,7 @@ def _top_label(top_frac: np.ndarray) -> np.ndarray:
     """Fraction from the top (0-1] -> '2%' / '0.3%' style text."""
     pct = 100.0 * top_frac
     whole = np.ceil(pct - 1e-9).astype(int).astype(str)
-    small = np.char.add(np.char.mod("%.1g", np.maximum(pct, 0.01)), "")
+    small = np.char.mod("%.1g", np.maximum(pct, 0.01))
     return np.where(pct >= 1.0, whole, small)
 
 

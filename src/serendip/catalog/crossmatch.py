@@ -23,12 +23,17 @@ def _coords(df: pd.DataFrame, ra: str, dec: str, name: str):
 
     for c in (ra, dec):
         if c not in df.columns:
-            raise InputError(name, f"no column {c!r} (needed for the crossmatch); found {list(df.columns)[:20]}")
+            raise InputError(
+                name, f"no column {c!r} (needed for the crossmatch); found {list(df.columns)[:20]}"
+            )
     r = pd.to_numeric(df[ra], errors="coerce").to_numpy(float)
     d = pd.to_numeric(df[dec], errors="coerce").to_numpy(float)
     bad = ~np.isfinite(r) | ~np.isfinite(d) | (d < -90) | (d > 90)
     if bad.any():
-        raise InputError(name, f"{int(bad.sum())} row(s) with missing or invalid {ra}/{dec} (first row {int(np.flatnonzero(bad)[0])})")
+        raise InputError(
+            name,
+            f"{int(bad.sum())} row(s) with missing or invalid {ra}/{dec} (first row {int(np.flatnonzero(bad)[0])})",
+        )
     return SkyCoord(r * u.deg, d * u.deg, frame="icrs")
 
 
@@ -64,7 +69,11 @@ def crossmatch(
     if radius_arcsec <= 0:
         raise ValueError("radius_arcsec must be positive")
     out = sources.copy()
-    columns = [c for c in labels.columns if c not in (label_ra, label_dec)] if columns is None else list(columns)
+    columns = (
+        [c for c in labels.columns if c not in (label_ra, label_dec)]
+        if columns is None
+        else list(columns)
+    )
     missing = [c for c in columns if c not in labels.columns]
     if missing:
         raise InputError(labels_name, f"missing column(s) {missing}")
@@ -90,7 +99,12 @@ def crossmatch(
     return out
 
 
-def label_with_classes(df: pd.DataFrame, otype_column: str = "main_type", level: str = "fine", out_column: str = "label") -> pd.DataFrame:
+def label_with_classes(
+    df: pd.DataFrame,
+    otype_column: str = "main_type",
+    level: str = "fine",
+    out_column: str = "label",
+) -> pd.DataFrame:
     """Add ``out_column`` (class from the SIMBAD type in ``otype_column``) and the mapping version."""
     if otype_column not in df.columns:
         raise InputError(None, f"no column {otype_column!r} with SIMBAD object types")
@@ -100,7 +114,14 @@ def label_with_classes(df: pd.DataFrame, otype_column: str = "main_type", level:
     return out
 
 
-def simbad_labels(sources: pd.DataFrame, radius_arcsec: float = 1.0, *, ra: str = "ra", dec: str = "dec", timeout_s: float = 60.0) -> pd.DataFrame:
+def simbad_labels(
+    sources: pd.DataFrame,
+    radius_arcsec: float = 1.0,
+    *,
+    ra: str = "ra",
+    dec: str = "dec",
+    timeout_s: float = 60.0,
+) -> pd.DataFrame:
     """Query SIMBAD (online, astroquery) around every source; one row per SIMBAD object.
 
     Returns a table with ``ra``, ``dec`` [deg], ``main_id`` and ``main_type`` (SIMBAD
@@ -117,10 +138,18 @@ def simbad_labels(sources: pd.DataFrame, radius_arcsec: float = 1.0, *, ra: str 
     try:
         res = sim.query_region(coords, radius=radius_arcsec * u.arcsec)
     except Exception as exc:  # noqa: BLE001 - network failures become a clear message
-        raise InputError("SIMBAD", f"query failed ({type(exc).__name__}: {exc}); crossmatch against a local label table instead") from exc
+        raise InputError(
+            "SIMBAD",
+            f"query failed ({type(exc).__name__}: {exc}); crossmatch against a local label table instead",
+        ) from exc
     if res is None or len(res) == 0:
         return pd.DataFrame({"ra": [], "dec": [], "main_id": [], "main_type": []})
     df = res.to_pandas()
     lower = {c.lower(): c for c in df.columns}
-    pick = {"ra": lower.get("ra"), "dec": lower.get("dec"), "main_id": lower.get("main_id"), "main_type": lower.get("otype")}
+    pick = {
+        "ra": lower.get("ra"),
+        "dec": lower.get("dec"),
+        "main_id": lower.get("main_id"),
+        "main_type": lower.get("otype"),
+    }
     return pd.DataFrame({k: df[v].to_numpy() for k, v in pick.items() if v is not None})

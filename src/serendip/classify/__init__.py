@@ -13,4 +13,11 @@ from serendip.classify.modelio import load_classifier, load_shipped, save_classi
 from serendip.classify.umlcaxs import UmlcaxsClassifier
 from serendip.classify.votes import source_votes
 
-__all__ = ["ClusterBoostClassifier", "UmlcaxsClassifier", "load_classifier", "load_shipped", "save_classifier", "source_votes"]
+__all__ = [
+    "ClusterBoostClassifier",
+    "UmlcaxsClassifier",
+    "load_classifier",
+    "load_shipped",
+    "save_classifier",
+    "source_votes",
+]

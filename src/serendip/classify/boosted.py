@@ -39,7 +39,21 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
     decision : "balanced" or "argmax" (see module doc).
     """
 
-    def __init__(self, n_components=6, k_range=tuple(range(1, 13)), max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0, class_weight=None, calibration="temperature", calibration_folds=4, decision="balanced", random_state=0):
+    def __init__(
+        self,
+        n_components=6,
+        k_range=tuple(range(1, 13)),
+        max_iter=200,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=20,
+        l2_regularization=1.0,
+        class_weight=None,
+        calibration="temperature",
+        calibration_folds=4,
+        decision="balanced",
+        random_state=0,
+    ):
         self.n_components = n_components
         self.k_range = k_range
         self.max_iter = max_iter
@@ -67,9 +81,14 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         return HistGradientBoostingClassifier(
-            max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
-            min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
-            class_weight=self.class_weight, early_stopping=False, random_state=self.random_state,
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization,
+            class_weight=self.class_weight,
+            early_stopping=False,
+            random_state=self.random_state,
         )
 
     # ------------------------------------------------------------------ API
@@ -84,7 +103,11 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
         yi = np.searchsorted(self.classes_, y)
         self.priors_ = np.bincount(yi, minlength=len(self.classes_)) / len(yi)
         self.empty_cols_ = ~np.isfinite(X).any(axis=0)
-        allX = X if X_unlabelled is None else np.vstack([X, np.asarray(X_unlabelled, dtype=np.float64)])
+        allX = (
+            X
+            if X_unlabelled is None
+            else np.vstack([X, np.asarray(X_unlabelled, dtype=np.float64)])
+        )
         self.imputer_ = MedianImputer().fit(allX)
         self.std_ = Standardizer().fit(self.imputer_.transform(allX))
         self.k_grid_, self.bic_ = np.array([], dtype=np.int64), np.array([])
@@ -142,12 +165,25 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
     # ----------------------------------------------------------------- export
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
         a = dict(self.tree_arrays_)
-        a.update({"imputer_medians": self.imputer_.medians_, "std_mean": self.std_.mean_, "std_scale": self.std_.scale_, "priors": self.priors_, "empty_cols": self.empty_cols_.astype(np.uint8), "bic_k": self.k_grid_, "bic": self.bic_})
+        a.update(
+            {
+                "imputer_medians": self.imputer_.medians_,
+                "std_mean": self.std_.mean_,
+                "std_scale": self.std_.scale_,
+                "priors": self.priors_,
+                "empty_cols": self.empty_cols_.astype(np.uint8),
+                "bic_k": self.k_grid_,
+                "bic": self.bic_,
+            }
+        )
         if self.gmm_ is not None:
             a.update(gmm_to_arrays(self.gmm_))
         if self.calibrator_ is not None:
             a.update(self.calibrator_.to_arrays())
-        params = {k: (list(v) if isinstance(v, tuple | range) else v) for k, v in self.get_params().items()}
+        params = {
+            k: (list(v) if isinstance(v, tuple | range) else v)
+            for k, v in self.get_params().items()
+        }
         return a, {"classes": [str(c) for c in self.classes_], "params": params}
 
     @classmethod

@@ -81,14 +81,18 @@ class IsotonicCalibrator:
         yi = _as_index(y, proba.shape[1])
         self.x_, self.y_ = [], []
         for c in range(proba.shape[1]):
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(proba[:, c], (yi == c).astype(float))
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+                proba[:, c], (yi == c).astype(float)
+            )
             self.x_.append(np.asarray(iso.X_thresholds_, dtype=np.float64))
             self.y_.append(np.asarray(iso.y_thresholds_, dtype=np.float64))
         return self
 
     def transform(self, proba: np.ndarray) -> np.ndarray:
         proba = np.asarray(proba, dtype=np.float64)
-        out = np.column_stack([np.interp(proba[:, c], self.x_[c], self.y_[c]) for c in range(proba.shape[1])])
+        out = np.column_stack(
+            [np.interp(proba[:, c], self.x_[c], self.y_[c]) for c in range(proba.shape[1])]
+        )
         s = out.sum(axis=1, keepdims=True)
         bad = s[:, 0] <= _EPS
         out[bad] = proba[bad]

@@ -6,11 +6,23 @@ from collections.abc import Callable
 
 import numpy as np
 
-from serendip.classify.metrics import classification_scores, expected_calibration_error, reliability_curve
+from serendip.classify.metrics import (
+    classification_scores,
+    expected_calibration_error,
+    reliability_curve,
+)
 from serendip.classify.splits import grouped_folds
 
 
-def cross_validate(make_model: Callable, X: np.ndarray, y, groups, n_splits: int = 5, random_state: int = 0, progress=None) -> dict:
+def cross_validate(
+    make_model: Callable,
+    X: np.ndarray,
+    y,
+    groups,
+    n_splits: int = 5,
+    random_state: int = 0,
+    progress=None,
+) -> dict:
     """Out-of-fold predictions of ``make_model()`` over source-grouped stratified folds.
 
     Parameters

@@ -27,9 +27,18 @@ import pandas as pd
 from serendip.errors import InputError
 
 UMLCAXS_FEATURES = [
-    "hard_hm", "hard_hs", "hard_ms", "powlaw_gamma", "bb_kt",
-    "var_prob_b", "var_ratio_b", "var_prob_h", "var_ratio_h",
-    "var_prob_s", "var_ratio_s", "var_newq_b",
+    "hard_hm",
+    "hard_hs",
+    "hard_ms",
+    "powlaw_gamma",
+    "bb_kt",
+    "var_prob_b",
+    "var_ratio_b",
+    "var_prob_h",
+    "var_ratio_h",
+    "var_prob_s",
+    "var_ratio_s",
+    "var_newq_b",
 ]
 UMLCAXS_LOG = ["bb_kt", "var_ratio_h", "var_ratio_b", "var_ratio_s", "var_newq_b"]
 """Columns that UMLCAXS log-transforms (with a floor of min non-zero / 10) then min-max scales."""
@@ -37,10 +46,28 @@ UMLCAXS_MINMAX = ["powlaw_gamma"]
 """Columns that UMLCAXS only min-max scales (the rest are used as they are)."""
 
 XRAY_FEATURES = [
-    "hr_hm", "hr_hs", "hr_ms", "log_flux_s", "log_flux_m", "log_flux_h", "log_flux_b",
-    "log_significance", "var_intra_prob", "var_inter_prob", "powlaw_gamma",
+    "hr_hm",
+    "hr_hs",
+    "hr_ms",
+    "log_flux_s",
+    "log_flux_m",
+    "log_flux_h",
+    "log_flux_b",
+    "log_significance",
+    "var_intra_prob",
+    "var_inter_prob",
+    "powlaw_gamma",
 ]
-XRAY_UMLCAXS_SUBSET = ["hr_hm", "hr_hs", "hr_ms", "powlaw_gamma", "var_intra_prob", "var_inter_prob"]
+XRAY_POS_FEATURES = XRAY_FEATURES + ["abs_gal_b"]
+"""X-ray features plus |Galactic latitude| [deg] of the X-ray position (NaN without ra/dec)."""
+XRAY_UMLCAXS_SUBSET = [
+    "hr_hm",
+    "hr_hs",
+    "hr_ms",
+    "powlaw_gamma",
+    "var_intra_prob",
+    "var_inter_prob",
+]
 """The UMLCAXS features that a source-level X-ray table (MUWCLASS) provides: hardness
 ratios, photon index and variability probabilities (no bb_kt or var_ratio columns there)."""
 
@@ -81,7 +108,9 @@ def add_umlcaxs_columns(df: pd.DataFrame, source: str | None = None) -> pd.DataF
             need = ["var_max_b", "var_min_b", "var_mean_b"]
             if not all(c in out.columns for c in need):
                 raise InputError(source, f"cannot form var_newq_b: need {need} or var_newq_b")
-            out["var_newq_b"] = (_num(out, "var_max_b") + _num(out, "var_min_b")) / 2.0 / _num(out, "var_mean_b")
+            out["var_newq_b"] = (
+                (_num(out, "var_max_b") + _num(out, "var_min_b")) / 2.0 / _num(out, "var_mean_b")
+            )
     for c in ("var_ratio_b", "var_ratio_h", "var_ratio_s", "var_newq_b"):
         v = np.array(out[c].to_numpy(dtype=np.float64), copy=True)
         v[~np.isfinite(v)] = np.nan
@@ -114,8 +143,23 @@ def hardness(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     return np.clip(hr, -1.0, 1.0)
 
 
+def abs_galactic_latitude(df: pd.DataFrame) -> np.ndarray:
+    """|b| [deg] from ``ra``, ``dec`` [deg, ICRS] (NaN where missing or without those columns)."""
+    if "ra" not in df.columns or "dec" not in df.columns:
+        return np.full(len(df), np.nan)
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    ra, dec = _num(df, "ra"), _num(df, "dec")
+    ok = np.isfinite(ra) & np.isfinite(dec) & (np.abs(dec) <= 90)
+    out = np.full(len(df), np.nan)
+    if ok.any():
+        out[ok] = np.abs(SkyCoord(ra[ok] * u.deg, dec[ok] * u.deg).galactic.b.deg)
+    return out
+
+
 def xray_features(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
-    """serendip's X-ray feature set (``XRAY_FEATURES``), shape (n, 11), float64.
+    """serendip's X-ray feature set (``XRAY_POS_FEATURES``: ``XRAY_FEATURES`` + ``abs_gal_b``), float64.
 
     Fluxes are aperture energy fluxes [erg cm^-2 s^-1] in the CSC soft (0.5-1.2 keV),
     medium (1.2-2 keV) and hard (2-7 keV) bands; the broad flux is taken from the table
@@ -124,7 +168,10 @@ def xray_features(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
     cols = {k: _resolve(df, k) for k in XRAY_ALIASES}
     missing = [XRAY_ALIASES[k][0] for k in _REQUIRED_XRAY if cols[k] is None]
     if missing:
-        raise InputError(source, f"missing X-ray flux column(s) {missing} (or an alias: {[XRAY_ALIASES[k] for k in _REQUIRED_XRAY]})")
+        raise InputError(
+            source,
+            f"missing X-ray flux column(s) {missing} (or an alias: {[XRAY_ALIASES[k] for k in _REQUIRED_XRAY]})",
+        )
     fs, fm, fh = (_num(df, cols[k]) for k in _REQUIRED_XRAY)
     fb = _num(df, cols["flux_b"]) if cols["flux_b"] else fs + fm + fh
     out = {
@@ -143,7 +190,8 @@ def xray_features(df: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
         out["log_significance"] = ls
     for k in ("var_intra_prob", "var_inter_prob", "powlaw_gamma"):
         out[k] = _num(df, cols[k]) if cols[k] else np.full(len(df), np.nan)
-    return pd.DataFrame(out, index=df.index)[XRAY_FEATURES]
+    out["abs_gal_b"] = abs_galactic_latitude(df)
+    return pd.DataFrame(out, index=df.index)[XRAY_POS_FEATURES]
 
 
 def build_features(df: pd.DataFrame, feature_set: str, source: str | None = None) -> pd.DataFrame:

@@ -13,12 +13,20 @@ import numpy as np
 from sklearn.mixture import GaussianMixture
 
 
-def bic_curve(X: np.ndarray, ks, random_state: int = 42, n_init: int = 1, reg_covar: float = 1e-6) -> np.ndarray:
+def bic_curve(
+    X: np.ndarray, ks, random_state: int = 42, n_init: int = 1, reg_covar: float = 1e-6
+) -> np.ndarray:
     """BIC (lower is better) of a full-covariance GMM for every K in ``ks``; shape (len(ks),)."""
     X = np.asarray(X, dtype=np.float64)
     out = []
     for k in ks:  # one fit per K: a handful of fits, not a per-row loop
-        gm = GaussianMixture(n_components=int(k), covariance_type="full", random_state=random_state, n_init=n_init, reg_covar=reg_covar)
+        gm = GaussianMixture(
+            n_components=int(k),
+            covariance_type="full",
+            random_state=random_state,
+            n_init=n_init,
+            reg_covar=reg_covar,
+        )
         out.append(gm.fit(X).bic(X))
     return np.asarray(out, dtype=np.float64)
 
@@ -40,14 +48,30 @@ def elbow(ks, bics) -> int:
     return int(ks[np.argmax(chord - y)])
 
 
-def fit_gmm(X: np.ndarray, n_components: int, random_state: int = 42, n_init: int = 1, reg_covar: float = 1e-6) -> GaussianMixture:
+def fit_gmm(
+    X: np.ndarray,
+    n_components: int,
+    random_state: int = 42,
+    n_init: int = 1,
+    reg_covar: float = 1e-6,
+) -> GaussianMixture:
     """Fit a full-covariance GMM with ``n_components`` on (n, d) ``X``."""
-    gm = GaussianMixture(n_components=int(n_components), covariance_type="full", random_state=random_state, n_init=n_init, reg_covar=reg_covar)
+    gm = GaussianMixture(
+        n_components=int(n_components),
+        covariance_type="full",
+        random_state=random_state,
+        n_init=n_init,
+        reg_covar=reg_covar,
+    )
     return gm.fit(np.asarray(X, dtype=np.float64))
 
 
 def gmm_to_arrays(gm: GaussianMixture, prefix: str = "gmm_") -> dict[str, np.ndarray]:
-    return {prefix + "weights": gm.weights_, prefix + "means": gm.means_, prefix + "covariances": gm.covariances_}
+    return {
+        prefix + "weights": gm.weights_,
+        prefix + "means": gm.means_,
+        prefix + "covariances": gm.covariances_,
+    }
 
 
 def gmm_from_arrays(a: dict[str, np.ndarray], prefix: str = "gmm_") -> GaussianMixture:

@@ -18,7 +18,14 @@ from serendip.io.modelfile import load_model, save_model
 KINDS = {"classify.ClusterBoost": "boosted", "classify.Umlcaxs": "umlcaxs"}
 
 
-def save_classifier(path: str | Path, model, feature_set: str, feature_names: list[str], info: dict | None = None, extra_arrays: dict[str, np.ndarray] | None = None) -> Path:
+def save_classifier(
+    path: str | Path,
+    model,
+    feature_set: str,
+    feature_names: list[str],
+    info: dict | None = None,
+    extra_arrays: dict[str, np.ndarray] | None = None,
+) -> Path:
     """Write ``model`` (ClusterBoostClassifier or UmlcaxsClassifier) to ``path``."""
     from serendip.classify.boosted import ClusterBoostClassifier
     from serendip.classify.umlcaxs import UmlcaxsClassifier
@@ -32,7 +39,9 @@ def save_classifier(path: str | Path, model, feature_set: str, feature_names: li
     arrays, settings = model.to_arrays()
     for k, v in (extra_arrays or {}).items():
         arrays["extra_" + k] = np.asarray(v)
-    settings.update({"feature_set": feature_set, "feature_names": list(feature_names), "info": info or {}})
+    settings.update(
+        {"feature_set": feature_set, "feature_names": list(feature_names), "info": info or {}}
+    )
     return save_model(path, kind, arrays, settings)
 
 
@@ -56,13 +65,14 @@ def load_classifier(path: str | Path):
         raise
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(path, f"classifier model is incomplete or malformed: {exc}") from exc
-    extra = {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}
+    extra = {k[len("extra_") :]: v for k, v in arrays.items() if k.startswith("extra_")}
     return model, settings, extra
 
 
 SHIPPED = {
     "csc_xray_grouped": "csc_xray_grouped.safetensors",
     "csc_xray_all": "csc_xray_all.safetensors",
+    "csc_xraypos_grouped": "csc_xraypos_grouped.safetensors",
 }
 """Models shipped in ``serendip/models`` (see ``models/CLASSIFY.md``)."""
 

@@ -10,6 +10,7 @@ Config (TOML)::
     name = "csc_xray_grouped"             # shipped model name (kind = "shipped")
     feature_set = "xray"                  # "xray" | "umlcaxs" (kinds that train)
     n_components = "bic"                  # GMM K or "bic" (kinds that train)
+    features = ["hr_hm", "hr_ms"]         # optional subset of the feature set (kinds that train)
     label_column = "label"                # class per row for training kinds (empty = unlabelled)
     calibration = "temperature"           # boost only: "temperature" | "isotonic" | "none"
 
@@ -62,8 +63,17 @@ def _labels(df: pd.DataFrame, cfg: dict, base: Path) -> np.ndarray | None:
         p = Path(lab["path"])
         table = read_table(p if p.is_absolute() else base / p)
         otype = lab.get("otype_column", "main_type")
-        m = crossmatch(df, table, float(lab.get("radius_arcsec", 1.0)), columns=[otype], sources_name="input", labels_name=str(p))
-        return map_otypes(m["match_" + otype].to_numpy(dtype=object), level=lab.get("level", "fine"))
+        m = crossmatch(
+            df,
+            table,
+            float(lab.get("radius_arcsec", 1.0)),
+            columns=[otype],
+            sources_name="input",
+            labels_name=str(p),
+        )
+        return map_otypes(
+            m["match_" + otype].to_numpy(dtype=object), level=lab.get("level", "fine")
+        )
     col = cfg.get("model", {}).get("label_column")
     if col:
         if col not in df.columns:
@@ -102,17 +112,37 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
     if kind == "shipped":
         model, settings, extra = load_shipped(mcfg.get("name", "csc_xray_grouped"))
         feature_set = settings["feature_set"]
-        model_info.update({"name": mcfg.get("name", "csc_xray_grouped"), "info": settings.get("info", {})})
+        model_info.update(
+            {"name": mcfg.get("name", "csc_xray_grouped"), "info": settings.get("info", {})}
+        )
         if "rel_confidence" in extra:
-            stored_rel = {"confidence": extra["rel_confidence"], "accuracy": extra["rel_accuracy"], "count": extra["rel_count"], "ece": float(settings.get("info", {}).get("cv_ece", np.nan))}
+            stored_rel = {
+                "confidence": extra["rel_confidence"],
+                "accuracy": extra["rel_accuracy"],
+                "count": extra["rel_count"],
+                "ece": float(settings.get("info", {}).get("cv_ece", np.nan)),
+            }
     elif kind in ("boost", "umlcaxs"):
         feature_set = mcfg.get("feature_set", "umlcaxs" if kind == "umlcaxs" else "xray")
     else:
-        raise ConfigError("model.kind", f"unknown kind {kind!r}; use 'shipped', 'boost' or 'umlcaxs'")
+        raise ConfigError(
+            "model.kind", f"unknown kind {kind!r}; use 'shipped', 'boost' or 'umlcaxs'"
+        )
 
     df = load_catalog(cfg["input"], base=base, feature_set=feature_set)
     src = df.attrs.get("source_path", "input")
     F = build_features(df, feature_set, source=src)
+    if kind == "shipped":
+        F = F[settings["feature_names"]]
+    elif "features" in mcfg:
+        missing = [c for c in mcfg["features"] if c not in F.columns]
+        if missing:
+            raise ConfigError("model.features", f"unknown feature(s) {missing}; the {feature_set!r} set has {list(F.columns)}")
+        F = F[list(mcfg["features"])]
+    elif feature_set == "xray":
+        from serendip.classify.features import XRAY_FEATURES
+
+        F = F[XRAY_FEATURES]
     X = F.to_numpy()
     y = _labels(df, cfg, base)
     if kind == "umlcaxs":
@@ -125,15 +155,27 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
         else:
             log_c, mm_c = [], [cols.index("powlaw_gamma")]
         if y is None or not labelled_mask(y).any():
-            raise InputError(src, "the UMLCAXS method needs some labelled rows ([labels] crossmatch or model.label_column)")
+            raise InputError(
+                src,
+                "the UMLCAXS method needs some labelled rows ([labels] crossmatch or model.label_column)",
+            )
         nc = mcfg.get("n_components", "bic")
-        model = UmlcaxsClassifier(log_columns=log_c, minmax_columns=mm_c, n_components=nc, temperature=float(mcfg.get("temperature", 1.0))).fit(X, y)
+        model = UmlcaxsClassifier(
+            log_columns=log_c,
+            minmax_columns=mm_c,
+            n_components=nc,
+            temperature=float(mcfg.get("temperature", 1.0)),
+        ).fit(X, y)
     elif kind == "boost":
         if y is None or labelled_mask(y).sum() < 10:
-            raise InputError(src, "training needs labelled rows ([labels] crossmatch or model.label_column)")
+            raise InputError(
+                src, "training needs labelled rows ([labels] crossmatch or model.label_column)"
+            )
         lab = labelled_mask(y)
         nc = mcfg.get("n_components", 6)
-        model = ClusterBoostClassifier(n_components=nc, calibration=mcfg.get("calibration", "temperature")).fit(X[lab], y[lab].astype(str), groups=df["name"].to_numpy()[lab], X_unlabelled=X[~lab])
+        model = ClusterBoostClassifier(
+            n_components=nc, calibration=mcfg.get("calibration", "temperature")
+        ).fit(X[lab], y[lab].astype(str), groups=df["name"].to_numpy()[lab], X_unlabelled=X[~lab])
     proba = model.predict_proba(X)
     classes = [str(c) for c in model.classes_]
     pred = model.decide(proba) if hasattr(model, "decide") else proba.argmax(axis=1)
@@ -159,7 +201,16 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
         if f not in EXT:
             raise ConfigError("output.formats", f"unknown format {f!r}; use {sorted(EXT)}")
         for name, tab in (("detections", det), ("sources", src_tab)):
-            written.append(str(write_table(tab.assign(**{c: tab[c].astype(str) for c in tab.columns if tab[c].dtype == object}), out / f"{name}{EXT[f]}")))
+            written.append(
+                str(
+                    write_table(
+                        tab.assign(
+                            **{c: tab[c].astype(str) for c in tab.columns if tab[c].dtype == object}
+                        ),
+                        out / f"{name}{EXT[f]}",
+                    )
+                )
+            )
     summary = {
         "n_detections": int(len(det)),
         "n_sources": int(len(src_tab)),
@@ -175,7 +226,9 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
 
         hard = ("hr_hm", "hr_ms") if feature_set == "xray" else ("hard_hm", "hard_ms")
         var = "var_intra_prob" if feature_set == "xray" else "var_prob_b"
-        written.append(str(hardness_variability(det, "class", out / "hardness_variability.png", hard, var)))
+        written.append(
+            str(hardness_variability(det, "class", out / "hardness_variability.png", hard, var))
+        )
         if len(getattr(model, "bic_", [])):
             k = model.n_clusters_ if hasattr(model, "n_clusters_") else len(model.gmm_.weights_)
             written.append(str(bic_plot(model.k_grid_, model.bic_, k, out / "bic.png")))
@@ -194,4 +247,3 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
     summary["written"] = written
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
-

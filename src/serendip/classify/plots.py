@@ -17,7 +17,14 @@ def _plt():
     return plt
 
 
-def hardness_variability(df, classes_col: str, path: str | Path, hardness=("hr_hm", "hr_ms"), variability: str = "var_intra_prob", title: str = "") -> Path:
+def hardness_variability(
+    df,
+    classes_col: str,
+    path: str | Path,
+    hardness=("hr_hm", "hr_ms"),
+    variability: str = "var_intra_prob",
+    title: str = "",
+) -> Path:
     """Two panels: hardness vs hardness and hardness vs variability, points coloured by class."""
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
@@ -33,7 +40,9 @@ def hardness_variability(df, classes_col: str, path: str | Path, hardness=("hr_h
         y = np.asarray(df[yc], dtype=float)
         for i, c in enumerate(names):
             m = cls == c
-            ax.scatter(x[m], y[m], s=6, alpha=0.6, color=cmap(i % cmap.N), label=f"{c} ({int(m.sum())})")
+            ax.scatter(
+                x[m], y[m], s=6, alpha=0.6, color=cmap(i % cmap.N), label=f"{c} ({int(m.sum())})"
+            )
         ax.set_xlabel(xc)
         ax.set_ylabel(yc)
     axes[0].legend(fontsize=7, markerscale=2, loc="best")

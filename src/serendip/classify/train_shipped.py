@@ -4,7 +4,7 @@
 of ``csc_muwclass_training_set/CSC_TD_11042023_MW.csv`` (Yang et al. 2022), one
 :class:`~serendip.classify.boosted.ClusterBoostClassifier` for the 4 grouped classes and one
 for all 8 classes, stores their 5-fold source-grouped CV scores and reliability curves in
-the model files, and writes ``csc_xray_grouped.safetensors`` and ``csc_xray_all.safetensors``.
+the model files, and writes them to ``serendip/models``.
 Deterministic: fixed seeds, single-threaded fits give the same arrays.
 """
 
@@ -19,12 +19,25 @@ import pandas as pd
 from serendip.catalog.simbad_types import GROUPED
 from serendip.classify.boosted import ClusterBoostClassifier
 from serendip.classify.crossval import cross_validate
-from serendip.classify.features import XRAY_FEATURES, xray_features
+from serendip.classify.features import XRAY_FEATURES, XRAY_POS_FEATURES, xray_features
 from serendip.classify.modelio import save_classifier
 from serendip.errors import InputError
 
 TRAINING_FILE = "csc_muwclass_training_set/CSC_TD_11042023_MW.csv"
-BEST_PARAMS = {"n_components": "bic", "max_iter": 150, "learning_rate": 0.08, "calibration": "temperature", "decision": "balanced"}
+BEST_PARAMS = {
+    "n_components": "bic",
+    "max_iter": 100,
+    "learning_rate": 0.1,
+    "calibration": "temperature",
+    "calibration_folds": 3,
+    "decision": "balanced",
+}
+MODELS = (
+    ("csc_xray_grouped.safetensors", "grouped", XRAY_FEATURES),
+    ("csc_xray_all.safetensors", "all", XRAY_FEATURES),
+    ("csc_xraypos_grouped.safetensors", "grouped", XRAY_POS_FEATURES),
+)
+"""(file, class level, features) of every shipped model."""
 
 
 def training_table(real_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -50,10 +63,10 @@ def make_best(**override) -> ClusterBoostClassifier:
 
 def build(real_dir: Path, out_dir: Path) -> dict:
     d, F = training_table(real_dir)
-    X = F[XRAY_FEATURES].to_numpy()
     groups = d["name"].to_numpy()
     report = {}
-    for level, fname in (("grouped", "csc_xray_grouped.safetensors"), ("all", "csc_xray_all.safetensors")):
+    for fname, level, features in MODELS:
+        X = F[features].to_numpy()
         y = labels(d, level).astype(str)
         cv = cross_validate(make_best, X, y, groups, n_splits=5)
         model = make_best().fit(X, y, groups=groups)
@@ -61,6 +74,7 @@ def build(real_dir: Path, out_dir: Path) -> dict:
         info = {
             "training_file": TRAINING_FILE,
             "training_reference": "Yang et al. 2022, ApJ 941, 104 (MUWCLASS); X-ray columns only",
+            "features": list(features),
             "level": level,
             "n_train": int(len(y)),
             "cv": "5-fold stratified, grouped by source name",
@@ -69,8 +83,19 @@ def build(real_dir: Path, out_dir: Path) -> dict:
             "cv_recall": cv["scores"]["recall"],
             "cv_ece": cv["ece"],
         }
-        save_classifier(out_dir / fname, model, "xray", XRAY_FEATURES, info, {"rel_confidence": rel["confidence"], "rel_accuracy": rel["accuracy"], "rel_count": rel["count"]})
-        report[level] = info
+        save_classifier(
+            out_dir / fname,
+            model,
+            "xray",
+            features,
+            info,
+            {
+                "rel_confidence": rel["confidence"],
+                "rel_accuracy": rel["accuracy"],
+                "rel_count": rel["count"],
+            },
+        )
+        report[fname] = info
     return report
 
 
@@ -81,8 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     real = Path(argv[0]) if argv else real_data_dir()
     if real is None:
         raise SystemExit("real data folder not found; pass it as the first argument")
-    for level, info in build(real, models_dir()).items():
-        print(level, {k: v for k, v in info.items() if k.startswith("cv_")})
+    for fname, info in build(real, models_dir()).items():
+        print(fname, {k: v for k, v in info.items() if k.startswith("cv_")})
 
 
 if __name__ == "__main__":

@@ -87,13 +87,26 @@ class LogMinMaxScaler(BaseEstimator, TransformerMixin):
         return S
 
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
-        return {prefix + "mode": self.mode_, prefix + "floor": self.floor_, prefix + "min": self.min_, prefix + "max": self.max_}
+        return {
+            prefix + "mode": self.mode_,
+            prefix + "floor": self.floor_,
+            prefix + "min": self.min_,
+            prefix + "max": self.max_,
+        }
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray], prefix: str = "") -> LogMinMaxScaler:
         mode = np.asarray(a[prefix + "mode"], dtype=np.int64)
-        obj = cls(log_columns=tuple(np.flatnonzero(mode == 2)), minmax_columns=tuple(np.flatnonzero(mode == 1)))
-        obj.mode_, obj.floor_, obj.min_, obj.max_ = mode, a[prefix + "floor"], a[prefix + "min"], a[prefix + "max"]
+        obj = cls(
+            log_columns=tuple(np.flatnonzero(mode == 2)),
+            minmax_columns=tuple(np.flatnonzero(mode == 1)),
+        )
+        obj.mode_, obj.floor_, obj.min_, obj.max_ = (
+            mode,
+            a[prefix + "floor"],
+            a[prefix + "min"],
+            a[prefix + "max"],
+        )
         return obj
 
 

@@ -13,7 +13,17 @@ import numpy as np
 
 def export_hgb(clf) -> dict[str, np.ndarray]:
     """Arrays describing a fitted ``HistGradientBoostingClassifier`` (numeric features only)."""
-    feats, thr, miss, left, right, leaf, value, offsets, tree_class = [], [], [], [], [], [], [], [0], []
+    feats, thr, miss, left, right, leaf, value, offsets, tree_class = (
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [0],
+        [],
+    )
     for it in clf._predictors:
         for k, pred in enumerate(it):
             nodes = pred.nodes
@@ -59,7 +69,9 @@ def hgb_raw_predict(a: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
         x = X[rows, f]
         nan = np.isnan(x)
         go_left = np.where(nan, a["hgb_missing_left"][node] == 1, x <= a["hgb_threshold"][node])
-        child = np.where(go_left, a["hgb_left"][node], a["hgb_right"][node]) + np.broadcast_to(off, (n, n_trees))
+        child = np.where(go_left, a["hgb_left"][node], a["hgb_right"][node]) + np.broadcast_to(
+            off, (n, n_trees)
+        )
         node = np.where(active, child, node)
     vals = a["hgb_value"][node]
     k = int(a["hgb_tree_class"].max()) + 1

@@ -52,7 +52,10 @@ class MahalanobisClusterClassifier(BaseEstimator, ClassifierMixin):
         y = np.asarray(y, dtype=object)
         clusters = np.asarray(clusters, dtype=np.int64)
         lab = labelled_mask(y)
-        self.classes_ = np.array(sorted({str(v) for v in y[lab]}) if self.classes is None else list(self.classes), dtype=object)
+        self.classes_ = np.array(
+            sorted({str(v) for v in y[lab]}) if self.classes is None else list(self.classes),
+            dtype=object,
+        )
         K = int(n_clusters if n_clusters is not None else clusters.max() + 1)
         C, d = len(self.classes_), X.shape[1]
         mm = d if self.min_members is None else int(self.min_members)
@@ -111,7 +114,17 @@ class UmlcaxsClassifier(BaseEstimator, ClassifierMixin):
     impute : fill NaN features with training medians (else NaN rows must not be passed).
     """
 
-    def __init__(self, log_columns=(), minmax_columns=(), n_components="bic", k_range=tuple(range(1, 13)), min_members=None, temperature=1.0, impute=True, random_state=42):
+    def __init__(
+        self,
+        log_columns=(),
+        minmax_columns=(),
+        n_components="bic",
+        k_range=tuple(range(1, 13)),
+        min_members=None,
+        temperature=1.0,
+        impute=True,
+        random_state=42,
+    ):
         self.log_columns = log_columns
         self.minmax_columns = minmax_columns
         self.n_components = n_components
@@ -146,7 +159,9 @@ class UmlcaxsClassifier(BaseEstimator, ClassifierMixin):
         self.gmm_ = fit_gmm(Z, k, random_state=self.random_state)
         self.n_clusters_ = k
         cl = self.gmm_.predict(Z)
-        self.mahal_ = MahalanobisClusterClassifier(self.min_members, self.temperature).fit(Z, y, cl, n_clusters=k)
+        self.mahal_ = MahalanobisClusterClassifier(self.min_members, self.temperature).fit(
+            Z, y, cl, n_clusters=k
+        )
         self.classes_ = self.mahal_.classes_
         return self
 
@@ -167,9 +182,28 @@ class UmlcaxsClassifier(BaseEstimator, ClassifierMixin):
 
     # ----------------------------------------------------------------- export
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
-        a = {"imputer_medians": self.imputer_.medians_, **self.scaler_.to_arrays("scaler_"), **gmm_to_arrays(self.gmm_)}
-        a.update({"mahal_means": self.mahal_.means_, "mahal_invcov": self.mahal_.invcov_, "mahal_counts": self.mahal_.counts_, "bic_k": self.k_grid_, "bic": self.bic_})
-        settings = {"classes": [str(c) for c in self.classes_], "params": {k: (list(v) if isinstance(v, tuple | range) else v) for k, v in self.get_params().items()}, "min_members_used": int(self.mahal_.min_members or self.gmm_.means_.shape[1])}
+        a = {
+            "imputer_medians": self.imputer_.medians_,
+            **self.scaler_.to_arrays("scaler_"),
+            **gmm_to_arrays(self.gmm_),
+        }
+        a.update(
+            {
+                "mahal_means": self.mahal_.means_,
+                "mahal_invcov": self.mahal_.invcov_,
+                "mahal_counts": self.mahal_.counts_,
+                "bic_k": self.k_grid_,
+                "bic": self.bic_,
+            }
+        )
+        settings = {
+            "classes": [str(c) for c in self.classes_],
+            "params": {
+                k: (list(v) if isinstance(v, tuple | range) else v)
+                for k, v in self.get_params().items()
+            },
+            "min_members_used": int(self.mahal_.min_members or self.gmm_.means_.shape[1]),
+        }
         settings["params"]["log_columns"] = [int(i) for i in self.log_columns]
         settings["params"]["minmax_columns"] = [int(i) for i in self.minmax_columns]
         return a, settings

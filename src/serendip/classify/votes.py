@@ -23,7 +23,9 @@ def prob_column(cls: str) -> str:
     return "p_" + safe.replace("-", "_")
 
 
-def source_votes(proba: np.ndarray, source: np.ndarray, classes, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+def source_votes(
+    proba: np.ndarray, source: np.ndarray, classes, extra: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Aggregate detection probabilities to one row per source.
 
     Parameters
@@ -45,7 +47,9 @@ def source_votes(proba: np.ndarray, source: np.ndarray, classes, extra: pd.DataF
     source = np.asarray(source)
     classes = [str(c) for c in classes]
     if proba.ndim != 2 or proba.shape != (len(source), len(classes)):
-        raise InputError(None, f"proba has shape {proba.shape}, expected ({len(source)}, {len(classes)})")
+        raise InputError(
+            None, f"proba has shape {proba.shape}, expected ({len(source)}, {len(classes)})"
+        )
     codes, names = pd.factorize(pd.Series(source), sort=True)
     n_src, n_cls = len(names), len(classes)
     count = np.bincount(codes, minlength=n_src).astype(np.float64)

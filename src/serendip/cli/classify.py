@@ -12,8 +12,16 @@ from serendip.cli._common import clear_errors, console
 def register(app: typer.Typer) -> None:
     @app.command("classify")
     def classify(
-        config: Path = typer.Argument(..., help="TOML config: [input], [model], [labels], [output] (see serendip.classify.pipeline)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Output folder: detections/sources tables (Parquet, FITS, CSV, VOTable) and plots."),
+        config: Path = typer.Argument(
+            ...,
+            help="TOML config: [input], [model], [labels], [output] (see serendip.classify.pipeline).",
+        ),
+        out: Path = typer.Option(
+            ...,
+            "--out",
+            "-o",
+            help="Output folder: detections/sources tables (Parquet, FITS, CSV, VOTable) and plots.",
+        ),
     ) -> None:
         """Classify a table of CSC properties (shipped model, or train UMLCAXS / boosted on labels)."""
         from serendip.classify.pipeline import run_classify

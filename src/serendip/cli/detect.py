@@ -185,6 +185,9 @@ def detect(
     drop_missing: bool = typer.Option(
         False, help="Drop rows with missing features instead of failing."
     ),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Also write a PNG of the score distribution with the threshold."
+    ),
 ) -> None:
     """Score every row of a table with a saved detector: score, rank and anomaly flag per row."""
     with clear_errors():
@@ -230,9 +233,33 @@ def detect(
         if hasattr(det, "predict_branch"):
             res["branch"] = det.predict_branch(X)
         write_table(res, out)
+        if plot is not None:
+            plot_scores(scores, det.threshold_, plot, title=f"{type(det).__name__} on {table.name}")
         console.print(
             f"scored {len(res)} rows -> {out}; {int(res['anomaly'].sum())} above threshold"
         )
+
+
+def plot_scores(scores, threshold: float, path: Path, title: str = "") -> Path:
+    """Histogram of anomaly scores (log counts) with the model threshold marked; PNG via Agg."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.hist(scores, bins=min(100, max(10, len(scores) // 20)), color="0.4", log=True)
+    ax.axvline(threshold, color="C3", ls="--", label=f"threshold {threshold:.4g}")
+    n_above = int(np.sum(np.asarray(scores) > threshold))
+    ax.set_xlabel("anomaly score (higher = more anomalous)")
+    ax.set_ylabel("rows")
+    ax.set_title(f"{title}: {n_above} of {len(scores)} above threshold", fontsize=10)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def _score_matrix(det, X):

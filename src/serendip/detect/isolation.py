@@ -146,7 +146,9 @@ class TreeArrays:
 
 
 @numba.njit(cache=True, nogil=True)
-def _forest_depths(X, left, right, feature, threshold, leaf_value, offsets):  # pragma: no cover - numba
+def _forest_depths(
+    X, left, right, feature, threshold, leaf_value, offsets
+):  # pragma: no cover - numba
     # tree-outer / sample-inner keeps one tree in cache while all rows walk it; each
     # row still adds the trees in order, so sums equal scikit-learn's to the last bit
     n = X.shape[0]

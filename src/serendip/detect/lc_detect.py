@@ -68,14 +68,27 @@ class _ForestMCIF:
         self.n_estimators, self.seed = n_estimators, seed
 
     def fit(self, Z, y):
-        from sklearn.ensemble import IsolationForest
-
         y = np.asarray(y).astype(str)
         self.classes_ = np.unique(y)
-        self.forests_ = [IsolationForest(n_estimators=self.n_estimators, random_state=self.seed).fit(Z[y == c]) for c in self.classes_]
+        try:
+            from serendip.detect import MCIF  # the project's detector when available
+
+            self.model = MCIF(n_estimators=self.n_estimators, random_state=self.seed).fit(Z, y)
+            if list(np.asarray(self.model.classes_).astype(str)) != list(self.classes_):
+                raise RuntimeError("MCIF class order differs")
+        except ImportError:
+            from sklearn.ensemble import IsolationForest
+
+            self.model = None
+            self.forests_ = [IsolationForest(n_estimators=self.n_estimators, random_state=self.seed).fit(Z[y == c]) for c in self.classes_]
         return self
 
     def score_matrix(self, Z) -> np.ndarray:
+        """(n, n_classes) scores; column j = forest of ``classes_[j]``."""
+        if self.model is not None:
+            mat, classes = self.model.score_matrix(Z)
+            assert list(np.asarray(classes).astype(str)) == list(self.classes_)
+            return np.asarray(mat, dtype=np.float64)
         return np.column_stack([-f.score_samples(Z) for f in self.forests_])
 
     def score(self, Z) -> np.ndarray:
@@ -233,11 +246,13 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
 
         if "object_id" not in labels.columns or "label" not in labels.columns:
             raise InputError(None, "labels need columns object_id and label")
-        seqs = self.sequences(table, labels)
         lab = labels.assign(object_id=labels["object_id"].astype(str)).drop_duplicates("object_id").set_index("object_id")["label"]
+        ids = pd.unique(table["object_id"].astype(str))
+        unlabelled = list(ids[~np.isin(ids, lab.index.to_numpy())])
+        if unlabelled:
+            raise InputError(None, f"no label for {len(unlabelled)} object(s), e.g. {unlabelled[:5]}")
+        seqs = self.sequences(table, labels)
         y = lab.reindex(seqs.object_ids.astype(str))
-        if y.isna().any():
-            raise InputError(None, f"no label for object(s) {list(y.index[y.isna()][:5])}")
         if self.classifier is None:
             self.classifier = GRUClassifier(seed=self.seed)
         self.classifier.fit(seqs, y.to_numpy())

@@ -92,8 +92,10 @@ def make_detector(kind: str, params: dict[str, Any] | None = None):
     import serendip.detect as detect_pkg
     from serendip.detect.base import BaseDetector
 
-    klass = getattr(detect_pkg, name, None) or BaseDetector._registry.get(f"detect.{name}")
-    if klass is None or not (isinstance(klass, type) and issubclass(klass, BaseDetector)) or klass is BaseDetector:
+    short = getattr(detect_pkg, "DETECTORS", {})  # the detect package's short names (iforest, mcif, ...)
+    candidates = (getattr(detect_pkg, name, None), short.get(name.lower()), BaseDetector._registry.get(f"detect.{name}"))
+    klass = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseDetector) and c is not BaseDetector), None)
+    if klass is None:
         known = sorted(k[7:] for k in BaseDetector._registry if k != "detect.Base")
         raise ConfigError(None, f"unknown detector {kind!r}; serendip detectors: {known}, or pyod.<Name>, sklearn.<Name>")
     try:

@@ -54,15 +54,16 @@ class EvaluationResult:
         return write_results(self, out_dir, formats=formats, plot=plot)
 
 
-def _resolve(spec: DetectorSpec) -> Callable[[], Any]:
+def _resolve(spec: DetectorSpec) -> tuple[Callable[[], Any], bool]:
+    """(factory, whether the harness may set ``random_state`` to the seed)."""
     from serendip.evaluate.detectors import make_detector
 
     if callable(spec):
-        return spec
+        return spec, True
     if isinstance(spec, str):
-        return lambda: make_detector(spec, {})
+        return (lambda: make_detector(spec, {})), True
     kind, params = spec
-    return lambda: make_detector(kind, params)
+    return (lambda: make_detector(kind, params)), "random_state" not in params
 
 
 def _prepare(X_train: np.ndarray, X_test: np.ndarray, scale: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -163,13 +164,9 @@ def leave_one_subclass_out(
                     raise RuntimeError("an object is in both the training and the test set")
                 Xtr, Xte = _prepare(Xv[tr], Xv[te], scale)
                 is_anom = y[te] == s
-                for name, factory in factories.items():
+                for name, (factory, reseed) in factories.items():
                     det = factory()
-                    if hasattr(det, "random_state") and getattr(det, "random_state", None) is None:
-                        try:
-                            det.set_params(random_state=seed)
-                        except Exception:  # noqa: BLE001 - not every estimator supports it
-                            pass
+                    _set_seed(det, seed) if reseed else None
                     t0 = time.perf_counter()
                     try:
                         det.fit(Xtr, y[tr]) if pass_labels else det.fit(Xtr)
@@ -206,6 +203,16 @@ def leave_one_subclass_out(
     summary = summarise(runs)
     settings = {"seeds": list(seeds), "test_size": test_size, "budgets": list(budgets), "scale": scale, "train_mode": train_mode}
     return EvaluationResult(runs=runs, summary=summary, failures=failures, settings=settings)
+
+
+def _set_seed(det: Any, seed: int) -> None:
+    """Give a detector (or the PyOD/scikit-learn model it wraps) ``random_state=seed`` when it has one."""
+    for target in (det, getattr(det, "model", None)):
+        if target is not None and hasattr(target, "random_state"):
+            try:
+                target.set_params(random_state=seed) if hasattr(target, "set_params") else setattr(target, "random_state", seed)
+            except Exception:  # noqa: BLE001 - not every estimator supports it
+                target.random_state = seed
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:

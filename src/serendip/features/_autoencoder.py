@@ -70,11 +70,21 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
     # --------------------------------------------------------------- checks
     def _check_X(self, X, fitting: bool = False) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
-        expected = self.fixed_input_shape if fitting else getattr(self, "input_shape_", self.fixed_input_shape)
+        expected = (
+            self.fixed_input_shape
+            if fitting
+            else getattr(self, "input_shape_", self.fixed_input_shape)
+        )
         if X.ndim < 2 or X.shape[0] == 0:
-            raise InputError(None, f"{type(self).__name__} needs an array (n_files, ...) with n_files >= 1; got {X.shape}")
+            raise InputError(
+                None,
+                f"{type(self).__name__} needs an array (n_files, ...) with n_files >= 1; got {X.shape}",
+            )
         if expected is not None and tuple(X.shape[1:]) != tuple(expected):
-            raise InputError(None, f"{type(self).__name__} expects per-file shape {tuple(expected)}; got {X.shape[1:]}")
+            raise InputError(
+                None,
+                f"{type(self).__name__} expects per-file shape {tuple(expected)}; got {X.shape[1:]}",
+            )
         if not np.isfinite(X).all():
             raise InputError(None, "input has non-finite values")
         lo, hi = float(X.min()), float(X.max())
@@ -88,7 +98,9 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "net_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() or load a model first")
+            raise RuntimeError(
+                f"{type(self).__name__} is not fitted; call fit() or load a model first"
+            )
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -97,7 +109,9 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
 
         X = self._check_X(X, fitting=True)
         if X.shape[0] < 2:
-            raise InputError(None, f"{type(self).__name__}.fit needs at least 2 files; got {X.shape[0]}")
+            raise InputError(
+                None, f"{type(self).__name__}.fit needs at least 2 files; got {X.shape[0]}"
+            )
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         with seeded(self.seed):
             self.net_ = self._build_net(self.input_shape_)
@@ -161,10 +175,14 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
         self._check_fitted()
         X = self._check_X(X)
         rec = self.reconstruct(X)
-        return np.mean((rec.reshape(len(X), -1) - X.reshape(len(X), -1)) ** 2, axis=1, dtype=np.float64)
+        return np.mean(
+            (rec.reshape(len(X), -1) - X.reshape(len(X), -1)) ** 2, axis=1, dtype=np.float64
+        )
 
     # ---------------------------------------------------------- persistence
-    def save(self, path: str | Path, *, half: bool = False, extra: dict[str, Any] | None = None) -> Path:
+    def save(
+        self, path: str | Path, *, half: bool = False, extra: dict[str, Any] | None = None
+    ) -> Path:
         """Save weights (float16 when ``half``, to ship small files) and JSON settings."""
         from serendip.io.modelfile import save_model
 

@@ -81,7 +81,13 @@ def fit_with_early_stopping(
 
     gen = torch.Generator().manual_seed(int(seed))
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
-    hist: dict[str, Any] = {"train_loss": [], "val_loss": [], "best_epoch": -1, "epochs_run": 0, "stopped_early": False}
+    hist: dict[str, Any] = {
+        "train_loss": [],
+        "val_loss": [],
+        "best_epoch": -1,
+        "epochs_run": 0,
+        "stopped_early": False,
+    }
     best = np.inf
     best_state = None
     since_best = 0
@@ -164,14 +170,19 @@ def load_state_arrays(net, arrays: dict[str, np.ndarray], path: str | Path) -> N
     missing = sorted(set(ref) - set(arrays))
     unexpected = sorted(set(arrays) - set(ref))
     if missing or unexpected:
-        raise ModelFileError(path, f"weights do not match the network: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        raise ModelFileError(
+            path,
+            f"weights do not match the network: missing {missing[:5]}, unexpected {unexpected[:5]}",
+        )
     state = {}
     for k, r in ref.items():
         a = np.asarray(arrays[k])
         if r.dim() == 0 and a.shape in ((), (1,)):
             a = a.reshape(())  # safetensors stores scalars (BatchNorm counters) as shape (1,)
         if tuple(a.shape) != tuple(r.shape):
-            raise ModelFileError(path, f"weight {k!r} has shape {a.shape}, the network needs {tuple(r.shape)}")
+            raise ModelFileError(
+                path, f"weight {k!r} has shape {a.shape}, the network needs {tuple(r.shape)}"
+            )
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise ModelFileError(path, f"weight {k!r} holds non-finite values")
         state[k] = torch.from_numpy(np.ascontiguousarray(a).astype(r.numpy().dtype, copy=False))

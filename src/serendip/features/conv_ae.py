@@ -98,7 +98,9 @@ class ConvAutoencoder(BaseAutoencoder):
     """
 
     kind: ClassVar[str] = "features.ConvAutoencoder"
-    normalisation: ClassVar[str] = "E-t maps (24 time x 16 log-energy bins, 0.5-7 keV), per-file min-max to [0, 1]"
+    normalisation: ClassVar[str] = (
+        "E-t maps (24 time x 16 log-energy bins, 0.5-7 keV), per-file min-max to [0, 1]"
+    )
     fixed_input_shape: ClassVar[tuple[int, ...] | None] = MAP_SHAPE
 
     def __init__(

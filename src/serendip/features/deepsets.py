@@ -140,16 +140,26 @@ def training_targets(events: EventSet) -> np.ndarray:
     inband = (eb >= 0) & (eb < MAP_E)
     tb = np.minimum((tau * MAP_T).astype(np.int64), MAP_T - 1)
     flat = f[inband] * (MAP_T * MAP_E) + tb[inband] * MAP_E + eb[inband]
-    maps = np.bincount(flat, minlength=nf * MAP_T * MAP_E).reshape(nf, MAP_T * MAP_E).astype(np.float64)
+    maps = (
+        np.bincount(flat, minlength=nf * MAP_T * MAP_E)
+        .reshape(nf, MAP_T * MAP_E)
+        .astype(np.float64)
+    )
     lo, hi = maps.min(axis=1, keepdims=True), maps.max(axis=1, keepdims=True)
     maps = np.where(hi > lo, (maps - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0)
     lb = np.minimum((tau * LC_BINS).astype(np.int64), LC_BINS - 1)
-    lc = np.bincount(f * LC_BINS + lb, minlength=nf * LC_BINS).reshape(nf, LC_BINS).astype(np.float64)
+    lc = (
+        np.bincount(f * LC_BINS + lb, minlength=nf * LC_BINS)
+        .reshape(nf, LC_BINS)
+        .astype(np.float64)
+    )
     lc = lc / np.maximum(lc.max(axis=1, keepdims=True), 1.0)
     hard = np.bincount(f, weights=(e >= 2000.0).astype(np.float64), minlength=nf)
     cnt = np.bincount(f, minlength=nf).astype(np.float64)
     hr = np.where(cnt > 0, (2 * hard - cnt) / np.maximum(cnt, 1.0), 0.0)
-    mean_le = np.bincount(f, weights=x[:, 1].astype(np.float64), minlength=nf) / np.maximum(cnt, 1.0)
+    mean_le = np.bincount(f, weights=x[:, 1].astype(np.float64), minlength=nf) / np.maximum(
+        cnt, 1.0
+    )
     summ = np.stack([file_inputs[:, 0], hr, mean_le, file_inputs[:, 1]], axis=1)
     return np.concatenate([maps, lc, summ], axis=1).astype(np.float32)
 
@@ -185,7 +195,9 @@ def _build_net(width: int, latent_dim: int, n_targets: int):
             """x (N, 4) events, seg (N,) file number in [0, n_files), file_inputs (n_files, 2)."""
             h = self.phi(x)
             # mean over each file's events, accumulated in float64 (order-free to ~1e-7)
-            pooled = torch.zeros(n_files, h.shape[1], dtype=torch.float64).index_add_(0, seg, h.double())
+            pooled = torch.zeros(n_files, h.shape[1], dtype=torch.float64).index_add_(
+                0, seg, h.double()
+            )
             cnt = torch.bincount(seg, minlength=n_files).clamp_min(1).to(torch.float64)
             pooled = (pooled / cnt[:, None]).to(h.dtype)
             return self.rho(torch.cat([pooled, file_inputs], dim=1))
@@ -259,7 +271,9 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
     @staticmethod
     def _check_events(events) -> EventSet:
         if not isinstance(events, EventSet):
-            raise InputError(None, f"DeepSetsEncoder needs a serendip.io.EventSet; got {type(events).__name__}")
+            raise InputError(
+                None, f"DeepSetsEncoder needs a serendip.io.EventSet; got {type(events).__name__}"
+            )
         if events.n_files == 0:
             raise InputError(None, "event set has no files")
         if not (np.isfinite(events.time).all() and np.isfinite(events.energy).all()):
@@ -279,7 +293,9 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
 
         events = self._check_events(events)
         if events.n_files < 2:
-            raise InputError(None, f"DeepSetsEncoder.fit needs at least 2 files; got {events.n_files}")
+            raise InputError(
+                None, f"DeepSetsEncoder.fit needs at least 2 files; got {events.n_files}"
+            )
         x, seg, file_in = event_inputs(events)
         targets = training_targets(events)
         n_targets = targets.shape[1]
@@ -291,7 +307,11 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
         tt = torch.from_numpy(targets)
         # target weights: the map, the light curve and the summaries count equally
         w = np.concatenate(
-            [np.full(MAP_T * MAP_E, 1.0 / (MAP_T * MAP_E)), np.full(LC_BINS, 1.0 / LC_BINS), np.full(N_SUMMARY, 1.0 / N_SUMMARY)]
+            [
+                np.full(MAP_T * MAP_E, 1.0 / (MAP_T * MAP_E)),
+                np.full(LC_BINS, 1.0 / LC_BINS),
+                np.full(N_SUMMARY, 1.0 / N_SUMMARY),
+            ]
         )
         wt = torch.from_numpy((w / 3.0).astype(np.float32))
         rng = np.random.default_rng(self.seed + 1)
@@ -301,13 +321,18 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
         def batch_loss(rows: np.ndarray, training: bool):
             rows = np.sort(rows)
             cnt = starts[rows + 1] - starts[rows]
-            idx = np.repeat(starts[rows] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt) + np.arange(cnt.sum())
+            idx = np.repeat(
+                starts[rows] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt
+            ) + np.arange(cnt.sum())
             local = np.repeat(np.arange(len(rows)), cnt)
             sub_rng = rng if training else np.random.default_rng(self.seed + 2)
             keep = _subsample(local, max_ev, sub_rng)
             idx, local = idx[keep], local[keep]
             z = self.net_.encode(
-                xt[torch.from_numpy(idx)], torch.from_numpy(local), len(rows), ft[torch.from_numpy(rows)]
+                xt[torch.from_numpy(idx)],
+                torch.from_numpy(local),
+                len(rows),
+                ft[torch.from_numpy(rows)],
             )
             pred = self.net_.decoder(z)
             loss = torch.sum(((pred - tt[torch.from_numpy(rows)]) ** 2) * wt, dim=1).mean()
@@ -355,6 +380,7 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
     def _encode(self, events: EventSet) -> np.ndarray:
         """Raw (unstandardised) codes of every file, (n_files, latent_dim) float32."""
         import torch
+
         x, seg, file_in = event_inputs(events)
         out = np.empty((events.n_files, int(self.latent_dim)), dtype=np.float32)
         # file ranges holding at most ~event_chunk events (a single larger file is its own chunk)
@@ -387,12 +413,18 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
             pred = self.net_.decoder(z).numpy()
         t = training_targets(events)
         w = np.concatenate(
-            [np.full(MAP_T * MAP_E, 1.0 / (MAP_T * MAP_E)), np.full(LC_BINS, 1.0 / LC_BINS), np.full(N_SUMMARY, 1.0 / N_SUMMARY)]
+            [
+                np.full(MAP_T * MAP_E, 1.0 / (MAP_T * MAP_E)),
+                np.full(LC_BINS, 1.0 / LC_BINS),
+                np.full(N_SUMMARY, 1.0 / N_SUMMARY),
+            ]
         )
         return (((pred - t) ** 2) * w / 3.0).sum(axis=1).astype(np.float64)
 
     # ---------------------------------------------------------- persistence
-    def save(self, path: str | Path, *, half: bool = False, extra: dict[str, Any] | None = None) -> Path:
+    def save(
+        self, path: str | Path, *, half: bool = False, extra: dict[str, Any] | None = None
+    ) -> Path:
         """Save weights and JSON settings (inputs, targets, recipe, history)."""
         from serendip.io.modelfile import save_model
 
@@ -434,11 +466,15 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
                 obj.net_ = _build_net(int(obj.width), int(obj.latent_dim), obj.n_targets_)
             obj.code_mean_ = np.asarray(arrays.pop("code_mean"), dtype=np.float32).reshape(-1)
             obj.code_std_ = np.asarray(arrays.pop("code_std"), dtype=np.float32).reshape(-1)
-            if obj.code_mean_.shape != (int(obj.latent_dim),) or obj.code_std_.shape != (int(obj.latent_dim),):
+            if obj.code_mean_.shape != (int(obj.latent_dim),) or obj.code_std_.shape != (
+                int(obj.latent_dim),
+            ):
                 raise ValueError("code_mean / code_std do not match latent_dim")
             if not (np.isfinite(obj.code_mean_).all() and (obj.code_std_ > 0).all()):
                 raise ValueError("code_mean / code_std are not finite and positive")
         except Exception as exc:  # noqa: BLE001
-            raise ModelFileError(path, f"settings do not describe a DeepSetsEncoder: {exc}") from exc
+            raise ModelFileError(
+                path, f"settings do not describe a DeepSetsEncoder: {exc}"
+            ) from exc
         load_state_arrays(obj.net_, arrays, path)
         return obj

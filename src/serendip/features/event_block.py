@@ -25,19 +25,39 @@ def _log10(x: np.ndarray) -> np.ndarray:
 EVENT_BLOCK: dict[str, tuple[str, object, str]] = {
     "ev_log_counts": ("n_events", lambda x: _log10(x) - 2.0, "log10(counts) - 2"),
     "ev_log_rate": ("rate", lambda x: _log10(x) + 2.0, "log10(rate [ct/s]) + 2"),
-    "ev_log_duration": ("duration", lambda x: (_log10(x) - 4.0) * 2.0, "2 (log10(duration [s]) - 4)"),
+    "ev_log_duration": (
+        "duration",
+        lambda x: (_log10(x) - 4.0) * 2.0,
+        "2 (log10(duration [s]) - 4)",
+    ),
     "ev_hard_hs": ("hard_hs", lambda x: x * 2.0, "2 (H-S)/(H+S)"),
     "ev_hard_ms": ("hard_ms", lambda x: x * 2.0, "2 (M-S)/(M+S)"),
-    "ev_log_e_median": ("energy_median", lambda x: (_log10(x) - 3.2) / 0.15, "(log10 median E [eV] - 3.2)/0.15"),
-    "ev_ks_logp": ("ks_pvalue", lambda x: -_log10(np.maximum(x, 1e-15)) / 3.0, "-log10(KS p-value)/3"),
+    "ev_log_e_median": (
+        "energy_median",
+        lambda x: (_log10(x) - 3.2) / 0.15,
+        "(log10 median E [eV] - 3.2)/0.15",
+    ),
+    "ev_ks_logp": (
+        "ks_pvalue",
+        lambda x: -_log10(np.maximum(x, 1e-15)) / 3.0,
+        "-log10(KS p-value)/3",
+    ),
     "ev_bb_log_ratio": ("bb_rate_ratio", lambda x: _log10(x), "log10(max/min Bayesian-block rate)"),
-    "ev_bb_change_points": ("bb_n_change_points", lambda x: np.sqrt(np.maximum(x, 0.0)), "sqrt(change points)"),
+    "ev_bb_change_points": (
+        "bb_n_change_points",
+        lambda x: np.sqrt(np.maximum(x, 0.0)),
+        "sqrt(change points)",
+    ),
     "ev_adaptive_log_peak": (
         "adaptive_max_median_rate",
         lambda x: _log10(x) * 2.0,
         "2 log10(max/median adaptive-bin rate)",
     ),
-    "ev_frac_brightest10": ("frac_brightest10", lambda x: (x - 0.1) / 0.1, "(fraction in brightest 10% - 0.1)/0.1"),
+    "ev_frac_brightest10": (
+        "frac_brightest10",
+        lambda x: (x - 0.1) / 0.1,
+        "(fraction in brightest 10% - 0.1)/0.1",
+    ),
     "ev_time_skewness": ("time_skewness", lambda x: x, "skewness of arrival times"),
     "ev_hr_change": ("hr_change", lambda x: x * 2.0, "2 x change of (H-S)/(H+S) between halves"),
     "ev_excess_variance": (
@@ -55,7 +75,9 @@ def event_block(table: pd.DataFrame, source: str | None = None) -> tuple[np.ndar
     """
     missing = sorted({src for src, _, _ in EVENT_BLOCK.values()} - set(table.columns))
     if missing:
-        raise InputError(source or "event features", f"missing column(s) {missing} needed by the event block")
+        raise InputError(
+            source or "event features", f"missing column(s) {missing} needed by the event block"
+        )
     cols = []
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for src, fn, _ in EVENT_BLOCK.values():

@@ -37,7 +37,9 @@ def _torch():
     return torch
 
 
-def build_network(n_features: int, n_context: int, hidden_size: int, latent_size: int, n_classes: int):
+def build_network(
+    n_features: int, n_context: int, hidden_size: int, latent_size: int, n_classes: int
+):
     """The GRU network as a ``torch.nn.Module`` with submodules ``gru``, ``latent`` and ``head``."""
     torch = _torch()
     nn = torch.nn
@@ -110,7 +112,15 @@ class GRUClassifier:
         self.verbose = verbose
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        keys = ("hidden_size", "latent_size", "use_context", "max_epochs", "batch_size", "lr", "patience")
+        keys = (
+            "hidden_size",
+            "latent_size",
+            "use_context",
+            "max_epochs",
+            "batch_size",
+            "lr",
+            "patience",
+        )
         keys += ("val_fraction", "prefix_augment", "min_prefix", "seed", "verbose")
         return {k: getattr(self, k) for k in keys}
 
@@ -125,21 +135,29 @@ class GRUClassifier:
             raise InputError(None, f"{len(y)} labels for {len(seqs.X)} light curves")
         self.classes_ = np.unique(y)
         yi = np.searchsorted(self.classes_, y)
-        self.n_context_ = int(seqs.context.shape[1]) if (self.use_context and seqs.context is not None) else 0
+        self.n_context_ = (
+            int(seqs.context.shape[1]) if (self.use_context and seqs.context is not None) else 0
+        )
         self.max_len_ = int(seqs.X.shape[1])
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         idx = np.arange(len(y))
         counts = np.bincount(yi, minlength=len(self.classes_))
         strat = yi if counts.min() >= 2 else None
-        tr, va = train_test_split(idx, test_size=self.val_fraction, random_state=self.seed, stratify=strat)
-        self.net_ = build_network(4, self.n_context_, self.hidden_size, self.latent_size, len(self.classes_))
+        tr, va = train_test_split(
+            idx, test_size=self.val_fraction, random_state=self.seed, stratify=strat
+        )
+        self.net_ = build_network(
+            4, self.n_context_, self.hidden_size, self.latent_size, len(self.classes_)
+        )
         net = self.net_
         X = torch.from_numpy(seqs.X)
         C = torch.from_numpy(seqs.context) if self.n_context_ else None
         L = torch.from_numpy(seqs.lengths)
         Y = torch.from_numpy(yi.astype(np.int64))
-        w = len(tr) / (len(self.classes_) * np.maximum(np.bincount(yi[tr], minlength=len(self.classes_)), 1))
+        w = len(tr) / (
+            len(self.classes_) * np.maximum(np.bincount(yi[tr], minlength=len(self.classes_)), 1)
+        )
         loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(w, dtype=torch.float32))
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         best, best_state, bad = np.inf, None, 0
@@ -165,9 +183,19 @@ class GRUClassifier:
                 opt.step()
                 total += float(loss.detach()) * len(b)
             val = self._loss(X[va], None if C is None else C[va], L[va], Y[va], loss_fn)
-            self.history_.append({"epoch": epoch, "train_loss": total / len(tr), "val_loss": val, "seconds": time.perf_counter() - t0})
+            self.history_.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": total / len(tr),
+                    "val_loss": val,
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
             if self.verbose:
-                print(f"epoch {epoch:3d} train {total / len(tr):.4f} val {val:.4f} ({time.perf_counter() - t0:.1f}s)", flush=True)
+                print(
+                    f"epoch {epoch:3d} train {total / len(tr):.4f} val {val:.4f} ({time.perf_counter() - t0:.1f}s)",
+                    flush=True,
+                )
             if val < best - 1e-4:
                 best, bad = val, 0
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -197,7 +225,9 @@ class GRUClassifier:
         if not hasattr(self, "net_"):
             raise RuntimeError("GRUClassifier is not fitted; call fit() first")
         if self.n_context_ and seqs.context is None:
-            raise InputError(None, "this classifier uses host context (redshift, mw_ebv); pass context=")
+            raise InputError(
+                None, "this classifier uses host context (redshift, mw_ebv); pass context="
+            )
 
     def step_latents(self, seqs: LightCurveSequences, batch: int = 512) -> np.ndarray:
         """Latent vector after every observation: (N, T, latent_size) float32 (padding steps included)."""
@@ -220,7 +250,9 @@ class GRUClassifier:
         """Class probabilities (..., n_classes) from latent vectors (..., latent_size)."""
         torch = _torch()
         with torch.no_grad():
-            return torch.softmax(self.net_.head(torch.from_numpy(np.asarray(z, np.float32))), dim=-1).numpy()
+            return torch.softmax(
+                self.net_.head(torch.from_numpy(np.asarray(z, np.float32))), dim=-1
+            ).numpy()
 
     def predict_proba(self, seqs: LightCurveSequences) -> np.ndarray:
         """(N, n_classes) probabilities, columns in ``classes_`` order."""
@@ -248,8 +280,12 @@ class GRUClassifier:
         obj.classes_ = np.asarray(settings["classes"])
         obj.n_context_ = int(settings["n_context"])
         obj.max_len_ = int(settings["max_len"])
-        obj.net_ = build_network(4, obj.n_context_, obj.hidden_size, obj.latent_size, len(obj.classes_))
-        sd = {k[4:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith("net.")}
+        obj.net_ = build_network(
+            4, obj.n_context_, obj.hidden_size, obj.latent_size, len(obj.classes_)
+        )
+        sd = {
+            k[4:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith("net.")
+        }
         obj.net_.load_state_dict(sd)
         obj.net_.eval()
         return obj
@@ -275,7 +311,15 @@ DEFAULT_RECIPE = {
     "sim_seed": 2024,
     "n_days": 150,
     "max_len": 112,
-    "classifier": {"hidden_size": 32, "latent_size": 16, "max_epochs": 15, "batch_size": 256, "lr": 1e-2, "patience": 3, "seed": 0},
+    "classifier": {
+        "hidden_size": 32,
+        "latent_size": 16,
+        "max_epochs": 15,
+        "batch_size": 256,
+        "lr": 1e-2,
+        "patience": 3,
+        "seed": 0,
+    },
     "detector_fit_per_class": 300,
     "detector": "iforest",
     "torch_threads": 2,
@@ -291,7 +335,9 @@ def train_default(out: str | Path | None = None, verbose: bool = True) -> Path:
     r = DEFAULT_RECIPE
     torch.set_num_threads(r["torch_threads"])
     t0 = time.perf_counter()
-    table, meta = simulate_lightcurves(r["n_per_class"], COMMON_CLASSES, seed=r["sim_seed"], n_days=r["n_days"])
+    table, meta = simulate_lightcurves(
+        r["n_per_class"], COMMON_CLASSES, seed=r["sim_seed"], n_days=r["n_days"]
+    )
     det = LightCurveAnomalyDetector(
         classifier=GRUClassifier(**r["classifier"], verbose=verbose),
         detector=r["detector"],
@@ -301,14 +347,20 @@ def train_default(out: str | Path | None = None, verbose: bool = True) -> Path:
     det.fit(table, meta)
     path = det.save(out or DEFAULT_MODEL_PATH)
     if verbose:
-        print(f"trained on {len(meta)} simulated light curves in {time.perf_counter() - t0:.0f} s -> {path}")
+        print(
+            f"trained on {len(meta)} simulated light curves in {time.perf_counter() - t0:.0f} s -> {path}"
+        )
     return path
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--train-default", action="store_true", help="train the shipped model from the recipe")
-    p.add_argument("--out", default=None, help="where to write it (default: the packaged model path)")
+    p.add_argument(
+        "--train-default", action="store_true", help="train the shipped model from the recipe"
+    )
+    p.add_argument(
+        "--out", default=None, help="where to write it (default: the packaged model path)"
+    )
     a = p.parse_args(argv)
     if not a.train_default:
         p.error("nothing to do; pass --train-default")

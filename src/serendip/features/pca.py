@@ -31,7 +31,9 @@ def _as_rows(X, what: str = "X") -> np.ndarray:
     """(n, ...) array -> (n, d) view/copy, checking finiteness and non-emptiness."""
     X = np.asarray(X)
     if X.ndim < 2:
-        raise InputError(None, f"{what} must have shape (n_files, ...) with at least 2 axes; got {X.shape}")
+        raise InputError(
+            None, f"{what} must have shape (n_files, ...) with at least 2 axes; got {X.shape}"
+        )
     if X.shape[0] == 0:
         raise InputError(None, f"{what} has no rows (0 files)")
     X = X.reshape(X.shape[0], -1)
@@ -75,7 +77,9 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
             lambda a, b: rows[a:b], rows.shape[0], tuple(int(s) for s in X_in.shape[1:]), step
         )
 
-    def fit_chunks(self, get_chunk, n_rows: int, input_shape: tuple[int, ...], chunk_rows: int | None = None):
+    def fit_chunks(
+        self, get_chunk, n_rows: int, input_shape: tuple[int, ...], chunk_rows: int | None = None
+    ):
         """Fit without holding all rows: ``get_chunk(start, stop)`` returns rows start:stop.
 
         Each chunk is an array (stop - start, *input_shape); it is requested twice (one pass
@@ -86,7 +90,12 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         def rows(a: int, b: int) -> np.ndarray:
             return _as_rows(np.asarray(get_chunk(a, b)), "chunk")
 
-        return self._fit_chunks(rows, int(n_rows), tuple(int(s) for s in input_shape), int(chunk_rows or self.chunk_rows))
+        return self._fit_chunks(
+            rows,
+            int(n_rows),
+            tuple(int(s) for s in input_shape),
+            int(chunk_rows or self.chunk_rows),
+        )
 
     def _fit_chunks(self, rows, n: int, input_shape: tuple[int, ...], step: int):
         d = int(np.prod(input_shape))
@@ -94,7 +103,9 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         if n < 1:
             raise InputError(None, "no rows (0 files) to fit PCA on")
         if not 1 <= k <= min(n, d):
-            raise InputError(None, f"n_components={k} must be between 1 and min(n_files, n_bins)={min(n, d)}")
+            raise InputError(
+                None, f"n_components={k} must be between 1 and min(n_files, n_bins)={min(n, d)}"
+            )
         step = max(1, step)
         mean = np.zeros(d, dtype=np.float64)
         for a in range(0, n, step):
@@ -102,7 +113,12 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         mean /= n
         if n * d <= 4_000_000 or n < d:
             # small problem: exact SVD of the centred data, as scikit-learn's "full" solver
-            Xc = np.concatenate([rows(a, min(a + step, n)).astype(np.float64) for a in range(0, n, step)]) - mean
+            Xc = (
+                np.concatenate(
+                    [rows(a, min(a + step, n)).astype(np.float64) for a in range(0, n, step)]
+                )
+                - mean
+            )
             _, s, vt = np.linalg.svd(Xc, full_matrices=False)
             var_all = s**2 / max(n - 1, 1)
             comps = vt[:k]
@@ -113,7 +129,9 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
             sparse_sum = None
             for a in range(0, n, step):
                 r = rows(a, min(a + step, n))
-                if sparse_sum is not None or (a == 0 and np.count_nonzero(r) < _SPARSE_FRACTION * r.size):
+                if sparse_sum is not None or (
+                    a == 0 and np.count_nonzero(r) < _SPARSE_FRACTION * r.size
+                ):
                     # maps / cubes of faint sources are mostly empty bins: sum x x^T sparsely
                     from scipy import sparse
 
@@ -145,7 +163,9 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         self.components_ = comps * signs[:, None]
         self.mean_ = mean
         self.explained_variance_ = np.asarray(var, dtype=np.float64)
-        self.explained_variance_ratio_ = self.explained_variance_ / total if total > 0 else np.zeros(k)
+        self.explained_variance_ratio_ = (
+            self.explained_variance_ / total if total > 0 else np.zeros(k)
+        )
         self.input_shape_ = input_shape
         self.n_features_in_ = d
         return self
@@ -155,13 +175,20 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         """Project X (n_files, *input_shape_) onto the components -> (n_files, n_components) float64."""
         self._check_fitted()
         X_in = np.asarray(X)
-        if tuple(X_in.shape[1:]) != self.input_shape_ and int(np.prod(X_in.shape[1:])) != self.n_features_in_:
-            raise InputError(None, f"PCA was fitted on per-file shape {self.input_shape_}; got {X_in.shape[1:]}")
+        if (
+            tuple(X_in.shape[1:]) != self.input_shape_
+            and int(np.prod(X_in.shape[1:])) != self.n_features_in_
+        ):
+            raise InputError(
+                None, f"PCA was fitted on per-file shape {self.input_shape_}; got {X_in.shape[1:]}"
+            )
         rows = _as_rows(X_in)
         out = np.empty((rows.shape[0], self.components_.shape[0]), dtype=np.float64)
         step = max(1, int(self.chunk_rows))
         for a in range(0, rows.shape[0], step):
-            out[a : a + step] = (rows[a : a + step].astype(np.float64) - self.mean_) @ self.components_.T
+            out[a : a + step] = (
+                rows[a : a + step].astype(np.float64) - self.mean_
+            ) @ self.components_.T
         return out
 
     def inverse_transform(self, Z) -> np.ndarray:
@@ -205,12 +232,18 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
             obj.mean_ = np.asarray(arrays["mean"], dtype=np.float64)
             obj.components_ = np.asarray(arrays["components"], dtype=np.float64)
             obj.explained_variance_ = np.asarray(arrays["explained_variance"], dtype=np.float64)
-            obj.explained_variance_ratio_ = np.asarray(arrays["explained_variance_ratio"], dtype=np.float64)
+            obj.explained_variance_ratio_ = np.asarray(
+                arrays["explained_variance_ratio"], dtype=np.float64
+            )
             obj.input_shape_ = tuple(int(s) for s in settings["input_shape"])
             obj.n_features_in_ = int(settings["n_features_in"])
             d = int(np.prod(obj.input_shape_))
             k = int(obj.n_components)
-            if obj.mean_.shape != (d,) or obj.components_.shape != (k, d) or obj.explained_variance_.shape != (k,):
+            if (
+                obj.mean_.shape != (d,)
+                or obj.components_.shape != (k, d)
+                or obj.explained_variance_.shape != (k,)
+            ):
                 raise ValueError(
                     f"array shapes mean {obj.mean_.shape}, components {obj.components_.shape} "
                     f"do not match input shape {obj.input_shape_} and n_components {k}"

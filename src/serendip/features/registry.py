@@ -56,12 +56,42 @@ CASES: dict[str, FeatureCase] = {
     c.name: c
     for c in (
         FeatureCase("2D-PCA", "et", False, "pca", 15, "et_pca", "raw E-t maps, PCA 15 components"),
-        FeatureCase("3D-PCA", "etdt", False, "pca", 22, "etdt_pca", "raw E-t-dt cubes, PCA 22 components"),
-        FeatureCase("2D-AE", "et", True, "conv_ae", 12, "et_conv_ae", "normalised E-t maps, conv autoencoder 12"),
-        FeatureCase("3D-AE", "etdt", True, "dense_ae", 24, "etdt_dense_ae", "normalised cubes, dense autoencoder 24"),
-        FeatureCase("deepsets", "events", False, "deepsets", 16, "deepsets", "raw events, DeepSets encoder 16"),
-        FeatureCase("events", "events", False, "events", 14, None, "event features, fixed transform 14"),
-        FeatureCase("serendip", "events", False, "serendip", 30, "deepsets", "DeepSets 16 + event block 14"),
+        FeatureCase(
+            "3D-PCA", "etdt", False, "pca", 22, "etdt_pca", "raw E-t-dt cubes, PCA 22 components"
+        ),
+        FeatureCase(
+            "2D-AE",
+            "et",
+            True,
+            "conv_ae",
+            12,
+            "et_conv_ae",
+            "normalised E-t maps, conv autoencoder 12",
+        ),
+        FeatureCase(
+            "3D-AE",
+            "etdt",
+            True,
+            "dense_ae",
+            24,
+            "etdt_dense_ae",
+            "normalised cubes, dense autoencoder 24",
+        ),
+        FeatureCase(
+            "deepsets",
+            "events",
+            False,
+            "deepsets",
+            16,
+            "deepsets",
+            "raw events, DeepSets encoder 16",
+        ),
+        FeatureCase(
+            "events", "events", False, "events", 14, None, "event features, fixed transform 14"
+        ),
+        FeatureCase(
+            "serendip", "events", False, "serendip", 30, "deepsets", "DeepSets 16 + event block 14"
+        ),
     )
 }
 
@@ -80,7 +110,9 @@ def default_encoder_path(name: str) -> Path:
     from serendip.paths import models_dir
 
     if name not in DEFAULT_ENCODERS:
-        raise InputError(None, f"unknown default encoder {name!r}; known: {sorted(DEFAULT_ENCODERS)}")
+        raise InputError(
+            None, f"unknown default encoder {name!r}; known: {sorted(DEFAULT_ENCODERS)}"
+        )
     return models_dir() / DEFAULT_ENCODERS[name][1]
 
 
@@ -93,7 +125,9 @@ def load_default_encoder(name: str):
     klass, _ = DEFAULT_ENCODERS[name] if name in DEFAULT_ENCODERS else (None, None)
     path = default_encoder_path(name)
     if not path.is_file():
-        raise ModelFileError(path, "default encoder not found; run `python -m serendip.features.train_defaults`")
+        raise ModelFileError(
+            path, "default encoder not found; run `python -m serendip.features.train_defaults`"
+        )
     return klass.load(path)
 
 
@@ -128,7 +162,10 @@ def _resolve_model(model, klass: type, default_name: str | None):
         return load_default_encoder(model)
     if isinstance(model, (str, Path)):
         return klass.load(model)
-    raise InputError(None, f"model must be a {klass.__name__}, a path or a default-encoder name; got {type(model).__name__}")
+    raise InputError(
+        None,
+        f"model must be a {klass.__name__}, a path or a default-encoder name; got {type(model).__name__}",
+    )
 
 
 def _representation(case: FeatureCase, events: EventSet, a: int, b: int) -> np.ndarray:
@@ -196,7 +233,9 @@ def extract_features(
         raise InputError(None, f"unknown feature case {case!r}; use one of {list(CASES)}")
     c = CASES[case]
     if events is not None and not isinstance(events, EventSet):
-        raise InputError(None, f"events must be a serendip.io.EventSet; got {type(events).__name__}")
+        raise InputError(
+            None, f"events must be a serendip.io.EventSet; got {type(events).__name__}"
+        )
     if c.representation == "events" and events is None:
         raise InputError(None, f"feature case {case!r} works on raw events; pass events=EventSet")
     if c.representation != "events" and events is None and arrays is None:
@@ -226,7 +265,9 @@ def extract_features(
             settings["model"] = "fitted on these files"
         else:
             est = _resolve_model(model, PCAFeatures, c.default_model)
-            settings["model"] = str(model) if isinstance(model, (str, Path)) else type(model).__name__
+            settings["model"] = (
+                str(model) if isinstance(model, (str, Path)) else type(model).__name__
+            )
         feats = _chunked(lambda a, b: est.transform(rep(a, b)), n, chunk_files, False, "")
         cols = [f"pca_{i:02d}" for i in range(feats.shape[1])]
     elif c.extractor in ("conv_ae", "dense_ae"):
@@ -237,7 +278,9 @@ def extract_features(
         else:
             est = _resolve_model(model, klass, c.default_model)
             settings["model"] = str(model) if model is not None else f"default {c.default_model}"
-        feats = _chunked(lambda a, b: est.transform(rep(a, b)), n, chunk_files, progress, f"{case}: encode")
+        feats = _chunked(
+            lambda a, b: est.transform(rep(a, b)), n, chunk_files, progress, f"{case}: encode"
+        )
         cols = [f"ae_{i:02d}" for i in range(feats.shape[1])]
     else:
         parts, cols = [], []
@@ -248,7 +291,9 @@ def extract_features(
                 settings["model"] = f"trained on these files (seed {seed})"
             else:
                 est = _resolve_model(model, DeepSetsEncoder, c.default_model)
-                settings["model"] = str(model) if model is not None else f"default {c.default_model}"
+                settings["model"] = (
+                    str(model) if model is not None else f"default {c.default_model}"
+                )
             parts.append(est.transform(events))
             cols += [f"ds_{i:02d}" for i in range(parts[-1].shape[1])]
         if c.extractor in ("events", "serendip"):

@@ -20,25 +20,57 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m serendip.features.train_defaults", description=__doc__.split("\n")[0])
-    ap.add_argument("--n-sources", type=int, default=20_000, help="simulated files to train on (default 20000)")
+    ap = argparse.ArgumentParser(
+        prog="python -m serendip.features.train_defaults", description=__doc__.split("\n")[0]
+    )
+    ap.add_argument(
+        "--n-sources", type=int, default=20_000, help="simulated files to train on (default 20000)"
+    )
     ap.add_argument("--seed", type=int, default=0, help="seed of the simulation and of every model")
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default: the package's models folder)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: the package's models folder)",
+    )
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    ap.add_argument("--epochs", type=int, default=None, help="cap on epochs of every model (default: see below)")
-    ap.add_argument("--conv-epochs", type=int, default=8, help="max epochs, conv autoencoder (default 8)")
-    ap.add_argument("--dense-epochs", type=int, default=10, help="max epochs, dense autoencoder (default 10)")
-    ap.add_argument("--deepsets-epochs", type=int, default=15, help="max epochs, DeepSets (default 15)")
-    ap.add_argument("--conv-files", type=int, default=6000, help="files (random subset) for the conv AE (default 6000)")
-    ap.add_argument("--dense-files", type=int, default=10000, help="files (random subset) for the dense AE (default 10000)")
-    ap.add_argument("--only", nargs="*", default=None, help="train only these defaults (names in DEFAULT_ENCODERS)")
+    ap.add_argument(
+        "--epochs", type=int, default=None, help="cap on epochs of every model (default: see below)"
+    )
+    ap.add_argument(
+        "--conv-epochs", type=int, default=8, help="max epochs, conv autoencoder (default 8)"
+    )
+    ap.add_argument(
+        "--dense-epochs", type=int, default=10, help="max epochs, dense autoencoder (default 10)"
+    )
+    ap.add_argument(
+        "--deepsets-epochs", type=int, default=15, help="max epochs, DeepSets (default 15)"
+    )
+    ap.add_argument(
+        "--conv-files",
+        type=int,
+        default=6000,
+        help="files (random subset) for the conv AE (default 6000)",
+    )
+    ap.add_argument(
+        "--dense-files",
+        type=int,
+        default=10000,
+        help="files (random subset) for the dense AE (default 10000)",
+    )
+    ap.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="train only these defaults (names in DEFAULT_ENCODERS)",
+    )
     args = ap.parse_args(argv)
 
     import torch
@@ -67,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_events": int(ev.n_events),
         "serendip_version": __version__,
         "torch_version": torch.__version__,
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": f"python -m serendip.features.train_defaults --n-sources {args.n_sources} --seed {args.seed}",
     }
     timings: dict[str, float] = {}
@@ -94,9 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         chunk = 5000
         pca = PCAFeatures(22).fit_chunks(
-            lambda a, b: etdt_cubes(ev.slice_files(a, b), normalize=False), ev.n_files, (24, 16, 16), chunk
+            lambda a, b: etdt_cubes(ev.slice_files(a, b), normalize=False),
+            ev.n_files,
+            (24, 16, 16),
+            chunk,
         )
         save("etdt_pca", pca, t)
+
     def subset(k: int) -> np.ndarray:
         rng = np.random.default_rng(args.seed + 7)
         return np.sort(rng.choice(ev.n_files, size=min(k, ev.n_files), replace=False))
@@ -112,13 +148,17 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         idx = subset(args.dense_files)
         cubes = etdt_cubes(ev.select(idx), normalize=True)
-        dae = DenseAutoencoder(epochs=cap(args.dense_epochs), seed=args.seed, verbose=True).fit(cubes)
+        dae = DenseAutoencoder(epochs=cap(args.dense_epochs), seed=args.seed, verbose=True).fit(
+            cubes
+        )
         del cubes
         info["train_files"] = int(len(idx))
         save("etdt_dense_ae", dae, t, half=True)
     if "deepsets" in only:
         t = time.perf_counter()
-        ds = DeepSetsEncoder(epochs=cap(args.deepsets_epochs), batch_files=512, seed=args.seed, verbose=True).fit(ev)
+        ds = DeepSetsEncoder(
+            epochs=cap(args.deepsets_epochs), batch_files=512, seed=args.seed, verbose=True
+        ).fit(ev)
         info["train_files"] = int(ev.n_files)
         save("deepsets", ds, t)
     total = time.perf_counter() - t0

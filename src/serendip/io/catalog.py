@@ -23,7 +23,10 @@ def name_column(df: pd.DataFrame, source: str | Path | None = None) -> str:
     for c in NAME_ALIASES:
         if c in df.columns:
             return c
-    raise InputError(source, f"no source-name column (one of {list(NAME_ALIASES)}); found {list(df.columns)[:20]}")
+    raise InputError(
+        source,
+        f"no source-name column (one of {list(NAME_ALIASES)}); found {list(df.columns)[:20]}",
+    )
 
 
 def read_catalog(path: str | Path, feature_set: str | None = None) -> pd.DataFrame:
@@ -48,7 +51,9 @@ def read_catalog(path: str | Path, feature_set: str | None = None) -> pd.DataFra
     return df
 
 
-def load_catalog(cfg: dict, base: Path | None = None, feature_set: str | None = None) -> pd.DataFrame:
+def load_catalog(
+    cfg: dict, base: Path | None = None, feature_set: str | None = None
+) -> pd.DataFrame:
     """Input table from a config section: ``{"path": ...}`` or ``{"tap": {...}}``.
 
     TAP keys: ``url``, ``timeout_s``, ``cache_dir``, ``offline``, and the

@@ -94,7 +94,17 @@ def _filename(resp, filetype: str, obsid: int, region_id: int) -> str:
     return f"{int(obsid)}_{int(region_id)}_{filetype}.fits"
 
 
-def _fetch_one(session, url: str, dest: Path, filetype: str, obsid: int, region_id: int, retries: int, timeout_s: float, backoff_s: float) -> tuple[str, str, str]:
+def _fetch_one(
+    session,
+    url: str,
+    dest: Path,
+    filetype: str,
+    obsid: int,
+    region_id: int,
+    retries: int,
+    timeout_s: float,
+    backoff_s: float,
+) -> tuple[str, str, str]:
     import requests
 
     last = ""
@@ -167,26 +177,38 @@ def fetch_products(
 
     for c in ("obsid", "region_id"):
         if c not in detections.columns:
-            raise InputError(source, f"detection table needs column {c!r}; found {list(detections.columns)[:20]}")
-    det = detections[["obsid", "region_id"] + (["obi"] if "obi" in detections.columns else [])].copy()
+            raise InputError(
+                source, f"detection table needs column {c!r}; found {list(detections.columns)[:20]}"
+            )
+    det = detections[
+        ["obsid", "region_id"] + (["obi"] if "obi" in detections.columns else [])
+    ].copy()
     if "obi" not in det.columns:
         det["obi"] = 0
     for c in ("obsid", "region_id", "obi"):
         v = pd.to_numeric(det[c], errors="coerce")
         if v.isna().any():
-            raise InputError(source, f"column {c!r} has {int(v.isna().sum())} missing or non-numeric value(s)")
+            raise InputError(
+                source, f"column {c!r} has {int(v.isna().sum())} missing or non-numeric value(s)"
+            )
         det[c] = v.astype(np.int64)
     det = det.drop_duplicates().reset_index(drop=True)
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
-    jobs = [(int(r.obsid), int(r.obi), int(r.region_id), ft) for r in det.itertuples(index=False) for ft in filetypes]
+    jobs = [
+        (int(r.obsid), int(r.obi), int(r.region_id), ft)
+        for r in det.itertuples(index=False)
+        for ft in filetypes
+    ]
     results: list[FetchResult] = []
     todo = []
     for obsid, obi, reg, ft in jobs:  # cheap file-existence checks, no I/O of contents
         d = detection_dir(cache, obsid, reg, ft)
         m = _marker(d, ft)
         if m.exists():
-            results.append(FetchResult(f"{obsid}_{reg}", obsid, reg, ft, "cached", m.read_text().strip(), ""))
+            results.append(
+                FetchResult(f"{obsid}_{reg}", obsid, reg, ft, "cached", m.read_text().strip(), "")
+            )
         else:
             todo.append((obsid, obi, reg, ft))
     session = requests.Session()
@@ -196,7 +218,17 @@ def fetch_products(
     def work(job):
         obsid, obi, reg, ft = job
         url = url_template.format(obsid=obsid, obi=obi, region_id=reg, filetype=ft)
-        status, path, reason = _fetch_one(session, url, detection_dir(cache, obsid, reg, ft), ft, obsid, reg, retries, timeout_s, backoff_s)
+        status, path, reason = _fetch_one(
+            session,
+            url,
+            detection_dir(cache, obsid, reg, ft),
+            ft,
+            obsid,
+            reg,
+            retries,
+            timeout_s,
+            backoff_s,
+        )
         return FetchResult(f"{obsid}_{reg}", obsid, reg, ft, status, path, reason)
 
     previous = read_table(manifest_path) if manifest_path.exists() else None
@@ -205,7 +237,12 @@ def fetch_products(
         man = _manifest(results)
         if previous is not None and len(previous):
             key = set(zip(man["obsreg_id"], man["filetype"], strict=True))
-            old = previous[[(o, f) not in key for o, f in zip(previous["obsreg_id"], previous["filetype"], strict=True)]]
+            old = previous[
+                [
+                    (o, f) not in key
+                    for o, f in zip(previous["obsreg_id"], previous["filetype"], strict=True)
+                ]
+            ]
             man = pd.concat([old, man], ignore_index=True)
         write_table(man, manifest_path)
 
@@ -263,11 +300,15 @@ def read_event_file(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise InputError(path, f"cannot be read as a FITS event file: {type(exc).__name__}: {exc}") from exc
+        raise InputError(
+            path, f"cannot be read as a FITS event file: {type(exc).__name__}: {exc}"
+        ) from exc
     return t, e
 
 
-def cached_events(cache: str | Path, filetype: str = "regevt") -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+def cached_events(
+    cache: str | Path, filetype: str = "regevt"
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """Long event table from every cached event file, plus ``(file, reason)`` for failures.
 
     Returns ``(events, failures)``: ``events`` has ``obsreg_id``, ``time`` [s], ``energy`` [eV].
@@ -276,7 +317,11 @@ def cached_events(cache: str | Path, filetype: str = "regevt") -> tuple[pd.DataF
     ok = man[(man["filetype"] == filetype) & man["status"].isin(["ok", "cached"])]
     frames, failures = [], []
     for oid, paths in zip(ok["obsreg_id"], ok["path"], strict=True):  # one read per file
-        fits_paths = [p for p in str(paths).split(";") if p.lower().endswith((".fits", ".fits.gz", ".evt", ".evt.gz", ".fit"))]
+        fits_paths = [
+            p
+            for p in str(paths).split(";")
+            if p.lower().endswith((".fits", ".fits.gz", ".evt", ".evt.gz", ".fit"))
+        ]
         if not fits_paths:
             failures.append((str(paths), "no FITS event file in the cached product"))
             continue
@@ -286,5 +331,9 @@ def cached_events(cache: str | Path, filetype: str = "regevt") -> tuple[pd.DataF
             failures.append((fits_paths[0], exc.problem))
             continue
         frames.append(pd.DataFrame({"obsreg_id": oid, "time": t, "energy": e}))
-    events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"obsreg_id": [], "time": [], "energy": []})
+    events = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({"obsreg_id": [], "time": [], "energy": []})
+    )
     return events, failures

@@ -27,13 +27,37 @@ MASTER_COLUMNS = ["name", "ra", "dec", "significance", "likelihood"]
 """``master_source`` columns: CSC name, position [deg], source significance, likelihood."""
 
 DETECTION_COLUMNS = [
-    "obsid", "obi", "region_id", "theta", "flux_significance_b",
-    "flux_aper_b", "flux_aper_s", "flux_aper_m", "flux_aper_h",
-    "hard_hm", "hard_hs", "hard_ms", "powlaw_gamma", "bb_kt",
-    "var_prob_b", "var_sigma_b", "var_mean_b", "var_min_b", "var_max_b",
-    "var_prob_h", "var_sigma_h", "var_mean_h", "var_min_h", "var_max_h",
-    "var_prob_s", "var_sigma_s", "var_mean_s", "var_min_s", "var_max_s",
-    "gti_start", "gti_stop",
+    "obsid",
+    "obi",
+    "region_id",
+    "theta",
+    "flux_significance_b",
+    "flux_aper_b",
+    "flux_aper_s",
+    "flux_aper_m",
+    "flux_aper_h",
+    "hard_hm",
+    "hard_hs",
+    "hard_ms",
+    "powlaw_gamma",
+    "bb_kt",
+    "var_prob_b",
+    "var_sigma_b",
+    "var_mean_b",
+    "var_min_b",
+    "var_max_b",
+    "var_prob_h",
+    "var_sigma_h",
+    "var_mean_h",
+    "var_min_h",
+    "var_max_h",
+    "var_prob_s",
+    "var_sigma_s",
+    "var_mean_s",
+    "var_min_s",
+    "var_max_s",
+    "gti_start",
+    "gti_stop",
 ]
 """``observation_source`` (per-detection) columns: fluxes [erg cm^-2 s^-1], hardness
 ratios, spectral fits (photon index, blackbody kT [keV]), variability statistics per band,
@@ -84,8 +108,13 @@ class CscQuery:
         if self.cone is not None:
             ra, dec, r = (float(v) for v in self.cone)
             if not (0 <= ra < 360 and -90 <= dec <= 90 and r > 0):
-                raise InputError("ADQL", f"cone {self.cone} is not (ra in [0,360), dec in [-90,90], radius > 0 arcmin)")
-            c.append(f"CONTAINS(POINT('ICRS', m.ra, m.dec), CIRCLE('ICRS', {ra:.7f}, {dec:.7f}, {r / 60.0:.7f})) = 1")
+                raise InputError(
+                    "ADQL",
+                    f"cone {self.cone} is not (ra in [0,360), dec in [-90,90], radius > 0 arcmin)",
+                )
+            c.append(
+                f"CONTAINS(POINT('ICRS', m.ra, m.dec), CIRCLE('ICRS', {ra:.7f}, {dec:.7f}, {r / 60.0:.7f})) = 1"
+            )
         if self.names:
             quoted = ", ".join("'" + str(n).replace("'", "''") + "'" for n in self.names)
             c.append(f"m.name IN ({quoted})")
@@ -96,7 +125,9 @@ class CscQuery:
 
     def adql(self) -> str:
         s = self.schema
-        cols = [f"m.{_check_column(c)}" for c in self.master_columns] + [f"o.{_check_column(c)}" for c in self.detection_columns]
+        cols = [f"m.{_check_column(c)}" for c in self.master_columns] + [
+            f"o.{_check_column(c)}" for c in self.detection_columns
+        ]
         top = f"TOP {int(self.top)} " if self.top else ""
         joins = [
             "m.name = a.name",
@@ -144,7 +175,16 @@ def _is_timeout(exc: BaseException) -> bool:
     return False
 
 
-def run_tap(adql: str, url: str = CSC21_TAP_URL, *, timeout_s: float = 120.0, cache_dir: str | Path | None = None, offline: bool = False, allow_empty: bool = False, maxrec: int | None = None) -> pd.DataFrame:
+def run_tap(
+    adql: str,
+    url: str = CSC21_TAP_URL,
+    *,
+    timeout_s: float = 120.0,
+    cache_dir: str | Path | None = None,
+    offline: bool = False,
+    allow_empty: bool = False,
+    maxrec: int | None = None,
+) -> pd.DataFrame:
     """Run ``adql`` on the TAP service at ``url`` (sync); return a DataFrame.
 
     With ``cache_dir`` the result is read from / written to ``cache_dir/<key>.parquet``
@@ -169,16 +209,24 @@ def run_tap(adql: str, url: str = CSC21_TAP_URL, *, timeout_s: float = 120.0, ca
         table = result.to_table()
     except (DALServiceError, DALQueryError, DALFormatError) as exc:
         if _is_timeout(exc):
-            raise InputError(where, f"no answer within {timeout_s:g} s (timeout); try again later or raise tap.timeout_s") from exc
+            raise InputError(
+                where,
+                f"no answer within {timeout_s:g} s (timeout); try again later or raise tap.timeout_s",
+            ) from exc
         kind = "rejected the query" if isinstance(exc, DALQueryError) else "failed"
         raise InputError(where, f"{kind}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - transport problems become a clear message
         if _is_timeout(exc):
-            raise InputError(where, f"no answer within {timeout_s:g} s (timeout); try again later or raise tap.timeout_s") from exc
+            raise InputError(
+                where,
+                f"no answer within {timeout_s:g} s (timeout); try again later or raise tap.timeout_s",
+            ) from exc
         raise InputError(where, f"request failed: {type(exc).__name__}: {exc}") from exc
     df = _table_to_frame(table)
     if len(df) == 0 and not allow_empty:
-        raise InputError(where, f"the query returned no rows (check the cuts): {' '.join(adql.split())[:300]}")
+        raise InputError(
+            where, f"the query returned no rows (check the cuts): {' '.join(adql.split())[:300]}"
+        )
     if path is not None:
         write_table(df, path)
         path.with_suffix(".adql").write_text(f"-- {url}\n{adql}\n")
@@ -195,7 +243,13 @@ def _table_to_frame(table) -> pd.DataFrame:
             continue
         data = np.ma.asarray(col)
         if data.dtype.kind in "SUO":
-            vals = np.array([v.decode() if isinstance(v, bytes) else v for v in np.ma.filled(data.astype(object), None)], dtype=object)
+            vals = np.array(
+                [
+                    v.decode() if isinstance(v, bytes) else v
+                    for v in np.ma.filled(data.astype(object), None)
+                ],
+                dtype=object,
+            )
             out[name] = vals
         elif data.dtype.kind in "iu" and np.ma.is_masked(data):
             out[name] = pd.array(np.ma.filled(data, 0), dtype="Int64")
@@ -203,7 +257,10 @@ def _table_to_frame(table) -> pd.DataFrame:
         elif data.dtype.kind == "b":
             out[name] = np.ma.filled(data, False)
         else:
-            out[name] = np.ma.filled(data.astype(np.float64) if data.dtype.kind == "f" else data, np.nan if data.dtype.kind == "f" else 0)
+            out[name] = np.ma.filled(
+                data.astype(np.float64) if data.dtype.kind == "f" else data,
+                np.nan if data.dtype.kind == "f" else 0,
+            )
     return pd.DataFrame(out)
 
 

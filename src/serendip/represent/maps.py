@@ -251,9 +251,16 @@ def _run_chunks(n_files: int, fill: Callable[[int, int], None], progress: bool, 
         for s, e in ranges:
             fill(s, e)
         return
-    from serendip.cli._common import progress as make_progress
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with make_progress() as bar:
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
         task = bar.add_task(label, total=n_files)
         for s, e in ranges:
             fill(s, e)
