@@ -23,12 +23,16 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import peak_rss_mib, write_section  # noqa: E402
-
 from serendip.detect.lc_detect import LightCurveAnomalyDetector, load_default  # noqa: E402
 from serendip.evaluate.metrics import all_metrics, recall_at_budget  # noqa: E402
 from serendip.features.lc_classifier import DEFAULT_RECIPE  # noqa: E402
 from serendip.represent.lc_features import lightcurve_features  # noqa: E402
-from serendip.simulate.optical import ANOMALY_CLASSES, COMMON_CLASSES, simulate_anomaly_setting, simulate_lightcurves  # noqa: E402
+from serendip.simulate.optical import (  # noqa: E402
+    ANOMALY_CLASSES,
+    COMMON_CLASSES,
+    simulate_anomaly_setting,
+    simulate_lightcurves,
+)
 
 BUDGETS = (0.01, 0.02, 0.05, 0.15)
 
@@ -48,13 +52,21 @@ def main() -> None:
     t_start = time.perf_counter()
     det = load_default()
     # MCIF on the same latents the shipped single forest was fitted on
-    mcif = LightCurveAnomalyDetector(det.classifier, detector="mcif", max_len=det.max_len, n_estimators=det.n_estimators, seed=det.seed)
+    mcif = LightCurveAnomalyDetector(
+        det.classifier,
+        detector="mcif",
+        max_len=det.max_len,
+        n_estimators=det.n_estimators,
+        seed=det.seed,
+    )
     mcif._fit_forest(det.fit_latents_.astype(float), det.fit_labels_)
     # baselines: PyOD on light-curve features of the same training simulation
     from pyod.models.ecod import ECOD
     from pyod.models.iforest import IForest
 
-    train_lc, train_meta = simulate_lightcurves(r["n_per_class"], COMMON_CLASSES, seed=r["sim_seed"], n_days=r["n_days"])
+    train_lc, train_meta = simulate_lightcurves(
+        r["n_per_class"], COMMON_CLASSES, seed=r["sim_seed"], n_days=r["n_days"]
+    )
     t0 = time.perf_counter()
     f_train = lightcurve_features(train_lc)
     t_feat = time.perf_counter() - t0
@@ -64,18 +76,27 @@ def main() -> None:
     def prep(f: pd.DataFrame) -> np.ndarray:
         return ((f.fillna(med) - mu) / sd).to_numpy()
 
-    baselines = {"PyOD-IForest (lc features)": IForest(random_state=0), "PyOD-ECOD (lc features)": ECOD()}
+    baselines = {
+        "PyOD-IForest (lc features)": IForest(random_state=0),
+        "PyOD-ECOD (lc features)": ECOD(),
+    }
     for m in baselines.values():
         m.fit(prep(f_train))
     rows, per_class = [], []
     for ts in range(a.test_seeds):
         seed = 1000 + ts
-        lc, meta = simulate_anomaly_setting(a.n_common, a.anomaly_fraction, seed=seed, n_days=r["n_days"])
+        lc, meta = simulate_anomaly_setting(
+            a.n_common, a.anomaly_fraction, seed=seed, n_days=r["n_days"]
+        )
         y = meta["label"].isin(ANOMALY_CLASSES).to_numpy()
         t0 = time.perf_counter()
-        s_if = det.score(lc, meta).set_index("object_id").reindex(meta.object_id)["score"].to_numpy()
+        s_if = (
+            det.score(lc, meta).set_index("object_id").reindex(meta.object_id)["score"].to_numpy()
+        )
         t_score = time.perf_counter() - t0
-        s_mc = mcif.score(lc, meta).set_index("object_id").reindex(meta.object_id)["score"].to_numpy()
+        s_mc = (
+            mcif.score(lc, meta).set_index("object_id").reindex(meta.object_id)["score"].to_numpy()
+        )
         f_test = prep(lightcurve_features(lc).reindex(meta.object_id))
         scores = {"serendip latent + IForest (shipped)": s_if, "serendip latent + MCIF": s_mc}
         for name, m in baselines.items():
@@ -90,27 +111,49 @@ def main() -> None:
                     # recall of class c when inspecting 15% of the whole test set
                     k = int(np.ceil(0.15 * len(s)))
                     cut = np.sort(s)[::-1][k - 1]
-                    per_class.append({"seed": seed, "detector": name, "class": c, "n": int(yc.sum()), "found": int((s[keep][yc] >= cut).sum())})
+                    per_class.append(
+                        {
+                            "seed": seed,
+                            "detector": name,
+                            "class": c,
+                            "n": int(yc.sum()),
+                            "found": int((s[keep][yc] >= cut).sum()),
+                        }
+                    )
         if ts == 0:
             anomalous = meta[meta["label"] == "SLSN"].object_id.iloc[0]
             det.plot_real_time(lc, anomalous, meta, path=out_dir / "real_time_SLSN.png")
             normal = meta[meta["label"] == "SNIa"].object_id.iloc[0]
             det.plot_real_time(lc, normal, meta, path=out_dir / "real_time_SNIa.png")
-        print(f"test seed {seed}: {len(meta)} objects, {int(y.sum())} anomalies, recall@15% (shipped) {recall_at_budget(y, s_if, 0.15):.2f}", flush=True)
+        print(
+            f"test seed {seed}: {len(meta)} objects, {int(y.sum())} anomalies, recall@15% (shipped) {recall_at_budget(y, s_if, 0.15):.2f}",
+            flush=True,
+        )
     runs = pd.DataFrame(rows)
     runs.to_csv(out_dir / "runs.csv", index=False)
-    summ = runs.groupby(["detector", "metric"], sort=False)["value"].agg(["mean", "std"]).reset_index()
+    summ = (
+        runs.groupby(["detector", "metric"], sort=False)["value"].agg(["mean", "std"]).reset_index()
+    )
     order = ["auroc", "aupr", "aupr_baseline", "recall@1%", "recall@2%", "recall@5%", "recall@15%"]
     table = summ.pivot(index="detector", columns="metric", values="mean")[order]
     stds = summ.pivot(index="detector", columns="metric", values="std")[order]
     lines = ["| detector | " + " | ".join(order) + " |", "|---" * (len(order) + 1) + "|"]
     for d in table.index:
-        lines.append(f"| {d} | " + " | ".join(f"{table.at[d, m]:.3f} ± {stds.at[d, m]:.3f}" for m in order) + " |")
+        lines.append(
+            f"| {d} | "
+            + " | ".join(f"{table.at[d, m]:.3f} ± {stds.at[d, m]:.3f}" for m in order)
+            + " |"
+        )
     pc = pd.DataFrame(per_class).groupby(["detector", "class"])[["n", "found"]].sum().reset_index()
-    pc_lines = ["| detector | " + " | ".join(ANOMALY_CLASSES) + " | all |", "|---" * (len(ANOMALY_CLASSES) + 2) + "|"]
+    pc_lines = [
+        "| detector | " + " | ".join(ANOMALY_CLASSES) + " | all |",
+        "|---" * (len(ANOMALY_CLASSES) + 2) + "|",
+    ]
     for d, g in pc.groupby("detector", sort=False):
         g = g.set_index("class")
-        cells = [f"{g.at[c, 'found']}/{g.at[c, 'n']}" if c in g.index else "-" for c in ANOMALY_CLASSES]
+        cells = [
+            f"{g.at[c, 'found']}/{g.at[c, 'n']}" if c in g.index else "-" for c in ANOMALY_CLASSES
+        ]
         pc_lines.append(f"| {d} | " + " | ".join(cells) + f" | {g['found'].sum()}/{g['n'].sum()} |")
     shipped = table.loc["serendip latent + IForest (shipped)", "recall@15%"]
     n_test = len(meta)

@@ -29,7 +29,11 @@ def event_fits_bytes(n: int, seed: int) -> bytes:
     t = np.sort(rng.uniform(0, 1000, n))
     e = rng.uniform(500, 7000, n).astype(np.float32)
     hdu = fits.BinTableHDU.from_columns(
-        [fits.Column("TIME", "D", array=t), fits.Column("ENERGY", "E", array=e)], name="EVENTS"
+        [
+            fits.Column("TIME", "D", unit="s", array=t),
+            fits.Column("ENERGY", "E", unit="eV", array=e),
+        ],
+        name="EVENTS",
     )
     buf = io.BytesIO()
     fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(buf)

@@ -229,3 +229,23 @@ def test_umlcaxs_model_roundtrip(tmp_path):
     path = save_classifier(tmp_path / "u.safetensors", m, "umlcaxs", UMLCAXS_FEATURES)
     m2, _, _ = load_classifier(path)
     np.testing.assert_allclose(m2.predict_proba(X), m.predict_proba(X), atol=1e-10)
+
+
+def test_cross_validate_out_of_fold_grouped():
+    from serendip.classify.crossval import cross_validate
+
+    df = synthetic_detections(n_src=90, seed=9)
+    X = umlcaxs_features(df).to_numpy()
+    r = cross_validate(
+        lambda: UmlcaxsClassifier(
+            log_columns=[4, 6, 8, 10, 11], minmax_columns=[3], n_components=2
+        ),
+        X,
+        df["label"].to_numpy(),
+        df["name"].to_numpy(),
+        n_splits=3,
+    )
+    assert r["proba"].shape == (len(df), 3) and np.allclose(r["proba"].sum(axis=1), 1)
+    assert sorted(np.concatenate([te for _, te in r["folds"]]).tolist()) == list(range(len(df)))
+    assert r["scores"]["balanced_accuracy"] > 0.8 and 0 <= r["ece"] <= 1
+    assert r["reliability"]["count"].sum() == len(df)

@@ -100,3 +100,37 @@ def test_simbad_mapping_old_and_new_names():
         and pd.isna(out["label"].iloc[1])
         and out.attrs["simbad_mapping_version"] == MAPPING_VERSION
     )
+
+
+def test_simbad_labels_parses_answer_and_reports_failure(monkeypatch):
+    """SIMBAD itself is offline here: astroquery's query is replaced by a canned answer / an error."""
+    from astropy.table import Table
+    from astroquery.simbad import SimbadClass
+
+    from serendip.catalog.crossmatch import simbad_labels
+
+    def answer(self, coords, radius=None, **kw):
+        assert abs(radius.to_value("arcsec") - 1.0) < 1e-9 and len(coords) == 2
+        return Table(
+            {
+                "main_id": ["V* X Ori", "QSO B0000"],
+                "ra": [83.1, 10.0],
+                "dec": [-5.1, 1.0],
+                "otype": ["TT*", "QSO"],
+            }
+        )
+
+    monkeypatch.setattr(SimbadClass, "add_votable_fields", lambda self, *f: None)
+    monkeypatch.setattr(SimbadClass, "query_region", answer)
+    src = pd.DataFrame({"ra": [83.1, 10.0], "dec": [-5.1, 1.0]})
+    lab = simbad_labels(src)
+    assert lab["main_type"].tolist() == ["TT*", "QSO"]
+    m = label_with_classes(crossmatch(src, lab, columns=["main_type"]), "match_main_type")
+    assert m["label"].tolist() == ["TTau*", "QSO"]
+
+    def down(self, *a, **kw):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(SimbadClass, "query_region", down)
+    with pytest.raises(InputError, match="SIMBAD: query failed"):
+        simbad_labels(src)

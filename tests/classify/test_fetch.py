@@ -107,11 +107,31 @@ def test_fetch_events_cli_writes_cache_and_event_table(local_server, tmp_path):
 
     base, _ = local_server
     pd.DataFrame({"obsid": [5, 5], "region_id": [3, 4]}).to_csv(tmp_path / "dets.csv", index=False)
-    args = ["fetch-events", str(tmp_path / "dets.csv"), "--cache", str(tmp_path / "cache"), "--url-template", base + "/products/{obsid}/{region_id}/{filetype}", "--events-out", str(tmp_path / "events.parquet")]
+    args = [
+        "fetch-events",
+        str(tmp_path / "dets.csv"),
+        "--cache",
+        str(tmp_path / "cache"),
+        "--url-template",
+        base + "/products/{obsid}/{region_id}/{filetype}",
+        "--events-out",
+        str(tmp_path / "events.parquet"),
+    ]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     es = EventSet.read(tmp_path / "events.parquet")
     assert sorted(es.obsreg_id) == ["5_3", "5_4"] and es.n_events == 53 + 54
-    assert sorted(p.name for p in (tmp_path / "cache" / "regevt").rglob("*.fits")) == ["acisf00005_0003_regevt3.fits", "acisf00005_0004_regevt3.fits"]
-    res = CliRunner().invoke(app, ["fetch-events", str(tmp_path / "nope.csv"), "--cache", str(tmp_path / "c2")])
+    assert sorted(p.name for p in (tmp_path / "cache" / "regevt").rglob("*.fits")) == [
+        "acisf00005_0003_regevt3.fits",
+        "acisf00005_0004_regevt3.fits",
+    ]
+    # `serendip ingest` reads the cache folder of event files directly
+    res = CliRunner().invoke(
+        app, ["ingest", str(tmp_path / "cache" / "regevt"), "--out", str(tmp_path / "ing")]
+    )
+    assert res.exit_code == 0, res.output
+    assert EventSet.read(tmp_path / "ing" / "events.parquet").n_events == 53 + 54
+    res = CliRunner().invoke(
+        app, ["fetch-events", str(tmp_path / "nope.csv"), "--cache", str(tmp_path / "c2")]
+    )
     assert res.exit_code == 2 and "nope.csv" in res.output

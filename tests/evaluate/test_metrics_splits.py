@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from serendip.evaluate.metrics import all_metrics, aupr, aupr_baseline, auroc, budget_name, recall_at_budget
+from serendip.evaluate.metrics import (
+    all_metrics,
+    aupr,
+    aupr_baseline,
+    auroc,
+    budget_name,
+    recall_at_budget,
+)
 from serendip.evaluate.splits import grouped_stratified_split
 
 
@@ -45,7 +52,15 @@ def test_recall_at_budget_on_constructed_ranking():
     # ties at the cut are shared out: a constant score finds `budget` of the anomalies
     assert recall_at_budget(y, np.zeros(100), 0.15) == pytest.approx(0.15)
     m = all_metrics(y, scores)
-    assert set(m) == {"auroc", "aupr", "aupr_baseline", "recall@1%", "recall@2%", "recall@5%", "recall@15%"}
+    assert set(m) == {
+        "auroc",
+        "aupr",
+        "aupr_baseline",
+        "recall@1%",
+        "recall@2%",
+        "recall@5%",
+        "recall@15%",
+    }
     assert budget_name(0.15) == "recall@15%"
     with pytest.raises(ValueError):
         recall_at_budget(y, scores, 0.0)

@@ -30,7 +30,9 @@ def _blobs(seed=0):
     sizes = {"A": 120, "B": 100, "C": 80, "D": 20}
     X = np.concatenate([rng.normal(centres[c], 1.0, size=(n, 2)) for c, n in sizes.items()])
     y = np.concatenate([[c] * n for c, n in sizes.items()])
-    X = np.c_[X, 1000 + 0 * X[:, 0]]  # a marker column: training rows are recognisable by their index
+    X = np.c_[
+        X, 1000 + 0 * X[:, 0]
+    ]  # a marker column: training rows are recognisable by their index
     return X, y
 
 
@@ -38,10 +40,14 @@ def test_held_out_class_never_in_training_and_far_class_is_found():
     X, y = _blobs()
     X[:, 2] = np.arange(len(y))  # row index, to check which rows each detector saw
     _Recorder.seen = []
-    res = leave_one_subclass_out(X, y, {"rec": _Recorder}, seeds=(0, 1), scale=None, show_progress=False)
+    res = leave_one_subclass_out(
+        X, y, {"rec": _Recorder}, seeds=(0, 1), scale=None, show_progress=False
+    )
     assert len(_Recorder.seen) == 2 * 4
     runs = res.runs
-    for (Xtr, ytr), (_, row) in zip(_Recorder.seen, runs[runs.metric == "auroc"].iterrows(), strict=True):
+    for (Xtr, ytr), (_, row) in zip(
+        _Recorder.seen, runs[runs.metric == "auroc"].iterrows(), strict=True
+    ):
         held = row["held_out_class"]
         assert held not in set(ytr)
         assert not np.any(y[Xtr[:, 2].astype(int)] == held)
@@ -56,7 +62,9 @@ def test_hierarchy_branch_mode_trains_within_branch():
     X[:, 2] = np.arange(len(y))
     _Recorder.seen = []
     hier = {"left": ["A", "B"], "right": ["C", "D"]}
-    res = leave_one_subclass_out(X, y, {"rec": _Recorder}, hierarchy=hier, seeds=(0,), scale=None, show_progress=False)
+    res = leave_one_subclass_out(
+        X, y, {"rec": _Recorder}, hierarchy=hier, seeds=(0,), scale=None, show_progress=False
+    )
     helds = res.runs[res.runs.metric == "auroc"]["held_out_class"].tolist()
     for (_, ytr), held in zip(_Recorder.seen, helds, strict=True):
         branch = [b for b, subs in hier.items() if held in subs][0]
@@ -65,7 +73,11 @@ def test_hierarchy_branch_mode_trains_within_branch():
 
 def test_pyod_and_sklearn_baselines_and_tables(tmp_path):
     X, y = _blobs()
-    dets = {"pyod_iforest": ("pyod.IForest", {"n_estimators": 50}), "pyod_ecod": "pyod.ECOD", "sk_if": ("sklearn.IsolationForest", {"n_estimators": 50})}
+    dets = {
+        "pyod_iforest": ("pyod.IForest", {"n_estimators": 50}),
+        "pyod_ecod": "pyod.ECOD",
+        "sk_if": ("sklearn.IsolationForest", {"n_estimators": 50}),
+    }
     res = leave_one_subclass_out(X, y, dets, seeds=(0, 1), held_out=["D", "A"], show_progress=False)
     assert not res.failures
     assert (res.summary.query("held_out_class == 'D' and metric == 'auroc'")["mean"] > 0.9).all()
@@ -73,7 +85,16 @@ def test_pyod_and_sklearn_baselines_and_tables(tmp_path):
     df = pd.read_csv(tmp_path / "results.csv")
     assert list(df.columns) == ["held_out_class", "detector", "metric", "mean", "std"]
     assert set(df.detector) == set(dets)
-    for name in ("table_auroc.csv", "table_auroc.md", "table_auroc.tex", "table_aupr.md", "results.md", "results.tex", "results.png", "runs.csv"):
+    for name in (
+        "table_auroc.csv",
+        "table_auroc.md",
+        "table_auroc.tex",
+        "table_aupr.md",
+        "results.md",
+        "results.tex",
+        "results.png",
+        "runs.csv",
+    ):
         assert (tmp_path / name).is_file() and (tmp_path / name).stat().st_size > 0, name
     md = (tmp_path / "table_aupr.md").read_text()
     assert "random (prevalence)" in md and "**" in md
@@ -87,7 +108,9 @@ def test_failing_detector_is_recorded_not_fatal():
             raise ValueError("boom")
 
     X, y = _blobs()
-    res = leave_one_subclass_out(X, y, {"broken": Broken, "ok": _Recorder}, seeds=(0,), held_out=["D"], show_progress=False)
+    res = leave_one_subclass_out(
+        X, y, {"broken": Broken, "ok": _Recorder}, seeds=(0,), held_out=["D"], show_progress=False
+    )
     assert len(res.failures) == 1 and "boom" in res.failures[0][1]
     assert set(res.summary.detector) == {"ok"}
 
@@ -96,7 +119,9 @@ def test_cli_evaluate_tiny_config(tmp_path):
     from serendip.cli import app
 
     X, y = _blobs()
-    df = pd.DataFrame(X[:, :2], columns=["f1", "f2"]).assign(klass=y, obj=[f"o{i // 2}" if c == "A" else f"p{i}" for i, c in enumerate(y)])
+    df = pd.DataFrame(X[:, :2], columns=["f1", "f2"]).assign(
+        klass=y, obj=[f"o{i // 2}" if c == "A" else f"p{i}" for i, c in enumerate(y)]
+    )
     df.loc[3, "f1"] = np.nan  # imputed, not fatal
     df.to_csv(tmp_path / "table.csv", index=False)
     (tmp_path / "cfg.toml").write_text(

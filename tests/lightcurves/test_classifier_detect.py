@@ -36,7 +36,9 @@ def test_training_is_seeded_and_loss_recorded(tiny):
     assert 1 <= len(det.classifier.history_) <= 3
     assert list(det.classes_) == ["EB", "LPV", "SNIa"]
     clf2 = GRUClassifier(hidden_size=8, latent_size=4, max_epochs=3, batch_size=32, lr=1e-2, seed=0)
-    det2 = LightCurveAnomalyDetector(clf2, max_len=32, n_estimators=30, detector_fit_per_class=None).fit(lc, meta)
+    det2 = LightCurveAnomalyDetector(
+        clf2, max_len=32, n_estimators=30, detector_fit_per_class=None
+    ).fit(lc, meta)
     a, b = det.score(lc, meta), det2.score(lc, meta)
     np.testing.assert_allclose(a["score"], b["score"], rtol=1e-5)
     proba = a[[f"p_{c}" for c in det.classes_]].to_numpy()
@@ -69,8 +71,13 @@ def test_custom_module_matches_builtin_latents(tiny, tmp_path):
     sub = lc[lc.object_id == meta.object_id.iloc[5]]
     a = custom.score_prefixes(sub, meta)
     # same forest settings and data -> the same prefix scores as the built-in detector refitted alike
-    det_same = LightCurveAnomalyDetector(det.classifier, max_len=32, n_estimators=30, detector_fit_per_class=None)
-    det_same._fit_forest(det.classifier.latent(seqs), meta.set_index("object_id").loc[seqs.object_ids, "label"].to_numpy())
+    det_same = LightCurveAnomalyDetector(
+        det.classifier, max_len=32, n_estimators=30, detector_fit_per_class=None
+    )
+    det_same._fit_forest(
+        det.classifier.latent(seqs),
+        meta.set_index("object_id").loc[seqs.object_ids, "label"].to_numpy(),
+    )
     b = det_same.score_prefixes(sub, meta)
     np.testing.assert_allclose(a["score"], b["score"], atol=1e-6)
     fig = custom.plot_real_time(lc, meta.object_id.iloc[5], meta, path=tmp_path / "rt.png")
@@ -83,7 +90,9 @@ def test_save_load_roundtrip_and_mcif(tiny, tmp_path):
     det, lc, meta = tiny
     p = det.save(tmp_path / "m.safetensors")
     back = LightCurveAnomalyDetector.load(p)
-    np.testing.assert_allclose(back.score(lc, meta)["score"], det.score(lc, meta)["score"], rtol=1e-6)
+    np.testing.assert_allclose(
+        back.score(lc, meta)["score"], det.score(lc, meta)["score"], rtol=1e-6
+    )
     m = LightCurveAnomalyDetector(det.classifier, detector="mcif", max_len=32, n_estimators=20)
     m._fit_forest(det.classifier.latent(det.sequences(lc, meta)), meta["label"].to_numpy())
     Z = m.fit_latents_.astype(float)
@@ -106,7 +115,9 @@ def test_shipped_model_loads_and_scores():
     assert len(out) == 8 and np.all(np.isfinite(out["score"]))
     assert set(out["predicted_class"]) <= set(det.classes_)
     # context may be omitted (filled with defaults); mags are accepted too
-    mags = lc[lc.flux > 0].assign(mag=lambda d: 23.9 - 2.5 * np.log10(d.flux), mag_err=lambda d: 1.0857 * d.flux_err / d.flux)
+    mags = lc[lc.flux > 0].assign(
+        mag=lambda d: 23.9 - 2.5 * np.log10(d.flux), mag_err=lambda d: 1.0857 * d.flux_err / d.flux
+    )
     out2 = score_lightcurves(mags.drop(columns=["flux", "flux_err"]))
     assert len(out2) == 8 and np.all(np.isfinite(out2["score"]))
     hist = det.score_prefixes(lc[lc.object_id == meta.object_id[0]], meta)
@@ -115,7 +126,9 @@ def test_shipped_model_loads_and_scores():
 
 def test_fit_rejects_missing_labels():
     lc, meta = simulate_lightcurves({"SNIa": 4, "EB": 4}, seed=1, n_days=30)
-    det = LightCurveAnomalyDetector(GRUClassifier(hidden_size=4, latent_size=2, max_epochs=1), max_len=16)
+    det = LightCurveAnomalyDetector(
+        GRUClassifier(hidden_size=4, latent_size=2, max_epochs=1), max_len=16
+    )
     with pytest.raises(InputError, match="no label"):
         det.fit(lc, meta.iloc[:3])
     with pytest.raises(InputError):

@@ -7,10 +7,21 @@ import pandas as pd
 import pytest
 
 from serendip.errors import InputError
-from serendip.io.lightcurves import band_wavelength_nm, mag_to_flux, read_lightcurves, standardize_lightcurves
+from serendip.io.lightcurves import (
+    band_wavelength_nm,
+    mag_to_flux,
+    read_lightcurves,
+    standardize_lightcurves,
+)
 from serendip.represent.lc_features import lightcurve_features
 from serendip.represent.lc_sequences import lightcurve_sequences, pad_sequences
-from serendip.simulate.optical import ANOMALY_CLASSES, CLASSES, COMMON_CLASSES, simulate_anomaly_setting, simulate_lightcurves
+from serendip.simulate.optical import (
+    ANOMALY_CLASSES,
+    CLASSES,
+    COMMON_CLASSES,
+    simulate_anomaly_setting,
+    simulate_lightcurves,
+)
 
 
 def _raw():
@@ -63,7 +74,17 @@ def test_bad_tables_raise_input_error_naming_the_file(tmp_path, mutate, message)
 
 def test_band_wavelengths_and_ztf_fid():
     assert np.allclose(band_wavelength_nm(["g", "r", "R"]), [475.0, 630.0, 658.0])
-    t = standardize_lightcurves(pd.DataFrame({"object_id": [1, 1], "time": [0, 1], "fid": [1, 2], "flux": [1.0, 2.0], "flux_err": [0.1, 0.1]}))
+    t = standardize_lightcurves(
+        pd.DataFrame(
+            {
+                "object_id": [1, 1],
+                "time": [0, 1],
+                "fid": [1, 2],
+                "flux": [1.0, 2.0],
+                "flux_err": [0.1, 0.1],
+            }
+        )
+    )
     assert t["band"].tolist() == ["g", "r"]
     with pytest.raises(InputError):
         band_wavelength_nm(["nope"])
@@ -89,7 +110,9 @@ def test_simulator_deterministic_labelled_and_all_classes():
 
 
 def test_simulated_classes_differ_physically():
-    lc, meta = simulate_lightcurves({"RRL": 30, "CEP": 30, "LPV": 30, "SNIa": 30}, seed=1, n_days=150)
+    lc, meta = simulate_lightcurves(
+        {"RRL": 30, "CEP": 30, "LPV": 30, "SNIa": 30}, seed=1, n_days=150
+    )
     feats = lightcurve_features(lc).join(meta.set_index("object_id")["label"])
     per = feats.groupby("label")["r_periodogram_period_0"].median()
     # periods: RR Lyrae < 1 d (aliased by the nightly cadence), Cepheids 3-40 d, Miras 150-450 d
@@ -110,7 +133,15 @@ def test_anomaly_setting_prevalence():
 def test_features_one_row_per_object_nan_when_too_few_points():
     lc, meta = simulate_lightcurves(5, ["SNIa", "RRL"], seed=2, n_days=60)
     # object with only 2 g points
-    extra = pd.DataFrame({"object_id": "tiny", "time": [1.0, 2.0, 3.0], "band": ["g", "g", "r"], "flux": [1.0, 2.0, 3.0], "flux_err": [0.1, 0.1, 0.1]})
+    extra = pd.DataFrame(
+        {
+            "object_id": "tiny",
+            "time": [1.0, 2.0, 3.0],
+            "band": ["g", "g", "r"],
+            "flux": [1.0, 2.0, 3.0],
+            "flux_err": [0.1, 0.1, 0.1],
+        }
+    )
     lc = standardize_lightcurves(pd.concat([lc, extra]))
     f = lightcurve_features(lc)
     assert f.shape[0] == 11 and set(f.index) == set(meta["object_id"]) | {"tiny"}

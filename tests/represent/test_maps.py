@@ -103,6 +103,11 @@ def test_out_array_and_chunks(population, monkeypatch, tmp_path):
     )
     got = et_maps(population, out=mm, progress=True)
     assert got is mm and np.array_equal(np.asarray(mm), expected)
+    monkeypatch.setattr(maps_mod, "LARGE_OUTPUT_BYTES", 0)  # memory-mapped output path
+    mapped = etdt_cubes(population)
+    assert not mapped.flags.owndata and mapped.flags.writeable
+    for i in range(0, population.n_files, 50):
+        assert np.array_equal(mapped[i], reference_etdt(*population.events_of(i)))
     with pytest.raises(InputError, match="float32 of shape"):
         et_maps(population, out=np.zeros((2, 24, 16), np.float32))
 

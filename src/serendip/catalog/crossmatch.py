@@ -129,13 +129,13 @@ def simbad_labels(
     be reached (this function never returns a silently empty table on failure).
     """
     from astropy import units as u
-    from astroquery.simbad import Simbad
+    from astroquery.simbad import SimbadClass
 
     coords = _coords(sources, ra, dec, "sources")
-    sim = Simbad()
-    sim.TIMEOUT = timeout_s
-    sim.add_votable_fields("otype")
     try:
+        sim = SimbadClass()
+        sim.TIMEOUT = timeout_s
+        sim.add_votable_fields("otype")  # contacts SIMBAD in recent astroquery
         res = sim.query_region(coords, radius=radius_arcsec * u.arcsec)
     except Exception as exc:  # noqa: BLE001 - network failures become a clear message
         raise InputError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -46,9 +47,9 @@ def cross_validate(
     pred = np.zeros(len(y), dtype=np.int64)
     for f, (tr, te) in enumerate(folds):
         model = make_model()
-        try:
+        if "groups" in inspect.signature(model.fit).parameters:
             model.fit(X[tr], y[tr], groups=np.asarray(groups)[tr])
-        except TypeError:
+        else:
             model.fit(X[tr], y[tr])
         p = model.predict_proba(X[te])
         idx = np.searchsorted(classes, np.asarray(model.classes_).astype(str))

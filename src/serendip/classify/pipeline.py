@@ -16,6 +16,8 @@ Config (TOML)::
 
     [labels]                              # optional: labels by crossmatch with a local table
     path = "simbad_types.csv"             # ra, dec [deg] and a SIMBAD type column
+    # simbad = true                       # ...or query SIMBAD online (astroquery), no path
+    # simbad = true                       # ...or query SIMBAD online (astroquery) instead of path
     otype_column = "main_type"
     radius_arcsec = 1.0
     level = "fine"                        # "fine" | "muwclass" | "grouped"
@@ -54,23 +56,22 @@ def load_config(path: str | Path) -> dict:
 
 
 def _labels(df: pd.DataFrame, cfg: dict, base: Path) -> np.ndarray | None:
-    from serendip.catalog.crossmatch import crossmatch
+    from serendip.catalog.crossmatch import crossmatch, simbad_labels
     from serendip.catalog.simbad_types import map_otypes
     from serendip.io.tables import read_table
 
     lab = cfg.get("labels")
     if lab:
-        p = Path(lab["path"])
-        table = read_table(p if p.is_absolute() else base / p)
-        otype = lab.get("otype_column", "main_type")
-        m = crossmatch(
-            df,
-            table,
-            float(lab.get("radius_arcsec", 1.0)),
-            columns=[otype],
-            sources_name="input",
-            labels_name=str(p),
-        )
+        radius = float(lab.get("radius_arcsec", 1.0))
+        if lab.get("simbad", False):  # online: query SIMBAD around every input position
+            table, otype, where = simbad_labels(df, radius), "main_type", "SIMBAD"
+        elif "path" in lab:
+            p = Path(lab["path"])
+            table = read_table(p if p.is_absolute() else base / p)
+            otype, where = lab.get("otype_column", "main_type"), str(p)
+        else:
+            raise ConfigError("labels", "give labels.path (a local table) or labels.simbad = true")
+        m = crossmatch(df, table, radius, columns=[otype], sources_name="input", labels_name=where)
         return map_otypes(
             m["match_" + otype].to_numpy(dtype=object), level=lab.get("level", "fine")
         )
@@ -137,7 +138,10 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
     elif "features" in mcfg:
         missing = [c for c in mcfg["features"] if c not in F.columns]
         if missing:
-            raise ConfigError("model.features", f"unknown feature(s) {missing}; the {feature_set!r} set has {list(F.columns)}")
+            raise ConfigError(
+                "model.features",
+                f"unknown feature(s) {missing}; the {feature_set!r} set has {list(F.columns)}",
+            )
         F = F[list(mcfg["features"])]
     elif feature_set == "xray":
         from serendip.classify.features import XRAY_FEATURES
@@ -201,16 +205,13 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
         if f not in EXT:
             raise ConfigError("output.formats", f"unknown format {f!r}; use {sorted(EXT)}")
         for name, tab in (("detections", det), ("sources", src_tab)):
-            written.append(
-                str(
-                    write_table(
-                        tab.assign(
-                            **{c: tab[c].astype(str) for c in tab.columns if tab[c].dtype == object}
-                        ),
-                        out / f"{name}{EXT[f]}",
-                    )
-                )
-            )
+            # text columns: missing values as "" (FITS/VOTable have no null strings)
+            text = {
+                c: tab[c].where(tab[c].notna(), "").astype(str)
+                for c in tab.columns
+                if tab[c].dtype == object
+            }
+            written.append(str(write_table(tab.assign(**text), out / f"{name}{EXT[f]}")))
     summary = {
         "n_detections": int(len(det)),
         "n_sources": int(len(src_tab)),
@@ -231,7 +232,19 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
         )
         if len(getattr(model, "bic_", [])):
             k = model.n_clusters_ if hasattr(model, "n_clusters_") else len(model.gmm_.weights_)
-            written.append(str(bic_plot(model.k_grid_, model.bic_, k, out / "bic.png")))
+            written.append(
+                str(
+                    bic_plot(
+                        model.k_grid_,
+                        model.bic_,
+                        k,
+                        out / "bic.png",
+                        "GMM BIC on the shipped model's training data"
+                        if kind == "shipped"
+                        else "GMM BIC on the input table",
+                    )
+                )
+            )
         curves = {}
         if y is not None and labelled_mask(y).any():
             lab = labelled_mask(y) & np.isin(np.asarray(y, dtype=object).astype(str), classes)

@@ -53,7 +53,7 @@ def hardness_variability(
     return Path(path)
 
 
-def bic_plot(ks, bics, chosen: int, path: str | Path) -> Path:
+def bic_plot(ks, bics, chosen: int, path: str | Path, title: str = "") -> Path:
     """BIC of the Gaussian mixture against K, with the chosen (elbow) K marked."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 4))
@@ -61,6 +61,7 @@ def bic_plot(ks, bics, chosen: int, path: str | Path) -> Path:
     ax.axvline(chosen, color="C3", ls="--", label=f"elbow K = {chosen}")
     ax.set_xlabel("number of components K")
     ax.set_ylabel("BIC (lower is better)")
+    ax.set_title(title or "Gaussian mixture: BIC against K", fontsize=10)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -47,4 +47,6 @@ def sky_fields(ra, dec, link_deg: float = 0.5) -> np.ndarray:
     from sklearn.cluster import DBSCAN
 
     xy = np.radians(np.column_stack([np.asarray(dec, float), np.asarray(ra, float)]))
-    return DBSCAN(eps=np.radians(link_deg), min_samples=1, metric="haversine", algorithm="ball_tree").fit_predict(xy)
+    return DBSCAN(
+        eps=np.radians(link_deg), min_samples=1, metric="haversine", algorithm="ball_tree"
+    ).fit_predict(xy)

@@ -10,8 +10,12 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate(
-        config: Path = typer.Argument(..., help="TOML configuration (see serendip.evaluate.config)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Folder for results.csv, tables and the plot."),
+        config: Path = typer.Argument(
+            ..., help="TOML configuration (see serendip.evaluate.config)."
+        ),
+        out: Path = typer.Option(
+            ..., "--out", "-o", help="Folder for results.csv, tables and the plot."
+        ),
         no_plot: bool = typer.Option(False, "--no-plot", help="Skip the plot."),
     ) -> None:
         """Hold out each subclass in turn as the anomaly and score every configured detector.
@@ -28,8 +32,12 @@ def register(app: typer.Typer) -> None:
 
             cfg = load_config(config)
             X, labels, groups = feature_matrix(cfg, read_table(cfg.table))
-            console.print(f"{len(labels)} rows, {X.shape[1]} features, {len(set(labels))} classes, {len(cfg.detectors)} detector(s)")
-            result = leave_one_subclass_out(X, labels, cfg.detectors, groups=groups, hierarchy=cfg.hierarchy, **cfg.protocol)
+            console.print(
+                f"{len(labels)} rows, {X.shape[1]} features, {len(set(labels))} classes, {len(cfg.detectors)} detector(s)"
+            )
+            result = leave_one_subclass_out(
+                X, labels, cfg.detectors, groups=groups, hierarchy=cfg.hierarchy, **cfg.protocol
+            )
             paths = result.write(out, plot=not no_plot)
             for run, reason in result.failures:
                 console.print(f"[yellow]failed:[/] {run}: {reason}")

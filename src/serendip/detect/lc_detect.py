@@ -24,7 +24,11 @@ import pandas as pd
 
 from serendip.errors import InputError, ModelFileError
 from serendip.paths import models_dir
-from serendip.represent.lc_sequences import CONTEXT_COLUMNS, LightCurveSequences, lightcurve_sequences
+from serendip.represent.lc_sequences import (
+    CONTEXT_COLUMNS,
+    LightCurveSequences,
+    lightcurve_sequences,
+)
 
 KIND = "detect.LightCurveAnomalyDetector"
 DEFAULT_MODEL_PATH = models_dir() / "lc_gru_default.safetensors"
@@ -47,7 +51,9 @@ class _ForestIF:
         except ImportError:
             from sklearn.ensemble import IsolationForest
 
-            self.model = IsolationForest(n_estimators=self.n_estimators, random_state=self.seed).fit(Z)
+            self.model = IsolationForest(
+                n_estimators=self.n_estimators, random_state=self.seed
+            ).fit(Z)
             self._flip = True
         return self
 
@@ -80,7 +86,12 @@ class _ForestMCIF:
             from sklearn.ensemble import IsolationForest
 
             self.model = None
-            self.forests_ = [IsolationForest(n_estimators=self.n_estimators, random_state=self.seed).fit(Z[y == c]) for c in self.classes_]
+            self.forests_ = [
+                IsolationForest(n_estimators=self.n_estimators, random_state=self.seed).fit(
+                    Z[y == c]
+                )
+                for c in self.classes_
+            ]
         return self
 
     def score_matrix(self, Z) -> np.ndarray:
@@ -115,12 +126,18 @@ class _LatentAnomalyBase:
     flux_scale: float
     detector_fit_per_class: int | None
 
-    def sequences(self, table: pd.DataFrame, context: pd.DataFrame | None = None) -> LightCurveSequences:
+    def sequences(
+        self, table: pd.DataFrame, context: pd.DataFrame | None = None
+    ) -> LightCurveSequences:
         """Padded sequences of ``table`` in this model's scaling (context from ``context`` if given)."""
         if context is not None and not all(c in context.columns for c in CONTEXT_COLUMNS):
             context = None
         return lightcurve_sequences(
-            table, max_len=self.max_len, time_scale=self.time_scale, flux_scale=self.flux_scale, context=context
+            table,
+            max_len=self.max_len,
+            time_scale=self.time_scale,
+            flux_scale=self.flux_scale,
+            context=context,
         )
 
     # subclasses: _latents(seqs) -> (N, L); _prefix_latents(seqs) -> list of (len_i, L); classes_; _proba(Z)
@@ -131,12 +148,16 @@ class _LatentAnomalyBase:
             keep = []
             for c in np.unique(y):
                 idx = np.flatnonzero(y == c)
-                keep.append(rng.choice(idx, size=min(len(idx), self.detector_fit_per_class), replace=False))
+                keep.append(
+                    rng.choice(idx, size=min(len(idx), self.detector_fit_per_class), replace=False)
+                )
             keep = np.sort(np.concatenate(keep))
             Z, y = Z[keep], y[keep]
         self.fit_latents_ = np.asarray(Z, dtype=np.float32)
         self.fit_labels_ = y
-        self.forest_ = _make_forest(self.detector, self.n_estimators, self.seed).fit(self.fit_latents_.astype(np.float64), y)
+        self.forest_ = _make_forest(self.detector, self.n_estimators, self.seed).fit(
+            self.fit_latents_.astype(np.float64), y
+        )
 
     def score_sequences(self, seqs: LightCurveSequences) -> np.ndarray:
         """Anomaly score per light curve (N,), higher = more anomalous."""
@@ -147,7 +168,9 @@ class _LatentAnomalyBase:
         ``p_<class>`` probabilities (column order = ``classes_``)."""
         seqs = self.sequences(table, context)
         Z = self._latents(seqs)
-        out = pd.DataFrame({"object_id": seqs.object_ids, "score": self.forest_.score(Z.astype(np.float64))})
+        out = pd.DataFrame(
+            {"object_id": seqs.object_ids, "score": self.forest_.score(Z.astype(np.float64))}
+        )
         proba = self._proba(Z)
         if proba is not None:
             out["predicted_class"] = self.classes_[np.argmax(proba, axis=1)]
@@ -155,7 +178,9 @@ class _LatentAnomalyBase:
                 out[f"p_{c}"] = proba[:, j]
         return out
 
-    def score_prefixes(self, table: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
+    def score_prefixes(
+        self, table: pd.DataFrame, context: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Score after each observation: one row per (object, prefix) with ``object_id``, ``n_obs``
         (prefix length, 1..n), ``time`` [days] of its last point and ``score``. An object with n
         observations (n <= max_len) gets exactly n rows."""
@@ -175,12 +200,16 @@ class _LatentAnomalyBase:
             }
         )
 
-    def plot_real_time(self, table: pd.DataFrame, object_id: str, context: pd.DataFrame | None = None, path=None):
+    def plot_real_time(
+        self, table: pd.DataFrame, object_id: str, context: pd.DataFrame | None = None, path=None
+    ):
         """Plot the score against time above the light curve of ``object_id``; returns the figure."""
         sub = table[table["object_id"].astype(str) == str(object_id)]
         if sub.empty:
             raise InputError(None, f"object {object_id!r} is not in the light-curve table")
-        ctx = None if context is None else context[context["object_id"].astype(str) == str(object_id)]
+        ctx = (
+            None if context is None else context[context["object_id"].astype(str) == str(object_id)]
+        )
         hist = self.score_prefixes(sub, ctx)
         return plot_score_history(sub, hist, path=path, threshold=getattr(self, "threshold_", None))
 
@@ -188,7 +217,9 @@ class _LatentAnomalyBase:
         arrays = {"forest.latents": self.fit_latents_}
         labels = [str(c) for c in self.fit_labels_]
         uniq = sorted(set(labels))
-        arrays["forest.label_index"] = np.searchsorted(np.asarray(uniq), np.asarray(labels)).astype(np.int32)
+        arrays["forest.label_index"] = np.searchsorted(np.asarray(uniq), np.asarray(labels)).astype(
+            np.int32
+        )
         settings = {"label_names": uniq, "threshold": getattr(self, "threshold_", None)}
         return arrays, settings
 
@@ -196,7 +227,9 @@ class _LatentAnomalyBase:
         names = np.asarray(settings["label_names"])
         self.fit_latents_ = np.asarray(arrays["forest.latents"], dtype=np.float32)
         self.fit_labels_ = names[np.asarray(arrays["forest.label_index"])]
-        self.forest_ = _make_forest(self.detector, self.n_estimators, self.seed).fit(self.fit_latents_.astype(np.float64), self.fit_labels_)
+        self.forest_ = _make_forest(self.detector, self.n_estimators, self.seed).fit(
+            self.fit_latents_.astype(np.float64), self.fit_labels_
+        )
         if settings.get("threshold") is not None:
             self.threshold_ = float(settings["threshold"])
 
@@ -246,11 +279,17 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
 
         if "object_id" not in labels.columns or "label" not in labels.columns:
             raise InputError(None, "labels need columns object_id and label")
-        lab = labels.assign(object_id=labels["object_id"].astype(str)).drop_duplicates("object_id").set_index("object_id")["label"]
+        lab = (
+            labels.assign(object_id=labels["object_id"].astype(str))
+            .drop_duplicates("object_id")
+            .set_index("object_id")["label"]
+        )
         ids = pd.unique(table["object_id"].astype(str))
         unlabelled = list(ids[~np.isin(ids, lab.index.to_numpy())])
         if unlabelled:
-            raise InputError(None, f"no label for {len(unlabelled)} object(s), e.g. {unlabelled[:5]}")
+            raise InputError(
+                None, f"no label for {len(unlabelled)} object(s), e.g. {unlabelled[:5]}"
+            )
         seqs = self.sequences(table, labels)
         y = lab.reindex(seqs.object_ids.astype(str))
         if self.classifier is None:
@@ -258,7 +297,9 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
         self.classifier.fit(seqs, y.to_numpy())
         Z = self.classifier.latent(seqs)
         self._fit_forest(Z, y.to_numpy())
-        self.threshold_ = float(np.quantile(self.forest_.score(self.fit_latents_.astype(np.float64)), 1 - self.budget))
+        self.threshold_ = float(
+            np.quantile(self.forest_.score(self.fit_latents_.astype(np.float64)), 1 - self.budget)
+        )
         return self
 
     def _latents(self, seqs):
@@ -274,7 +315,11 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
     def classify(self, table: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
         """Class probabilities per object (index object_id, columns ``classes_``)."""
         seqs = self.sequences(table, context)
-        return pd.DataFrame(self.classifier.predict_proba(seqs), index=pd.Index(seqs.object_ids, name="object_id"), columns=self.classes_)
+        return pd.DataFrame(
+            self.classifier.predict_proba(seqs),
+            index=pd.Index(seqs.object_ids, name="object_id"),
+            columns=self.classes_,
+        )
 
     def save(self, path: str | Path) -> Path:
         from serendip.io.modelfile import save_model
@@ -282,8 +327,22 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
         arrays, clf_settings = self.classifier.state()
         f_arrays, f_settings = self._forest_state()
         arrays.update(f_arrays)
-        params = {k: getattr(self, k) for k in ("detector", "max_len", "time_scale", "flux_scale", "detector_fit_per_class", "n_estimators", "seed", "budget")}
-        return save_model(path, KIND, arrays, {"params": params, "classifier": clf_settings, "forest": f_settings})
+        params = {
+            k: getattr(self, k)
+            for k in (
+                "detector",
+                "max_len",
+                "time_scale",
+                "flux_scale",
+                "detector_fit_per_class",
+                "n_estimators",
+                "seed",
+                "budget",
+            )
+        }
+        return save_model(
+            path, KIND, arrays, {"params": params, "classifier": clf_settings, "forest": f_settings}
+        )
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_MODEL_PATH) -> LightCurveAnomalyDetector:
@@ -296,7 +355,9 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
             obj.classifier = GRUClassifier.from_state(arrays, settings["classifier"])
             obj._restore_forest(arrays, settings["forest"])
         except Exception as exc:  # noqa: BLE001
-            raise ModelFileError(path, f"contents do not fit a light-curve anomaly detector: {exc}") from exc
+            raise ModelFileError(
+                path, f"contents do not fit a light-curve anomaly detector: {exc}"
+            ) from exc
         return obj
 
 
@@ -331,7 +392,10 @@ class CustomLatentDetector(_LatentAnomalyBase):
     ):
         names = dict(module.named_modules())
         if latent_layer not in names:
-            raise InputError(None, f"module has no layer {latent_layer!r}; layers: {[n for n in names if n][:20]}")
+            raise InputError(
+                None,
+                f"module has no layer {latent_layer!r}; layers: {[n for n in names if n][:20]}",
+            )
         self.module = module
         self.latent_layer = latent_layer
         self.classes_ = None if classes is None else np.asarray(classes).astype(str)
@@ -349,12 +413,18 @@ class CustomLatentDetector(_LatentAnomalyBase):
 
         layer = dict(self.module.named_modules())[self.latent_layer]
         captured = {}
-        handle = layer.register_forward_hook(lambda _m, _i, out: captured.__setitem__("z", out[0] if isinstance(out, tuple) else out))
+        handle = layer.register_forward_hook(
+            lambda _m, _i, out: captured.__setitem__("z", out[0] if isinstance(out, tuple) else out)
+        )
         self.module.eval()
         try:
             with torch.no_grad():
                 x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-                logits = self.module(x, torch.from_numpy(C)) if (self.use_context and C is not None) else self.module(x)
+                logits = (
+                    self.module(x, torch.from_numpy(C))
+                    if (self.use_context and C is not None)
+                    else self.module(x)
+                )
         finally:
             handle.remove()
         z = captured["z"].detach().numpy()
@@ -388,7 +458,11 @@ class CustomLatentDetector(_LatentAnomalyBase):
     def fit(self, table: pd.DataFrame, labels: pd.DataFrame) -> CustomLatentDetector:
         """Fit the forest on the latents of labelled light curves (the module is not retrained)."""
         seqs = self.sequences(table, labels if self.use_context else None)
-        lab = labels.assign(object_id=labels["object_id"].astype(str)).drop_duplicates("object_id").set_index("object_id")["label"]
+        lab = (
+            labels.assign(object_id=labels["object_id"].astype(str))
+            .drop_duplicates("object_id")
+            .set_index("object_id")["label"]
+        )
         y = lab.reindex(seqs.object_ids.astype(str))
         if y.isna().any():
             raise InputError(None, f"no label for object(s) {list(y.index[y.isna()][:5])}")
@@ -405,7 +479,10 @@ def load_default() -> LightCurveAnomalyDetector:
     global _DEFAULT
     if _DEFAULT is None:
         if not DEFAULT_MODEL_PATH.is_file():
-            raise ModelFileError(DEFAULT_MODEL_PATH, "shipped model missing; run python -m serendip.features.lc_classifier --train-default")
+            raise ModelFileError(
+                DEFAULT_MODEL_PATH,
+                "shipped model missing; run python -m serendip.features.lc_classifier --train-default",
+            )
         _DEFAULT = LightCurveAnomalyDetector.load(DEFAULT_MODEL_PATH)
     return _DEFAULT
 
@@ -431,7 +508,9 @@ def score_lightcurves(table: pd.DataFrame, context: pd.DataFrame | None = None) 
     return det.score(table, context)
 
 
-def plot_score_history(lightcurve: pd.DataFrame, history: pd.DataFrame, path=None, threshold: float | None = None):
+def plot_score_history(
+    lightcurve: pd.DataFrame, history: pd.DataFrame, path=None, threshold: float | None = None
+):
     """Two panels sharing the time axis: anomaly score after each observation (top) and the light
     curve per band (bottom). ``history`` is :meth:`score_prefixes` output for one object."""
     import matplotlib
@@ -439,7 +518,9 @@ def plot_score_history(lightcurve: pd.DataFrame, history: pd.DataFrame, path=Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(7, 5), gridspec_kw={"height_ratios": [1, 1.4]})
+    fig, (ax1, ax2) = plt.subplots(
+        2, 1, sharex=True, figsize=(7, 5), gridspec_kw={"height_ratios": [1, 1.4]}
+    )
     ax1.plot(history["time"], history["score"], "k.-", lw=1)
     if threshold is not None:
         ax1.axhline(threshold, color="tab:red", ls="--", lw=1, label="alert threshold")
@@ -448,7 +529,15 @@ def plot_score_history(lightcurve: pd.DataFrame, history: pd.DataFrame, path=Non
     value = "flux" if "flux" in lightcurve.columns else "mag"
     colours = {"g": "tab:green", "r": "tab:red", "i": "tab:purple", "R": "tab:red"}
     for band, sub in lightcurve.groupby("band"):
-        ax2.errorbar(sub["time"], sub[value], sub[f"{value}_err"], fmt="o", ms=3, color=colours.get(band), label=band)
+        ax2.errorbar(
+            sub["time"],
+            sub[value],
+            sub[f"{value}_err"],
+            fmt="o",
+            ms=3,
+            color=colours.get(band),
+            label=band,
+        )
     if value == "mag":
         ax2.invert_yaxis()
     ax2.set_ylabel("flux [uJy]" if value == "flux" else "mag")

@@ -52,7 +52,16 @@ class EvaluateConfig:
     detectors: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
 
-_PROTOCOL_KEYS = {"seeds", "test_size", "budgets", "held_out", "scale", "train_mode", "pass_labels", "min_class_size"}
+_PROTOCOL_KEYS = {
+    "seeds",
+    "test_size",
+    "budgets",
+    "held_out",
+    "scale",
+    "train_mode",
+    "pass_labels",
+    "min_class_size",
+}
 
 
 def load_config(path: str | Path) -> EvaluateConfig:
@@ -73,7 +82,9 @@ def load_config(path: str | Path) -> EvaluateConfig:
     protocol = dict(raw.get("protocol", {}))
     unknown = sorted(set(protocol) - _PROTOCOL_KEYS)
     if unknown:
-        raise ConfigError(path, f"unknown [protocol] key(s) {unknown}; allowed: {sorted(_PROTOCOL_KEYS)}")
+        raise ConfigError(
+            path, f"unknown [protocol] key(s) {unknown}; allowed: {sorted(_PROTOCOL_KEYS)}"
+        )
     if protocol.get("scale") == "none":
         protocol["scale"] = None
     dets = raw.get("detectors")
@@ -100,7 +111,9 @@ def load_config(path: str | Path) -> EvaluateConfig:
     )
 
 
-def feature_matrix(cfg: EvaluateConfig, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+def feature_matrix(
+    cfg: EvaluateConfig, df: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
     """``(X, labels, groups)`` from a table according to ``cfg`` (checks the columns)."""
     from serendip.io.tables import require_columns
 
@@ -111,7 +124,13 @@ def feature_matrix(cfg: EvaluateConfig, df: pd.DataFrame) -> tuple[pd.DataFrame,
         cols = list(cfg.features)
     else:
         skip = {cfg.label, cfg.group, *cfg.exclude}
-        cols = [c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+        cols = [
+            c
+            for c in df.columns
+            if c not in skip
+            and pd.api.types.is_numeric_dtype(df[c])
+            and not pd.api.types.is_bool_dtype(df[c])
+        ]
     if not cols:
         raise ConfigError(cfg.table, "no numeric feature columns")
     X = df[cols].apply(pd.to_numeric, errors="coerce").astype(np.float64)

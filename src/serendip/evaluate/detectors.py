@@ -53,7 +53,9 @@ class PyODDetector:
         return self
 
     def score_samples(self, X) -> np.ndarray:
-        return np.asarray(self.model.decision_function(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+        return np.asarray(
+            self.model.decision_function(np.asarray(X, dtype=np.float64)), dtype=np.float64
+        )
 
 
 class SklearnDetector:
@@ -78,7 +80,9 @@ class SklearnDetector:
         return self
 
     def score_samples(self, X) -> np.ndarray:
-        return -np.asarray(self.model.score_samples(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+        return -np.asarray(
+            self.model.score_samples(np.asarray(X, dtype=np.float64)), dtype=np.float64
+        )
 
 
 def make_detector(kind: str, params: dict[str, Any] | None = None):
@@ -92,12 +96,28 @@ def make_detector(kind: str, params: dict[str, Any] | None = None):
     import serendip.detect as detect_pkg
     from serendip.detect.base import BaseDetector
 
-    short = getattr(detect_pkg, "DETECTORS", {})  # the detect package's short names (iforest, mcif, ...)
-    candidates = (getattr(detect_pkg, name, None), short.get(name.lower()), BaseDetector._registry.get(f"detect.{name}"))
-    klass = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseDetector) and c is not BaseDetector), None)
+    short = getattr(
+        detect_pkg, "DETECTORS", {}
+    )  # the detect package's short names (iforest, mcif, ...)
+    candidates = (
+        getattr(detect_pkg, name, None),
+        short.get(name.lower()),
+        BaseDetector._registry.get(f"detect.{name}"),
+    )
+    klass = next(
+        (
+            c
+            for c in candidates
+            if isinstance(c, type) and issubclass(c, BaseDetector) and c is not BaseDetector
+        ),
+        None,
+    )
     if klass is None:
         known = sorted(k[7:] for k in BaseDetector._registry if k != "detect.Base")
-        raise ConfigError(None, f"unknown detector {kind!r}; serendip detectors: {known}, or pyod.<Name>, sklearn.<Name>")
+        raise ConfigError(
+            None,
+            f"unknown detector {kind!r}; serendip detectors: {known}, or pyod.<Name>, sklearn.<Name>",
+        )
     try:
         return klass(**params)
     except TypeError as exc:

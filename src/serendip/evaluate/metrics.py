@@ -72,7 +72,11 @@ def recall_at_budget(y_true, scores, budget: float) -> float:
 
 def all_metrics(y_true, scores, budgets=DEFAULT_BUDGETS) -> dict[str, float]:
     """``{"auroc", "aupr", "aupr_baseline", "recall@1%", ...}`` for one ranking."""
-    out = {"auroc": auroc(y_true, scores), "aupr": aupr(y_true, scores), "aupr_baseline": aupr_baseline(y_true)}
+    out = {
+        "auroc": auroc(y_true, scores),
+        "aupr": aupr(y_true, scores),
+        "aupr_baseline": aupr_baseline(y_true),
+    }
     for b in budgets:
         out[budget_name(b)] = recall_at_budget(y_true, scores, b)
     return out

@@ -47,7 +47,9 @@ class EvaluationResult:
         sub = self.summary[self.summary["metric"] == metric]
         return sub.pivot(index="held_out_class", columns="detector", values="mean")
 
-    def write(self, out_dir, formats: Sequence[str] = ("csv", "md", "tex"), plot: bool = True) -> dict[str, Any]:
+    def write(
+        self, out_dir, formats: Sequence[str] = ("csv", "md", "tex"), plot: bool = True
+    ) -> dict[str, Any]:
         """Write results.csv, runs.csv, per-metric tables in ``formats`` and a plot into ``out_dir``."""
         from serendip.evaluate.report import write_results
 
@@ -66,8 +68,14 @@ def _resolve(spec: DetectorSpec) -> tuple[Callable[[], Any], bool]:
     return (lambda: make_detector(kind, params)), "random_state" not in params
 
 
-def _prepare(X_train: np.ndarray, X_test: np.ndarray, scale: str | None) -> tuple[np.ndarray, np.ndarray]:
-    med = np.nanmedian(np.where(np.isfinite(X_train), X_train, np.nan), axis=0) if len(X_train) else None
+def _prepare(
+    X_train: np.ndarray, X_test: np.ndarray, scale: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    med = (
+        np.nanmedian(np.where(np.isfinite(X_train), X_train, np.nan), axis=0)
+        if len(X_train)
+        else None
+    )
     med = np.where(np.isfinite(med), med, 0.0)
     Xtr = np.where(np.isfinite(X_train), X_train, med)
     Xte = np.where(np.isfinite(X_test), X_test, med)
@@ -135,7 +143,12 @@ def leave_one_subclass_out(
     branch_map = dict(zip(classes, branch, strict=True))
     n_obj = pd.Series(g).groupby(y).nunique()
     if held_out is None:
-        held_out = [c for c in classes if n_obj[c] >= min_class_size and (train_mode == "all" or (branch == branch_map[c]).sum() > 1)]
+        held_out = [
+            c
+            for c in classes
+            if n_obj[c] >= min_class_size
+            and (train_mode == "all" or (branch == branch_map[c]).sum() > 1)
+        ]
     unknown = sorted(set(held_out) - set(classes))
     if unknown:
         raise InputError(None, f"held-out class(es) {unknown} not among the labels {list(classes)}")
@@ -178,7 +191,9 @@ def leave_one_subclass_out(
                         metrics = all_metrics(is_anom, sc, budgets)
                         metrics["fit_s"], metrics["score_s"] = t1 - t0, t2 - t1
                     except Exception as exc:  # noqa: BLE001 - record the failure and go on
-                        failures.append((f"{name} / held out {s} / seed {seed}", f"{type(exc).__name__}: {exc}"))
+                        failures.append(
+                            (f"{name} / held out {s} / seed {seed}", f"{type(exc).__name__}: {exc}")
+                        )
                         metrics = {}
                     for metric, value in metrics.items():
                         rows.append(
@@ -199,9 +214,28 @@ def leave_one_subclass_out(
     finally:
         if progress is not None:
             progress.stop()
-    runs = pd.DataFrame(rows, columns=["seed", "held_out_class", "branch", "detector", "metric", "value", "n_train", "n_test", "n_anomalies"])
+    runs = pd.DataFrame(
+        rows,
+        columns=[
+            "seed",
+            "held_out_class",
+            "branch",
+            "detector",
+            "metric",
+            "value",
+            "n_train",
+            "n_test",
+            "n_anomalies",
+        ],
+    )
     summary = summarise(runs)
-    settings = {"seeds": list(seeds), "test_size": test_size, "budgets": list(budgets), "scale": scale, "train_mode": train_mode}
+    settings = {
+        "seeds": list(seeds),
+        "test_size": test_size,
+        "budgets": list(budgets),
+        "scale": scale,
+        "train_mode": train_mode,
+    }
     return EvaluationResult(runs=runs, summary=summary, failures=failures, settings=settings)
 
 
@@ -210,7 +244,9 @@ def _set_seed(det: Any, seed: int) -> None:
     for target in (det, getattr(det, "model", None)):
         if target is not None and hasattr(target, "random_state"):
             try:
-                target.set_params(random_state=seed) if hasattr(target, "set_params") else setattr(target, "random_state", seed)
+                target.set_params(random_state=seed) if hasattr(target, "set_params") else setattr(
+                    target, "random_state", seed
+                )
             except Exception:  # noqa: BLE001 - not every estimator supports it
                 target.random_state = seed
 
@@ -218,7 +254,11 @@ def _set_seed(det: Any, seed: int) -> None:
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and sample standard deviation (ddof=1; 0 for a single run) over seeds."""
     if runs.empty:
-        return pd.DataFrame(columns=["held_out_class", "detector", "metric", "mean", "std", "n_runs"])
+        return pd.DataFrame(
+            columns=["held_out_class", "detector", "metric", "mean", "std", "n_runs"]
+        )
     grp = runs.groupby(["held_out_class", "detector", "metric"], sort=False)["value"]
-    out = grp.agg(mean="mean", std=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, n_runs="count").reset_index()
+    out = grp.agg(
+        mean="mean", std=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, n_runs="count"
+    ).reset_index()
     return out

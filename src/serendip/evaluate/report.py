@@ -23,7 +23,9 @@ def metric_slug(metric: str) -> str:
     return metric.replace("@", "_at_").replace("%", "pct")
 
 
-def wide_table(summary: pd.DataFrame, metric: str, digits: int = 3, bold: str | None = "md") -> pd.DataFrame:
+def wide_table(
+    summary: pd.DataFrame, metric: str, digits: int = 3, bold: str | None = "md"
+) -> pd.DataFrame:
     """Held-out class x detector strings "mean ± std"; the best mean per row in bold (md or tex)."""
     sub = summary[summary["metric"] == metric]
     mean = sub.pivot(index="held_out_class", columns="detector", values="mean")
@@ -31,7 +33,11 @@ def wide_table(summary: pd.DataFrame, metric: str, digits: int = 3, bold: str | 
     detectors = list(dict.fromkeys(sub["detector"]))
     mean, std = mean[detectors], std[detectors]
     out = pd.DataFrame(index=mean.index, columns=detectors, dtype=object)
-    best = mean.idxmax(axis=1, skipna=True) if mean.notna().any().any() else pd.Series(index=mean.index, dtype=object)
+    best = (
+        mean.idxmax(axis=1, skipna=True)
+        if mean.notna().any().any()
+        else pd.Series(index=mean.index, dtype=object)
+    )
     for cls in mean.index:
         for det in detectors:
             m, s = mean.at[cls, det], std.at[cls, det]
@@ -40,7 +46,9 @@ def wide_table(summary: pd.DataFrame, metric: str, digits: int = 3, bold: str | 
                 text = f"**{text}**" if bold == "md" else f"\\textbf{{{text}}}"
             out.at[cls, det] = text
     if metric == "aupr":
-        base = summary[summary["metric"] == "aupr_baseline"].groupby("held_out_class")["mean"].mean()
+        base = (
+            summary[summary["metric"] == "aupr_baseline"].groupby("held_out_class")["mean"].mean()
+        )
         out["random (prevalence)"] = [f"{base.get(c, np.nan):.{digits}f}" for c in out.index]
     out.index.name = "held-out class"
     return out
@@ -56,10 +64,21 @@ def to_markdown(df: pd.DataFrame) -> str:
 
 def to_latex(df: pd.DataFrame, caption: str = "") -> str:
     def esc(s: str) -> str:
-        return str(s).replace("_", r"\_").replace("%", r"\%").replace("±", r"$\pm$").replace("&", r"\&")
+        return (
+            str(s)
+            .replace("_", r"\_")
+            .replace("%", r"\%")
+            .replace("±", r"$\pm$")
+            .replace("&", r"\&")
+        )
 
     cols = [df.index.name or ""] + [str(c) for c in df.columns]
-    lines = [r"\begin{table}", r"\centering", r"\begin{tabular}{l" + "c" * len(df.columns) + "}", r"\hline"]
+    lines = [
+        r"\begin{table}",
+        r"\centering",
+        r"\begin{tabular}{l" + "c" * len(df.columns) + "}",
+        r"\hline",
+    ]
     lines.append(" & ".join(esc(c) for c in cols) + r" \\ \hline")
     for idx, row in df.iterrows():
         lines.append(" & ".join([esc(idx)] + [esc(v) for v in row.to_numpy()]) + r" \\")
@@ -70,7 +89,9 @@ def to_latex(df: pd.DataFrame, caption: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(result, out_dir, formats: Sequence[str] = ("csv", "md", "tex"), plot: bool = True) -> dict[str, Any]:
+def write_results(
+    result, out_dir, formats: Sequence[str] = ("csv", "md", "tex"), plot: bool = True
+) -> dict[str, Any]:
     """Write every table of ``result`` (an :class:`EvaluationResult`) into ``out_dir``; returns the paths."""
     from serendip.io.atomic import atomic_path
     from serendip.io.tables import write_table
@@ -79,19 +100,31 @@ def write_results(result, out_dir, formats: Sequence[str] = ("csv", "md", "tex")
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Any] = {}
     summary = result.summary
-    paths["results.csv"] = write_table(summary[["held_out_class", "detector", "metric", "mean", "std"]], out / "results.csv")
+    paths["results.csv"] = write_table(
+        summary[["held_out_class", "detector", "metric", "mean", "std"]], out / "results.csv"
+    )
     paths["runs.csv"] = write_table(result.runs, out / "runs.csv")
     if result.failures:
-        paths["failures.csv"] = write_table(pd.DataFrame(result.failures, columns=["run", "reason"]), out / "failures.csv")
+        paths["failures.csv"] = write_table(
+            pd.DataFrame(result.failures, columns=["run", "reason"]), out / "failures.csv"
+        )
     metrics = [m for m in METRIC_ORDER if m in set(summary["metric"])]
-    metrics += [m for m in dict.fromkeys(summary["metric"]) if m not in metrics and m not in ("aupr_baseline", "fit_s", "score_s")]
+    metrics += [
+        m
+        for m in dict.fromkeys(summary["metric"])
+        if m not in metrics and m not in ("aupr_baseline", "fit_s", "score_s")
+    ]
     md_all, tex_all = [], []
     for metric in metrics:
         slug = metric_slug(metric)
         if "csv" in formats:
-            paths[f"table_{slug}.csv"] = write_table(wide_table(summary, metric, bold=None).reset_index(), out / f"table_{slug}.csv")
+            paths[f"table_{slug}.csv"] = write_table(
+                wide_table(summary, metric, bold=None).reset_index(), out / f"table_{slug}.csv"
+            )
         md = f"### {metric}\n\n" + to_markdown(wide_table(summary, metric, bold="md"))
-        tex = to_latex(wide_table(summary, metric, bold="tex"), caption=f"{metric}, mean ± std over seeds")
+        tex = to_latex(
+            wide_table(summary, metric, bold="tex"), caption=f"{metric}, mean ± std over seeds"
+        )
         md_all.append(md)
         tex_all.append(tex)
         for fmt, text in (("md", md), ("tex", tex)):
@@ -120,23 +153,42 @@ def plot_results(summary: pd.DataFrame, path) -> Path:
 
     classes = list(dict.fromkeys(summary["held_out_class"]))
     detectors = list(dict.fromkeys(summary["detector"]))
-    fig, axes = plt.subplots(2, 1, figsize=(max(6, 0.9 * len(classes) * max(1, len(detectors) / 3) + 2), 6.5), sharex=True)
+    fig, axes = plt.subplots(
+        2,
+        1,
+        figsize=(max(6, 0.9 * len(classes) * max(1, len(detectors) / 3) + 2), 6.5),
+        sharex=True,
+    )
     width = 0.8 / max(len(detectors), 1)
     x = np.arange(len(classes))
     for ax, metric in zip(axes, ("auroc", "aupr"), strict=True):
         sub = summary[summary["metric"] == metric]
         for j, det in enumerate(detectors):
             d = sub[sub["detector"] == det].set_index("held_out_class").reindex(classes)
-            ax.bar(x + (j - (len(detectors) - 1) / 2) * width, d["mean"], width, yerr=d["std"], label=det, capsize=2)
+            ax.bar(
+                x + (j - (len(detectors) - 1) / 2) * width,
+                d["mean"],
+                width,
+                yerr=d["std"],
+                label=det,
+                capsize=2,
+            )
         if metric == "auroc":
             ax.axhline(0.5, color="k", ls=":", lw=1)
         else:
-            base = summary[summary["metric"] == "aupr_baseline"].groupby("held_out_class")["mean"].mean().reindex(classes)
+            base = (
+                summary[summary["metric"] == "aupr_baseline"]
+                .groupby("held_out_class")["mean"]
+                .mean()
+                .reindex(classes)
+            )
             ax.scatter(x, base, marker="_", s=400, color="k", zorder=5, label="random (prevalence)")
         ax.set_ylabel(metric.upper())
         ax.set_ylim(0, 1.05)
     axes[0].legend(fontsize=7, ncol=min(len(detectors), 4), loc="lower left")
-    axes[1].legend(fontsize=7, ncol=1, loc="upper right", handles=axes[1].get_legend_handles_labels()[0][-1:])
+    axes[1].legend(
+        fontsize=7, ncol=1, loc="upper right", handles=axes[1].get_legend_handles_labels()[0][-1:]
+    )
     axes[1].set_xticks(x, classes, rotation=30, ha="right")
     axes[1].set_xlabel("held-out class (anomaly)")
     fig.tight_layout()

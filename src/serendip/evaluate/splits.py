@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def grouped_stratified_split(labels, groups=None, *, test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def grouped_stratified_split(
+    labels, groups=None, *, test_size: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Row indices ``(train, test)``; each group (object) lies wholly in one of them.
 
     Parameters

@@ -16,6 +16,11 @@ from serendip.io.tables import read_table
 
 NAME_ALIASES = ("name", "CSCv2_name", "csc_name", "source_name", "NAME")
 """Columns accepted as the source identifier (the CSC "2CXO J..." name)."""
+POSITION_ALIASES = {
+    "ra": ("ra", "RA", "CSCv2_RA", "ra_deg", "RAJ2000"),
+    "dec": ("dec", "DEC", "Dec", "CSCv2_DEC", "dec_deg", "DEJ2000"),
+}
+"""Columns accepted as the position in degrees (renamed to ``ra`` / ``dec``)."""
 
 
 def name_column(df: pd.DataFrame, source: str | Path | None = None) -> str:
@@ -43,6 +48,11 @@ def read_catalog(path: str | Path, feature_set: str | None = None) -> pd.DataFra
     if col != "name":
         df = df.rename(columns={col: "name"})
     df["name"] = df["name"].astype(str).str.strip()
+    for std, aliases in POSITION_ALIASES.items():
+        if std not in df.columns:
+            found = next((a for a in aliases if a in df.columns), None)
+            if found is not None:
+                df = df.rename(columns={found: std})
     if feature_set is not None:
         from serendip.classify.features import build_features
 

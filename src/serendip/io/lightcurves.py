@@ -85,7 +85,9 @@ def band_wavelength_nm(bands) -> np.ndarray:
         elif b.lower() in BAND_WAVELENGTH_NM:
             table[b] = BAND_WAVELENGTH_NM[b.lower()]
         else:
-            raise InputError(None, f"unknown band {b!r}; known bands are {sorted(BAND_WAVELENGTH_NM)}")
+            raise InputError(
+                None, f"unknown band {b!r}; known bands are {sorted(BAND_WAVELENGTH_NM)}"
+            )
     return bands.map(table).to_numpy(dtype=np.float64)
 
 
@@ -124,7 +126,10 @@ def standardize_lightcurves(
     renames = {}
     for c in df.columns:
         key = str(c).strip().lower()
-        if str(c) not in ("object_id", "time", "band", "flux", "flux_err", "mag", "mag_err") and key in ALIASES:
+        if (
+            str(c) not in ("object_id", "time", "band", "flux", "flux_err", "mag", "mag_err")
+            and key in ALIASES
+        ):
             if ALIASES[key] not in df.columns and ALIASES[key] not in renames.values():
                 renames[c] = ALIASES[key]
     df = df.rename(columns=renames)
@@ -137,12 +142,14 @@ def standardize_lightcurves(
     required = ["object_id", "time", "band", value, err]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise InputError(source, f"missing light-curve column(s) {missing}; found {list(df.columns)[:30]}")
+        raise InputError(
+            source, f"missing light-curve column(s) {missing}; found {list(df.columns)[:30]}"
+        )
     out = pd.DataFrame(
         {
             "object_id": df["object_id"].astype(str).to_numpy(),
             "time": pd.to_numeric(df["time"], errors="coerce").to_numpy(dtype=np.float64),
-            "band": _band_names(df["band"]),
+            "band": _band_names(df["band"], source),
             value: pd.to_numeric(df[value], errors="coerce").to_numpy(dtype=np.float64),
             err: pd.to_numeric(df[err], errors="coerce").to_numpy(dtype=np.float64),
         }
@@ -154,13 +161,20 @@ def standardize_lightcurves(
         if bad.any():
             first = out.loc[bad, "object_id"].iloc[0]
             raise InputError(
-                source, f"{int(bad.sum())} NaN/non-numeric value(s) in column {col!r} (first in object {first!r}); drop them first"
+                source,
+                f"{int(bad.sum())} NaN/non-numeric value(s) in column {col!r} (first in object {first!r}); drop them first",
             )
     bad = out[err].to_numpy() <= 0
     if bad.any():
         first = out.loc[bad, "object_id"].iloc[0]
-        raise InputError(source, f"{int(bad.sum())} non-positive {err} value(s) (first in object {first!r})")
-    known = set(bands) if bands is not None else set(BAND_WAVELENGTH_NM) | {b.lower() for b in BAND_WAVELENGTH_NM}
+        raise InputError(
+            source, f"{int(bad.sum())} non-positive {err} value(s) (first in object {first!r})"
+        )
+    known = (
+        set(bands)
+        if bands is not None
+        else set(BAND_WAVELENGTH_NM) | {b.lower() for b in BAND_WAVELENGTH_NM}
+    )
     found = set(out["band"].unique())
     unknown = sorted(found - known)
     if unknown:
@@ -174,12 +188,12 @@ def standardize_lightcurves(
     return out
 
 
-def _band_names(col: pd.Series) -> np.ndarray:
+def _band_names(col: pd.Series, source=None) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(col):
         mapped = col.map(ZTF_FID)
         if mapped.isna().any():
             bad = sorted(set(col[mapped.isna()].tolist()))[:5]
-            raise InputError(None, f"numeric band id(s) {bad} are not ZTF fids {sorted(ZTF_FID)}")
+            raise InputError(source, f"numeric band id(s) {bad} are not ZTF fids {sorted(ZTF_FID)}")
         return mapped.astype(str).to_numpy()
     return col.astype(str).str.strip().to_numpy()
 
@@ -200,7 +214,9 @@ def read_lightcurves(
 
     df = read_table(path)
     try:
-        return standardize_lightcurves(df, path, column_map=column_map, bands=bands, to_flux=to_flux)
+        return standardize_lightcurves(
+            df, path, column_map=column_map, bands=bands, to_flux=to_flux
+        )
     except InputError as exc:
         if exc.path is None:
             raise InputError(path, exc.problem) from exc

@@ -78,7 +78,9 @@ def _max_window_counts(offsets, time, t_lo, t_hi, fracs, kmax, centre, gap):
             centre[f, j] = best_c
 
 
-def burst_significance(events: EventSet, t_lo: np.ndarray | None = None, t_hi: np.ndarray | None = None) -> pd.DataFrame:
+def burst_significance(
+    events: EventSet, t_lo: np.ndarray | None = None, t_hi: np.ndarray | None = None
+) -> pd.DataFrame:
     """Burst and gap significance of every file (see the module docstring).
 
     Parameters
@@ -93,15 +95,36 @@ def burst_significance(events: EventSet, t_lo: np.ndarray | None = None, t_hi: n
     """
     n = events.n_files
     counts = events.counts
-    first = events.time[np.minimum(events.offsets[:-1], max(events.n_events - 1, 0))] if events.n_events else np.zeros(n)
+    first = (
+        events.time[np.minimum(events.offsets[:-1], max(events.n_events - 1, 0))]
+        if events.n_events
+        else np.zeros(n)
+    )
     last = events.time[np.maximum(events.offsets[1:] - 1, 0)] if events.n_events else np.zeros(n)
-    t_lo = np.where(counts > 0, first, 0.0) if t_lo is None else np.minimum(np.asarray(t_lo, float), np.where(counts > 0, first, np.inf))
-    t_hi = np.where(counts > 0, last, 0.0) if t_hi is None else np.maximum(np.asarray(t_hi, float), np.where(counts > 0, last, -np.inf))
+    t_lo = (
+        np.where(counts > 0, first, 0.0)
+        if t_lo is None
+        else np.minimum(np.asarray(t_lo, float), np.where(counts > 0, first, np.inf))
+    )
+    t_hi = (
+        np.where(counts > 0, last, 0.0)
+        if t_hi is None
+        else np.maximum(np.asarray(t_hi, float), np.where(counts > 0, last, -np.inf))
+    )
     fracs = np.asarray(WINDOW_FRACTIONS, dtype=np.float64)
     kmax = np.zeros((n, len(fracs)), dtype=np.int64)
     centre = np.zeros((n, len(fracs)), dtype=np.float64)
     gap = np.zeros(n, dtype=np.float64)
-    _max_window_counts(events.offsets, events.time, t_lo.astype(np.float64), t_hi.astype(np.float64), fracs, kmax, centre, gap)
+    _max_window_counts(
+        events.offsets,
+        events.time,
+        t_lo.astype(np.float64),
+        t_hi.astype(np.float64),
+        fracs,
+        kmax,
+        centre,
+        gap,
+    )
     nn = counts[:, None].astype(np.float64)
     # P(Binomial(n, f) >= k) = sf(k - 1); in dex, with a 1/f trials correction
     logsf = stats.binom.logsf(kmax - 1, nn, fracs[None, :]) / np.log(10.0)

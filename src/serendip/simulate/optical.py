@@ -29,11 +29,35 @@ R_BAND = np.array([3.74, 2.61])
 TRANSIENTS = ("SNIa", "SNIa-91bg", "SNIax", "SNII", "SNIIn", "SNIbc", "SLSN", "TDE", "KN", "PISN")
 VARIABLES = ("RRL", "CEP", "EB", "LPV", "AGN", "CV")
 CLASSES = TRANSIENTS + VARIABLES
-COMMON_CLASSES = ("SNIa", "SNIa-91bg", "SNIax", "SNII", "SNIIn", "SNIbc", "RRL", "CEP", "EB", "LPV", "AGN", "CV")
+COMMON_CLASSES = (
+    "SNIa",
+    "SNIa-91bg",
+    "SNIax",
+    "SNII",
+    "SNIIn",
+    "SNIbc",
+    "RRL",
+    "CEP",
+    "EB",
+    "LPV",
+    "AGN",
+    "CV",
+)
 ANOMALY_CLASSES = ("SLSN", "TDE", "KN", "PISN")
 #: top level of the class hierarchy (for leave-one-subclass-out over branches)
 HIERARCHY = {
-    "transient": ["SNIa", "SNIa-91bg", "SNIax", "SNII", "SNIIn", "SNIbc", "SLSN", "TDE", "KN", "PISN"],
+    "transient": [
+        "SNIa",
+        "SNIa-91bg",
+        "SNIax",
+        "SNII",
+        "SNIIn",
+        "SNIbc",
+        "SLSN",
+        "TDE",
+        "KN",
+        "PISN",
+    ],
     "periodic": ["RRL", "CEP", "EB", "LPV"],
     "stochastic": ["AGN", "CV"],
 }
@@ -66,7 +90,9 @@ def _abs_to_flux(abs_mag: np.ndarray, z: np.ndarray) -> np.ndarray:
     return 10 ** (-0.4 * (abs_mag + mu - AB_ZEROPOINT_UJY))
 
 
-def _redshift_for_peak(rng, abs_mag: np.ndarray, m_lo: float = 16.5, m_hi: float = 19.8) -> np.ndarray:
+def _redshift_for_peak(
+    rng, abs_mag: np.ndarray, m_lo: float = 16.5, m_hi: float = 19.8
+) -> np.ndarray:
     """Redshifts giving apparent peak magnitudes uniform in volume-ish within [m_lo, m_hi]."""
     zgrid = np.geomspace(1e-4, 3.0, 400)
     mu = 5 * np.log10(_lum_distance_mpc(zgrid) * 1e6 / 10.0)
@@ -74,7 +100,9 @@ def _redshift_for_peak(rng, abs_mag: np.ndarray, m_lo: float = 16.5, m_hi: float
     return np.interp(m_target - abs_mag, mu, zgrid)
 
 
-def _transient_flux(rng, cls: str, n: int, tt: np.ndarray, t_end: float) -> tuple[np.ndarray, np.ndarray]:
+def _transient_flux(
+    rng, cls: str, n: int, tt: np.ndarray, t_end: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(flux (n, T, 2) [uJy], redshift (n,)) for transient class ``cls`` at times ``tt`` (n, T, 2) [d]."""
     if cls == "SNII":
         return _snii_flux(rng, n, tt, t_end)
@@ -97,8 +125,12 @@ def _transient_flux(rng, cls: str, n: int, tt: np.ndarray, t_end: float) -> tupl
             x = np.clip(-dt / trise[:, None], -60, 60)
             y = np.clip(-dt / tf, -60, 60)
             shape = np.exp(y) / (1 + np.exp(x))
-            xp = np.log(np.maximum(tf / trise[:, None] - 1, 1e-3)) * trise[:, None]  # time of maximum of the Bazin form
-            peak_val = np.exp(np.clip(-xp / tf, -60, 60)) / (1 + np.exp(np.clip(-xp / trise[:, None], -60, 60)))
+            xp = (
+                np.log(np.maximum(tf / trise[:, None] - 1, 1e-3)) * trise[:, None]
+            )  # time of maximum of the Bazin form
+            peak_val = np.exp(np.clip(-xp / tf, -60, 60)) / (
+                1 + np.exp(np.clip(-xp / trise[:, None], -60, 60))
+            )
             shape /= peak_val
             if cls == "SNIa" and b == 1:  # secondary r-band maximum ~ 25 d after peak
                 shape += 0.3 * np.exp(-0.5 * ((dt - 25 * (1 + z[:, None])) / 8.0) ** 2)
@@ -118,7 +150,9 @@ def _snii_flux(rng, n: int, tt: np.ndarray, t_end: float) -> tuple[np.ndarray, n
         rise = 1 / (1 + np.exp(np.clip(-dt / 2.0, -60, 60)))
         drop = 1 / (1 + np.exp(np.clip((dt - plateau[:, None]) / 4.0, -60, 60)))
         decline = 10 ** (-0.4 * slope * np.maximum(dt, 0))
-        tail = 0.08 * np.exp(-np.maximum(dt - plateau[:, None], 0) / 110.0) * (dt > plateau[:, None])
+        tail = (
+            0.08 * np.exp(-np.maximum(dt - plateau[:, None], 0) / 110.0) * (dt > plateau[:, None])
+        )
         shape = rise * (decline * drop + tail)
         out[:, :, b] = _abs_to_flux(abs_mag + colour * (b == 0), z)[:, None] * shape
     return out, z
@@ -172,7 +206,9 @@ def _variable_flux(rng, cls: str, n: int, tt3: np.ndarray) -> np.ndarray:
             phase = ((tt3[:, :, b] / period[:, None]) + phase0) % 1.0
             d1 = np.minimum(phase, 1 - phase)
             d2 = np.abs(phase - 0.5)
-            dip = depth1[:, None] * np.exp(-0.5 * (d1 / width[:, None]) ** 2) + depth2[:, None] * np.exp(-0.5 * (d2 / width[:, None]) ** 2)
+            dip = depth1[:, None] * np.exp(-0.5 * (d1 / width[:, None]) ** 2) + depth2[
+                :, None
+            ] * np.exp(-0.5 * (d2 / width[:, None]) ** 2)
             mag = mean_mag[:, None] + 0.3 * (b == 0) + dip * (1.05 if b == 0 else 1.0)
             out[:, :, b] = 10 ** (-0.4 * (mag - AB_ZEROPOINT_UJY))
         return out
@@ -195,11 +231,18 @@ def _variable_flux(rng, cls: str, n: int, tt3: np.ndarray) -> np.ndarray:
         amp = rng.uniform(2.0, 4.5, n)
         recur = rng.uniform(15, 90, n)
         k_max = int(np.ceil(tt3.shape[1] / 15.0)) + 2
-        starts = np.cumsum(recur[:, None] * rng.uniform(0.6, 1.4, (n, k_max)), axis=1) - rng.uniform(0, 1, n)[:, None] * recur[:, None]
+        starts = (
+            np.cumsum(recur[:, None] * rng.uniform(0.6, 1.4, (n, k_max)), axis=1)
+            - rng.uniform(0, 1, n)[:, None] * recur[:, None]
+        )
         dur = rng.uniform(3, 12, (n, k_max))
         for b in range(2):
             dtk = tt3[:, :, b, None] - starts[:, None, :]
-            burst = np.where(dtk < 0, np.exp(-0.5 * (dtk / 0.7) ** 2), np.exp(-np.maximum(dtk, 0) / dur[:, None, :])).max(axis=2)
+            burst = np.where(
+                dtk < 0,
+                np.exp(-0.5 * (dtk / 0.7) ** 2),
+                np.exp(-np.maximum(dtk, 0) / dur[:, None, :]),
+            ).max(axis=2)
             base = 10 ** (-0.4 * (quiet + 0.1 * (b == 0) - AB_ZEROPOINT_UJY))
             peak = 10 ** (-0.4 * (quiet - amp - 0.1 * (b == 0) - AB_ZEROPOINT_UJY))
             out[:, :, b] = base[:, None] + (peak - base)[:, None] * burst
@@ -249,7 +292,11 @@ def simulate_lightcurves(
             continue
         crng = np.random.default_rng([seed, CLASSES.index(cls)])
         # exposure times: the night, 0-0.1 d into it, r 0.15 d after g
-        tt = t[None, :, None] + crng.uniform(0, 0.1, (n, n_days, 1)) + np.array([0.0, 0.15])[None, None, :]
+        tt = (
+            t[None, :, None]
+            + crng.uniform(0, 0.1, (n, n_days, 1))
+            + np.array([0.0, 0.15])[None, None, :]
+        )
         time_parts.append(tt)
         if cls in TRANSIENTS:
             f, z = _transient_flux(crng, cls, n, tt, float(n_days))
@@ -267,13 +314,15 @@ def simulate_lightcurves(
     flux = flux * 10 ** (-0.4 * R_BAND[None, None, :] * ebv[:, None, None])
     # cadence: each band visited with probability 1/cadence per night, weather and season gaps
     visit = rng.random((n_obj, n_days, 2)) < 1.0 / cadence_days
-    visit &= (rng.random((n_obj, n_days))[:, :, None] > 0.15)  # bad weather nights
+    visit &= rng.random((n_obj, n_days))[:, :, None] > 0.15  # bad weather nights
     gap_start = rng.uniform(0, n_days, n_obj)
     gap_len = rng.uniform(30, 60, n_obj) * (rng.random(n_obj) < season_gap_prob)
     in_gap = (t[None, :] >= gap_start[:, None]) & (t[None, :] < (gap_start + gap_len)[:, None])
     visit &= ~in_gap[:, :, None]
     # guarantee a few visits per object so no light curve is empty
-    visit[:, :: int(max(cadence_days * 5, 1)), :] |= ~in_gap[:, :: int(max(cadence_days * 5, 1)), None]
+    visit[:, :: int(max(cadence_days * 5, 1)), :] |= ~in_gap[
+        :, :: int(max(cadence_days * 5, 1)), None
+    ]
     sigma0 = 10 ** (-0.4 * (limiting_mag - AB_ZEROPOINT_UJY)) / 5.0
     depth = rng.normal(0.0, 0.3, (n_obj, n_days, 1))  # night-to-night depth variations [mag]
     noise_floor = sigma0 * 10 ** (0.4 * depth)
@@ -294,7 +343,9 @@ def simulate_lightcurves(
     )
     table = table.sort_values(["object_id", "time"], kind="stable").reset_index(drop=True)
     table.attrs["kind"] = "flux"
-    meta = pd.DataFrame({"object_id": ids, "label": labels.astype(str), "redshift": z, "mw_ebv": ebv})
+    meta = pd.DataFrame(
+        {"object_id": ids, "label": labels.astype(str), "redshift": z, "mw_ebv": ebv}
+    )
     return table, meta
 
 
@@ -304,7 +355,9 @@ def simulate_anomaly_setting(
     """astromcad's setting: ``n_common`` objects of each of the 12 :data:`COMMON_CLASSES` and the
     :data:`ANOMALY_CLASSES` together making ``anomaly_fraction`` of all objects (split evenly)."""
     n_total_common = n_common * len(COMMON_CLASSES)
-    n_anom = max(len(ANOMALY_CLASSES), int(round(anomaly_fraction * n_total_common / (1 - anomaly_fraction))))
+    n_anom = max(
+        len(ANOMALY_CLASSES), int(round(anomaly_fraction * n_total_common / (1 - anomaly_fraction)))
+    )
     counts = {c: n_common for c in COMMON_CLASSES}
     for i, c in enumerate(ANOMALY_CLASSES):
         counts[c] = n_anom // len(ANOMALY_CLASSES) + (i < n_anom % len(ANOMALY_CLASSES))
