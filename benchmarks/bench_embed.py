@@ -119,7 +119,9 @@ def main() -> None:
     }
 
     # ---------------------------------------------------------------- full population
-    emb = TSNEEmbedder(n_jobs=2, perplexity=30.0, random_state=1)
+    emb = TSNEEmbedder(
+        n_jobs=2, random_state=1
+    )  # defaults: perplexity 30, 1000 iterations, PCA init
     Y = tm.run(f"openTSNE (TSNEEmbedder), {len(ids)} points", lambda: emb.fit_transform(Z))
     new = Z[rng.choice(len(ids), 1000, replace=False)] * 1.01
     tm.run("transform: place 1,000 new files", lambda: emb.transform(new))
@@ -143,7 +145,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
         tm.run("write candidates (parquet, fits, csv)", lambda: write_candidates(cand, run_dir))
-        pop.events.write(run_dir / "events.parquet")
+        tm.run(
+            "setup: write events.parquet (EventSet.write)",
+            lambda: pop.events.write(run_dir / "events.parquet"),
+        )
         settings = {
             "n": args.n,
             "seed": args.seed,

@@ -53,6 +53,7 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
         calibration_folds=4,
         decision="balanced",
         random_state=0,
+        n_threads=1,
     ):
         self.n_components = n_components
         self.k_range = k_range
@@ -66,6 +67,7 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
         self.calibration_folds = calibration_folds
         self.decision = decision
         self.random_state = random_state
+        self.n_threads = n_threads
 
     # ------------------------------------------------------------ internals
     def _design(self, X: np.ndarray) -> np.ndarray:
@@ -93,6 +95,14 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
 
     # ------------------------------------------------------------------ API
     def fit(self, X, y, groups=None, X_unlabelled=None):
+        """See :meth:`_fit`; runs with at most ``n_threads`` OpenMP/BLAS threads (small tables
+        fit fastest single-threaded, and a shared machine is not oversubscribed)."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=self.n_threads):
+            return self._fit(X, y, groups, X_unlabelled)
+
+    def _fit(self, X, y, groups=None, X_unlabelled=None):
         """Fit on ``X`` (n, d) with class names ``y`` (n,); ``groups`` (n,) source ids for the
         calibration folds (default: every row its own source). ``X_unlabelled`` (m, d), optional,
         joins the unsupervised GMM fit only."""

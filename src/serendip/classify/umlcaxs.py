@@ -144,6 +144,12 @@ class UmlcaxsClassifier(BaseEstimator, ClassifierMixin):
 
     def fit(self, X, y):
         """``X`` (n, d) features of all detections; ``y`` (n,) class or None (unlabelled)."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):  # small matrices: one BLAS thread is fastest
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         X = np.asarray(X, dtype=np.float64)
         self.imputer_ = MedianImputer().fit(X)
         Xi = self.imputer_.transform(X) if self.impute else X

@@ -111,7 +111,7 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         for a in range(0, n, step):
             mean += rows(a, min(a + step, n)).sum(axis=0, dtype=np.float64)
         mean /= n
-        if n * d <= 4_000_000 or n < d:
+        if n * d <= 4_000_000:
             # small problem: exact SVD of the centred data, as scikit-learn's "full" solver
             Xc = (
                 np.concatenate(
@@ -237,6 +237,7 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
             )
             obj.input_shape_ = tuple(int(s) for s in settings["input_shape"])
             obj.n_features_in_ = int(settings["n_features_in"])
+            obj.training_info_ = dict(settings.get("extra", {}))
             d = int(np.prod(obj.input_shape_))
             k = int(obj.n_components)
             if (
