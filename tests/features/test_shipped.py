@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from serendip.errors import InputError, ModelFileError
-from serendip.features import DEFAULT_ENCODERS, default_encoder_path, extract_features, load_default_encoder
+from serendip.features import (
+    DEFAULT_ENCODERS,
+    default_encoder_path,
+    extract_features,
+    load_default_encoder,
+)
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULT_ENCODERS))
@@ -29,7 +34,14 @@ def test_cases_run_with_shipped_defaults(case, small_events):
     sub = ev.select(np.arange(40))
     model = "default" if "PCA" in case else None
     res = extract_features(case, events=sub, model=model)
-    expected = {"2D-PCA": 15, "3D-PCA": 22, "2D-AE": 12, "3D-AE": 24, "deepsets": 16, "serendip": 30}[case]
+    expected = {
+        "2D-PCA": 15,
+        "3D-PCA": 22,
+        "2D-AE": 12,
+        "3D-AE": 24,
+        "deepsets": 16,
+        "serendip": 30,
+    }[case]
     assert res.features.shape == (40, expected)
     assert np.isfinite(res.features).all()
     assert res.features.std(axis=0).max() > 0  # files are not all mapped to one point

@@ -7,7 +7,9 @@
 * :func:`extract_features` / :data:`CASES` - one setting picks a case ("2D-PCA", "3D-PCA",
   "2D-AE", "3D-AE", "deepsets", "events", "serendip");
 * :func:`load_default_encoder` - the encoders shipped in ``serendip/models``, trained on the
-  simulated population by ``python -m serendip.features.train_defaults``.
+  simulated population by ``python -m serendip.features.train_defaults``;
+* ``python -m serendip.features.compare_cases`` - recall of simulated transients under an
+  isolation forest for every case (a quick check of the features alone).
 
 All models are PyTorch (CPU) or numpy, seeded, and saved without pickle.
 """
