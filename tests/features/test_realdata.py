@@ -34,7 +34,7 @@ def regions(real_data):
 def test_default_encoders_on_real_regions(regions):
     ev = regions
     assert ev.n_files >= 100
-    for case, d in (("2D-AE", 12), ("3D-AE", 24), ("deepsets", 16), ("serendip", 30)):
+    for case, d in (("2D-AE", 12), ("3D-AE", 24), ("deepsets", 16), ("serendip", 32)):
         res = extract_features(case, events=ev)
         assert res.features.shape == (ev.n_files, d) and np.isfinite(res.features).all()
     # DeepSets codes do not depend on the order of the real photons within a region

@@ -61,7 +61,7 @@ def test_encoder_cases_with_given_models(small_events, norm_maps):
     rd = extract_features("deepsets", events=ev, model=ds)
     assert rd.features.shape == (ev.n_files, 6)
     rs = extract_features("serendip", events=ev, model=ds)
-    assert rs.features.shape == (ev.n_files, 6 + 14)
+    assert rs.features.shape == (ev.n_files, 6 + 16)
     np.testing.assert_array_equal(rs.features[:, :6], rd.features)
     assert rs.columns[6] == "ev_log_counts"
 
@@ -72,7 +72,7 @@ def test_event_block_is_fixed_and_finite(small_events):
     ev, labels = small_events
     table = event_features(ev)
     block, names = event_block(table)
-    assert block.shape == (ev.n_files, 14) and len(names) == 14
+    assert block.shape == (ev.n_files, 16) and len(names) == 16
     assert np.isfinite(block).all() and np.abs(block).max() <= 5
     # the same file gives the same row whatever else is in the table (no fitting)
     sub, _ = event_block(table.iloc[[5, 9]].reset_index(drop=True))

@@ -23,7 +23,13 @@ one reason on its own can lift a file to the top:
    enriched in T: (known T inside / cluster size) >= ``enrichment`` x (known T in the
    catalogue / catalogue size).
 
-``score = max(s_anom, s_nn, s_cl)``; ``rank`` 1 = best, ties broken by ``s_anom`` then
+4. **Burst significance** (counts-aware, no known analog needed): when the event features
+   hold ``burst_sig`` (:mod:`serendip.represent.burst`: the chance probability, in dex and
+   after a trials correction, of the most populated time window under a constant rate),
+   files with ``burst_sig >= significance_min`` get ``s_sig`` = their percentile of
+   ``burst_sig``. A bright flare whose other features look ordinary still rises.
+
+``score = max(s_anom, s_nn, s_cl, s_sig)``; ``rank`` 1 = best, ties broken by ``s_anom`` then
 obsreg_id. ``reasons`` spells out which of the three apply, e.g. ``"anomaly-score top
 2%; 3rd nearest neighbour of known flare 10996_49; cluster 7 dominated by known flares
 (5 of 6 known members)"``. Known transients from the input list stay in the catalogue
@@ -127,6 +133,8 @@ def build_candidates(
     reason_top: float = 0.05,
     standardize: bool = True,
     random_state: int = 0,
+    significance: np.ndarray | None = None,
+    significance_min: float = 3.0,
 ) -> pd.DataFrame:
     """Rank every file and explain why (see the module docstring for the score).
 
@@ -145,6 +153,9 @@ def build_candidates(
     k, nn_span, cluster_floor, dominated_types, min_known, enrichment : see module doc.
     reason_top : files in this top fraction of anomaly score get an anomaly reason.
     standardize : robust-standardise features before the neighbour search.
+    significance : (n_files,) burst significance [dex]; default the ``burst_sig`` column of
+        ``event_features`` when present (None and no column: no significance reason).
+    significance_min : smallest burst significance [dex] that counts as a reason.
 
     Returns
     -------
@@ -231,7 +242,30 @@ def build_candidates(
         cl_reason[member] = lut_r.reindex(clusters[member]).to_numpy()
     s_cl = np.where(dom_type != "", cluster_floor + (1.0 - cluster_floor) * s_anom, 0.0)
 
-    score = np.maximum(np.maximum(s_anom, s_nn), s_cl)
+    # 4. burst significance
+    if significance is None and event_features is not None and "burst_sig" in event_features.columns:
+        bf = event_features
+        if "obsreg_id" in bf.columns:
+            bf = bf.assign(obsreg_id=bf["obsreg_id"].astype(str)).set_index("obsreg_id").reindex(ids)
+        significance = bf["burst_sig"].to_numpy(dtype=np.float64)
+        width = bf["burst_width_frac"].to_numpy(dtype=np.float64) if "burst_width_frac" in bf.columns else None
+    else:
+        width = None
+    if significance is not None:
+        sig = np.nan_to_num(np.asarray(significance, dtype=np.float64), nan=0.0)
+        if sig.shape != (n,):
+            raise InputError(None, f"burst significance has shape {sig.shape}, expected ({n},)")
+        s_sig = np.where(sig >= significance_min, pd.Series(sig).rank(method="max").to_numpy() / n, 0.0)
+        sig_text = pd.Series(sig).map(lambda v: f"burst significance {v:.1f} dex")
+        if width is not None:
+            sig_text = sig_text + pd.Series(width).map(lambda w: f" in {w:.1%} of the interval" if np.isfinite(w) else "")
+        sig_reason = np.where(s_sig >= 1.0 - reason_top, sig_text.to_numpy(), "")
+    else:
+        sig = np.zeros(n)
+        s_sig = np.zeros(n)
+        sig_reason = np.full(n, "", dtype=object)
+
+    score = np.maximum(np.maximum(np.maximum(s_anom, s_nn), s_cl), s_sig)
 
     # reasons, vectorised over files
     anom_reason = np.where(
@@ -240,10 +274,10 @@ def build_candidates(
     anom_reason = np.char.add(anom_reason.astype(str), np.where(top_frac <= reason_top, "%", ""))
     known_reason = np.where(kt != "", "known " + kt.astype(str) + " (input list)", "")
     parts = pd.DataFrame(
-        {"k": known_reason, "a": anom_reason, "n": nn_reason, "c": cl_reason}
+        {"k": known_reason, "a": anom_reason, "s": sig_reason, "n": nn_reason, "c": cl_reason}
     ).astype(str)
     reasons = parts["k"]
-    for col in ("a", "n", "c"):
+    for col in ("a", "s", "n", "c"):
         sep = np.where((reasons != "") & (parts[col] != ""), "; ", "")
         reasons = reasons + sep + parts[col]
     reasons = reasons.where(reasons != "", "not flagged")
@@ -259,6 +293,7 @@ def build_candidates(
             "anomaly_percentile": s_anom,
             "nn_score": s_nn,
             "cluster_score": s_cl,
+            "significance_score": s_sig,
             "knn_known": knn_known,
             "knn_known_type": knn_type,
             "knn_rank": knn_rank,

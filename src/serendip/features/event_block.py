@@ -65,11 +65,21 @@ EVENT_BLOCK: dict[str, tuple[str, object, str]] = {
         lambda x: np.sign(x) * np.log10(1.0 + np.abs(x)) * 2.0,
         "2 sign(v) log10(1+|v|), v = normalised excess variance",
     ),
+    "ev_burst_sig": (
+        "burst_sig",
+        lambda x: np.log10(1.0 + np.maximum(x, 0.0)) * 2.0,
+        "2 log10(1 + burst significance [dex])",
+    ),
+    "ev_gap_sig": (
+        "gap_sig",
+        lambda x: np.log10(1.0 + np.maximum(x, 0.0)) * 2.0,
+        "2 log10(1 + longest-gap significance [dex])",
+    ),
 }
 
 
 def event_block(table: pd.DataFrame, source: str | None = None) -> tuple[np.ndarray, list[str]]:
-    """Transform an ``event_features`` table into (n_files, 14) float32 and its column names.
+    """Transform an ``event_features`` table into (n_files, 16) float32 and its column names.
 
     Raises :class:`InputError` naming ``source`` when a needed column is missing.
     """

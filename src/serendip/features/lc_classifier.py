@@ -321,7 +321,7 @@ DEFAULT_RECIPE = {
         "seed": 0,
     },
     "detector_fit_per_class": 300,
-    "detector": "iforest",
+    "detector": "mcif",
     "torch_threads": 2,
 }
 

@@ -10,8 +10,8 @@ case         input                                extractor
 2D-AE        normalised E-t maps                  convolutional autoencoder, 12 latent
 3D-AE        normalised E-t-dt cubes              fully connected autoencoder, 24 latent
 deepsets     raw events (time, energy)            DeepSets encoder, 16 (standardised)
-events       per-file event features              fixed transform (``event_block``), 14
-serendip     raw events                           DeepSets 16 + event block 14 (30 columns)
+events       per-file event features              fixed transform (``event_block``), 16
+serendip     raw events                           DeepSets 16 + event block 16 (32 columns)
 ===========  ===================================  ==========================================
 
 The first four are the reference cases of Dillmann et al. (2024). For PCA cases ``model=None``

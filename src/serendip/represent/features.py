@@ -27,7 +27,10 @@ Columns (units in brackets; NaN where a statistic is undefined, e.g. too few eve
 * ``time_skewness``: skewness of arrival times (0 for steady, > 0 front-loaded bursts);
 * ``hr_change``: ``hard_hs`` of the second half of the interval minus the first half;
 * ``log_median_dt`` [log10 s]: median gap between events (floored at 1 ms); ``frac_dt_short``: fraction of
-  gaps shorter than 1 % of the mean gap (clustering).
+  gaps shorter than 1 % of the mean gap (clustering);
+* ``burst_sig`` [dex], ``burst_width_frac``, ``burst_t_frac``, ``gap_sig`` [dex]: scan
+  statistics of the strongest excess window and the longest gap against a constant rate,
+  see :mod:`serendip.represent.burst`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from scipy import stats
 from serendip.errors import InputError
 from serendip.io.eventset import EventSet
 from serendip.represent.bayesian_blocks import bayesian_blocks_summary
+from serendip.represent.burst import burst_significance
 from serendip.represent.maps import _check_events, file_tstart
 
 CSC_BANDS = ((500.0, 1200.0), (1200.0, 2000.0), (2000.0, 7000.0))  # eV: soft, medium, hard
@@ -241,8 +245,9 @@ def event_features(events: EventSet, files: pd.DataFrame | None = None) -> pd.Da
     ok = np.isfinite(ks_d) & (counts > 0)
     ks_p[ok] = stats.kstwo.sf(ks_d[ok], counts[ok])
     n_blocks, bb_ratio, bb_max = bayesian_blocks_summary(events.offsets, events.time)
+    burst = burst_significance(events, t_lo, t_hi)
 
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "obsreg_id": events.obsreg_id.astype(str),
             "n_events": counts,
@@ -276,3 +281,4 @@ def event_features(events: EventSet, files: pd.DataFrame | None = None) -> pd.Da
             "frac_dt_short": order[:, 10],
         }
     )
+    return pd.concat([table, burst], axis=1)

@@ -71,15 +71,17 @@ from serendip.simulate.timing import (
 
 LABELS = ("steady", "agn", "periodic", "eclipse", "dip", "stellar_flare", "flare", "fxt")
 
+#: default population: about 2 % transients of three kinds (stellar flares, flares, FXTs),
+#: as in the transient pipeline's injection-and-recovery setting
 DEFAULT_CLASS_FRACTIONS: dict[str, float] = {
-    "steady": 0.70,
+    "steady": 0.71,
     "agn": 0.15,
     "periodic": 0.05,
-    "eclipse": 0.025,
-    "dip": 0.025,
-    "stellar_flare": 0.03,
-    "flare": 0.01,
-    "fxt": 0.01,
+    "eclipse": 0.035,
+    "dip": 0.035,
+    "stellar_flare": 0.007,
+    "flare": 0.007,
+    "fxt": 0.006,
 }
 
 #: labels whose sources hold a transient (flare-like) event
