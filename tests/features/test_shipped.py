@@ -40,7 +40,7 @@ def test_cases_run_with_shipped_defaults(case, small_events):
         "2D-AE": 12,
         "3D-AE": 24,
         "deepsets": 16,
-        "serendip": 30,
+        "serendip": 32,
     }[case]
     assert res.features.shape == (40, expected)
     assert np.isfinite(res.features).all()
