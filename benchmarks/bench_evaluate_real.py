@@ -278,6 +278,12 @@ def run(
     )
     body.append("")
     body.append(
+        "Detectors: "
+        + ", ".join(detectors(fast))
+        + (" (deep detectors skipped: --fast)." if fast else ".")
+    )
+    body.append("")
+    body.append(
         "**Where serendip's best detector does and does not beat the best PyOD default (AUROC):**\n"
     )
     v, wins, n = verdict(res.summary)

@@ -177,7 +177,7 @@ def catalogue():
         {"obsreg_id": ids[::-1], "n_events": np.arange(n)[::-1] + 5, "rate": np.linspace(0, 1, n)}
     )
     emb = rng.normal(size=(n, 2))
-    cand = build_candidates(ids, X, clusters, known, event_features=feats, embedding=emb, k=5)
+    cand = build_candidates(ids, X, clusters, known, event_features=feats, embedding=emb, k=5, min_known=2)
     return cand, ids, known
 
 
@@ -243,10 +243,22 @@ def test_dominated_clusters_rules():
     kt[[0, 1]] = "flare"  # 2 of 4 -> enriched
     kt[[4]] = "dip"  # 1 dip in a big cluster -> below min_known
     kt[[54, 55]] = "flare"  # in noise -> never a cluster
-    d = dominated_clusters(labels, kt)
+    d = dominated_clusters(labels, kt, min_known=2, max_chance=1.0)
     assert d["cluster"].tolist() == [1] and d["type"].tolist() == ["flare"]
     assert dominated_clusters(labels, kt, min_known=3).empty
-    assert dominated_clusters(labels, kt, dominated_types=("dip",)).empty
+    assert dominated_clusters(labels, kt, dominated_types=("dip",), min_known=1, max_chance=1.0).empty
+
+
+def test_a_large_cluster_with_a_few_known_members_is_not_dominated():
+    # 3 known dips in a cluster of 2,000 out of 5,000 files with 4 known dips: enriched
+    # relative to nothing meaningful, and likely by chance -> not flagged
+    labels = np.array([1] * 2000 + [2] * 10 + [3] * 2990)
+    kt = np.array([""] * 5000, dtype=object)
+    kt[[0, 1, 2]] = "dip"
+    kt[[2000, 2001, 2002, 2003]] = "flare"  # 4 of a 10-file cluster: far beyond chance
+    kt[[4000]] = "dip"
+    d = dominated_clusters(labels, kt, enrichment=1.0)
+    assert d["cluster"].tolist() == [2] and d["type"].tolist() == ["flare"]
 
 
 def test_candidates_roundtrip_all_formats(catalogue, tmp_path):

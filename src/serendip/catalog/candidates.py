@@ -19,7 +19,7 @@ one reason on its own can lift a file to the top:
    cluster (not noise) is *dominated* by type T (T matching one of
    ``dominated_types``, substring match, so "stellar_flare" counts as a flare) when
    T is the most frequent known type inside, holds at least ``min_known`` known
-   members and at least half of the cluster's known members, and the cluster is
+   members (default 3) and at least half of the cluster's known members, and the cluster is
    enriched in T: (known T inside / cluster size) >= ``enrichment`` x (known T in the
    catalogue / catalogue size).
 
@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from serendip.catalog.anomaly import anomaly_scores
 from serendip.catalog.neighbours import known_neighbours, nearest_known
@@ -87,10 +88,15 @@ def dominated_clusters(
     clusters: np.ndarray,
     known_types: np.ndarray,
     dominated_types: Sequence[str] = ("flare", "dip"),
-    min_known: int = 2,
+    min_known: int = 3,
     enrichment: float = 3.0,
+    max_chance: float = 1e-3,
 ) -> pd.DataFrame:
     """Clusters dominated by known transients of ``dominated_types`` (rules in module doc).
+
+    Besides the rules in the module docstring, the excess must be unlikely by chance:
+    ``P(Binomial(size, global fraction of type T) >= n_T) <= max_chance``, so a large
+    cluster that happens to hold a couple of known members is not flagged.
 
     Returns DataFrame(``cluster``, ``type``, ``n_type`` known members of that type,
     ``n_known`` known members, ``size``).
@@ -105,10 +111,12 @@ def dominated_clusters(
             continue
         n_t = int(r["dominant_known_count"])
         global_frac = float(np.count_nonzero(kt == t)) / n
+        chance = float(binom.sf(n_t - 1, int(r["size"]), global_frac)) if global_frac > 0 else 1.0
         if (
             n_t >= min_known
             and n_t >= 0.5 * r["n_known"]
             and n_t / r["size"] >= enrichment * global_frac
+            and chance <= max_chance
         ):
             rows.append((int(r["cluster"]), t, n_t, int(r["n_known"]), int(r["size"])))
     return pd.DataFrame(rows, columns=["cluster", "type", "n_type", "n_known", "size"])
@@ -128,7 +136,7 @@ def build_candidates(
     nn_span: float = 0.02,
     cluster_floor: float = 0.95,
     dominated_types: Sequence[str] = ("flare", "dip"),
-    min_known: int = 2,
+    min_known: int = 3,
     enrichment: float = 3.0,
     reason_top: float = 0.05,
     standardize: bool = True,
@@ -243,22 +251,36 @@ def build_candidates(
     s_cl = np.where(dom_type != "", cluster_floor + (1.0 - cluster_floor) * s_anom, 0.0)
 
     # 4. burst significance
-    if significance is None and event_features is not None and "burst_sig" in event_features.columns:
+    if (
+        significance is None
+        and event_features is not None
+        and "burst_sig" in event_features.columns
+    ):
         bf = event_features
         if "obsreg_id" in bf.columns:
-            bf = bf.assign(obsreg_id=bf["obsreg_id"].astype(str)).set_index("obsreg_id").reindex(ids)
+            bf = (
+                bf.assign(obsreg_id=bf["obsreg_id"].astype(str)).set_index("obsreg_id").reindex(ids)
+            )
         significance = bf["burst_sig"].to_numpy(dtype=np.float64)
-        width = bf["burst_width_frac"].to_numpy(dtype=np.float64) if "burst_width_frac" in bf.columns else None
+        width = (
+            bf["burst_width_frac"].to_numpy(dtype=np.float64)
+            if "burst_width_frac" in bf.columns
+            else None
+        )
     else:
         width = None
     if significance is not None:
         sig = np.nan_to_num(np.asarray(significance, dtype=np.float64), nan=0.0)
         if sig.shape != (n,):
             raise InputError(None, f"burst significance has shape {sig.shape}, expected ({n},)")
-        s_sig = np.where(sig >= significance_min, pd.Series(sig).rank(method="max").to_numpy() / n, 0.0)
+        s_sig = np.where(
+            sig >= significance_min, pd.Series(sig).rank(method="max").to_numpy() / n, 0.0
+        )
         sig_text = pd.Series(sig).map(lambda v: f"burst significance {v:.1f} dex")
         if width is not None:
-            sig_text = sig_text + pd.Series(width).map(lambda w: f" in {w:.1%} of the interval" if np.isfinite(w) else "")
+            sig_text = sig_text + pd.Series(width).map(
+                lambda w: f" in {w:.1%} of the interval" if np.isfinite(w) else ""
+            )
         sig_reason = np.where(s_sig >= 1.0 - reason_top, sig_text.to_numpy(), "")
     else:
         sig = np.zeros(n)

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run directory."),
         n_sources: int = typer.Option(5000, "--n-sources", help="Simulated sources."),
         seed: int = typer.Option(0, "--seed", help="Simulation seed."),
-        case: str = typer.Option("serendip", "--case", help="Feature case: 2D-PCA, 3D-PCA, 2D-AE, 3D-AE, deepsets, serendip."),
+        case: str = typer.Option("events", "--case", help="Feature case: 2D-PCA, 3D-PCA, 2D-AE, 3D-AE, deepsets, events, serendip."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     ) -> None:
         """The full discovery run on the built-in simulated population (truth in sources.parquet)."""

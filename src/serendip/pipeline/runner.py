@@ -217,9 +217,14 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
     emb = read_table(run.dir / "embedding.parquet")[["x", "y"]].to_numpy()
     known = read_table(run.dir / "known_transients.csv")
     feats = read_table(run.dir / "stages" / "represent" / "event_features.parquet")
+    from serendip.catalog import anomaly_scores
+
+    detector = None if kc["anomaly"] == "iforest" else kc["anomaly"]
+    anomaly = anomaly_scores(X, detector=detector, random_state=int(kc["random_state"]),
+                             n_estimators=int(kc["n_estimators"]))
     cands = build_candidates(
-        ids, X, clusters=clusters, known=known, event_features=feats, embedding=emb,
-        k=int(kc["k_neighbours"]), random_state=int(kc["random_state"]),
+        ids, X, clusters=clusters, known=known, event_features=feats, embedding=emb, anomaly=anomaly,
+        k=int(kc["k_neighbours"]), nn_span=float(kc["nn_span"]), random_state=int(kc["random_state"]),
     )
     paths = write_candidates(cands, run.dir)
     return {f"candidates_{fmt}": Path(p) for fmt, p in paths.items()}, {"n_candidates": len(cands)}

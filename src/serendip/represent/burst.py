@@ -127,7 +127,17 @@ def burst_significance(
     )
     nn = counts[:, None].astype(np.float64)
     # P(Binomial(n, f) >= k) = sf(k - 1); in dex, with a 1/f trials correction
-    logsf = stats.binom.logsf(kmax - 1, nn, fracs[None, :]) / np.log(10.0)
+    with np.errstate(divide="ignore"):
+        logsf = stats.binom.logsf(kmax - 1, nn, fracs[None, :]) / np.log(10.0)
+    # far tails underflow to -inf: use the Chernoff (KL-divergence) bound there, accurate to
+    # O(log n) dex when the probability is below 1e-300 anyway
+    bad = ~np.isfinite(logsf)
+    if bad.any():
+        q = np.clip(kmax / np.maximum(nn, 1.0), 1e-12, 1.0)
+        p = np.broadcast_to(fracs[None, :], q.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl = q * np.log(q / p) + np.where(q < 1.0, (1.0 - q) * np.log((1.0 - q) / (1.0 - p)), 0.0)
+        logsf = np.where(bad, -nn * kl / np.log(10.0), logsf)
     sig = -logsf - np.log10(1.0 / fracs)[None, :]
     sig = np.where(counts[:, None] > 1, sig, 0.0)
     j = np.argmax(sig, axis=1)
