@@ -177,7 +177,9 @@ def catalogue():
         {"obsreg_id": ids[::-1], "n_events": np.arange(n)[::-1] + 5, "rate": np.linspace(0, 1, n)}
     )
     emb = rng.normal(size=(n, 2))
-    cand = build_candidates(ids, X, clusters, known, event_features=feats, embedding=emb, k=5, min_known=2)
+    cand = build_candidates(
+        ids, X, clusters, known, event_features=feats, embedding=emb, k=5, min_known=2
+    )
     return cand, ids, known
 
 
@@ -246,7 +248,9 @@ def test_dominated_clusters_rules():
     d = dominated_clusters(labels, kt, min_known=2, max_chance=1.0)
     assert d["cluster"].tolist() == [1] and d["type"].tolist() == ["flare"]
     assert dominated_clusters(labels, kt, min_known=3).empty
-    assert dominated_clusters(labels, kt, dominated_types=("dip",), min_known=1, max_chance=1.0).empty
+    assert dominated_clusters(
+        labels, kt, dominated_types=("dip",), min_known=1, max_chance=1.0
+    ).empty
 
 
 def test_a_large_cluster_with_a_few_known_members_is_not_dominated():

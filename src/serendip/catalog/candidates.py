@@ -1,7 +1,7 @@
 """The ranked, explained candidate catalogue and its writers.
 
-Three independent reasons can flag a file; each is put on a common [0, 1]
-"percentile-like" scale and the file's **score is the largest of the three**, so any
+Four independent reasons can flag a file; each is put on a common [0, 1]
+"percentile-like" scale and the file's **score is the largest of the four**, so any
 one reason on its own can lift a file to the top:
 
 1. **Anomaly** (no known analog needed): ``s_anom`` = the file's percentile of the
@@ -30,7 +30,7 @@ one reason on its own can lift a file to the top:
    ``burst_sig``. A bright flare whose other features look ordinary still rises.
 
 ``score = max(s_anom, s_nn, s_cl, s_sig)``; ``rank`` 1 = best, ties broken by ``s_anom`` then
-obsreg_id. ``reasons`` spells out which of the three apply, e.g. ``"anomaly-score top
+obsreg_id. ``reasons`` spells out which of them apply, e.g. ``"anomaly-score top
 2%; 3rd nearest neighbour of known flare 10996_49; cluster 7 dominated by known flares
 (5 of 6 known members)"``. Known transients from the input list stay in the catalogue
 (``known_type`` non-empty) and say so in ``reasons``.
