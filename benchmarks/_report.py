@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ def machine_line() -> str:
 
     return (
         f"Python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPU(s), "
-        f"{platform.machine()}, {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
+        f"{platform.machine()}, {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}"
     )
 
 
@@ -35,8 +35,14 @@ def write_section(name: str, title: str, body: str, command: str | None = None) 
         f"Command: `{command}`  \nMachine: {machine_line()}\n\n{body.rstrip()}\n<!-- END {name} -->\n"
     )
     text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else HEADER
-    pattern = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->\n?", re.S)
-    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    pattern = re.compile(
+        rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->\n?", re.S
+    )
+    text = (
+        pattern.sub(lambda _m: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block
+    )
     BENCHMARKS_MD.write_text(text)
 
 

@@ -23,7 +23,6 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import peak_rss_mib, write_section  # noqa: E402
-
 from serendip.pipeline import load_config  # noqa: E402
 from serendip.pipeline import runner as R  # noqa: E402
 
@@ -55,11 +54,24 @@ def main() -> None:
     from sklearn.manifold import TSNE as SKTSNE
 
     t0 = time.perf_counter()
-    OTSNE(perplexity=30, n_iter=500, early_exaggeration_iter=250, n_jobs=os.cpu_count(), random_state=0,
-          negative_gradient_method="fft").fit(sub)
+    OTSNE(
+        perplexity=30,
+        n_iter=500,
+        early_exaggeration_iter=250,
+        n_jobs=os.cpu_count(),
+        random_state=0,
+        negative_gradient_method="fft",
+    ).fit(sub)
     t_open = time.perf_counter() - t0
     t0 = time.perf_counter()
-    SKTSNE(perplexity=30, max_iter=750, random_state=0, init="pca", method="barnes_hut", n_jobs=os.cpu_count()).fit_transform(sub)
+    SKTSNE(
+        perplexity=30,
+        max_iter=750,
+        random_state=0,
+        init="pca",
+        method="barnes_hut",
+        n_jobs=os.cpu_count(),
+    ).fit_transform(sub)
     t_sk = time.perf_counter() - t0
     lines = [
         f"Population: {args.n_sources:,} simulated sources, {n_events:,} events in 0.5-7 keV; default configuration "
@@ -82,8 +94,12 @@ def main() -> None:
     ]
     body = "\n".join(lines)
     print(body)
-    write_section("pipeline_scale", f"Whole run on {args.n_sources:,} sources; openTSNE vs scikit-learn", body,
-                  command="python benchmarks/bench_pipeline_scale.py")
+    write_section(
+        "pipeline_scale",
+        f"Whole run on {args.n_sources:,} sources; openTSNE vs scikit-learn",
+        body,
+        command="python benchmarks/bench_pipeline_scale.py",
+    )
 
 
 if __name__ == "__main__":

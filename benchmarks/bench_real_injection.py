@@ -23,7 +23,6 @@ from astropy.io import fits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import peak_rss_mib, write_section  # noqa: E402
-
 from serendip.io import CircleRegion, EventSet, extract_regions  # noqa: E402
 from serendip.paths import real_data_dir  # noqa: E402
 from serendip.pipeline.ranking import rank_files  # noqa: E402
@@ -32,7 +31,9 @@ from serendip.simulate import inject_transients  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--radius", type=float, default=16.0, help="region radius [pixel] (0.492 arcsec each)")
+    ap.add_argument(
+        "--radius", type=float, default=16.0, help="region radius [pixel] (0.492 arcsec each)"
+    )
     ap.add_argument("--fraction", type=float, default=0.05, help="fraction of regions injected")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -49,12 +50,21 @@ def main() -> None:
     xs = np.arange(np.quantile(x, 0.01), np.quantile(x, 0.99), step)
     ys = np.arange(np.quantile(y, 0.01), np.quantile(y, 0.99), step)
     gx, gy = np.meshgrid(xs, ys)
-    regions = [CircleRegion.physical(a, b, args.radius, name=f"754_{i}") for i, (a, b) in enumerate(zip(gx.ravel(), gy.ravel()))]
+    regions = [
+        CircleRegion.physical(a, b, args.radius, name=f"754_{i}")
+        for i, (a, b) in enumerate(zip(gx.ravel(), gy.ravel(), strict=True))
+    ]
     files = extract_regions(path, regions, keep_empty=False)
     files = [f for f in files if len(f.time) >= 10]
     es = EventSet.from_arrays({f.obsreg_id: (f.time, f.energy) for f in files})
-    ftab = pd.DataFrame({"obsreg_id": es.obsreg_id.astype(str), "tstart": [f.meta["tstart"] for f in files],
-                         "tstop": [f.meta["tstop"] for f in files], "exposure": [f.meta["exposure"] for f in files]})
+    ftab = pd.DataFrame(
+        {
+            "obsreg_id": es.obsreg_id.astype(str),
+            "tstart": [f.meta["tstart"] for f in files],
+            "tstop": [f.meta["tstop"] for f in files],
+            "exposure": [f.meta["exposure"] for f in files],
+        }
+    )
     t_cut = time.perf_counter() - t0
     rng = np.random.default_rng(args.seed)
     n = es.n_files
@@ -63,9 +73,13 @@ def main() -> None:
     half = n_inj // 2
     truths = []
     counts = np.exp(rng.uniform(np.log(20), np.log(200), n_inj))
-    es, tr = inject_transients(es, ftab, target[:half], "flare", counts[:half], seed=args.seed, frame_time=3.24104)
+    es, tr = inject_transients(
+        es, ftab, target[:half], "flare", counts[:half], seed=args.seed, frame_time=3.24104
+    )
     truths.append(tr)
-    es, tr = inject_transients(es, ftab, target[half:], "fxt", counts[half:], seed=args.seed + 1, frame_time=3.24104)
+    es, tr = inject_transients(
+        es, ftab, target[half:], "fxt", counts[half:], seed=args.seed + 1, frame_time=3.24104
+    )
     truths.append(tr)
     truth = pd.concat(truths, ignore_index=True)
     t1 = time.perf_counter()
@@ -77,7 +91,13 @@ def main() -> None:
     for budget in (0.01, 0.02, 0.05, 0.10):
         k = int(np.ceil(budget * n))
         top = rank <= k
-        rows.append((f"{budget:.0%} ({k} regions)", (top & injected).sum() / injected.sum(), (top & ~injected).sum() / (~injected).sum()))
+        rows.append(
+            (
+                f"{budget:.0%} ({k} regions)",
+                (top & injected).sum() / injected.sum(),
+                (top & ~injected).sum() / (~injected).sum(),
+            )
+        )
     # significance-based flag: burst significance above 5 dex (chance probability 1e-5 after trials)
     flag = ranked["burst_sig"].to_numpy() > 5.0
     added = truth.set_index("obsreg_id")["n_added"]
@@ -86,9 +106,15 @@ def main() -> None:
     for lo, hi in ((0, 30), (30, 60), (60, 1e9)):
         sel = injected & (inj_counts >= lo) & (inj_counts < hi)
         if sel.any():
-            by_counts.append((f"{lo}-{hi if hi < 1e9 else 'inf'}", int(sel.sum()), float(((rank <= int(np.ceil(0.05 * n))) & sel).sum() / sel.sum())))
+            by_counts.append(
+                (
+                    f"{lo}-{hi if hi < 1e9 else 'inf'}",
+                    int(sel.sum()),
+                    float(((rank <= int(np.ceil(0.05 * n))) & sel).sum() / sel.sum()),
+                )
+            )
     lines = [
-        f"Field: {path.name}, {n} regions of radius {args.radius:g} px ({args.radius * 0.492:.1f}\") with >= 10 events "
+        f'Field: {path.name}, {n} regions of radius {args.radius:g} px ({args.radius * 0.492:.1f}") with >= 10 events '
         f"(median {int(np.median(es.counts))} events), cut in {t_cut:.1f} s; {len(truth)} injected "
         f"({half} flares, {n_inj - half} FXTs; 20-200 photons each, log-uniform; median added {int(truth['n_added'].median())}); "
         f"ranking (features, anomaly score, candidate score) in {t_rank:.1f} s; peak RSS {peak_rss_mib():.0f} MiB.",
@@ -110,8 +136,12 @@ def main() -> None:
     ]
     body = "\n".join(lines)
     print(body)
-    write_section("real_injection", "Injection and recovery on real Chandra photons (ObsID 754)", body,
-                  command="python benchmarks/bench_real_injection.py")
+    write_section(
+        "real_injection",
+        "Injection and recovery on real Chandra photons (ObsID 754)",
+        body,
+        command="python benchmarks/bench_real_injection.py",
+    )
 
 
 if __name__ == "__main__":

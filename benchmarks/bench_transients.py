@@ -21,7 +21,6 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import peak_rss_mib, write_section  # noqa: E402
-
 from serendip.pipeline import load_config, run_pipeline  # noqa: E402
 
 CASES = ("2D-PCA", "3D-PCA", "2D-AE", "3D-AE", "deepsets", "serendip", "events")
@@ -31,7 +30,9 @@ TARGET = ("fxt", "flare")
 def recall_table(run_dir: Path) -> pd.DataFrame:
     cands = pd.read_parquet(run_dir / "candidates.parquet")
     truth = pd.read_parquet(run_dir / "sources.parquet")[["obsreg_id", "label", "n_events"]]
-    return cands[["obsreg_id", "rank"]].merge(truth.rename(columns={"n_events": "counts"}), on="obsreg_id")
+    return cands[["obsreg_id", "rank"]].merge(
+        truth.rename(columns={"n_events": "counts"}), on="obsreg_id"
+    )
 
 
 def recall(m: pd.DataFrame, budget: float, labels=TARGET, lo=30, hi=np.inf) -> tuple[float, int]:
@@ -50,21 +51,39 @@ def main() -> None:
         for seed in args.seeds:
             for case in CASES:
                 run_dir = Path(tmp) / f"{case}_{seed}"
-                cfg = load_config(overrides={"input": {"n_sources": args.n_sources, "seed": seed}, "features": {"case": case}})
+                cfg = load_config(
+                    overrides={
+                        "input": {"n_sources": args.n_sources, "seed": seed},
+                        "features": {"case": case},
+                    }
+                )
                 t0 = time.perf_counter()
                 run_pipeline(cfg, run_dir, progress=False)
                 wall = time.perf_counter() - t0
                 m = recall_table(run_dir)
                 r1, n_t = recall(m, 0.01)
                 r2, _ = recall(m, 0.02)
-                rows.append({"case": case, "seed": seed, "recall@1%": r1, "recall@2%": r2, "n_target": n_t, "wall_s": wall})
+                rows.append(
+                    {
+                        "case": case,
+                        "seed": seed,
+                        "recall@1%": r1,
+                        "recall@2%": r2,
+                        "n_target": n_t,
+                        "wall_s": wall,
+                    }
+                )
                 print(rows[-1], flush=True)
                 if case == load_config()["features"]["case"] and seed == args.seeds[0]:
                     detail = m
     df = pd.DataFrame(rows)
     agg = df.groupby("case", sort=False).agg(
-        r1=("recall@1%", "mean"), r1s=("recall@1%", "std"), r2=("recall@2%", "mean"), r2s=("recall@2%", "std"),
-        n=("n_target", "sum"), wall=("wall_s", "mean"),
+        r1=("recall@1%", "mean"),
+        r1s=("recall@1%", "std"),
+        r2=("recall@2%", "mean"),
+        r2s=("recall@2%", "std"),
+        n=("n_target", "sum"),
+        wall=("wall_s", "mean"),
     )
     lines = [
         f"Population: `simulate_population({args.n_sources}, seed)` for seeds {args.seeds} (default class fractions: "
@@ -78,11 +97,18 @@ def main() -> None:
         "|---|---|---|---|",
     ]
     for case, r in agg.iterrows():
-        lines.append(f"| {case} | {r.r1:.3f} +- {r.r1s:.3f} | {r.r2:.3f} +- {r.r2s:.3f} | {r.wall:.0f} |")
+        lines.append(
+            f"| {case} | {r.r1:.3f} +- {r.r1s:.3f} | {r.r2:.3f} +- {r.r2s:.3f} | {r.wall:.0f} |"
+        )
     if detail is not None:
         default_case = load_config()["features"]["case"]
-        lines += ["", f"Default case ({default_case}), seed {args.seeds[0]}: recall per class and counts bin",
-                  "", "| class | counts | sources | recall @ 1 % | recall @ 2 % | recall @ 5 % |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"Default case ({default_case}), seed {args.seeds[0]}: recall per class and counts bin",
+            "",
+            "| class | counts | sources | recall @ 1 % | recall @ 2 % | recall @ 5 % |",
+            "|---|---|---|---|---|---|",
+        ]
         for lab in ("fxt", "flare", "stellar_flare", "dip", "eclipse", "periodic", "agn"):
             for lo, hi in ((0, 30), (30, 100), (100, 1000), (1000, np.inf)):
                 r1, nsel = recall(detail, 0.01, (lab,), lo, hi)
@@ -90,12 +116,18 @@ def main() -> None:
                     continue
                 r2, _ = recall(detail, 0.02, (lab,), lo, hi)
                 r5, _ = recall(detail, 0.05, (lab,), lo, hi)
-                lines.append(f"| {lab} | {lo}-{hi if np.isfinite(hi) else 'inf'} | {nsel} | {r1:.2f} | {r2:.2f} | {r5:.2f} |")
+                lines.append(
+                    f"| {lab} | {lo}-{hi if np.isfinite(hi) else 'inf'} | {nsel} | {r1:.2f} | {r2:.2f} | {r5:.2f} |"
+                )
     lines += ["", f"Peak RSS {peak_rss_mib():.0f} MiB."]
     body = "\n".join(lines)
     print(body)
-    write_section("transients", "Transient recovery: reference cases and serendip's own", body,
-                  command="python benchmarks/bench_transients.py")
+    write_section(
+        "transients",
+        "Transient recovery: reference cases and serendip's own",
+        body,
+        command="python benchmarks/bench_transients.py",
+    )
 
 
 if __name__ == "__main__":

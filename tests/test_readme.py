@@ -12,7 +12,12 @@ def _quick_start_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
     section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", section, re.S)
-    return [line.strip() for b in blocks for line in b.splitlines() if line.strip() and not line.startswith("#")]
+    return [
+        line.strip()
+        for b in blocks
+        for line in b.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def test_quick_start_has_exactly_two_commands():

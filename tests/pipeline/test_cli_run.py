@@ -15,7 +15,17 @@ runner = CliRunner()
 def test_every_verb_has_help():
     top = runner.invoke(app, ["--help"])
     assert top.exit_code == 0
-    verbs = ["simulate", "ingest", "represent", "run", "demo", "train-detector", "detect", "evaluate", "classify"]
+    verbs = [
+        "simulate",
+        "ingest",
+        "represent",
+        "run",
+        "demo",
+        "train-detector",
+        "detect",
+        "evaluate",
+        "classify",
+    ]
     for verb in verbs:
         assert verb in top.output, verb
         res = runner.invoke(app, [verb, "--help"])
@@ -27,7 +37,7 @@ def test_every_verb_has_help():
     [
         ("[input\nsimulate = true", "not valid TOML"),
         ("[input]\nsimulat = true", "unknown setting input.'simulat'"),
-        ("[features]\ncase = \"4D-PCA\"", "features.case must be one of"),
+        ('[features]\ncase = "4D-PCA"', "features.case must be one of"),
         ("[input]\nsimulate = false", "nothing to run on"),
         ("[input]\nband_ev = [7000, 500]", "band_ev"),
     ],

@@ -16,7 +16,9 @@ N_SOURCES = 5000
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("demo")
-    cfg = load_config(overrides={"input": {"n_sources": N_SOURCES, "seed": 0}, "embed": {"n_iter": 300}})
+    cfg = load_config(
+        overrides={"input": {"n_sources": N_SOURCES, "seed": 0}, "embed": {"n_iter": 300}}
+    )
     records = run_pipeline(cfg, run_dir, progress=False)
     return run_dir, cfg, records
 
@@ -42,11 +44,29 @@ def test_top_two_percent_holds_the_injected_transients(demo_run):
 
 def test_run_directory_holds_results_truth_and_settings(demo_run):
     run_dir, cfg, records = demo_run
-    for name in ("candidates.parquet", "candidates.fits", "candidates.csv", "report.html", "sources.parquet",
-                 "embedding.parquet", "clusters.parquet", "config.toml", "run.json", "known_transients.csv"):
+    for name in (
+        "candidates.parquet",
+        "candidates.fits",
+        "candidates.csv",
+        "report.html",
+        "sources.parquet",
+        "embedding.parquet",
+        "clusters.parquet",
+        "config.toml",
+        "run.json",
+        "known_transients.csv",
+    ):
         assert (run_dir / name).is_file(), name
     cands = pd.read_parquet(run_dir / "candidates.parquet")
-    assert {"obsreg_id", "rank", "score", "reasons", "nearest_known", "nearest_known_distance", "cluster"} <= set(cands.columns)
+    assert {
+        "obsreg_id",
+        "rank",
+        "score",
+        "reasons",
+        "nearest_known",
+        "nearest_known_distance",
+        "cluster",
+    } <= set(cands.columns)
     assert cands["rank"].min() == 1 and cands["obsreg_id"].is_unique
     assert (cands.sort_values("rank")["score"].diff().dropna() <= 1e-12).all()  # ranked by score
     top = cands.sort_values("rank").head(20)
@@ -66,7 +86,11 @@ def test_repeating_the_run_reuses_every_stage_and_a_change_recomputes_downstream
     cfg2["cluster"]["eps"] = 3.0
     changed = run_pipeline(cfg2, run_dir, progress=False)
     assert changed["features"].reused and changed["embed"].reused
-    assert not changed["cluster"].reused and not changed["candidates"].reused and not changed["report"].reused
+    assert (
+        not changed["cluster"].reused
+        and not changed["candidates"].reused
+        and not changed["report"].reused
+    )
     # back to the original settings: recomputed again (keys changed), results identical
     restored = run_pipeline(cfg, run_dir, progress=False)
     assert not restored["cluster"].reused

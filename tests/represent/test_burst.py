@@ -40,7 +40,9 @@ def test_matches_brute_force_on_random_files():
 
 def test_steady_sources_are_not_significant_and_bursts_are():
     rng = np.random.default_rng(0)
-    steady = {f"s{i}": (np.sort(rng.uniform(0, 5e4, 300)), np.full(300, 1500.0)) for i in range(200)}
+    steady = {
+        f"s{i}": (np.sort(rng.uniform(0, 5e4, 300)), np.full(300, 1500.0)) for i in range(200)
+    }
     burst_t = np.sort(np.concatenate([rng.uniform(0, 5e4, 200), rng.uniform(2e4, 2e4 + 300, 60)]))
     steady["burst"] = (burst_t, np.full(len(burst_t), 1500.0))
     es = EventSet.from_arrays(steady)
@@ -57,9 +59,16 @@ def test_gap_significance_flags_an_eclipse_and_degenerate_files_are_zero():
     t = rng.uniform(0, 1e4, 400)
     t = np.sort(t[(t < 4000) | (t > 6000)])  # 20 % of the time with no events
     es = EventSet.from_arrays(
-        {"eclipse": (t, np.full(len(t), 2e3)), "one": ([5.0], [2e3]), "none": ([], []), "flat": (np.sort(rng.uniform(0, 1e4, 400)), np.full(400, 2e3))}
+        {
+            "eclipse": (t, np.full(len(t), 2e3)),
+            "one": ([5.0], [2e3]),
+            "none": ([], []),
+            "flat": (np.sort(rng.uniform(0, 1e4, 400)), np.full(400, 2e3)),
+        }
     )
     out = burst_significance(es)
     assert out.loc[0, "gap_sig"] > 20
     assert out.loc[3, "gap_sig"] < 2
-    assert out.loc[1, "burst_sig"] == 0 and out.loc[2, "burst_sig"] == 0 and out.loc[2, "gap_sig"] == 0
+    assert (
+        out.loc[1, "burst_sig"] == 0 and out.loc[2, "burst_sig"] == 0 and out.loc[2, "gap_sig"] == 0
+    )

@@ -13,7 +13,9 @@ def _run(config: Path | None, out: Path, overrides: dict | None, quiet: bool) ->
     from serendip.pipeline import load_config, run_pipeline
 
     cfg = load_config(config, overrides)
-    records = run_pipeline(cfg, out, progress=not quiet, log=(lambda m: None) if quiet else console.print)
+    records = run_pipeline(
+        cfg, out, progress=not quiet, log=(lambda m: None) if quiet else console.print
+    )
     total = sum(r.seconds for r in records.values() if not r.reused)
     console.print(f"[bold green]done[/] in {total:.1f} s -> {out}")
     for name in ("candidates.parquet", "report.html"):
@@ -24,8 +26,12 @@ def _run(config: Path | None, out: Path, overrides: dict | None, quiet: bool) ->
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_cmd(
-        config: Path = typer.Argument(..., help="TOML configuration (see docs; unknown keys are errors)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Run directory (created; reused to resume)."),
+        config: Path = typer.Argument(
+            ..., help="TOML configuration (see docs; unknown keys are errors)."
+        ),
+        out: Path = typer.Option(
+            ..., "--out", "-o", help="Run directory (created; reused to resume)."
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     ) -> None:
         """Ingest, represent, extract features, embed, cluster, rank candidates and write the report.
@@ -41,10 +47,17 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run directory."),
         n_sources: int = typer.Option(5000, "--n-sources", help="Simulated sources."),
         seed: int = typer.Option(0, "--seed", help="Simulation seed."),
-        case: str = typer.Option("events", "--case", help="Feature case: 2D-PCA, 3D-PCA, 2D-AE, 3D-AE, deepsets, events, serendip."),
+        case: str = typer.Option(
+            "events",
+            "--case",
+            help="Feature case: 2D-PCA, 3D-PCA, 2D-AE, 3D-AE, deepsets, events, serendip.",
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     ) -> None:
         """The full discovery run on the built-in simulated population (truth in sources.parquet)."""
-        overrides = {"input": {"simulate": True, "n_sources": n_sources, "seed": seed}, "features": {"case": case}}
+        overrides = {
+            "input": {"simulate": True, "n_sources": n_sources, "seed": seed},
+            "features": {"case": case},
+        }
         with clear_errors():
             _run(None, out, overrides, quiet)

@@ -102,7 +102,9 @@ class BaseDetector(BaseEstimator):
                 raise ModelFileError(path, exc.problem) from exc
             raise
         except Exception as exc:  # noqa: BLE001
-            raise ModelFileError(path, f"model contents do not fit a {kind} detector: {exc}") from exc
+            raise ModelFileError(
+                path, f"model contents do not fit a {kind} detector: {exc}"
+            ) from exc
         return obj
 
     # ------------------------------------------------------------ to override
@@ -127,12 +129,17 @@ class BaseDetector(BaseEstimator):
     def _check_X(self, X, fitting: bool = False) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
-            raise InputError(None, f"features must be a 2-D array (n_samples, n_features); got shape {X.shape}")
+            raise InputError(
+                None, f"features must be a 2-D array (n_samples, n_features); got shape {X.shape}"
+            )
         if X.shape[0] == 0:
             raise InputError(None, "no samples (empty feature table)")
         if not np.all(np.isfinite(X)):
             bad = np.argwhere(~np.isfinite(X))[0]
-            raise InputError(None, f"non-finite feature value at row {bad[0]}, column {bad[1]}; impute or drop first")
+            raise InputError(
+                None,
+                f"non-finite feature value at row {bad[0]}, column {bad[1]}; impute or drop first",
+            )
         if not fitting and hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
             raise InputError(None, f"expected {self.n_features_in_} features, got {X.shape[1]}")
         return X

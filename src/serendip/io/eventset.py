@@ -44,7 +44,11 @@ class EventSet:
         n = len(self.obsreg_id)
         if self.offsets.shape != (n + 1,):
             raise ValueError(f"offsets must have n_files + 1 = {n + 1} entries")
-        if self.offsets[0] != 0 or self.offsets[-1] != len(self.time) or np.any(np.diff(self.offsets) < 0):
+        if (
+            self.offsets[0] != 0
+            or self.offsets[-1] != len(self.time)
+            or np.any(np.diff(self.offsets) < 0)
+        ):
             raise ValueError("offsets must start at 0, end at n_events and not decrease")
         if len(self.energy) != len(self.time):
             raise ValueError("time and energy must have the same length")
@@ -88,7 +92,9 @@ class EventSet:
         """
         missing = [c for c in EVENT_COLUMNS if c not in df.columns]
         if missing:
-            raise InputError(source, f"event table lacks column(s) {missing}; found {list(df.columns)}")
+            raise InputError(
+                source, f"event table lacks column(s) {missing}; found {list(df.columns)}"
+            )
         id_col = df["obsreg_id"]
         if isinstance(id_col.dtype, pd.CategoricalDtype):
             # categorical ids (as written by EventSet.write): use the small category table,
@@ -105,7 +111,10 @@ class EventSet:
         bad = ~(np.isfinite(time) & np.isfinite(energy))
         if bad.any():
             first = ids[bad][0] if ids is not None else categories[cat_codes[bad][0]]
-            raise InputError(source, f"{int(bad.sum())} event(s) with NaN/inf time or energy, e.g. obsreg_id {first!r}")
+            raise InputError(
+                source,
+                f"{int(bad.sum())} event(s) with NaN/inf time or energy, e.g. obsreg_id {first!r}",
+            )
         if ids is None:
             # map category codes to file codes (first appearance order, or the given order)
             if order is None:
@@ -119,7 +128,10 @@ class EventSet:
             cat_to_file = pd.Index(uniques).get_indexer(categories)
             codes = cat_to_file[cat_codes]
             if (codes < 0).any():
-                raise InputError(source, f"obsreg_id {categories[cat_codes[codes < 0][0]]!r} is not in the given order")
+                raise InputError(
+                    source,
+                    f"obsreg_id {categories[cat_codes[codes < 0][0]]!r} is not in the given order",
+                )
         elif order is None:
             codes, uniques = pd.factorize(ids, sort=False)
         else:
@@ -129,7 +141,9 @@ class EventSet:
             lookup = pd.Index(uniques)
             codes = lookup.get_indexer(ids)
             if (codes < 0).any():
-                raise InputError(source, f"obsreg_id {ids[codes < 0][0]!r} is not in the given order")
+                raise InputError(
+                    source, f"obsreg_id {ids[codes < 0][0]!r} is not in the given order"
+                )
         codes = codes.astype(np.int64)
         if not _is_grouped_sorted(codes, time):
             perm = np.lexsort((time, codes))
@@ -157,7 +171,8 @@ class EventSet:
     def to_frame(self) -> pd.DataFrame:
         """The long event table (obsreg_id [categorical str], time [s], energy [eV])."""
         ids = pd.Categorical.from_codes(
-            np.repeat(np.arange(self.n_files), self.counts), categories=pd.Index(self.obsreg_id.astype(str))
+            np.repeat(np.arange(self.n_files), self.counts),
+            categories=pd.Index(self.obsreg_id.astype(str)),
         )
         return pd.DataFrame(
             {
@@ -193,7 +208,10 @@ class EventSet:
         """Files ``start:stop`` as a new EventSet sharing no state with this one."""
         a, b = self.offsets[start], self.offsets[stop]
         return EventSet(
-            self.obsreg_id[start:stop], self.offsets[start : stop + 1] - a, self.time[a:b], self.energy[a:b]
+            self.obsreg_id[start:stop],
+            self.offsets[start : stop + 1] - a,
+            self.time[a:b],
+            self.energy[a:b],
         )
 
     # ------------------------------------------------------------------ disk
@@ -202,7 +220,9 @@ class EventSet:
         """Read an event table (Parquet or the reference's CSV layout) from disk."""
         from serendip.io.tables import read_table
 
-        return cls.from_frame(read_table(path, columns=list(EVENT_COLUMNS)), order=order, source=path)
+        return cls.from_frame(
+            read_table(path, columns=list(EVENT_COLUMNS)), order=order, source=path
+        )
 
     def write(self, path: str | Path) -> Path:
         """Write the long event table to ``path`` (Parquet recommended)."""

@@ -21,7 +21,9 @@ FORMAT_VERSION = 1
 _META_KEY = "serendip"
 
 
-def save_model(path: str | Path, kind: str, arrays: dict[str, np.ndarray], settings: dict[str, Any]) -> Path:
+def save_model(
+    path: str | Path, kind: str, arrays: dict[str, np.ndarray], settings: dict[str, Any]
+) -> Path:
     """Save ``arrays`` and JSON-serialisable ``settings`` for a model of ``kind``.
 
     Parameters
@@ -47,7 +49,9 @@ def save_model(path: str | Path, kind: str, arrays: dict[str, np.ndarray], setti
     return path
 
 
-def load_model(path: str | Path, kind: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any], str]:
+def load_model(
+    path: str | Path, kind: str | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any], str]:
     """Load ``(arrays, settings, kind)`` from a file written by :func:`save_model`.
 
     Raises :class:`ModelFileError` when the file is missing, not a safetensors file,
@@ -65,7 +69,9 @@ def load_model(path: str | Path, kind: str | None = None) -> tuple[dict[str, np.
     except Exception as exc:  # noqa: BLE001
         raise ModelFileError(path, f"not a valid serendip model file (safetensors): {exc}") from exc
     if _META_KEY not in meta:
-        raise ModelFileError(path, "safetensors file has no serendip metadata; not a serendip model")
+        raise ModelFileError(
+            path, "safetensors file has no serendip metadata; not a serendip model"
+        )
     try:
         header = json.loads(meta[_META_KEY])
         found_kind = header["kind"]
@@ -74,7 +80,9 @@ def load_model(path: str | Path, kind: str | None = None) -> tuple[dict[str, np.
     except Exception as exc:  # noqa: BLE001
         raise ModelFileError(path, f"model metadata is malformed: {exc}") from exc
     if version > FORMAT_VERSION:
-        raise ModelFileError(path, f"model format version {version} is newer than this serendip ({FORMAT_VERSION})")
+        raise ModelFileError(
+            path, f"model format version {version} is newer than this serendip ({FORMAT_VERSION})"
+        )
     if kind is not None and found_kind != kind:
         raise ModelFileError(path, f"holds a {found_kind!r} model, expected {kind!r}")
     return arrays, settings, found_kind

@@ -46,7 +46,11 @@ def _to_astropy(df: pd.DataFrame):
     out = Table()
     for name in df.columns:
         col = df[name]
-        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype) or str(col.dtype) == "category":
+        if (
+            col.dtype == object
+            or pd.api.types.is_string_dtype(col.dtype)
+            or str(col.dtype) == "category"
+        ):
             out[str(name)] = col.astype(str).to_numpy(dtype=str)  # fixed-width unicode for FITS
         elif str(col.dtype) == "bool":
             out[str(name)] = np.asarray(col, dtype=bool)

@@ -68,7 +68,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any], where: str, source: str | Path | None) -> dict[str, Any]:
+def _merge(
+    base: dict[str, Any], override: dict[str, Any], where: str, source: str | Path | None
+) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in override.items():
         if key not in base:
@@ -83,7 +85,9 @@ def _merge(base: dict[str, Any], override: dict[str, Any], where: str, source: s
     return out
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Read a TOML run configuration (or none) over the defaults; validate it.
 
     Raises :class:`ConfigError` naming the file for syntax errors, unknown keys and bad values.
@@ -108,14 +112,21 @@ def validate(cfg: dict[str, Any], source: str | Path | None = None) -> None:
     """Check values (not only keys) of a merged configuration."""
     inp = cfg["input"]
     if not inp["simulate"] and not inp["paths"]:
-        raise ConfigError(source, "input.paths is empty and input.simulate is false: nothing to run on")
+        raise ConfigError(
+            source, "input.paths is empty and input.simulate is false: nothing to run on"
+        )
     if inp["simulate"] and int(inp["n_sources"]) < 50:
         raise ConfigError(source, "input.n_sources must be >= 50")
     lo, hi = inp["band_ev"]
     if not 0 < lo < hi:
-        raise ConfigError(source, f"input.band_ev must be [low, high] eV with 0 < low < high; got {inp['band_ev']}")
+        raise ConfigError(
+            source,
+            f"input.band_ev must be [low, high] eV with 0 < low < high; got {inp['band_ev']}",
+        )
     if cfg["features"]["case"] not in FEATURE_CASES:
-        raise ConfigError(source, f"features.case must be one of {FEATURE_CASES}; got {cfg['features']['case']!r}")
+        raise ConfigError(
+            source, f"features.case must be one of {FEATURE_CASES}; got {cfg['features']['case']!r}"
+        )
     if cfg["embed"]["method"] not in ("tsne", "umap"):
         raise ConfigError(source, "embed.method must be 'tsne' or 'umap'")
     if cfg["cluster"]["method"] not in ("dbscan", "hdbscan"):

@@ -43,10 +43,18 @@ def rank_files(
     from serendip.represent import event_features
 
     table = event_features(events, files)
-    result = extract_features(case, events=events, event_table=table, files=files, seed=random_state)
+    result = extract_features(
+        case, events=events, event_table=table, files=files, seed=random_state
+    )
     X = np.asarray(result.features, dtype=np.float64)
     anomaly = anomaly_scores(X, random_state=random_state, n_estimators=n_estimators)
     return build_candidates(
-        events.obsreg_id.astype(str), X, known=known, event_features=table, anomaly=anomaly,
-        k=k, nn_span=nn_span, random_state=random_state,
+        events.obsreg_id.astype(str),
+        X,
+        known=known,
+        event_features=table,
+        anomaly=anomaly,
+        k=k,
+        nn_span=nn_span,
+        random_state=random_state,
     )

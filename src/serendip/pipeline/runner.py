@@ -43,7 +43,9 @@ SIMULATED_KNOWN_TYPES = {"flare": "flare", "fxt": "fxt", "dip": "dip"}
 class _Run:
     """State shared by the stages of one run (lazy loading of earlier outputs)."""
 
-    def __init__(self, cfg: dict[str, Any], run_dir: Path, progress: bool, log: Callable[[str], None]):
+    def __init__(
+        self, cfg: dict[str, Any], run_dir: Path, progress: bool, log: Callable[[str], None]
+    ):
         self.cfg = cfg
         self.dir = run_dir
         self.store = StageStore(run_dir)
@@ -55,11 +57,17 @@ class _Run:
     def events(self) -> EventSet:
         if self._events is None:
             files = read_table(self.dir / "files.parquet", columns=["obsreg_id"])
-            self._events = EventSet.read(self.dir / "events.parquet", order=files["obsreg_id"].astype(str).tolist())
+            self._events = EventSet.read(
+                self.dir / "events.parquet", order=files["obsreg_id"].astype(str).tolist()
+            )
         return self._events
 
     def ids(self) -> np.ndarray:
-        return read_table(self.dir / "files.parquet", columns=["obsreg_id"])["obsreg_id"].astype(str).to_numpy()
+        return (
+            read_table(self.dir / "files.parquet", columns=["obsreg_id"])["obsreg_id"]
+            .astype(str)
+            .to_numpy()
+        )
 
 
 # --------------------------------------------------------------------- stages
@@ -79,9 +87,14 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
     else:
         from serendip.io.ingest import ingest, write_ingest
 
-        result = ingest([Path(p) for p in inp["paths"]], band=tuple(inp["band_ev"]), progress=run.progress)
+        result = ingest(
+            [Path(p) for p in inp["paths"]], band=tuple(inp["band_ev"]), progress=run.progress
+        )
         if result.events.n_files == 0:
-            raise InputError(", ".join(map(str, inp["paths"])), "no event file could be ingested; see failures.csv")
+            raise InputError(
+                ", ".join(map(str, inp["paths"])),
+                "no event file could be ingested; see failures.csv",
+            )
         write_ingest(result, run.dir)
         outputs["failures"] = run.dir / "failures.csv"
         run._events = result.events
@@ -176,8 +189,10 @@ def _stage_embed(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
         from serendip.embed import UMAPEmbedder
 
         model = UMAPEmbedder(
-            n_neighbors=int(ec["n_neighbors"]), min_dist=float(ec["min_dist"]),
-            random_state=int(ec["random_state"]), standardize=True,
+            n_neighbors=int(ec["n_neighbors"]),
+            min_dist=float(ec["min_dist"]),
+            random_state=int(ec["random_state"]),
+            standardize=True,
         )
     Y = model.fit_transform(X)
     path = run.dir / "embedding.parquet"
@@ -194,18 +209,25 @@ def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
     emb = read_table(run.dir / "embedding.parquet")
     Y = emb[["x", "y"]].to_numpy()
     if cc["method"] == "dbscan":
-        labels = cluster_embedding(Y, "dbscan", eps=float(cc["eps"]), min_samples=int(cc["min_samples"]))
+        labels = cluster_embedding(
+            Y, "dbscan", eps=float(cc["eps"]), min_samples=int(cc["min_samples"])
+        )
     else:
         labels = cluster_embedding(Y, "hdbscan", min_cluster_size=int(cc["min_cluster_size"]))
     known = read_table(run.dir / "known_transients.csv")
     ids = emb["obsreg_id"].astype(str).to_numpy()
     feats = read_table(run.dir / "stages" / "represent" / "event_features.parquet")
-    summary = cluster_summary(labels, known_types_for(ids, known), feats.drop(columns=["obsreg_id"]))
+    summary = cluster_summary(
+        labels, known_types_for(ids, known), feats.drop(columns=["obsreg_id"])
+    )
     path = run.dir / "clusters.parquet"
     write_table(pd.DataFrame({"obsreg_id": ids, "cluster": labels}), path)
     spath = run.dir / "cluster_summary.parquet"
     write_table(summary, spath)
-    return {"clusters": path, "summary": spath}, {"n_clusters": int(labels.max()), "noise": int((labels == 0).sum())}
+    return {"clusters": path, "summary": spath}, {
+        "n_clusters": int(labels.max()),
+        "noise": int((labels == 0).sum()),
+    }
 
 
 def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
@@ -220,11 +242,23 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
     from serendip.catalog import anomaly_scores
 
     detector = None if kc["anomaly"] == "iforest" else kc["anomaly"]
-    anomaly = anomaly_scores(X, detector=detector, random_state=int(kc["random_state"]),
-                             n_estimators=int(kc["n_estimators"]))
+    anomaly = anomaly_scores(
+        X,
+        detector=detector,
+        random_state=int(kc["random_state"]),
+        n_estimators=int(kc["n_estimators"]),
+    )
     cands = build_candidates(
-        ids, X, clusters=clusters, known=known, event_features=feats, embedding=emb, anomaly=anomaly,
-        k=int(kc["k_neighbours"]), nn_span=float(kc["nn_span"]), random_state=int(kc["random_state"]),
+        ids,
+        X,
+        clusters=clusters,
+        known=known,
+        event_features=feats,
+        embedding=emb,
+        anomaly=anomaly,
+        k=int(kc["k_neighbours"]),
+        nn_span=float(kc["nn_span"]),
+        random_state=int(kc["random_state"]),
     )
     paths = write_candidates(cands, run.dir)
     return {f"candidates_{fmt}": Path(p) for fmt, p in paths.items()}, {"n_candidates": len(cands)}
@@ -236,7 +270,9 @@ def _stage_report(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]
     outputs: dict[str, Path] = {}
     summary = read_table(run.dir / "cluster_summary.parquet")
     settings = {"config": run.cfg, "stages": _stage_table(run)}
-    path = write_report(run.dir, settings=settings, cluster_table=summary, n_top=int(run.cfg["report"]["n_top"]))
+    path = write_report(
+        run.dir, settings=settings, cluster_table=summary, n_top=int(run.cfg["report"]["n_top"])
+    )
     outputs["report"] = Path(path)
     sources_path = run.dir / "sources.parquet"
     if sources_path.exists():
@@ -308,7 +344,13 @@ def run_pipeline(
 
 def _write_run_json(run_dir: Path, records: dict[str, StageRecord]) -> None:
     data = {
-        name: {"key": r.key, "seconds": round(r.seconds, 3), "reused": r.reused, "outputs": r.outputs, "info": r.info}
+        name: {
+            "key": r.key,
+            "seconds": round(r.seconds, 3),
+            "reused": r.reused,
+            "outputs": r.outputs,
+            "info": r.info,
+        }
         for name, r in records.items()
     }
     with atomic_path(run_dir / "run.json") as tmp:

@@ -70,14 +70,33 @@ class StageStore:
         outputs = m.get("outputs", {})
         if not all((self.run_dir / rel).exists() for rel in outputs.values()):
             return None
-        return StageRecord(name, key, outputs, float(m.get("seconds", 0.0)), reused=True, info=m.get("info", {}))
+        return StageRecord(
+            name, key, outputs, float(m.get("seconds", 0.0)), reused=True, info=m.get("info", {})
+        )
 
-    def record(self, name: str, key: str, outputs: dict[str, Path], settings: dict[str, Any], started: float,
-               info: dict[str, Any] | None = None) -> StageRecord:
-        rel = {k: str(Path(v).resolve().relative_to(self.run_dir.resolve())) for k, v in outputs.items()}
+    def record(
+        self,
+        name: str,
+        key: str,
+        outputs: dict[str, Path],
+        settings: dict[str, Any],
+        started: float,
+        info: dict[str, Any] | None = None,
+    ) -> StageRecord:
+        rel = {
+            k: str(Path(v).resolve().relative_to(self.run_dir.resolve()))
+            for k, v in outputs.items()
+        }
         seconds = time.perf_counter() - started
-        manifest = {"stage": name, "key": key, "outputs": rel, "settings": settings, "seconds": seconds,
-                    "info": info or {}, "serendip_version": __version__}
+        manifest = {
+            "stage": name,
+            "key": key,
+            "outputs": rel,
+            "settings": settings,
+            "seconds": seconds,
+            "info": info or {},
+            "serendip_version": __version__,
+        }
         path = self.manifest_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:

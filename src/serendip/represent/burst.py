@@ -136,7 +136,9 @@ def burst_significance(
         q = np.clip(kmax / np.maximum(nn, 1.0), 1e-12, 1.0)
         p = np.broadcast_to(fracs[None, :], q.shape)
         with np.errstate(divide="ignore", invalid="ignore"):
-            kl = q * np.log(q / p) + np.where(q < 1.0, (1.0 - q) * np.log((1.0 - q) / (1.0 - p)), 0.0)
+            kl = q * np.log(q / p) + np.where(
+                q < 1.0, (1.0 - q) * np.log((1.0 - q) / (1.0 - p)), 0.0
+            )
         logsf = np.where(bad, -nn * kl / np.log(10.0), logsf)
     sig = -logsf - np.log10(1.0 / fracs)[None, :]
     sig = np.where(counts[:, None] > 1, sig, 0.0)
