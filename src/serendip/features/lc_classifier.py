@@ -307,17 +307,17 @@ class GRUClassifier:
 # --------------------------------------------------------------------------- default model recipe
 #: the recipe of the shipped model (src/serendip/models/lc_gru_default.safetensors)
 DEFAULT_RECIPE = {
-    "n_per_class": 400,
+    "n_per_class": 800,
     "sim_seed": 2024,
     "n_days": 150,
     "max_len": 112,
     "classifier": {
-        "hidden_size": 32,
+        "hidden_size": 64,
         "latent_size": 16,
-        "max_epochs": 40,
+        "max_epochs": 100,
         "batch_size": 128,
         "lr": 3e-3,
-        "patience": 6,
+        "patience": 8,
         "seed": 0,
     },
     "detector_fit_per_class": 300,
