@@ -17,8 +17,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 def real_data_dir() -> Path | None:
     """The folder of real data, or ``None`` when it is absent (a user's machine)."""
     env = os.environ.get(ENV_REAL_DATA)
-    candidates = [Path(env)] if env else []
-    candidates += [
+    if env:  # an explicit setting wins, also when it names a missing folder (no real data)
+        return Path(env).resolve() if Path(env).is_dir() else None
+    candidates = [
         Path.cwd() / ".." / "shared" / "data" / "real",
         _PACKAGE_DIR.parents[2] / "shared" / "data" / "real",  # src/serendip -> repo/..
     ]
