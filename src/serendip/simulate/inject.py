@@ -21,15 +21,11 @@ from serendip.simulate._kernels import group_time_order
 from serendip.simulate.response import E_MAX_EV, E_MIN_EV, absorption_cross_section
 from serendip.simulate.spectra import sample_energies, spectral_rows, to_cdf
 from serendip.simulate.timing import (
-    fred_edges,
     fred_integral,
-    fred_rate,
-    fxt_edges,
     fxt_integral,
-    fxt_rate,
-    monotone_envelope,
     periodic_trapezoid,
-    thin,
+    thin_fred,
+    thin_fxt,
 )
 
 INJECT_KINDS = ("flare", "stellar_flare", "fxt", "dip")
@@ -199,13 +195,7 @@ def inject_transients(
         tp = np.clip(tp, ts, te)
         truth["t_peak"] = tp
         peak = lam / np.maximum(fred_integral(ts, te, tp, rise, decay), 1e-300)
-        edges = fred_edges(ts, te, tp, rise, decay)
-        env = monotone_envelope(
-            peak[:, None] * fred_rate(edges, tp[:, None], rise[:, None], decay[:, None])
-        )
-        j, t, _ = thin(
-            rng, edges, env, lambda t, i, s: peak[i] * fred_rate(t, tp[i], rise[i], decay[i])
-        )
+        j, t = thin_fred(rng, ts, te, peak, tp, rise, decay)
         if n_states == 1:
             rows = j
         else:
@@ -231,17 +221,7 @@ def inject_transients(
         onset = np.clip(onset, ts, te - dur)
         truth["t_peak"] = onset + rise
         peak = lam / np.maximum(fxt_integral(te, onset, rise, dur, alpha), 1e-300)
-        edges = fxt_edges(ts, te, onset, rise, dur)
-        env = monotone_envelope(
-            peak[:, None]
-            * fxt_rate(edges, onset[:, None], rise[:, None], dur[:, None], alpha[:, None])
-        )
-        j, t, _ = thin(
-            rng,
-            edges,
-            env,
-            lambda t, i, s: peak[i] * fxt_rate(t, onset[i], rise[i], dur[i], alpha[i]),
-        )
+        j, t = thin_fxt(rng, ts, te, peak, onset, rise, dur, alpha)
         x = (t - onset[j]) / dur[j]
         rows = 4 * j + (x >= 1.0) + (x >= 3.0) + (x >= 10.0)
         gam = (

@@ -56,17 +56,15 @@ from serendip.simulate.spectra import (
 from serendip.simulate.timing import (
     constant_arrivals,
     drw_nodes,
-    fred_edges,
     fred_integral,
-    fred_rate,
-    fxt_edges,
     fxt_integral,
-    fxt_rate,
     linear_rate,
     monotone_envelope,
     periodic_trapezoid,
     quantise_to_frames,
     thin,
+    thin_fred,
+    thin_fxt,
 )
 
 LABELS = ("steady", "agn", "periodic", "eclipse", "dip", "stellar_flare", "flare", "fxt")
@@ -509,30 +507,14 @@ def _simulate_chunk(
     src_parts.append(i), t_parts.append(t), row_parts.append(i)
 
     if len(fr):
-        edges = fred_edges(ts[fr], te[fr], tp, rise, decay)
-        env = monotone_envelope(
-            peak_fr[:, None] * fred_rate(edges, tp[:, None], rise[:, None], decay[:, None])
-        )
-        i, t, _ = thin(
-            rng, edges, env, lambda t, i, s: peak_fr[i] * fred_rate(t, tp[i], rise[i], decay[i])
-        )
+        i, t = thin_fred(rng, ts[fr], te[fr], peak_fr, tp, rise, decay)
         src = fr[i]
         x = (t - tp[i]) / decay[i]
         state = (x >= 0.5).astype(np.int64) + (x >= 1.5) + (x >= 3.0)
         state[lab[src] == code["flare"]] = 0
         src_parts.append(src), t_parts.append(t), row_parts.append(state_offset[src] + state)
     if len(fx):
-        edges = fxt_edges(ts[fx], te[fx], onset, frise, fdur)
-        env = monotone_envelope(
-            peak_fx[:, None]
-            * fxt_rate(edges, onset[:, None], frise[:, None], fdur[:, None], alpha[:, None])
-        )
-        i, t, _ = thin(
-            rng,
-            edges,
-            env,
-            lambda t, i, s: peak_fx[i] * fxt_rate(t, onset[i], frise[i], fdur[i], alpha[i]),
-        )
+        i, t = thin_fxt(rng, ts[fx], te[fx], peak_fx, onset, frise, fdur, alpha)
         x = (t - onset[i]) / fdur[i]
         state = (x >= 1.0).astype(np.int64) + (x >= 3.0) + (x >= 10.0)
         src_parts.append(fx[i]), t_parts.append(t), row_parts.append(state_offset[fx[i]] + state)

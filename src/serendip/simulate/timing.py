@@ -108,6 +108,21 @@ def fred_edges(
     return np.clip(edges, tstart[:, None], tstop[:, None])
 
 
+def thin_fred(rng, tstart, tstop, peak, t_peak, rise, decay):
+    """Exact Poisson arrivals of ``peak * fred_rate`` for m sources (all arrays (m,)).
+
+    Returns (source row (n,), arrival time [s] (n,)).
+    """
+    edges = fred_edges(tstart, tstop, t_peak, rise, decay)
+    env = monotone_envelope(
+        peak[:, None] * fred_rate(edges, t_peak[:, None], rise[:, None], decay[:, None])
+    )
+    i, t, _ = thin(
+        rng, edges, env, lambda t, i, s: peak[i] * fred_rate(t, t_peak[i], rise[i], decay[i])
+    )
+    return i, t
+
+
 # ------------------------------------------------------------ fast X-ray transients
 def fxt_rate(
     t: np.ndarray, t_onset: np.ndarray, rise: np.ndarray, duration: np.ndarray, alpha: np.ndarray
@@ -155,6 +170,25 @@ def fxt_edges(
     ]
     edges = np.concatenate(parts, axis=1)
     return np.clip(edges, tstart[:, None], tstop[:, None])
+
+
+def thin_fxt(rng, tstart, tstop, peak, t_onset, rise, duration, alpha):
+    """Exact Poisson arrivals of ``peak * fxt_rate`` for m sources (all arrays (m,)).
+
+    Returns (source row (n,), arrival time [s] (n,)).
+    """
+    edges = fxt_edges(tstart, tstop, t_onset, rise, duration)
+    env = monotone_envelope(
+        peak[:, None]
+        * fxt_rate(edges, t_onset[:, None], rise[:, None], duration[:, None], alpha[:, None])
+    )
+    i, t, _ = thin(
+        rng,
+        edges,
+        env,
+        lambda t, i, s: peak[i] * fxt_rate(t, t_onset[i], rise[i], duration[i], alpha[i]),
+    )
+    return i, t
 
 
 # ------------------------------------------------------------------ eclipses / dips
