@@ -7,16 +7,10 @@ from collections.abc import Iterator
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 
 from serendip.errors import SerendipError
+from serendip.progress import progress_bar
 
 console = Console(stderr=True)
 
@@ -33,12 +27,4 @@ def clear_errors() -> Iterator[None]:
 
 def progress() -> Progress:
     """A rich progress bar for long work (writes to stderr)."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
+    return progress_bar(eta=True)

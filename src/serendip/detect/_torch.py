@@ -135,14 +135,9 @@ def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
 def _progress(verbose: bool, description: str, total: int):
     if not verbose:
         return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from serendip.progress import progress_bar
 
-    prog = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
+    prog = progress_bar()
     task = prog.add_task(description, total=total)
     prog.start()
     return prog, task

@@ -139,16 +139,9 @@ def fit_with_early_stopping(
 def _progress(verbose: bool):
     if not verbose:
         return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from serendip.progress import progress_bar
 
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-    )
+    return progress_bar()
 
 
 def state_arrays(net, half: bool = False) -> dict[str, np.ndarray]:

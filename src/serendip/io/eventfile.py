@@ -36,7 +36,7 @@ import numpy as np
 
 from serendip.errors import InputError
 from serendip.io.fitsraw import FitsFile, HDUInfo
-from serendip.io.gti import GTISet, is_gti_hdu, read_gtis
+from serendip.io.gti import GTISet, find_column, is_gti_hdu, read_gtis
 from serendip.io.missions import Mission, describe_gain, energy_unit_scale, identify_mission
 from serendip.io.regions import (
     CircleRegion,
@@ -195,14 +195,6 @@ def _no_events_reason(ff: FitsFile, nbytes: int) -> str:
     return f"no events extension (EVENTS, or a table with a TIME column); extensions: {', '.join(desc)}"
 
 
-def _column(names: list[str], *wanted: str) -> str | None:
-    low = {n.lower(): n for n in names}
-    for w in wanted:
-        if w.lower() in low:
-            return low[w.lower()]
-    return None
-
-
 def _numeric_column(
     reader: FitsFile, ext: int, col: str, path, what: str, dtype=np.float64
 ) -> np.ndarray:
@@ -258,7 +250,7 @@ def _energy_from_columns(
     ext: int, reader: FitsFile, names, mission: Mission, gain, path
 ) -> tuple[np.ndarray, str]:
     """Photon energies [eV] (float32) and a text saying where they came from."""
-    ecol = _column(names, "ENERGY")
+    ecol = find_column(names, "ENERGY")
     if ecol is not None:
         unit = reader.unit(ext, ecol)
         if not unit:
@@ -282,7 +274,7 @@ def _energy_from_columns(
         src = f"{ecol} column [{unit}]" + ("" if scale == 1.0 else f" x {scale:g}") + note
         return (values * scale).astype(np.float32), src
 
-    chan_col = _column(names, *mission.channel_columns, "PI", "PHA", "CHANNEL")
+    chan_col = find_column(names, *mission.channel_columns, "PI", "PHA", "CHANNEL")
     if chan_col is None:
         raise InputError(
             path,
@@ -325,7 +317,11 @@ def _ebounds(ff: FitsFile, path) -> tuple[np.ndarray, np.ndarray] | None:
         if h.name != "EBOUNDS" or h.kind != "bintable":
             continue
         names = ff.names(h.index)
-        c, lo, hi = _column(names, "CHANNEL"), _column(names, "E_MIN"), _column(names, "E_MAX")
+        c, lo, hi = (
+            find_column(names, "CHANNEL"),
+            find_column(names, "E_MIN"),
+            find_column(names, "E_MAX"),
+        )
         if c is None or lo is None or hi is None:
             raise InputError(path, f"EBOUNDS extension lacks CHANNEL/E_MIN/E_MAX (has {names})")
         unit = ff.unit(h.index, lo) or "keV"
@@ -560,7 +556,7 @@ def _load_events(path: Path, gain) -> RawEvents:
         if nrows == 0:
             raise InputError(path, f"events extension {ename} has no rows (0 events)")
         names = reader.names(ext)
-        tcol = _column(names, "TIME")
+        tcol = find_column(names, "TIME")
         if tcol is None:
             raise InputError(
                 path, f"no TIME column in events extension {ename} (columns: {names[:30]})"
@@ -585,12 +581,12 @@ def _load_events(path: Path, gain) -> RawEvents:
         mission = identify_mission(telescope, instrument)
         energy, energy_source = _energy_from_columns(ext, reader, names, mission, gain, path)
 
-        xcol, ycol = _column(names, "X"), _column(names, "Y")
+        xcol, ycol = find_column(names, "X"), find_column(names, "Y")
         x = y = None
         if xcol is not None and ycol is not None:
             x = _numeric_column(reader, ext, xcol, path, "x")
             y = _numeric_column(reader, ext, ycol, path, "y")
-        ccol = _column(names, "CCD_ID", "CCDNR")
+        ccol = find_column(names, "CCD_ID", "CCDNR")
         ccd = _numeric_column(reader, ext, ccol, path, "CCD", dtype=np.int64) if ccol else None
 
         sorted_on_read = False

@@ -149,7 +149,8 @@ class GTISet:
         return total_length(iv)
 
 
-def _column(names: list[str], *wanted: str) -> str | None:
+def find_column(names: list[str], *wanted: str) -> str | None:
+    """The first of ``wanted`` among ``names``, matched case-insensitively (None if absent)."""
     low = {n.lower(): n for n in names}
     for w in wanted:
         if w.lower() in low:
@@ -181,7 +182,7 @@ def read_gtis(ff, path, timezero_of) -> GTISet:
         name = f"{hdu.name or 'extension'}[{k}]"
         cols = ff.names(k)
         header = hdu.header
-        c0, c1 = _column(cols, "START"), _column(cols, "STOP")
+        c0, c1 = find_column(cols, "START"), find_column(cols, "STOP")
         if c0 is None or c1 is None:
             raise InputError(path, f"GTI extension {name} lacks START/STOP columns (has {cols})")
         try:

@@ -274,16 +274,9 @@ def _run_chunks(n_files: int, fill: Callable[[int, int], None], progress: bool, 
         for s, e in ranges:
             fill(s, e)
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from serendip.progress import progress_bar
 
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+    with progress_bar() as bar:
         task = bar.add_task(label, total=n_files)
         for s, e in ranges:
             fill(s, e)
