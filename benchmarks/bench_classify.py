@@ -259,7 +259,7 @@ def main() -> None:
         + table
         + "\n\nAnchors (not re-measured here): UMLCAXS 0.68 accuracy / 0.61 balanced accuracy on 4 classes with a detection-level split; "
         "MUWCLASS 0.70 balanced accuracy with multi-wavelength data. Goal: balanced accuracy >= 0.75 (grouped, X-ray only), ECE <= 0.05.\n\n"
-        "Reliability diagram (grouped classes): `runs/bench_classify/reliability_grouped.png`.\n\n"
+        "Reliability diagram (grouped classes): `runs/bench_classify/reliability_grouped.png`, written by the benchmark run (run outputs are not kept in the repository).\n\n"
         "### Published UMLCAXS classes (`csc_umlcaxs_classified`)\n\n"
         + pub
         + f"\n\nTotal time {total:.0f} s, peak RSS {peak_rss_mib():.0f} MiB.\n"

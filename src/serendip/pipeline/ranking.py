@@ -1,6 +1,7 @@
-"""Rank event files without a full run: features, anomaly score and candidate score.
+"""Rank event files: features -> anomaly score -> candidate score.
 
-``rank_files`` is the discovery run's ranking (``features`` -> ``candidates``) without the
+:func:`rank_features` is the candidate stage of the discovery run (the run adds clusters and
+the embedding); :func:`rank_files` goes from raw events to the ranked table without the
 embedding and clustering stages: use it to score a handful of new files, or inside
 injection-and-recovery experiments.
 """
@@ -11,6 +12,46 @@ import numpy as np
 import pandas as pd
 
 from serendip.io.eventset import EventSet
+
+
+def rank_features(
+    obsreg_id,
+    X: np.ndarray,
+    event_table: pd.DataFrame,
+    known: pd.DataFrame | None = None,
+    *,
+    clusters: np.ndarray | None = None,
+    embedding: np.ndarray | None = None,
+    anomaly: str = "iforest",
+    k: int = 10,
+    nn_span: float = 0.2,
+    n_estimators: int = 300,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Anomaly score of the features ``X`` (n_files, n_features), then the ranked candidate
+    table (:func:`serendip.catalog.build_candidates`) with ``event_table`` appended.
+
+    ``anomaly`` names the detector: "iforest" (default) or any name in
+    :data:`serendip.detect.DETECTORS`.
+    """
+    from serendip.catalog import anomaly_scores, build_candidates
+
+    detector = None if anomaly == "iforest" else anomaly
+    scores = anomaly_scores(
+        X, detector=detector, random_state=random_state, n_estimators=n_estimators
+    )
+    return build_candidates(
+        np.asarray(obsreg_id).astype(str),
+        X,
+        clusters=clusters,
+        known=known,
+        event_features=event_table,
+        embedding=embedding,
+        anomaly=scores,
+        k=k,
+        nn_span=nn_span,
+        random_state=random_state,
+    )
 
 
 def rank_files(
@@ -24,7 +65,7 @@ def rank_files(
     n_estimators: int = 300,
     random_state: int = 0,
 ) -> pd.DataFrame:
-    """Candidate table of ``events`` (see :func:`serendip.catalog.build_candidates`).
+    """Candidate table of ``events``, sorted by rank (1 = most interesting).
 
     Parameters
     ----------
@@ -33,12 +74,7 @@ def rank_files(
         observing interval; default first to last event.
     known : known transients (``obsreg_id``, ``type``) among these files, or None.
     case : feature case (:data:`serendip.features.CASES`).
-
-    Returns
-    -------
-    DataFrame sorted by rank (1 = most interesting) with reasons and event features.
     """
-    from serendip.catalog import anomaly_scores, build_candidates
     from serendip.features import extract_features
     from serendip.represent import event_features
 
@@ -47,14 +83,13 @@ def rank_files(
         case, events=events, event_table=table, files=files, seed=random_state
     )
     X = np.asarray(result.features, dtype=np.float64)
-    anomaly = anomaly_scores(X, random_state=random_state, n_estimators=n_estimators)
-    return build_candidates(
-        events.obsreg_id.astype(str),
+    return rank_features(
+        events.obsreg_id,
         X,
-        known=known,
-        event_features=table,
-        anomaly=anomaly,
+        table,
+        known,
         k=k,
         nn_span=nn_span,
+        n_estimators=n_estimators,
         random_state=random_state,
     )

@@ -62,12 +62,9 @@ class _Run:
             )
         return self._events
 
-    def ids(self) -> np.ndarray:
-        return (
-            read_table(self.dir / "files.parquet", columns=["obsreg_id"])["obsreg_id"]
-            .astype(str)
-            .to_numpy()
-        )
+    def event_features(self) -> pd.DataFrame:
+        """The represent stage's per-file event features."""
+        return read_table(self.dir / "stages" / "represent" / "event_features.parquet")
 
 
 # --------------------------------------------------------------------- stages
@@ -140,7 +137,7 @@ def _stage_features(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, An
     from serendip.features import extract_features
 
     fc = run.cfg["features"]
-    table = read_table(run.dir / "stages" / "represent" / "event_features.parquet")
+    table = run.event_features()
     result = extract_features(
         fc["case"],
         events=run.events,
@@ -216,7 +213,7 @@ def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
         labels = cluster_embedding(Y, "hdbscan", min_cluster_size=int(cc["min_cluster_size"]))
     known = read_table(run.dir / "known_transients.csv")
     ids = emb["obsreg_id"].astype(str).to_numpy()
-    feats = read_table(run.dir / "stages" / "represent" / "event_features.parquet")
+    feats = run.event_features()
     summary = cluster_summary(
         labels, known_types_for(ids, known), feats.drop(columns=["obsreg_id"])
     )
@@ -231,33 +228,22 @@ def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
 
 
 def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
-    from serendip.catalog import build_candidates, write_candidates
+    from serendip.catalog import write_candidates
+    from serendip.pipeline.ranking import rank_features
 
     kc = run.cfg["candidates"]
     ids, X = _feature_matrix(run)
-    clusters = read_table(run.dir / "clusters.parquet")["cluster"].to_numpy()
-    emb = read_table(run.dir / "embedding.parquet")[["x", "y"]].to_numpy()
-    known = read_table(run.dir / "known_transients.csv")
-    feats = read_table(run.dir / "stages" / "represent" / "event_features.parquet")
-    from serendip.catalog import anomaly_scores
-
-    detector = None if kc["anomaly"] == "iforest" else kc["anomaly"]
-    anomaly = anomaly_scores(
-        X,
-        detector=detector,
-        random_state=int(kc["random_state"]),
-        n_estimators=int(kc["n_estimators"]),
-    )
-    cands = build_candidates(
+    cands = rank_features(
         ids,
         X,
-        clusters=clusters,
-        known=known,
-        event_features=feats,
-        embedding=emb,
-        anomaly=anomaly,
+        run.event_features(),
+        read_table(run.dir / "known_transients.csv"),
+        clusters=read_table(run.dir / "clusters.parquet")["cluster"].to_numpy(),
+        embedding=read_table(run.dir / "embedding.parquet")[["x", "y"]].to_numpy(),
+        anomaly=kc["anomaly"],
         k=int(kc["k_neighbours"]),
         nn_span=float(kc["nn_span"]),
+        n_estimators=int(kc["n_estimators"]),
         random_state=int(kc["random_state"]),
     )
     paths = write_candidates(cands, run.dir)
