@@ -56,24 +56,26 @@ def _max_window_counts(offsets, time, t_lo, t_hi, fracs, kmax, centre, gap):
             best = 0
             best_c = 0.5
             hi = a
+            # windows [t_i, t_i + w] that fit in the interval: two pointers, O(n)
             for i in range(a, b):
-                start = time[i]
-                if start + w > t_hi[f]:
-                    start = t_hi[f] - w
-                stop = start + w
-                # events are sorted: advance the right pointer (monotone since start is non-decreasing)
+                if time[i] + w > t_hi[f]:
+                    break
+                stop = time[i] + w
                 if hi < i:
                     hi = i
                 while hi < b and time[hi] <= stop:
                     hi += 1
-                # count events in [start, stop]; start may be < time[i] after clipping
-                lo = i
-                while lo > a and time[lo - 1] >= start:
-                    lo -= 1
-                k = hi - lo
+                k = hi - i
                 if k > best:
                     best = k
-                    best_c = (start + 0.5 * w - t_lo[f]) / D
+                    best_c = (time[i] + 0.5 * w - t_lo[f]) / D
+            # every later start is clipped to the same last window [t_hi - w, t_hi]: count it once
+            start = t_hi[f] - w
+            lo = a + np.searchsorted(time[a:b], start, side="left")
+            k = b - lo
+            if k > best:
+                best = k
+                best_c = (start + 0.5 * w - t_lo[f]) / D
             kmax[f, j] = best
             centre[f, j] = best_c
 
