@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from serendip.errors import SerendipError
@@ -21,7 +22,7 @@ def clear_errors() -> Iterator[None]:
     try:
         yield
     except SerendipError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")  # "[input]" is text, not markup
         raise typer.Exit(code=2) from None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from serendip.errors import ConfigError, InputError
@@ -34,6 +35,90 @@ def name_column(df: pd.DataFrame, source: str | Path | None = None) -> str:
     )
 
 
+def _numeric_columns(df: pd.DataFrame, feature_set: str | None) -> list[str]:
+    """Columns of ``df`` that must hold numbers: positions and the feature set's inputs."""
+    cols = ["ra", "dec"]
+    if feature_set == "xray":
+        from serendip.classify.features import XRAY_ALIASES
+
+        cols += [a for aliases in XRAY_ALIASES.values() for a in aliases]
+    elif feature_set == "umlcaxs":
+        from serendip.classify.features import UMLCAXS_FEATURES
+
+        cols += UMLCAXS_FEATURES
+        cols += [f"var_{k}_{b}" for k in ("sigma", "mean") for b in "bhs"]
+        cols += ["var_min_b", "var_max_b"]
+    return [c for c in dict.fromkeys(cols) if c in df.columns]
+
+
+def check_numeric_columns(df: pd.DataFrame, columns: list[str], source) -> None:
+    """Raise :class:`InputError` naming ``source`` when a column holds text or +-inf.
+
+    Empty cells and NaN are allowed (missing measurements); a string that is not a
+    number (``"abc"``, ``"1.2.3"``) or an infinite value is not.
+    """
+    for c in columns:
+        col = df[c]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            raise InputError(source, f"column {c!r} holds true/false values, expected numbers")
+        num = pd.to_numeric(col, errors="coerce")
+        if not pd.api.types.is_numeric_dtype(col.dtype):
+            text = col.astype(str).str.strip()
+            bad = (num.isna() & col.notna() & (text != "")).to_numpy()
+            if bad.any():
+                first = text[bad].iloc[0]
+                raise InputError(
+                    source,
+                    f"column {c!r} has {int(bad.sum())} non-numeric value(s) "
+                    f"(first {first!r} at row {int(np.flatnonzero(bad)[0])}); expected numbers",
+                )
+        inf = np.isinf(num.to_numpy(dtype=np.float64))
+        if inf.any():
+            raise InputError(
+                source,
+                f"column {c!r} has {int(inf.sum())} infinite value(s) "
+                f"(first at row {int(np.flatnonzero(inf)[0])}); use NaN or an empty cell for missing",
+            )
+
+
+def check_units(df: pd.DataFrame, source, renames: dict[str, str] | None = None) -> None:
+    """Raise :class:`InputError` when a FITS/VOTable column has a unit serendip cannot use.
+
+    Positions must be in degrees and X-ray fluxes in an energy-flux unit (converted to
+    erg cm^-2 s^-1 when they are, e.g., W m^-2); a column without a unit is taken as is.
+    ``df.attrs["units"]`` (column -> unit string) is set by :func:`read_table`;
+    ``renames`` maps the file's column names to those of ``df``.
+    """
+    units = df.attrs.get("units") or {}
+    if not units:
+        return
+    from astropy import units as u
+
+    from serendip.classify.features import XRAY_ALIASES
+
+    flux_cols = {a for k in ("flux_s", "flux_m", "flux_h", "flux_b") for a in XRAY_ALIASES[k]}
+    want = {"ra": u.deg, "dec": u.deg} | {c: u.erg / u.cm**2 / u.s for c in flux_cols}
+    for col, text in units.items():
+        name = (renames or {}).get(col, col)
+        if name not in want or name not in df.columns or not text.strip():
+            continue
+        try:
+            unit = u.Unit(text, parse_strict="raise")
+        except ValueError as exc:
+            raise InputError(
+                source, f"column {col!r} has unknown unit {text!r} (expected {want[name]})"
+            ) from exc
+        try:
+            factor = unit.to(want[name])
+        except u.UnitsError as exc:
+            raise InputError(
+                source,
+                f"column {col!r} has unit {text!r}, which cannot be converted to {want[name]}",
+            ) from exc
+        if factor != 1.0:
+            df[name] = pd.to_numeric(df[name], errors="coerce") * factor
+
+
 def read_catalog(path: str | Path, feature_set: str | None = None) -> pd.DataFrame:
     """Read a CSC property table (one row per detection or per source).
 
@@ -43,16 +128,39 @@ def read_catalog(path: str | Path, feature_set: str | None = None) -> pd.DataFra
     """
     df = read_table(path)
     if len(df) == 0:
-        raise InputError(path, "table has no rows")
+        raise InputError(path, "table has no rows (header only?)")
     col = name_column(df, path)
+    renames = {col: "name"}
     if col != "name":
         df = df.rename(columns={col: "name"})
-    df["name"] = df["name"].astype(str).str.strip()
+    names = df["name"]
+    blank = names.isna().to_numpy() | (names.astype(str).str.strip() == "").to_numpy()
+    if blank.any():
+        rows = np.flatnonzero(blank)
+        raise InputError(
+            path,
+            f"{len(rows)} row(s) have no source name in column {col!r} "
+            f"(first at row {int(rows[0])}); every detection needs a name",
+        )
+    df["name"] = names.astype(str).str.strip()
     for std, aliases in POSITION_ALIASES.items():
         if std not in df.columns:
             found = next((a for a in aliases if a in df.columns), None)
             if found is not None:
                 df = df.rename(columns={found: std})
+                renames[found] = std
+    check_numeric_columns(df, _numeric_columns(df, feature_set), path)
+    check_units(df, path, renames)
+    for c, lo, hi in (("ra", 0.0, 360.0), ("dec", -90.0, 90.0)):
+        if c in df.columns:
+            v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64)
+            bad = np.isfinite(v) & ((v < lo) | (v > hi))
+            if bad.any():
+                raise InputError(
+                    path,
+                    f"{int(bad.sum())} value(s) of {c!r} outside [{lo:g}, {hi:g}] deg "
+                    f"(first {float(v[bad][0])!r}); positions must be in degrees",
+                )
     if feature_set is not None:
         from serendip.classify.features import build_features
 

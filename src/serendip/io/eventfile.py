@@ -217,12 +217,16 @@ def _timezero(header, path) -> float:
     """TIMEZERO [s] of one extension (TIMEZERO, else TIMEZERI + TIMEZERF, else 0)."""
     try:
         if "TIMEZERO" in header:
-            return float(header["TIMEZERO"])
-        return float(header.get("TIMEZERI", 0) or 0) + float(header.get("TIMEZERF", 0.0) or 0.0)
+            tz = float(header["TIMEZERO"])
+        else:
+            tz = float(header.get("TIMEZERI", 0) or 0) + float(header.get("TIMEZERF", 0.0) or 0.0)
     except (TypeError, ValueError) as exc:
         raise InputError(
             path, f"TIMEZERO keyword is not a number ({header.get('TIMEZERO')!r})"
         ) from exc
+    if not np.isfinite(tz):
+        raise InputError(path, f"TIMEZERO keyword is not a finite number ({tz!r})")
+    return tz
 
 
 def _float_key(headers, key) -> float | None:

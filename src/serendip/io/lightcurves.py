@@ -156,6 +156,13 @@ def standardize_lightcurves(
     )
     if len(out) == 0:
         raise InputError(source, "light-curve table has no rows")
+    ids = df["object_id"]
+    no_id = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
+    if no_id.any():
+        raise InputError(
+            source,
+            f"{int(no_id.sum())} row(s) have no object_id (first at row {int(np.flatnonzero(no_id)[0])})",
+        )
     for col in ("time", value, err):
         bad = ~np.isfinite(out[col].to_numpy())
         if bad.any():
@@ -179,6 +186,15 @@ def standardize_lightcurves(
     unknown = sorted(found - known)
     if unknown:
         raise InputError(source, f"unknown band(s) {unknown}; allowed: {sorted(known)}")
+    dup = out.duplicated(["object_id", "band", "time"], keep="first").to_numpy()
+    if dup.any():
+        k = int(np.flatnonzero(dup)[0])
+        raise InputError(
+            source,
+            f"{int(dup.sum())} duplicated observation(s): the same (object_id, band, time) "
+            f"appears twice (first {out['object_id'].iloc[k]!r}, band {out['band'].iloc[k]!r}, "
+            f"time {out['time'].iloc[k]!r}); drop duplicates first",
+        )
     if kind == "mag" and to_flux:
         flux, flux_err = mag_to_flux(out["mag"], out["mag_err"])
         out = out.drop(columns=["mag", "mag_err"]).assign(flux=flux, flux_err=flux_err)

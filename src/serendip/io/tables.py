@@ -95,6 +95,8 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
     if path.is_dir():
         raise InputError(path, "is a folder, not a table")
     fmt = table_format(path)
+    if path.stat().st_size == 0:
+        raise InputError(path, f"empty file (0 bytes), not a {fmt} table")
     try:
         if fmt == "parquet":
             df = pd.read_parquet(path, columns=columns)
@@ -107,6 +109,9 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
             t = Table.read(path, format="fits" if fmt == "fits" else "votable")
             names = [n for n in t.colnames if len(t[n].shape) <= 1]
             df = t[names].to_pandas()
+            units = {n: str(t[n].unit) for n in names if getattr(t[n], "unit", None) is not None}
+            if units:
+                df.attrs["units"] = units  # column -> unit string (FITS TUNITn / VOTable)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes a clear InputError

@@ -7,6 +7,8 @@ Every key a run uses is in the defaults below, so the resolved configuration wri
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,31 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 
 
+#: settings whose default's type is not the only one accepted
+_EXTRA_TYPES: dict[str, tuple[type, ...]] = {"embed.learning_rate": (int, float)}
+
+
+def _type_ok(default: Any, value: Any, key: str) -> bool:
+    """Whether ``value`` may replace ``default`` (TOML types; ints count as floats; numpy
+    scalars count as the Python type they stand for)."""
+    is_bool = isinstance(value, bool) or type(value).__name__ == "bool_"
+    is_int = isinstance(value, numbers.Integral) and not is_bool
+    is_real = isinstance(value, numbers.Real) and not is_bool
+    extra = _EXTRA_TYPES.get(key, ())
+    if extra and isinstance(value, tuple(extra)) and not is_bool:
+        return True
+    if isinstance(default, bool):
+        return is_bool
+    if isinstance(default, int):
+        return is_int
+    if isinstance(default, float):
+        return is_real
+    return isinstance(value, type(default))
+
+
+_TYPE_NAMES = {bool: "true/false", int: "an integer", float: "a number", str: "a string"}
+
+
 def _merge(
     base: dict[str, Any], override: dict[str, Any], where: str, source: str | Path | None
 ) -> dict[str, Any]:
@@ -81,6 +108,13 @@ def _merge(
                 raise ConfigError(source, f"{where}{key} must be a table")
             out[key] = _merge(base[key], value, f"{where}{key}.", source)
         else:
+            if not _type_ok(base[key], value, f"{where}{key}"):
+                want = _TYPE_NAMES.get(type(base[key]), f"a {type(base[key]).__name__}")
+                raise ConfigError(
+                    source,
+                    f"wrong type for {where}{key}: must be {want}, got "
+                    f"{type(value).__name__} {value!r}",
+                )
             out[key] = value
     return out
 
@@ -117,12 +151,28 @@ def validate(cfg: dict[str, Any], source: str | Path | None = None) -> None:
         )
     if inp["simulate"] and int(inp["n_sources"]) < 50:
         raise ConfigError(source, "input.n_sources must be >= 50")
-    lo, hi = inp["band_ev"]
-    if not 0 < lo < hi:
+    band = inp["band_ev"]
+    if (
+        not isinstance(band, list | tuple)
+        or len(band) != 2
+        or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in band)
+        or not 0 < band[0] < band[1] < float("inf")
+    ):
         raise ConfigError(
             source,
-            f"input.band_ev must be [low, high] eV with 0 < low < high; got {inp['band_ev']}",
+            f"input.band_ev must be [low, high] eV with 0 < low < high; got {band!r}",
         )
+    if not inp["simulate"]:
+        for p in inp["paths"]:
+            if not isinstance(p, str) or not p.strip():
+                raise ConfigError(
+                    source, f"input.paths entries must be file or folder names, got {p!r}"
+                )
+            if not Path(p).exists():
+                raise ConfigError(source, f"input.paths: no such file or folder {p!r}")
+        kt = inp["known_transients"]
+        if kt and kt != "truth" and not Path(kt).is_file():
+            raise ConfigError(source, f"input.known_transients: no such file {kt!r}")
     if cfg["features"]["case"] not in FEATURE_CASES:
         raise ConfigError(
             source, f"features.case must be one of {FEATURE_CASES}; got {cfg['features']['case']!r}"
@@ -133,6 +183,32 @@ def validate(cfg: dict[str, Any], source: str | Path | None = None) -> None:
         raise ConfigError(source, "cluster.method must be 'dbscan' or 'hdbscan'")
     if not 0 <= float(inp["known_fraction"]) <= 1:
         raise ConfigError(source, "input.known_fraction must be within [0, 1]")
+    lr = cfg["embed"]["learning_rate"]
+    if isinstance(lr, str) and lr != "auto":
+        raise ConfigError(source, f"embed.learning_rate must be 'auto' or a number; got {lr!r}")
+    positive = {
+        "embed.perplexity": cfg["embed"]["perplexity"],
+        "embed.n_iter": cfg["embed"]["n_iter"],
+        "embed.early_exaggeration": cfg["embed"]["early_exaggeration"],
+        "embed.n_neighbors": cfg["embed"]["n_neighbors"],
+        "cluster.eps": cfg["cluster"]["eps"],
+        "cluster.min_samples": cfg["cluster"]["min_samples"],
+        "cluster.min_cluster_size": cfg["cluster"]["min_cluster_size"],
+        "candidates.k_neighbours": cfg["candidates"]["k_neighbours"],
+        "candidates.n_estimators": cfg["candidates"]["n_estimators"],
+        "report.n_top": cfg["report"]["n_top"],
+    }
+    if not isinstance(lr, str):
+        positive["embed.learning_rate"] = lr
+    for name, value in positive.items():
+        if not float(value) > 0 or not math.isfinite(float(value)):
+            raise ConfigError(source, f"{name} must be a positive finite number; got {value!r}")
+    for name in ("features.n_components", "input.seed", "embed.random_state"):
+        sec, key = name.split(".")
+        if int(cfg[sec][key]) < 0:
+            raise ConfigError(source, f"{name} must be >= 0; got {cfg[sec][key]!r}")
+    if float(cfg["embed"]["min_dist"]) < 0 or float(cfg["candidates"]["nn_span"]) < 0:
+        raise ConfigError(source, "embed.min_dist and candidates.nn_span must be >= 0")
 
 
 def dump_config(cfg: dict[str, Any], path: str | Path) -> None:
