@@ -6,16 +6,41 @@ Every detector subclasses :class:`BaseDetector` (scikit-learn conventions:
 order and settings included). Short names for the CLI and configs: :data:`DETECTORS`.
 """
 
-from serendip.detect.autoencoder import VAE, Autoencoder
-from serendip.detect.base import BaseDetector
-from serendip.detect.isolation import IForest
-from serendip.detect.latent import ClassifierLatentDetector, MLPClassifierNet
-from serendip.detect.mcif import MCIF
-from serendip.detect.neighbours import KNN, LOF
-from serendip.detect.ocsvm import OCSVM
-from serendip.detect.registry import DETECTORS, make_detector, needs_labels
-from serendip.detect.router import HierarchicalRouter
-from serendip.detect.svdd import DeepSVDD, MultiClassDeepSVDD
+from importlib import import_module
+
+# Detectors are imported on first use (PEP 562), so that ``import serendip.detect.active`` or
+# ``serendip.detect.strategies`` does not pull in PyTorch.
+_WHERE = {
+    "VAE": "autoencoder",
+    "Autoencoder": "autoencoder",
+    "BaseDetector": "base",
+    "IForest": "isolation",
+    "ClassifierLatentDetector": "latent",
+    "MLPClassifierNet": "latent",
+    "MCIF": "mcif",
+    "KNN": "neighbours",
+    "LOF": "neighbours",
+    "OCSVM": "ocsvm",
+    "DETECTORS": "registry",
+    "make_detector": "registry",
+    "needs_labels": "registry",
+    "HierarchicalRouter": "router",
+    "DeepSVDD": "svdd",
+    "MultiClassDeepSVDD": "svdd",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f"serendip.detect.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'serendip.detect' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_WHERE))
+
 
 __all__ = [
     "BaseDetector",

@@ -54,12 +54,11 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from serendip.detect.strategies import DEFAULT_STRATEGY, STRATEGIES
 from serendip.errors import InputError
 
 #: the re-ranking strategies (see the module docstring); "knn" is the default, chosen by
 #: the oracle benchmark (benchmarks/bench_active.py, BENCHMARKS.md)
-STRATEGIES = ("static", "knn", "aad", "pine")
-DEFAULT_STRATEGY = "knn"
 
 
 def _percentile(score: np.ndarray) -> np.ndarray:

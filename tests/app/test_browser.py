@@ -1,0 +1,306 @@
+"""Browser tests of the ``serendip explore`` page: Debian's chromium, headless, driven by Playwright.
+
+One browser for the module. The first test (no labels written) uses ``classified_run`` (the small
+simulated run plus classification results); the labelling test uses ``fresh_run`` (the run linked
+into a new directory, so its labels never reach other tests). Screenshots of every view go to
+``$SERENDIP_TEST_ARTIFACTS/explore/`` (default ``<repo>/test-artifacts/explore/``).
+
+Budget: about 30-50 s on the 2-core machine, most of it the session's ``explore_run`` build and
+Plotly's parse in software-rendered chromium.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+READY_TIMEOUT_MS = 90_000
+REPO = Path(__file__).resolve().parents[2]
+
+
+def artifact_dir() -> Path:
+    base = os.environ.get("SERENDIP_TEST_ARTIFACTS")
+    out = (Path(base) if base else REPO / "test-artifacts") / "explore"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        msg = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.errors = errors
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def open_page(pg, url: str) -> None:
+    pg.goto(url)
+    pg.wait_for_function("document.body.dataset.ready !== undefined", timeout=READY_TIMEOUT_MS)
+    ready = pg.evaluate("document.body.dataset.ready")
+    assert ready == "1", f"page failed to load: {pg.inner_text('#status')}"
+
+
+def shot(pg, name: str) -> None:
+    pg.screenshot(path=str(artifact_dir() / f"{name}.png"), full_page=True)
+
+
+def plot_geometry(pg) -> dict:
+    """Plot area of the embedding in page pixels and its axis ranges (data units)."""
+    return pg.evaluate(
+        """() => { const gd = document.getElementById('embed-plot'); const fl = gd._fullLayout;
+        const r = gd.getBoundingClientRect();
+        return {left: r.left + fl._size.l, top: r.top + fl._size.t, w: fl._size.w, h: fl._size.h,
+                x0: fl.xaxis.range[0], x1: fl.xaxis.range[1], y0: fl.yaxis.range[0], y1: fl.yaxis.range[1]}; }"""
+    )
+
+
+def to_px(g: dict, x, y):
+    px = g["left"] + (np.asarray(x) - g["x0"]) / (g["x1"] - g["x0"]) * g["w"]
+    py = g["top"] + (g["y1"] - np.asarray(y)) / (g["y1"] - g["y0"]) * g["h"]
+    return px, py
+
+
+def test_embedding_selection_source_view_export_catalogue(
+    browser, page, classified_run, start_server, tmp_path
+):
+    from astropy.table import Table
+
+    server = start_server(classified_run)  # pipeline + classification results (kind "both")
+    meta = httpx.get(f"{server.url}/api/meta").json()
+    pts = httpx.get(f"{server.url}/api/points").json()
+    n = meta["n_sources"]
+    open_page(page, server.url)
+
+    # the embedding has every source in one WebGL trace, known transients outlined in a second
+    traces = page.evaluate(
+        "document.getElementById('embed-plot').data.map(t => [t.type, t.x.length])"
+    )
+    assert traces[0] == ["scattergl", n]
+    n_known = sum(k is not None and k != "" for k in pts["known_type"])
+    assert n_known > 0 and traces[1] == ["scattergl", n_known]
+    assert page.locator("#embed-plot canvas").count() > 0
+    shot(page, "1-embedding")
+
+    # colour by a numeric column: the marker colours become that column, with a colour bar
+    page.select_option("[data-testid=colour-by]", "score")
+    marker = page.evaluate(
+        "(() => { const m = document.getElementById('embed-plot').data[0].marker;"
+        " return [m.color.length, m.showscale, m.color[0]]; })()"
+    )
+    assert marker[0] == n and marker[1] is True
+    assert marker[2] == pytest.approx(pts["score"][0])
+
+    # click the most isolated point (in pixels): the source view opens with its E-t map
+    g = plot_geometry(page)
+    px, py = to_px(g, pts["x"], pts["y"])
+    d2 = (px[:, None] - px[None, :]) ** 2 + (py[:, None] - py[None, :]) ** 2
+    np.fill_diagonal(d2, np.inf)
+    i = int(np.argmax(d2.min(axis=1)))
+    page.mouse.click(float(px[i]), float(py[i]))
+    want = pts["obsreg_id"][i]
+    page.wait_for_function(f"document.body.dataset.sourceReady === {want!r}", timeout=20_000)
+    assert page.inner_text("[data-testid=source-id]") == want
+    src = httpx.get(f"{server.url}/api/source/{want}").json()
+    heat = page.evaluate(
+        "(() => { const t = document.getElementById('et-map').data[0];"
+        " return [t.type, t.z.length, t.z[0].length]; })()"
+    )
+    z = np.asarray(src["et_map"]["z"])
+    assert heat == ["heatmap", z.shape[0], z.shape[1]]
+    assert page.evaluate("document.getElementById('lightcurve').data.length") == 2
+    assert page.locator("[data-testid=neighbour-card]").count() == len(src["neighbours"]) > 0
+    page.wait_for_timeout(300)  # neighbour thumbnails
+    shot(page, "2-source")
+
+    # find analogs: the k neighbours (and the query) are highlighted in the embedding
+    page.fill("#analog-k", "6")
+    page.click("[data-testid=find-analogs]")
+    page.wait_for_function(
+        "document.getElementById('embed-plot').data[2].x.length === 7", timeout=10_000
+    )
+    assert page.inner_text("[data-testid=selection-count]") == "6"
+
+    # a box selection drawn with the mouse selects exactly the points inside the box
+    page.click("[data-testid=clear-selection]")
+    assert page.inner_text("[data-testid=selection-count]") == "0"
+    page.click("#embed-plot .modebar-btn[data-val='select']")
+    x_lo, x_hi = g["left"] + 0.25 * g["w"], g["left"] + 0.6 * g["w"]
+    y_lo, y_hi = g["top"] + 0.3 * g["h"], g["top"] + 0.75 * g["h"]
+    page.mouse.move(x_lo, y_lo)
+    page.mouse.down()
+    page.mouse.move(x_hi, y_hi, steps=10)
+    page.mouse.up()
+    ids = np.asarray(pts["obsreg_id"])
+
+    def in_box(margin: float) -> set[str]:  # margin > 0 shrinks the box (pixels)
+        m = (
+            (px > x_lo + margin)
+            & (px < x_hi - margin)
+            & (py > y_lo + margin)
+            & (py < y_hi - margin)
+        )
+        return set(ids[m].tolist())
+
+    surely, maybe = in_box(2.0), in_box(-2.0)  # points within 2 px of an edge may go either way
+    assert len(surely) > 5
+    page.wait_for_function(
+        "Number(document.getElementById('selection-count').textContent) > 0", timeout=10_000
+    )
+    selected = set(page.evaluate("window.serendip.state.selected"))
+    assert surely <= selected <= maybe
+    assert page.inner_text("[data-testid=selection-count]") == str(len(selected))
+    assert page.locator("#selection-table tbody tr").count() == min(len(selected), 300)
+    expected = selected
+    shot(page, "3-selection")
+
+    # export the selection in each format: the downloaded file parses with astropy, same ids
+    page.click("[data-testid=tab-export]")
+    for fmt, ext, astropy_format in [
+        ("csv", "csv", "ascii.csv"),
+        ("votable", "vot", "votable"),
+        ("fits", "fits", "fits"),
+    ]:
+        page.select_option("[data-testid=export-format]", fmt)
+        with page.expect_download() as info:
+            page.click("[data-testid=export-selection]")
+        download = info.value
+        assert download.suggested_filename == f"serendip-selection.{ext}"
+        path = tmp_path / download.suggested_filename
+        download.save_as(path)
+        table = Table.read(path, format=astropy_format)
+        assert {str(v).strip() for v in table["obsreg_id"]} == expected, fmt
+    shot(page, "4-export")
+
+    # catalogue view (the run has classification results): one trace per class, filters apply
+    cat = httpx.get(f"{server.url}/api/catalog").json()
+    options = page.eval_on_selector_all("#colour-by option", "els => els.map(e => e.value)")
+    assert any(o.startswith("p_") for o in options)  # class probabilities colour the embedding
+    page.click("[data-testid=tab-catalog]")
+    page.wait_for_function("document.getElementById('cat-plot').data !== undefined")
+    traces = page.evaluate(
+        "document.getElementById('cat-plot').data.map(t => [t.name, t.x.length])"
+    )
+    counts = {c: cat["columns"]["class"].count(c) for c in set(cat["columns"]["class"])}
+    assert {name.split(" (")[0]: n for name, n in traces} == counts
+    assert page.inner_text("[data-testid=cat-count]") == f"{cat['n']} sources"
+    page.fill("[data-testid=cat-min-prob]", "0.6")
+    page.click("[data-testid=cat-apply]")
+    n_kept = sum(p is not None and p >= 0.6 for p in cat["columns"]["p_class"])
+    assert 0 < n_kept < cat["n"]
+    page.wait_for_function(
+        f"document.getElementById('cat-count').textContent === '{n_kept} sources'",
+        timeout=10_000,
+    )
+    shot(page, "5-catalogue")
+
+
+def test_keyboard_labels_survive_restart(browser, page, fresh_run, start_server, tmp_path):
+    from astropy.table import Table
+
+    server = start_server(fresh_run)
+    open_page(page, server.url)
+    page.click("[data-testid=tab-review]")
+    page.wait_for_function("document.getElementById('review-id').textContent !== ''")
+    first = page.inner_text("[data-testid=review-id]")
+    static = httpx.get(f"{server.url}/api/candidates?order=static&limit=3").json()["rows"]
+    assert first == static[0]["obsreg_id"]  # static order: the highest score first
+
+    # n focuses the note, Enter leaves it, 1 labels "interesting" and moves on
+    page.keyboard.press("n")
+    page.keyboard.type("odd dip at 5 ks")
+    page.keyboard.press("Enter")
+    page.keyboard.press("1")
+    page.wait_for_function(
+        f"document.body.dataset.lastSaved === {first + ':interesting'!r}", timeout=10_000
+    )
+    assert "saved" in page.inner_text("[data-testid=saved]")
+    second = page.inner_text("[data-testid=review-id]")
+    assert second == static[1]["obsreg_id"]
+    # k goes back, j forward again; 3 labels the second one an artefact
+    page.keyboard.press("k")
+    page.wait_for_function(f"document.getElementById('review-id').textContent === {first!r}")
+    page.keyboard.press("j")
+    page.wait_for_function(f"document.getElementById('review-id').textContent === {second!r}")
+    page.keyboard.press("3")
+    page.wait_for_function(
+        f"document.body.dataset.lastSaved === {second + ':artefact'!r}", timeout=10_000
+    )
+    # r re-ranks: the discovery curve has one point per label
+    page.keyboard.press("r")
+    page.wait_for_function(
+        "(() => { const d = document.getElementById('rerank-plot').data;"
+        " return d && d.length === 1 && d[0].x.length === 2; })()",
+        timeout=30_000,
+    )
+    assert page.evaluate("document.getElementById('rerank-plot').data[0].y") == [1, 1]
+    page.wait_for_function(
+        "document.getElementById('status').textContent.startsWith('re-ranked')", timeout=30_000
+    )
+    assert page.input_value("[data-testid=review-order]") == "active"
+    shot(page, "6-review")
+
+    # restart the server on the same run directory: the labels are still there and shown
+    server.stop()
+    server2 = start_server(fresh_run)
+    open_page(page, server2.url)
+    page.click("[data-testid=tab-review]")
+    page.wait_for_function("document.getElementById('n-labels').textContent === '2'")
+    rows = page.evaluate(
+        "[...document.querySelectorAll('#labels-table tbody tr')]"
+        ".map(tr => [...tr.children].map(td => td.textContent))"
+    )
+    got = {r[0]: (r[1], r[2]) for r in rows}
+    assert got[first] == ("interesting", "odd dip at 5 ks")
+    assert got[second][0] == "artefact"
+    # labelled candidates are no longer offered for review
+    page.wait_for_function("document.getElementById('review-id').textContent !== ''")
+    assert page.inner_text("[data-testid=review-id]") not in (first, second)
+    shot(page, "7-review-after-restart")
+
+    # export the labels as FITS
+    page.click("[data-testid=tab-export]")
+    page.select_option("[data-testid=export-format]", "fits")
+    with page.expect_download() as info:
+        page.click("[data-testid=export-labels]")
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    table = Table.read(path, format="fits")
+    labels = {
+        str(i).strip(): str(lab).strip()
+        for i, lab in zip(table["obsreg_id"], table["label"], strict=True)
+    }
+    assert labels == {first: "interesting", second: "artefact"}
