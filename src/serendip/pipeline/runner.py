@@ -305,6 +305,7 @@ def run_pipeline(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     log = log or (lambda msg: None)
+    _remove_stale_temporaries(run_dir, log)
     dump_config(cfg, run_dir / "config.toml")
     run = _Run(cfg, run_dir, progress, log)
     records: dict[str, StageRecord] = {}
@@ -326,6 +327,17 @@ def run_pipeline(
             break
     _write_run_json(run_dir, records)
     return records
+
+
+def _remove_stale_temporaries(run_dir: Path, log: Callable[[str], None]) -> None:
+    """Delete partial outputs (``.<name>.*.tmp.<ext>``, see :func:`serendip.io.atomic.atomic_path`)
+    that a killed run left in ``run_dir`` or its ``stages/`` folders; no finished output is
+    ever written under such a name."""
+    stale = [*run_dir.glob(".*.tmp*"), *run_dir.glob("stages/*/.*.tmp*")]
+    for path in stale:
+        if path.is_file():
+            path.unlink()
+            log(f"removed a partial output left by an interrupted run: {path.name}")
 
 
 def _write_run_json(run_dir: Path, records: dict[str, StageRecord]) -> None:
