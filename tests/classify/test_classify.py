@@ -24,6 +24,7 @@ from serendip.classify.transforms import LogMinMaxScaler
 from serendip.classify.umlcaxs import MahalanobisClusterClassifier, UmlcaxsClassifier
 from serendip.classify.votes import source_votes
 from serendip.errors import InputError, ModelFileError
+from serendip.simulate.csc import toy_csc_properties
 
 
 def synthetic_detections(n_src=90, seed=0):
@@ -34,8 +35,6 @@ def synthetic_detections(n_src=90, seed=0):
     name = np.repeat([f"2CXO J{i:06d}" for i in range(n_src)], ndet)
     c = np.repeat(cls, ndet)
     n = len(c)
-    centre = {"AGN": (0.3, 1.7, 0.05), "XRB": (0.0, 1.0, 0.5), "YSO": (-0.5, 3.0, 0.9)}
-    h, g, v = (np.array([centre[k][j] for k in c]) for j in range(3))
     ra0, dec0 = (
         np.repeat(rng.uniform(0, 360, n_src), ndet),
         np.repeat(rng.uniform(-60, 60, n_src), ndet),
@@ -50,22 +49,7 @@ def synthetic_detections(n_src=90, seed=0):
             "dec": dec0 + jitter * rng.normal(size=n),
         }
     )
-    df["hard_hm"] = np.clip(h + 0.12 * rng.normal(size=n), -1, 1)
-    df["hard_hs"] = np.clip(h + 0.1 + 0.12 * rng.normal(size=n), -1, 1)
-    df["hard_ms"] = np.clip(h - 0.1 + 0.12 * rng.normal(size=n), -1, 1)
-    df["powlaw_gamma"] = g + 0.3 * rng.normal(size=n)
-    df["bb_kt"] = np.exp(rng.normal(np.log(0.3 + g / 3), 0.3))
-    for band in "bhs":
-        df[f"var_prob_{band}"] = np.clip(v + 0.1 * rng.normal(size=n), 0, 1)
-        df[f"var_mean_{band}"] = np.exp(rng.normal(-3, 0.5, n))
-        df[f"var_sigma_{band}"] = df[f"var_mean_{band}"] * np.exp(rng.normal(np.log(0.05 + v), 0.3))
-    df["var_min_b"] = df["var_mean_b"] * (1 - 0.5 * v)
-    df["var_max_b"] = df["var_mean_b"] * (1 + 2.0 * v)
-    df["flux_aper_s"] = 1e-14 * (1 - h) * np.exp(rng.normal(0, 0.2, n))
-    df["flux_aper_m"] = 1e-14 * np.exp(rng.normal(0, 0.2, n))
-    df["flux_aper_h"] = 1e-14 * (1 + h) * np.exp(rng.normal(0, 0.2, n))
-    df["significance"] = np.exp(rng.normal(2, 0.5, n))
-    df["var_intra_prob_b"] = df["var_prob_b"]
+    df = pd.concat([df, toy_csc_properties(c, rng)], axis=1)
     df["label"] = c
     return df
 

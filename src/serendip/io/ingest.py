@@ -89,28 +89,35 @@ class IngestResult:
         return len(self.failures)
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand files and folders into input files; returns (files, failures)."""
+def discover(
+    paths: Iterable[str | Path], suffixes: tuple[str, ...] | None = None
+) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand files and folders into input files; returns ``(files, failures)``.
+
+    Folders are searched recursively for names ending in ``suffixes`` (default: event-file
+    suffixes), sorted per folder; hidden files (names starting with ``.``, e.g. temporaries of an
+    interrupted write) are skipped. A missing path or a folder without inputs is a failure. The
+    same file named twice (directly and through its folder) is listed once.
+    """
+    suffixes = tuple(suffixes or EVENT_FILE_SUFFIXES)
     files: list[Path] = []
     failures: list[tuple[str, str]] = []
-    for p in paths:
-        p = Path(p)
+    for p in map(Path, paths):
         if p.is_dir():
             found = sorted(
                 f
                 for f in p.rglob("*")
-                if f.is_file() and f.name.lower().endswith(EVENT_FILE_SUFFIXES)
+                if f.is_file() and not f.name.startswith(".") and f.name.lower().endswith(suffixes)
             )
             if not found:
                 failures.append(
-                    (str(p), f"folder holds no event files ({', '.join(EVENT_FILE_SUFFIXES)})")
+                    (str(p), f"folder holds no input files (names ending in {', '.join(suffixes)})")
                 )
             files.extend(found)
         elif p.is_file():
             files.append(p)
         else:
             failures.append((str(p), "no such file or folder"))
-    # the same file named twice (directly and through its folder) is read once
     seen: set[Path] = set()
     unique = []
     for f in files:

@@ -125,34 +125,11 @@ def discover_inputs(
     from serendip.io.reference import TABLE_SUFFIXES
 
     suffixes = tuple(EVENT_FILE_SUFFIXES) + tuple(TABLE_SUFFIXES)
+    from serendip.io.ingest import discover
+
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    files: list[Path] = []
-    failures: list[tuple[str, str]] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file() and not f.name.startswith(".") and f.name.lower().endswith(suffixes)
-            )
-            if not found:
-                failures.append(
-                    (str(p), f"folder holds no event files or tables ({', '.join(suffixes)})")
-                )
-            files.extend(found)
-        elif p.is_file():
-            files.append(p)
-        else:
-            failures.append((str(p), "no such file or folder"))
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        r = f.resolve()
-        if r not in seen:
-            seen.add(r)
-            unique.append(f)
-    return unique, failures
+    return discover(paths, suffixes)
 
 
 # ------------------------------------------------------------- chunk work
