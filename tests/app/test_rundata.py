@@ -66,3 +66,39 @@ def test_inconsistent_required_table(explore_run, tmp_path):
     write_table(cand.iloc[[0, *range(len(cand))]], run / "candidates.parquet")
     with pytest.raises(InputError, match="appears more than once"):
         RunData(run)
+
+
+def test_direct_event_reads_equal_the_loaded_events(explore_run):
+    """Before the background load ends, a source's events are read straight from its row range
+    of events.parquet; they must equal the fully loaded EventSet's, and so must the views."""
+    import pyarrow.parquet as pq
+
+    data = RunData(explore_run)
+    rows = np.linspace(0, data.n - 1, 12).astype(int)
+    direct = {r: data._read_event_rows(str(data.ids[r])) for r in rows}
+    maps = {r: data.et_map(r) for r in rows[:3]}  # may take either path
+    assert pq.ParquetFile(explore_run / "events.parquet").metadata.num_rows > 0
+    ev = data.events()
+    assert data._events_done.is_set()
+    for r in rows:
+        assert direct[r] is not None, r
+        t, e = ev.events_of(r)
+        np.testing.assert_array_equal(direct[r][0], t)
+        np.testing.assert_array_equal(direct[r][1], e)
+    for r, m in maps.items():
+        assert m == data.et_map(r)
+    assert data._read_event_rows("no-such-source") is None
+
+
+def test_direct_event_reads_refuse_a_mismatched_order(explore_run, tmp_path):
+    """If events.parquet is not stored in files.parquet's order, no wrong events are shown."""
+    run = linked_copy(explore_run, tmp_path / "run")
+    files = read_table(run / "files.parquet")
+    (run / "files.parquet").unlink()
+    write_table(files.iloc[::-1].reset_index(drop=True), run / "files.parquet")
+    data = RunData(run)
+    got = [data._read_event_rows(str(i)) for i in files["obsreg_id"].astype(str)[:20]]
+    ev = data.events()
+    for i, g in zip(files["obsreg_id"].astype(str)[:20], got, strict=True):
+        if g is not None:  # only a range that really holds this source is accepted
+            np.testing.assert_array_equal(g[0], ev.events_of(data.row_of(i))[0])
