@@ -143,3 +143,37 @@ def test_custom_classifier_round_trip(data, tmp_path):
     np.testing.assert_array_equal(back.score_samples(Xtest), det.score_samples(Xtest))
     with pytest.raises(ModelFileError):
         ClassifierLatentDetector.load(p, classifier=TinyNet(k=4))
+
+
+def test_load_in_a_fresh_process_finds_lazily_imported_detector_classes(tmp_path):
+    """serendip.detect imports detector modules lazily; BaseDetector.load must still find the
+    class (and nested detectors' classes) named in a file, in a process that imported none."""
+    import subprocess
+    import sys
+
+    from serendip.detect import MCIF, IForest
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = np.repeat(["a", "b"], 100)
+    IForest(n_estimators=20, random_state=0).fit(X).save(tmp_path / "iforest.safetensors")
+    MCIF(n_estimators=20, random_state=0).fit(X, y).save(tmp_path / "mcif.safetensors")
+    code = (
+        "import sys\n"
+        "from serendip.detect.base import BaseDetector\n"
+        "for p in sys.argv[1:]: print(type(BaseDetector.load(p)).__name__)\n"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(tmp_path / "iforest.safetensors"),
+            str(tmp_path / "mcif.safetensors"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["IForest", "MCIF"]

@@ -22,6 +22,7 @@ from pathlib import Path
 import typer
 
 from serendip.cli._common import clear_errors, console
+from serendip.cli.ingest import SCHEDULER_HELP
 
 ID_CANDIDATES = ("id", "obj_id", "object_id", "objectid", "oid", "source_id", "name", "obsreg_id")
 
@@ -188,17 +189,63 @@ def detect(
     plot: Path | None = typer.Option(
         None, "--plot", help="Also write a PNG of the score distribution with the threshold."
     ),
+    scheduler: str = typer.Option(
+        "auto", "--scheduler", help="Parquet/CSV tables only. " + SCHEDULER_HELP
+    ),
+    chunk_rows: int = typer.Option(
+        1_000_000, "--chunk-rows", help="Rows per chunk when scored in chunks."
+    ),
 ) -> None:
-    """Score every row of a table with a saved detector: score, rank and anomaly flag per row."""
+    """Score every row of a table with a saved detector: score, rank and anomaly flag per row.
+
+    A Parquet or CSV table of more than 2 chunks of --chunk-rows rows (or any, with an
+    explicit --scheduler other than none) is scored in row chunks on Dask workers, each
+    loading the model from its path; the scores equal the in-process run's.
+    """
     with clear_errors():
+        from serendip.io.tables import table_format
+
+        if table.is_file() and table_format(table) in ("parquet", "csv"):
+            from serendip.scale.classify import count_rows
+            from serendip.scale.verbs import detect_chunked, resolve_scheduler
+
+            if scheduler.strip().lower() == "auto":
+                mode = resolve_scheduler("auto", -(-count_rows(table) // max(1, chunk_rows)))
+            else:
+                mode = resolve_scheduler(scheduler, 0)
+            if mode.lower() != "none":
+                res, threshold, summary = detect_chunked(
+                    model,
+                    table,
+                    out,
+                    id_column=id_column,
+                    drop_missing=drop_missing,
+                    chunk_rows=chunk_rows,
+                    scheduler=mode,
+                )
+                if summary["dropped"]:
+                    console.print(
+                        f"[yellow]dropped {summary['dropped']} row(s) with missing features[/]"
+                    )
+                if plot is not None:
+                    plot_scores(
+                        res["score"].to_numpy(), threshold, plot, title=f"detector on {table.name}"
+                    )
+                console.print(
+                    f"scored {len(res)} rows -> {out}; {int(res['anomaly'].sum())} above "
+                    f"threshold ({summary['chunks']} chunk(s) on {summary['n_workers']} worker(s))"
+                )
+                return
+
         import numpy as np
         import pandas as pd
 
-        from serendip.detect import BaseDetector
         from serendip.errors import InputError
         from serendip.io.tables import read_table, write_table
+        from serendip.scale.verbs import load_detector
 
-        det = BaseDetector.load(model)
+        # load_detector imports the detector's module first (a fresh process has none registered)
+        det = load_detector(model)
         names = getattr(det, "feature_names_in_", None)
         if names is None:
             raise InputError(

@@ -8,6 +8,15 @@ import typer
 
 from serendip.cli._common import clear_errors, console
 
+#: --scheduler help of the single-stage verbs (ingest, represent, detect); kept here, not in
+#: serendip.scale, so that importing the CLI stays light
+SCHEDULER_HELP = (
+    "Where chunks run: 'auto' (default: a Dask LocalCluster with one worker process per core "
+    "when the input makes more than 2 chunks, else in this process), 'local', "
+    "'local:N' (N workers), 'none' (the plain in-process run) or a scheduler address "
+    "tcp://HOST:PORT (workers must see the same paths). Chunked runs resume from their chunk folder."
+)
+
 
 def ingest_command(
     inputs: list[Path] = typer.Argument(
@@ -35,39 +44,71 @@ def ingest_command(
         "--gain",
         help="EV_PER_CHANNEL OFFSET_EV for files with only a PI/PHA channel column.",
     ),
+    scheduler: str = typer.Option("auto", "--scheduler", help=SCHEDULER_HELP),
+    chunk_size: int = typer.Option(
+        64, "--chunk-size", help="Input files per chunk when run in chunks (--scheduler)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Read event files into one event table plus a per-file table; bad files are listed, not fatal.
 
     Writes OUT/events.parquet (obsreg_id, time in s, energy in eV), OUT/files.parquet and OUT/failures.csv (file, reason). Exit code 0 when at least one file was ingested, 2 when nothing could be ingested.
+
+    With more than 2 chunks of --chunk-size files (or an explicit --scheduler other than none) the files are ingested in chunks on Dask workers (resumable, chunk outputs in OUT/.chunks/); the outputs equal the in-process run's.
     """
+    import pandas as pd
     from rich.markup import escape
 
-    from serendip.io.ingest import ingest, write_ingest
+    from serendip.errors import InputError
+    from serendip.io.ingest import discover, ingest, write_ingest
     from serendip.io.regions import regions_from_text
+    from serendip.scale.verbs import ingest_chunked, resolve_scheduler
 
     with clear_errors():
         regions = regions_from_text(list(region)) if region else None
-        result = ingest(
-            inputs,
-            band=None if all_energies else band,
-            region=regions,
-            progress=not quiet,
-            gain=None if gain == (0.0, 0.0) else gain,
-        )
-        paths = write_ingest(result, out)
-    n_ev = result.events.n_events
+        band_ = None if all_energies else band
+        gain_ = None if gain == (0.0, 0.0) else gain
+        if chunk_size < 1:
+            raise InputError("--chunk-size", f"must be >= 1, got {chunk_size}")
+        mode = scheduler
+        if scheduler.strip().lower() == "auto":
+            n_files = len(discover(inputs)[0])
+            mode = resolve_scheduler("auto", -(-n_files // chunk_size))
+        else:
+            mode = resolve_scheduler(scheduler, 0)
+        if mode.lower() == "none":
+            result = ingest(inputs, band=band_, region=regions, progress=not quiet, gain=gain_)
+            paths = write_ingest(result, out)
+            n_ok, n_ev, failures = result.n_ok, result.events.n_events, result.failures
+        else:
+            paths, summary = ingest_chunked(
+                inputs,
+                out,
+                band=band_,
+                region=regions,
+                gain=gain_,
+                chunk_size=chunk_size,
+                scheduler=mode,
+                progress=not quiet,
+            )
+            console.print(
+                f"{summary['chunks']} chunk(s) on {summary['n_workers']} worker(s): "
+                f"{summary['computed']} computed, {summary['reused']} reused"
+            )
+            n_ok, n_ev = summary["n_files"], summary["n_events"]
+            failures = pd.read_csv(paths["failures"], dtype=str, keep_default_na=False)
+    n_failed = len(failures)
     console.print(
-        f"[bold]{result.n_ok}[/] file(s)/region(s) ingested ({n_ev:,} events), "
-        f"[bold {'red' if result.n_failed else 'green'}]{result.n_failed}[/] failed -> {paths['events'].parent}"
+        f"[bold]{n_ok}[/] file(s)/region(s) ingested ({n_ev:,} events), "
+        f"[bold {'red' if n_failed else 'green'}]{n_failed}[/] failed -> {paths['events'].parent}"
     )
-    if result.n_failed:
-        shown = result.failures.head(20)
+    if n_failed:
+        shown = failures.head(20)
         for file, reason in shown.itertuples(index=False, name=None):
             console.print(f"  [red]failed[/] {escape(file)}: {escape(reason)}", highlight=False)
-        if result.n_failed > len(shown):
-            console.print(f"  ... and {result.n_failed - len(shown)} more in {paths['failures']}")
-    if result.n_ok == 0:
+        if n_failed > len(shown):
+            console.print(f"  ... and {n_failed - len(shown)} more in {paths['failures']}")
+    if n_ok == 0:
         console.print("[bold red]error:[/] nothing could be ingested")
         raise typer.Exit(code=2)
 

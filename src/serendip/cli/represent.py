@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from serendip.cli._common import clear_errors, console
+from serendip.cli.ingest import SCHEDULER_HELP
 
 _BIN_NAMES = {
     "et": ("t_bins", "e_bins"),
@@ -38,6 +39,18 @@ def parse_bins(kind: str, bins: str | None) -> dict[str, int]:
     return dict(zip(names, values, strict=True))
 
 
+def _options(kind: str, bins, normalize: bool, time_mode: str, dt_mode: str) -> dict:
+    """The keyword options of ``represent`` for ``kind`` (without ``progress``)."""
+    options: dict = parse_bins(kind, bins)
+    if kind == "et":
+        options.update(normalize=normalize, time_mode=time_mode)
+    elif kind == "etdt":
+        options.update(normalize=normalize, dt_mode=dt_mode)
+    elif kind == "dedt":
+        options.update(normalize=normalize)
+    return options
+
+
 def represent_cmd(
     directory: Path = typer.Argument(
         ..., help="Folder with events.parquet (and files.parquet if present)."
@@ -65,8 +78,17 @@ def represent_cmd(
         "-o",
         help="Output file (default DIR/<kind>_<bins>_norm<bool>.npz or DIR/features.parquet).",
     ),
+    scheduler: str = typer.Option("auto", "--scheduler", help=SCHEDULER_HELP),
+    chunk_size: int = typer.Option(
+        4096, "--chunk-size", help="Files per chunk when run in chunks (--scheduler)."
+    ),
 ) -> None:
-    """Compute E-t maps, E-t-dt cubes, dE-dt maps or per-file features of every file in DIR."""
+    """Compute E-t maps, E-t-dt cubes, dE-dt maps or per-file features of every file in DIR.
+
+    With files.parquet in DIR, files are represented in chunks on Dask workers with
+    --scheduler (by default when DIR holds more than 2 chunks of --chunk-size files); the
+    output equals the in-process run's.
+    """
     with clear_errors():
         from serendip.errors import InputError
         from serendip.io.eventset import EventSet
@@ -84,6 +106,30 @@ def represent_cmd(
         if not directory.is_dir():
             raise InputError(directory, "no such folder")
         files_path = directory / "files.parquet"
+        if files_path.exists():
+            import pyarrow.parquet as pq
+
+            from serendip.scale.verbs import represent_chunked, resolve_scheduler
+
+            n_files = int(pq.ParquetFile(files_path).metadata.num_rows)
+            mode = resolve_scheduler(scheduler, -(-n_files // max(1, chunk_size)))
+            if mode.lower() != "none":
+                path, summary = represent_chunked(
+                    directory,
+                    out,
+                    kind=kind,
+                    options=_options(kind, bins, normalize, time_mode, dt_mode),
+                    chunk_size=chunk_size,
+                    scheduler=mode,
+                )
+                console.print(
+                    f"wrote {kind} {tuple(summary['shape'])} of {summary['n_files']:,} files to "
+                    f"{path} ({summary['chunks']} chunk(s) on {summary['n_workers']} worker(s): "
+                    f"{summary['computed']} computed, {summary['reused']} reused)"
+                )
+                return
+        elif scheduler.strip().lower() not in ("auto", "none"):
+            raise InputError(files_path, "running in chunks (--scheduler) needs files.parquet")
         files = read_table(files_path) if files_path.exists() else None
         order = (
             list(files["obsreg_id"].astype(str))
@@ -94,13 +140,9 @@ def represent_cmd(
         console.print(
             f"read {events.n_events:,} events of {events.n_files:,} files from {events_path}"
         )
-        options: dict = parse_bins(kind, bins)
-        if kind == "et":
-            options.update(normalize=normalize, time_mode=time_mode, progress=True)
-        elif kind == "etdt":
-            options.update(normalize=normalize, dt_mode=dt_mode, progress=True)
-        elif kind == "dedt":
-            options.update(normalize=normalize, progress=True)
+        options = _options(kind, bins, normalize, time_mode, dt_mode)
+        if kind != "features":
+            options["progress"] = True
         rep = represent(
             events, kind, files=files if kind in ("et", "features") else None, **options
         )

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from serendip.detect.base import BaseDetector
+from serendip.detect.base import BaseDetector, detector_class
 from serendip.errors import InputError, ModelFileError
 
 
@@ -192,7 +192,7 @@ def unpack_detector(
     arrays: dict[str, np.ndarray], meta: dict[str, Any], prefix: str
 ) -> BaseDetector:
     """Rebuild a detector written by :func:`pack_detector`."""
-    klass = BaseDetector._registry.get(meta["kind"])
+    klass = detector_class(meta["kind"])
     if klass is None:
         raise ModelFileError(None, f"unknown nested detector kind {meta['kind']!r}")
     det = klass(**meta["params"])

@@ -89,7 +89,7 @@ class BaseDetector(BaseEstimator):
 
         expected = None if cls is BaseDetector else cls.kind
         arrays, settings, kind = load_model(path, expected)
-        klass = BaseDetector._registry.get(kind)
+        klass = detector_class(kind)
         if klass is None:
             raise ModelFileError(path, f"unknown detector kind {kind!r}")
         try:
@@ -143,3 +143,19 @@ class BaseDetector(BaseEstimator):
         if not fitting and hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
             raise InputError(None, f"expected {self.n_features_in_} features, got {X.shape[1]}")
         return X
+
+
+def detector_class(kind: str) -> type[BaseDetector] | None:
+    """The detector class registered under ``kind`` (e.g. ``"detect.IForest"``), or None.
+
+    :mod:`serendip.detect` imports its detector modules lazily and a class registers itself
+    when its module is imported, so an unknown kind first imports them all.
+    """
+    klass = BaseDetector._registry.get(kind)
+    if klass is None:
+        import serendip.detect as detect_pkg
+
+        for name in detect_pkg.__all__:
+            getattr(detect_pkg, name)
+        klass = BaseDetector._registry.get(kind)
+    return klass

@@ -1,0 +1,559 @@
+"""The single-stage verbs (ingest, represent, detect) in checkpointed chunks, on Dask.
+
+Each function partitions its input, runs the chunks with :func:`serendip.scale.chunks.map_chunks`
+(in this process with ``client=None``, else on Dask workers; resumable: finished chunks are
+reused) and merges the chunk tables in input order into exactly what the in-process verb
+writes:
+
+* :func:`ingest_chunked` - event files in chunks of ``chunk_size`` files -> ``events.parquet``,
+  ``files.parquet``, ``failures.csv`` (as :func:`serendip.io.ingest.write_ingest`). obsreg_ids
+  are made unique over *all* files, as in process: each chunk records the ids as read (before
+  :func:`serendip.io.ingest.unique_ids`), the driver applies ``unique_ids`` to all of them in
+  input order and renames the ids of each chunk's events while streaming them into the output.
+* :func:`represent_chunked` - ``represent --kind et|etdt|dedt|features`` in chunks of files of an
+  ingest folder (every representation is per file).
+* :func:`detect_chunked` - a saved detector applied to a Parquet/CSV table in row chunks; the
+  rank (over all rows) is computed by the driver from the merged scores.
+
+:func:`resolve_scheduler` implements the CLI default ``auto``: a local cluster only when there
+are more than :data:`AUTO_MIN_CHUNKS` chunks, otherwise the plain in-process verb.
+
+Memory: a worker holds one chunk (its files' events, or ``chunk_rows`` rows); the driver holds
+the per-file tables (ingest: ~17 values per file; represent: the merged output, as in process) or the score
+columns (detect: a few values per row), and one chunk of events at a time while merging.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from serendip.errors import InputError
+from serendip.scale.chunks import (
+    Chunk,
+    ChunkReport,
+    chunk_key,
+    file_fingerprint,
+    map_chunks,
+    merge_chunks,
+    table_path,
+)
+
+#: ``auto`` starts a local cluster only for more chunks than this
+AUTO_MIN_CHUNKS = 2
+
+
+def resolve_scheduler(scheduler: str | None, n_chunks: int) -> str:
+    """``"auto"`` -> ``"local"`` when ``n_chunks > AUTO_MIN_CHUNKS`` else ``"none"``; others as given."""
+    s = "auto" if scheduler is None else str(scheduler).strip()
+    if s.lower() == "auto":
+        return "local" if n_chunks > AUTO_MIN_CHUNKS else "none"
+    from serendip.scale.client import parse_scheduler
+
+    parse_scheduler(s)  # InputError when malformed
+    return s
+
+
+def _client_ctx(scheduler: str | None, client):
+    from serendip.scale.client import get_client
+
+    return contextlib.nullcontext(client) if client is not None else get_client(scheduler)
+
+
+def _width(n: int) -> int:
+    return max(6, len(str(n)))
+
+
+# ---------------------------------------------------------------------------------- ingest
+_INGEST_LOCK = threading.Lock()
+
+
+def ingest_chunk(
+    paths: list[str],
+    events_path: str,
+    band: list[float] | None,
+    regions: list | None,
+    gain: list[float] | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Ingest ``paths`` (one worker task): events to ``events_path``, the files table returned.
+
+    The returned table is ``files`` plus ``raw_obsreg_id``: the id as read, before
+    :func:`serendip.io.ingest.unique_ids` made it unique within this chunk (the driver makes
+    ids unique over all chunks). Info holds ``failures`` ([file, reason], ...) and ``n_events``.
+    """
+    import importlib
+
+    from serendip.io.atomic import atomic_path
+
+    # the module, not the function serendip.io re-exports under the same name
+    ing = importlib.import_module("serendip.io.ingest")
+
+    recorded: list[np.ndarray] = []
+    real = ing.unique_ids
+
+    def recording(ids):
+        recorded.append(np.asarray(ids, dtype=object).astype(str))
+        return real(ids)
+
+    # ingest() calls the module-level unique_ids once; record its input (the lock keeps the
+    # swap private to this call when a worker runs several threads)
+    with _INGEST_LOCK:
+        ing.unique_ids = recording
+        try:
+            res = ing.ingest(
+                paths,
+                band=None if band is None else tuple(band),
+                region=regions,
+                progress=False,
+                gain=None if gain is None else tuple(gain),
+            )
+        finally:
+            ing.unique_ids = real
+    files = res.files.copy()
+    raw = recorded[0] if recorded else np.zeros(0, dtype=object)
+    if len(raw) != len(files):  # pragma: no cover - ingest changed its id handling
+        raise RuntimeError(f"{len(raw)} raw ids recorded for {len(files)} files")
+    files["raw_obsreg_id"] = raw.astype(str)
+    with atomic_path(events_path) as tmp:
+        res.events.to_frame().to_parquet(tmp, index=False)
+    info = {
+        "n_events": int(res.events.n_events),
+        "failures": [list(r) for r in res.failures.itertuples(index=False, name=None)],
+    }
+    return files, info
+
+
+def _chunk_failures(chunks: Sequence[Chunk], rep: ChunkReport, stage: str) -> list[tuple]:
+    rows: list[tuple[str, str]] = []
+    for c in chunks:
+        m = rep.markers.get(c.id)
+        if m is not None:
+            rows.extend(tuple(r) for r in m["info"].get("failures", []))
+    paths_of = {c.id: c.args["paths"] for c in chunks}
+    for cid, reason in rep.failed:
+        rows.extend((p, f"{stage} chunk {cid} failed: {reason}") for p in paths_of[cid])
+    return rows
+
+
+def ingest_chunked(
+    inputs: str | Path | Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    band: tuple[float, float] | None = (500.0, 7000.0),
+    region=None,
+    gain: tuple[float, float] | None = None,
+    chunk_size: int = 64,
+    scheduler: str | None = "local",
+    client=None,
+    progress: bool = True,
+) -> tuple[dict[str, Path], dict[str, Any]]:
+    """:func:`serendip.io.ingest.ingest` + ``write_ingest`` in chunks of ``chunk_size`` files.
+
+    Writes ``OUT/events.parquet``, ``OUT/files.parquet``, ``OUT/failures.csv`` equal to the
+    in-process verb's, and keeps the resumable chunk outputs in ``OUT/.chunks/ingest``.
+    Returns ``(paths, summary)``; summary: ``n_files``, ``n_events``, ``n_failed``,
+    ``chunks``, ``computed``, ``reused``, ``n_workers``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from serendip.io.atomic import atomic_path
+    from serendip.io.eventfile import _check_band
+    from serendip.io.ingest import FAILURE_COLUMNS, _typed_files, discover, unique_ids
+    from serendip.io.regions import CircleRegion
+    from serendip.io.tables import write_table
+    from serendip.scale.client import worker_count
+
+    if chunk_size < 1:
+        raise InputError("--chunk-size", f"must be >= 1, got {chunk_size}")
+    band = _check_band(band)
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    regions = (
+        None if region is None else ([region] if isinstance(region, CircleRegion) else list(region))
+    )
+    files, failures = discover(inputs)
+    out = Path(out_dir)
+    work = out / ".chunks" / "ingest"
+    work.mkdir(parents=True, exist_ok=True)
+    bandl = None if band is None else [float(band[0]), float(band[1])]
+    gainl = None if gain is None else [float(gain[0]), float(gain[1])]
+    groups = [files[a : a + chunk_size] for a in range(0, len(files), chunk_size)]
+    w = _width(len(groups))
+    chunks = [
+        Chunk(
+            f"{i:0{w}d}",
+            chunk_key("ingest", file_fingerprint(g), bandl, repr(regions), gainl),
+            {
+                "paths": [str(p) for p in g],
+                "events_path": str(work / f"events-{i:0{w}d}.parquet"),
+                "band": bandl,
+                "regions": regions,
+                "gain": gainl,
+            },
+        )
+        for i, g in enumerate(groups)
+    ]
+    with _client_ctx(scheduler, client) as cl:
+        n_workers = worker_count(cl)
+        rep = map_chunks(ingest_chunk, chunks, work, cl, progress, label="ingest")
+    failures = list(failures) + _chunk_failures(chunks, rep, "ingest")
+    ok = [c for c in chunks if c.id in rep.markers]
+    parts = [pd.read_parquet(table_path(work, c.id)) for c in ok]
+    sizes = [len(p) for p in parts]
+    if parts and sum(sizes):
+        tab = pd.concat(parts, ignore_index=True)
+        final = unique_ids(tab["raw_obsreg_id"].to_numpy(dtype=object)).astype(str)
+        local = tab["obsreg_id"].to_numpy(dtype=object).astype(str)
+        tab["obsreg_id"] = final
+        files_df = _typed_files(tab)
+    else:
+        final = local = np.zeros(0, dtype=object)
+        files_df = _typed_files(
+            pd.DataFrame({"obsreg_id": pd.Series(dtype=object)}).reindex(columns=_files_columns())
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    # events: chunk by chunk, ids renamed from chunk-unique to run-unique
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n_events = 0
+    events_path = out / "events.parquet"
+    with atomic_path(events_path) as tmp:
+        writer = None
+        try:
+            for k, c in enumerate(ok):
+                if sizes[k] == 0:
+                    continue
+                ev = pd.read_parquet(c.args["events_path"])
+                rename = dict(
+                    zip(
+                        local[starts[k] : starts[k + 1]],
+                        final[starts[k] : starts[k + 1]],
+                        strict=True,
+                    )
+                )
+                ev["obsreg_id"] = ev["obsreg_id"].cat.rename_categories(rename)
+                t = pa.Table.from_pandas(ev, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, t.schema)
+                writer.write_table(t)
+                n_events += len(ev)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            from serendip.io.eventset import EventSet
+
+            EventSet(
+                np.zeros(0, dtype=object), np.zeros(1, np.int64), np.zeros(0), np.zeros(0)
+            ).to_frame().to_parquet(tmp, index=False)
+    fail_df = pd.DataFrame(failures, columns=FAILURE_COLUMNS).astype(str)
+    paths = {
+        "events": events_path,
+        "files": write_table(files_df, out / "files.parquet"),
+        "failures": write_table(fail_df, out / "failures.csv"),
+    }
+    summary = {
+        "n_files": len(files_df),
+        "n_events": n_events,
+        "n_failed": len(fail_df),
+        "chunks": len(chunks),
+        "computed": len(rep.computed),
+        "reused": len(rep.reused),
+        "n_workers": n_workers,
+    }
+    return paths, summary
+
+
+def _files_columns() -> list[str]:
+    from serendip.io.ingest import FILES_COLUMNS
+
+    return list(FILES_COLUMNS)
+
+
+# ----------------------------------------------------------------------------- represent
+def represent_chunk(
+    events_path: str,
+    files_path: str,
+    start: int,
+    stop: int,
+    kind: str,
+    options: dict[str, Any],
+    array_path: str,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Representation ``kind`` of files ``start:stop`` of an ingest folder (one worker task).
+
+    Features: the feature table is returned. Maps / cubes: the (n, ...) float32 array is
+    written to ``array_path`` (``.npy``, atomically) and the table holds ``obsreg_id`` only.
+    Info holds the representation's ``settings``.
+    """
+    import pyarrow.parquet as pq
+
+    from serendip.io.atomic import atomic_path
+    from serendip.io.eventset import EventSet
+    from serendip.io.tables import read_table
+    from serendip.represent.container import represent
+
+    files = read_table(files_path).iloc[start:stop].reset_index(drop=True)
+    ids = files["obsreg_id"].astype(str).tolist()
+    t = pq.read_table(
+        events_path, columns=["obsreg_id", "time", "energy"], filters=[("obsreg_id", "in", ids)]
+    )
+    df = t.to_pandas()
+    df["obsreg_id"] = df["obsreg_id"].astype(str)
+    events = EventSet.from_frame(df, order=ids, source=events_path)
+    opts = dict(options)
+    if kind != "features":
+        opts["progress"] = False
+    rep = represent(events, kind, files=files if kind in ("et", "features") else None, **opts)
+    info = {"n_files": len(files), "n_events": int(events.n_events), "settings": rep.settings}
+    if kind == "features":
+        return rep.data, info
+    with atomic_path(array_path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, np.asarray(rep.data), allow_pickle=False)
+    return pd.DataFrame({"obsreg_id": np.asarray(rep.obsreg_id).astype(str)}), info
+
+
+def represent_chunked(
+    directory: str | Path,
+    out: str | Path | None = None,
+    *,
+    kind: str = "features",
+    options: dict[str, Any] | None = None,
+    chunk_size: int = 4096,
+    scheduler: str | None = "local",
+    client=None,
+    progress: bool = True,
+) -> tuple[Path, dict[str, Any]]:
+    """``serendip represent DIR --kind KIND`` in chunks of ``chunk_size`` files of ``files.parquet``.
+
+    Every representation is computed per file, so the chunks' rows concatenated in file order
+    equal the in-process result. Writes ``out`` (default: ``DIR/<default file name>``, as the
+    in-process verb) and keeps the chunk outputs (resumable) in ``DIR/.chunks/<kind>-<key>``.
+    The driver holds the merged output (as the in-process verb does), one chunk per worker.
+    Returns ``(out, summary)``.
+    """
+    import pyarrow.parquet as pq
+
+    from serendip.represent.container import (
+        KINDS,
+        Representation,
+        default_filename,
+        save_representation,
+    )
+    from serendip.scale.client import worker_count
+
+    directory = Path(directory)
+    options = {k: v for k, v in (options or {}).items() if k != "progress"}
+    if kind not in KINDS:
+        raise InputError(None, f"--kind must be one of {list(KINDS)}, got {kind!r}")
+    events_path, files_path = directory / "events.parquet", directory / "files.parquet"
+    for p in (events_path, files_path):
+        if not p.is_file():
+            raise InputError(p, "no such file (chunked represent needs an ingest folder)")
+    if chunk_size < 1:
+        raise InputError("--chunk-size", f"must be >= 1, got {chunk_size}")
+    n = int(pq.ParquetFile(files_path).metadata.num_rows)
+    fp = file_fingerprint([events_path, files_path])
+    run_key = chunk_key("represent", kind, options, fp)
+    work = directory / ".chunks" / f"{kind}-{run_key}"
+    w = _width(n // chunk_size + 1)
+    chunks = [
+        Chunk(
+            f"{i:0{w}d}",
+            chunk_key(run_key, a, min(a + chunk_size, n)),
+            {
+                "events_path": str(events_path),
+                "files_path": str(files_path),
+                "start": a,
+                "stop": min(a + chunk_size, n),
+                "kind": kind,
+                "options": options,
+                "array_path": str(work / f"array-{i:0{w}d}.npy"),
+            },
+        )
+        for i, a in enumerate(range(0, n, chunk_size))
+    ]
+    with _client_ctx(scheduler, client) as cl:
+        n_workers = worker_count(cl)
+        rep = map_chunks(represent_chunk, chunks, work, cl, progress, label=kind)
+    if rep.failed:
+        cid, reason = rep.failed[0]
+        raise InputError(directory, f"{len(rep.failed)} chunk(s) failed, e.g. {cid}: {reason}")
+    if not chunks:
+        raise InputError(files_path, "no files to represent")
+    parts = [pd.read_parquet(table_path(work, c.id)) for c in chunks]
+    table = pd.concat(parts, ignore_index=True)
+    ids = table["obsreg_id"].to_numpy(dtype=object)
+    settings = rep.markers[chunks[0].id]["info"]["settings"]
+    if kind == "features":
+        data: Any = table
+    else:
+        data = np.concatenate([np.load(c.args["array_path"]) for c in chunks], axis=0)
+    merged = Representation(kind, data, ids, settings)
+    out = Path(out) if out is not None else directory / default_filename(merged)
+    save_representation(merged, out)
+    return out, {
+        "n_files": len(ids),
+        "shape": list(np.shape(data)),
+        "chunks": len(chunks),
+        "computed": len(rep.computed),
+        "reused": len(rep.reused),
+        "n_workers": n_workers,
+    }
+
+
+# ---------------------------------------------------------------------------------- detect
+def table_columns(path: Path) -> list[str]:
+    """Column names of a Parquet or CSV table without reading its rows."""
+    from serendip.io.tables import table_format
+
+    if table_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    return list(pd.read_csv(path, nrows=0).columns)
+
+
+def load_detector(path: str | Path):
+    """:meth:`BaseDetector.load` (kept as the name the chunk workers call)."""
+    from serendip.detect import BaseDetector
+
+    return BaseDetector.load(path)
+
+
+def detect_rows(
+    model: str,
+    path: str,
+    start: int,
+    stop: int,
+    id_column: str | None,
+    drop_missing: bool,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Scores of rows ``start:stop`` of ``path`` with the saved detector ``model`` (one worker task).
+
+    Columns: the id column (or ``row``, the global row number), ``score`` and the per-class
+    columns of ``serendip detect``; rank and anomaly flag are added by the driver.
+    """
+    from serendip.cli.detect import _score_matrix, feature_matrix
+    from serendip.scale.classify import read_rows
+
+    det = load_detector(model)
+    cols = [str(c) for c in det.feature_names_in_]
+    df = read_rows(path, start, stop)
+    X, keep = feature_matrix(df, cols, path, drop_missing)
+    try:
+        scores = det.score_samples(X)
+    except InputError as exc:
+        raise InputError(path, exc.problem) from exc
+    res = pd.DataFrame()
+    if id_column is not None:
+        res[id_column] = df[id_column].to_numpy()[keep]
+    else:
+        res["row"] = start + np.flatnonzero(keep)
+    res["score"] = scores
+    matrix = _score_matrix(det, X)
+    if matrix is not None:
+        values, classes = matrix
+        for k, c in enumerate(classes):
+            res[f"score_{c}"] = values[:, k]
+    if hasattr(det, "predict_class"):
+        res["predicted_class"] = det.predict_class(X)
+    if hasattr(det, "predict_branch"):
+        res["branch"] = det.predict_branch(X)
+    return res, {"rows": int(stop - start), "dropped": int((~keep).sum())}
+
+
+def detect_chunked(
+    model: str | Path,
+    table: str | Path,
+    out: str | Path,
+    *,
+    id_column: str | None = None,
+    drop_missing: bool = False,
+    chunk_rows: int = 1_000_000,
+    scheduler: str | None = "local",
+    client=None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, float, dict[str, Any]]:
+    """``serendip detect`` in row chunks: the same scores table, written to ``out``.
+
+    ``table`` must be Parquet or CSV. Chunk outputs are kept (resumable) in
+    ``<out>.chunks/``. Returns ``(scores table, model threshold, summary)``.
+    """
+    from serendip.cli.detect import _id_column
+    from serendip.io.tables import write_table
+    from serendip.scale.classify import count_rows
+    from serendip.scale.client import worker_count
+
+    model, table, out = Path(model).resolve(), Path(table), Path(out)
+    if chunk_rows < 1:
+        raise InputError("--chunk-rows", f"must be >= 1, got {chunk_rows}")
+    if not table.is_file():
+        raise InputError(table, "no such file")
+    det = load_detector(model)  # bad model -> error now, not once per chunk
+    names = getattr(det, "feature_names_in_", None)
+    if names is None:
+        raise InputError(
+            model, "model stores no feature column names (it was not trained by train-detector)"
+        )
+    header = pd.DataFrame(columns=table_columns(table))
+    idc = _id_column(header, id_column, table)
+    from serendip.io.tables import require_columns
+
+    require_columns(header, [str(c) for c in names], table)
+    n = count_rows(table)
+    if n == 0:
+        raise InputError(table, "table has no rows")
+    work = out.with_name(out.name + ".chunks")
+    fp = file_fingerprint([table, model])
+    w = _width(n // chunk_rows + 1)
+    chunks = [
+        Chunk(
+            f"{i:0{w}d}",
+            chunk_key("detect", fp, a, min(a + chunk_rows, n), idc, drop_missing),
+            {
+                "model": str(model),
+                "path": str(table),
+                "start": a,
+                "stop": min(a + chunk_rows, n),
+                "id_column": idc,
+                "drop_missing": drop_missing,
+            },
+        )
+        for i, a in enumerate(range(0, n, chunk_rows))
+    ]
+    with _client_ctx(scheduler, client) as cl:
+        n_workers = worker_count(cl)
+        rep = map_chunks(detect_rows, chunks, work, cl, progress, label="detect")
+    if rep.failed:
+        cid, reason = rep.failed[0]
+        raise InputError(table, f"{len(rep.failed)} chunk(s) failed, e.g. chunk {cid}: {reason}")
+    merged, _ = merge_chunks([table_path(work, c.id) for c in chunks], work / "merged.parquet")
+    res = pd.read_parquet(merged)
+    scores = res["score"].to_numpy()
+    order = np.argsort(-scores, kind="stable")
+    rank = np.empty(len(scores), dtype=np.int64)
+    rank[order] = np.arange(1, len(scores) + 1)
+    pos = list(res.columns).index("score") + 1
+    res.insert(pos, "rank", rank)
+    res.insert(pos + 1, "anomaly", scores > det.threshold_)
+    write_table(res, out)
+    dropped = sum(int(m["info"].get("dropped", 0)) for m in rep.markers.values())
+    return (
+        res,
+        float(det.threshold_),
+        {
+            "rows": len(res),
+            "dropped": dropped,
+            "chunks": len(chunks),
+            "computed": len(rep.computed),
+            "reused": len(rep.reused),
+            "n_workers": n_workers,
+        },
+    )
