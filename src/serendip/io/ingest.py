@@ -182,6 +182,7 @@ def ingest(
     region: CircleRegion | Sequence[CircleRegion] | None = None,
     progress: bool = True,
     gain: tuple[float, float] | None = None,
+    unique: bool = True,
 ) -> IngestResult:
     """Read event files and tables into one :class:`IngestResult`.
 
@@ -198,6 +199,9 @@ def ingest(
         Show a rich progress bar on stderr.
     gain : (float, float) or None
         ``(ev_per_channel, offset_ev)`` for files with only a channel column.
+    unique : bool
+        Make obsreg_ids unique (:func:`unique_ids`); ``False`` keeps the ids as read, for a
+        caller that makes them unique over several ingests (chunked ingest on Dask).
     """
     band = _check_band(band)
     if isinstance(paths, (str, Path)):
@@ -264,7 +268,8 @@ def ingest(
     flush_rows()
 
     if id_parts:
-        ids = unique_ids(np.concatenate(id_parts))
+        ids = np.concatenate(id_parts)
+        ids = unique_ids(ids) if unique else ids.astype(str).astype(object)
         counts = np.concatenate(count_parts).astype(np.int64)
         offsets = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])

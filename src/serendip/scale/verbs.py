@@ -26,7 +26,6 @@ columns (detect: a few values per row), and one chunk of events at a time while 
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -71,9 +70,6 @@ def _width(n: int) -> int:
 
 
 # ---------------------------------------------------------------------------------- ingest
-_INGEST_LOCK = threading.Lock()
-
-
 def ingest_chunk(
     paths: list[str],
     events_path: str,
@@ -87,41 +83,26 @@ def ingest_chunk(
     :func:`serendip.io.ingest.unique_ids` made it unique within this chunk (the driver makes
     ids unique over all chunks). Info holds ``failures`` ([file, reason], ...) and ``n_events``.
     """
-    import importlib
-
     from serendip.io.atomic import atomic_path
+    from serendip.io.eventset import EventSet
+    from serendip.io.ingest import ingest, unique_ids
 
-    # the module, not the function serendip.io re-exports under the same name
-    ing = importlib.import_module("serendip.io.ingest")
-
-    recorded: list[np.ndarray] = []
-    real = ing.unique_ids
-
-    def recording(ids):
-        recorded.append(np.asarray(ids, dtype=object).astype(str))
-        return real(ids)
-
-    # ingest() calls the module-level unique_ids once; record its input (the lock keeps the
-    # swap private to this call when a worker runs several threads)
-    with _INGEST_LOCK:
-        ing.unique_ids = recording
-        try:
-            res = ing.ingest(
-                paths,
-                band=None if band is None else tuple(band),
-                region=regions,
-                progress=False,
-                gain=None if gain is None else tuple(gain),
-            )
-        finally:
-            ing.unique_ids = real
+    res = ingest(
+        paths,
+        band=None if band is None else tuple(band),
+        region=regions,
+        progress=False,
+        gain=None if gain is None else tuple(gain),
+        unique=False,
+    )
+    raw = np.asarray(res.events.obsreg_id, dtype=object).astype(str)
+    ids = unique_ids(raw)
+    events = EventSet(ids, res.events.offsets, res.events.time, res.events.energy)
     files = res.files.copy()
-    raw = recorded[0] if recorded else np.zeros(0, dtype=object)
-    if len(raw) != len(files):  # pragma: no cover - ingest changed its id handling
-        raise RuntimeError(f"{len(raw)} raw ids recorded for {len(files)} files")
-    files["raw_obsreg_id"] = raw.astype(str)
+    files["obsreg_id"] = ids.astype(str)
+    files["raw_obsreg_id"] = raw
     with atomic_path(events_path) as tmp:
-        res.events.to_frame().to_parquet(tmp, index=False)
+        events.to_frame().to_parquet(tmp, index=False)
     info = {
         "n_events": int(res.events.n_events),
         "failures": [list(r) for r in res.failures.itertuples(index=False, name=None)],
