@@ -50,7 +50,10 @@ def test_ingest_folder_and_round_trip(tmp_path, mixed):
         "events.parquet",
         "failures.csv",
         "files.parquet",
+        "gtis.parquet",
     ]
+    # each FITS file's good-time intervals, keyed by the unique ids
+    assert set(read_ingest(out).gtis["obsreg_id"]) <= set(res.files["obsreg_id"])
     assert paths["failures"].read_text().strip() == "file,reason"  # header even when empty
     back = EventSet.read(
         out / "events.parquet", order=pd.read_parquet(out / "files.parquet")["obsreg_id"].tolist()

@@ -53,6 +53,7 @@ def _assert_same_ingest(a, b):
     ra, rb = read_ingest(a), read_ingest(b)
     pd.testing.assert_frame_equal(ra.files, rb.files)
     pd.testing.assert_frame_equal(ra.failures, rb.failures)
+    pd.testing.assert_frame_equal(ra.gtis, rb.gtis)
     pd.testing.assert_frame_equal(
         pd.read_parquet(a / "events.parquet"), pd.read_parquet(b / "events.parquet")
     )

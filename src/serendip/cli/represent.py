@@ -143,8 +143,14 @@ def represent_cmd(
         options = _options(kind, bins, normalize, time_mode, dt_mode)
         if kind != "features":
             options["progress"] = True
+        gti_path = directory / "gtis.parquet"  # written by `serendip ingest`
+        gtis = read_table(gti_path) if kind == "features" and gti_path.is_file() else None
         rep = represent(
-            events, kind, files=files if kind in ("et", "features") else None, **options
+            events,
+            kind,
+            files=files if kind in ("et", "features") else None,
+            gtis=gtis,
+            **options,
         )
         path = out if out is not None else directory / default_filename(rep)
         save_representation(rep, path)

@@ -77,6 +77,9 @@ class EventFile:
     time: np.ndarray
     energy: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    #: merged good-time intervals ``(start, stop)`` [s] of this file or region (its CCDs),
+    #: None when the file has no GTIs
+    good_times: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def n_events(self) -> int:
@@ -361,6 +364,7 @@ class RawEvents:
     header: dict[str, Any]
     _index: PositionIndex | None = None
     _ontime_cache: dict = field(default_factory=dict)
+    _gti_cache: dict = field(default_factory=dict)
 
     # -- exposure of a set of CCDs (None: all CCDs with events)
     def exposure(self, ccds: np.ndarray | None = None) -> tuple[float, float | None, str]:
@@ -426,7 +430,10 @@ class RawEvents:
             "n_outside_gti": h["n_outside_gti"],
             **counts,
         }
-        return EventFile(obsreg_id, time, energy, meta)
+        key = None if ccds is None else tuple(int(c) for c in ccds)
+        if key not in self._gti_cache:  # many regions share the same CCD set
+            self._gti_cache[key] = self.gtis.intervals(ccds)
+        return EventFile(obsreg_id, time, energy, meta, self._gti_cache[key])
 
     def _band_mask(self, band) -> np.ndarray:
         finite = np.isfinite(self.energy)

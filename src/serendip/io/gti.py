@@ -128,11 +128,9 @@ class GTISet:
                 keep &= ok
         return keep
 
-    def ontime(self, ccds: np.ndarray | None = None) -> float | None:
-        """Good time [s]: common GTIs, intersected with the union of the given CCDs' GTIs.
-
-        ``ccds=None`` uses every CCD. ``None`` when there are no GTIs at all.
-        """
+    def intervals(self, ccds: np.ndarray | None = None) -> Intervals | None:
+        """Merged good-time intervals [s]: common GTIs, intersected with the union of the given
+        CCDs' GTIs. ``ccds=None`` uses every CCD. ``None`` when there are no GTIs at all."""
         if self.empty:
             return None
         iv = self.common
@@ -146,7 +144,12 @@ class GTISet:
                 keys = list(self.per_ccd)
             u = union_intervals([self.per_ccd[k] for k in keys])
             iv = u if iv is None else intersect_intervals(iv, u)
-        return total_length(iv)
+        return merge_intervals(*iv)
+
+    def ontime(self, ccds: np.ndarray | None = None) -> float | None:
+        """Good time [s] of :meth:`intervals`; ``None`` when there are no GTIs at all."""
+        iv = self.intervals(ccds)
+        return None if iv is None else total_length(iv)
 
 
 def find_column(names: list[str], *wanted: str) -> str | None:

@@ -19,7 +19,7 @@ gets ``.2``, ``.3``, ... appended (the ``files`` table keeps the path of each).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +59,21 @@ FILES_COLUMNS = [
     "region",
 ]
 FAILURE_COLUMNS = ["file", "reason"]
+GTI_COLUMNS = ["obsreg_id", "start", "stop"]
+
+
+def empty_gtis() -> pd.DataFrame:
+    """A good-time-interval table with no rows (``obsreg_id``, ``start``, ``stop`` [s])."""
+    return _typed_gtis(pd.DataFrame({c: [] for c in GTI_COLUMNS}))
+
+
+def _typed_gtis(gtis: pd.DataFrame) -> pd.DataFrame:
+    """``obsreg_id`` as Python str objects, ``start``/``stop`` float64 (one dtype however made)."""
+    out = gtis.copy()
+    out["obsreg_id"] = out["obsreg_id"].astype(str).to_numpy(dtype=object)
+    for c in ("start", "stop"):
+        out[c] = out[c].to_numpy(dtype=np.float64)
+    return out.reset_index(drop=True)
 
 
 @dataclass
@@ -74,11 +89,16 @@ class IngestResult:
         tstart, tstop [s], n_events, energy_source, path, and the cut counts.
     failures : DataFrame
         ``file``, ``reason`` for each input (or region) that could not be used.
+    gtis : DataFrame
+        Good-time intervals of each FITS file or region (``obsreg_id``, ``start``, ``stop``
+        [s], merged; the region's CCDs where GTIs are per CCD); files without GTIs (and event
+        tables) have no rows.
     """
 
     events: EventSet
     files: pd.DataFrame
     failures: pd.DataFrame
+    gtis: pd.DataFrame = field(default_factory=empty_gtis)
 
     @property
     def n_ok(self) -> int:
@@ -201,7 +221,8 @@ def ingest(
         ``(ev_per_channel, offset_ev)`` for files with only a channel column.
     unique : bool
         Make obsreg_ids unique (:func:`unique_ids`); ``False`` keeps the ids as read, for a
-        caller that makes them unique over several ingests (chunked ingest on Dask).
+        caller that makes them unique over several ingests (chunked ingest on Dask). As ids
+        may then repeat, ``gtis`` also gets ``file_row``, the row of ``files`` it belongs to.
     """
     band = _check_band(band)
     if isinstance(paths, (str, Path)):
@@ -217,6 +238,8 @@ def ingest(
     energy_parts: list[np.ndarray] = []
     row_parts: list[pd.DataFrame] = []
     rows: list[dict] = []
+    gti_parts: list[tuple[int, np.ndarray, np.ndarray]] = []  # (file position, start, stop)
+    n_files = 0
 
     def flush_rows() -> None:
         if rows:
@@ -237,6 +260,7 @@ def ingest(
                     flush_rows()
                     row_parts.append(tr.files[FILES_COLUMNS])
                     id_parts.append(np.asarray(tr.events.obsreg_id, dtype=object))
+                    n_files += tr.events.n_files
                     count_parts.append(tr.events.counts)
                     time_parts.append(tr.events.time)
                     energy_parts.append(tr.events.energy)
@@ -254,6 +278,9 @@ def ingest(
                             )
                             continue
                         rows.append(_file_row(ef))
+                        if ef.good_times is not None:
+                            gti_parts.append((n_files, *ef.good_times))
+                        n_files += 1
                         id_parts.append(np.array([ef.obsreg_id], dtype=object))
                         count_parts.append(np.array([ef.n_events], dtype=np.int64))
                         time_parts.append(ef.time)
@@ -283,7 +310,20 @@ def ingest(
         files = pd.DataFrame({c: pd.Series(dtype=object) for c in FILES_COLUMNS})
     files = _typed_files(files)
     fail_df = pd.DataFrame(failures, columns=FAILURE_COLUMNS).astype(str)
-    return IngestResult(events, files, fail_df)
+    gtis = empty_gtis() if unique else empty_gtis().assign(file_row=pd.Series(dtype=np.int64))
+    if gti_parts:
+        pos = np.concatenate([np.full(len(a), i, dtype=np.int64) for i, a, _ in gti_parts])
+        gtis = pd.DataFrame(
+            {
+                "obsreg_id": files["obsreg_id"].to_numpy(dtype=object)[pos].astype(str),
+                "start": np.concatenate([a for _, a, _ in gti_parts]),
+                "stop": np.concatenate([b for _, _, b in gti_parts]),
+            }
+        )
+        gtis = _typed_gtis(gtis)
+        if not unique:
+            gtis["file_row"] = pos
+    return IngestResult(events, files, fail_df, gtis)
 
 
 def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
@@ -308,13 +348,15 @@ def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``events.parquet``, ``files.parquet`` and ``failures.csv`` (always, header even when empty)."""
+    """Write ``events.parquet``, ``files.parquet``, ``failures.csv`` and ``gtis.parquet``
+    (always, header only when empty)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
         "events": result.events.write(out / "events.parquet"),
         "files": write_table(result.files, out / "files.parquet"),
         "failures": write_table(result.failures[FAILURE_COLUMNS], out / "failures.csv"),
+        "gtis": write_table(result.gtis[GTI_COLUMNS], out / "gtis.parquet"),
     }
     return paths
 
@@ -327,4 +369,6 @@ def read_ingest(out_dir: str | Path) -> IngestResult:
     files = read_table(out / "files.parquet")
     events = EventSet.read(out / "events.parquet", order=files["obsreg_id"].astype(str).tolist())
     failures = pd.read_csv(out / "failures.csv", dtype=str, keep_default_na=False)
-    return IngestResult(events, files, failures)
+    gti_path = out / "gtis.parquet"
+    gtis = _typed_gtis(read_table(gti_path)[GTI_COLUMNS]) if gti_path.is_file() else empty_gtis()
+    return IngestResult(events, files, failures, gtis)

@@ -59,6 +59,7 @@ def rank_files(
     files: pd.DataFrame | None = None,
     known: pd.DataFrame | None = None,
     *,
+    gtis: pd.DataFrame | None = None,
     case: str = "events",
     k: int = 10,
     nn_span: float = 0.2,
@@ -73,12 +74,14 @@ def rank_files(
     files : per-file table (``obsreg_id``, ``tstart``, ``tstop`` [s]) giving each file's
         observing interval; default first to last event.
     known : known transients (``obsreg_id``, ``type``) among these files, or None.
+    gtis : good-time intervals (``obsreg_id``, ``start``, ``stop`` [s]), so that gaps between
+        them do not count as dips (see :func:`serendip.represent.event_features`).
     case : feature case (:data:`serendip.features.CASES`).
     """
     from serendip.features import extract_features
     from serendip.represent import event_features
 
-    table = event_features(events, files)
+    table = event_features(events, files, gtis)
     result = extract_features(
         case, events=events, event_table=table, files=files, seed=random_state
     )

@@ -127,7 +127,9 @@ def _stage_represent(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, A
     from serendip.represent import event_features
 
     files = read_table(run.dir / "files.parquet")
-    feats = event_features(run.events, files)
+    gti_path = run.dir / "gtis.parquet"  # ingested FITS files; simulated runs have none
+    gtis = read_table(gti_path) if gti_path.is_file() else None
+    feats = event_features(run.events, files, gtis)
     path = out / "event_features.parquet"
     write_table(feats, path)
     return {"event_features": path}, {"n_features": feats.shape[1] - 1}

@@ -43,12 +43,18 @@ class Representation:
 
 
 def represent(
-    events: EventSet, kind: str, *, files: pd.DataFrame | None = None, **options: Any
+    events: EventSet,
+    kind: str,
+    *,
+    files: pd.DataFrame | None = None,
+    gtis: pd.DataFrame | None = None,
+    **options: Any,
 ) -> Representation:
     """Compute representation ``kind`` ('et', 'etdt', 'dedt' or 'features') of every file.
 
     ``options`` go to :func:`et_maps`, :func:`etdt_cubes`, :func:`dedt_maps` (``files`` to
-    ``et_maps`` and ``event_features``).
+    ``et_maps`` and ``event_features``; ``gtis``, ingest's good-time intervals, to
+    ``event_features``).
     """
     from serendip.represent.dedt import dedt_maps
     from serendip.represent.features import event_features
@@ -66,7 +72,7 @@ def represent(
         else:
             if options:
                 raise InputError(None, f"features take no options, got {sorted(options)}")
-            data = event_features(events, files=files)
+            data = event_features(events, files=files, gtis=gtis)
     except TypeError as exc:  # unknown option names
         raise InputError(None, f"bad option for kind {kind!r}: {exc}") from exc
     settings = {k: v for k, v in options.items() if k not in ("out", "progress")}

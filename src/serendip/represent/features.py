@@ -196,7 +196,9 @@ def _file_interval(events: EventSet, files: pd.DataFrame | None) -> tuple[np.nda
     return np.where(ok, lo, first), np.where(ok, hi, last)
 
 
-def event_features(events: EventSet, files: pd.DataFrame | None = None) -> pd.DataFrame:
+def event_features(
+    events: EventSet, files: pd.DataFrame | None = None, gtis: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Summary and permutation-invariant features of every file, one row per file.
 
     Parameters
@@ -204,6 +206,12 @@ def event_features(events: EventSet, files: pd.DataFrame | None = None) -> pd.Da
     events : the files' events (time [s], energy [eV]).
     files : optional per-file table (``obsreg_id``, ``tstart``, ``tstop`` [s]) giving each
         file's observing interval; otherwise first to last event.
+    gtis : optional good-time intervals (``obsreg_id``, ``start``, ``stop`` [s]; ingest's
+        ``gtis.parquet``). The timing statistics of a file with intervals (hardness change,
+        order statistics and KS test, Bayesian blocks, burst and gap significance) are then
+        computed on its live-time axis, so that gaps between GTIs do not look like dips
+        (:mod:`serendip.represent.livetime`); ``duration`` and ``rate`` stay on the
+        observing interval.
 
     Returns
     -------
@@ -231,21 +239,30 @@ def event_features(events: EventSet, files: pd.DataFrame | None = None) -> pd.Da
     with np.errstate(invalid="ignore", divide="ignore"):
         e_mean = np.bincount(fi, weights=e, minlength=n) / counts
 
+    # timing statistics on the live-time axis where GTIs are given
+    arrival, a_lo, a_hi = events, t_lo, t_hi
+    if gtis is not None and len(gtis):
+        from serendip.represent.livetime import live_time_events
+
+        arrival, a_lo, a_hi = live_time_events(events, gtis, t_lo, t_hi)
+
     # hardness change between halves of the interval
-    mid = 0.5 * (t_lo + t_hi)
-    second = events.time > mid[fi]
+    mid = 0.5 * (a_lo + a_hi)
+    second = arrival.time > mid[fi]
     key = (fi * 2 + second.astype(np.int64))[inb] * 3 + band[inb]
     hb = np.bincount(key, minlength=6 * n).reshape(n, 2, 3)
     hr_change = _ratio(hb[:, 1, 2], hb[:, 1, 0]) - _ratio(hb[:, 0, 2], hb[:, 0, 0])
 
     order = np.empty((n, 12))
-    _order_kernel(events.offsets, events.time, events.energy.astype(np.float64), t_lo, t_hi, order)
+    _order_kernel(
+        arrival.offsets, arrival.time, events.energy.astype(np.float64), a_lo, a_hi, order
+    )
     ks_d = order[:, 3]
     ks_p = np.full(n, np.nan)
     ok = np.isfinite(ks_d) & (counts > 0)
     ks_p[ok] = stats.kstwo.sf(ks_d[ok], counts[ok])
-    n_blocks, bb_ratio, bb_max = bayesian_blocks_summary(events.offsets, events.time)
-    burst = burst_significance(events, t_lo, t_hi)
+    n_blocks, bb_ratio, bb_max = bayesian_blocks_summary(arrival.offsets, arrival.time)
+    burst = burst_significance(arrival, a_lo, a_hi)
 
     table = pd.DataFrame(
         {

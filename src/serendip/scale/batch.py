@@ -160,7 +160,7 @@ def features_chunk(
     }
     if res.events.n_files == 0:
         return pd.DataFrame({"obsreg_id": pd.Series(dtype=str)}), info
-    ef = event_features(res.events, res.files)
+    ef = event_features(res.events, res.files, res.gtis)
     t2 = time.perf_counter()
     fr = extract_features("events", events=res.events, event_table=ef)
     t3 = time.perf_counter()

@@ -103,11 +103,22 @@ def ingest_chunk(
     files["raw_obsreg_id"] = raw
     with atomic_path(events_path) as tmp:
         events.to_frame().to_parquet(tmp, index=False)
+    # good-time intervals, with the chunk-unique ids (renamed by the driver like the events)
+    gtis = res.gtis.copy()
+    gtis["obsreg_id"] = ids.astype(str)[gtis.pop("file_row").to_numpy(dtype=np.int64)]
+    with atomic_path(_gti_path(events_path)) as tmp:
+        gtis.to_parquet(tmp, index=False)
     info = {
         "n_events": int(res.events.n_events),
         "failures": [list(r) for r in res.failures.itertuples(index=False, name=None)],
     }
     return files, info
+
+
+def _gti_path(events_path: str | Path) -> Path:
+    """Where a chunk's good-time intervals are kept, next to its events."""
+    p = Path(events_path)
+    return p.with_name(p.name.replace("events-", "gtis-", 1))
 
 
 def _chunk_failures(chunks: Sequence[Chunk], rep: ChunkReport, stage: str) -> list[tuple]:
@@ -146,7 +157,14 @@ def ingest_chunked(
 
     from serendip.io.atomic import atomic_path
     from serendip.io.eventfile import _check_band
-    from serendip.io.ingest import FAILURE_COLUMNS, _typed_files, discover, unique_ids
+    from serendip.io.ingest import (
+        FAILURE_COLUMNS,
+        GTI_COLUMNS,
+        _typed_files,
+        discover,
+        empty_gtis,
+        unique_ids,
+    )
     from serendip.io.regions import CircleRegion
     from serendip.io.tables import write_table
     from serendip.scale.client import worker_count
@@ -234,10 +252,18 @@ def ingest_chunked(
                 np.zeros(0, dtype=object), np.zeros(1, np.int64), np.zeros(0), np.zeros(0)
             ).to_frame().to_parquet(tmp, index=False)
     fail_df = pd.DataFrame(failures, columns=FAILURE_COLUMNS).astype(str)
+    gti_parts = []
+    for k, c in enumerate(ok):
+        g = pd.read_parquet(_gti_path(c.args["events_path"]))
+        rename = pd.Series(final[starts[k] : starts[k + 1]], index=local[starts[k] : starts[k + 1]])
+        g["obsreg_id"] = rename.reindex(g["obsreg_id"].astype(str)).to_numpy()
+        gti_parts.append(g)
+    gtis = pd.concat(gti_parts, ignore_index=True) if gti_parts else empty_gtis()
     paths = {
         "events": events_path,
         "files": write_table(files_df, out / "files.parquet"),
         "failures": write_table(fail_df, out / "failures.csv"),
+        "gtis": write_table(gtis[GTI_COLUMNS], out / "gtis.parquet"),
     }
     summary = {
         "n_files": len(files_df),
@@ -291,7 +317,18 @@ def represent_chunk(
     opts = dict(options)
     if kind != "features":
         opts["progress"] = False
-    rep = represent(events, kind, files=files if kind in ("et", "features") else None, **opts)
+    gti_path = Path(files_path).with_name("gtis.parquet")
+    gtis = None
+    if kind == "features" and gti_path.is_file():
+        gtis = read_table(gti_path)
+        gtis = gtis[gtis["obsreg_id"].astype(str).isin(ids)]
+    rep = represent(
+        events,
+        kind,
+        files=files if kind in ("et", "features") else None,
+        gtis=gtis,
+        **opts,
+    )
     info = {"n_files": len(files), "n_events": int(events.n_events), "settings": rep.settings}
     if kind == "features":
         return rep.data, info

@@ -1,0 +1,79 @@
+"""Arrival times on the good-time axis: GTI gaps removed before timing statistics.
+
+An observation with gaps between its good-time intervals (GTIs) has no events in the gaps.
+Scan statistics, uniformity tests and Bayesian blocks on raw times read such a gap as a
+deep dip or an eclipse. Mapping every event to *live time*, the good time elapsed since the
+first interval opened, closes the gaps: a constant source is uniform on ``[0, T_good]``.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+import pandas as pd
+
+from serendip.io.eventset import EventSet
+
+
+@nb.njit(cache=True)
+def _to_live(offsets, time, g_off, g_start, g_stop, live, lo, hi):
+    for f in range(len(offsets) - 1):
+        a, b = offsets[f], offsets[f + 1]
+        g0, g1 = g_off[f], g_off[f + 1]
+        if g1 == g0:  # no intervals: raw times
+            for i in range(a, b):
+                live[i] = time[i]
+            continue
+        j = g0
+        acc = 0.0  # good time before interval j
+        for i in range(a, b):
+            t = time[i]
+            while j < g1 and t > g_stop[j]:
+                acc += g_stop[j] - g_start[j]
+                j += 1
+            if j == g1:
+                live[i] = acc  # after the last interval: its end
+            elif t < g_start[j]:
+                live[i] = acc  # in a gap (or before the first interval): the next opening
+            else:
+                live[i] = acc + (t - g_start[j])
+        total = acc
+        for k in range(j, g1):
+            total += g_stop[k] - g_start[k]
+        lo[f] = 0.0
+        hi[f] = total
+
+
+def good_time_index(events: EventSet, gtis: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Intervals of ``gtis`` (``obsreg_id``, ``start``, ``stop`` [s]) in the events' file order.
+
+    Returns ``(offsets (n_files + 1,), start, stop)``: the intervals of file ``f`` are rows
+    ``offsets[f]:offsets[f + 1]``, sorted by start. Rows of files not in ``events`` are ignored.
+    """
+    n = events.n_files
+    f = pd.Index(events.obsreg_id.astype(str)).get_indexer(gtis["obsreg_id"].astype(str))
+    start = gtis["start"].to_numpy(dtype=np.float64)
+    stop = gtis["stop"].to_numpy(dtype=np.float64)
+    keep = (f >= 0) & np.isfinite(start) & np.isfinite(stop) & (stop > start)
+    f, start, stop = f[keep], start[keep], stop[keep]
+    order = np.lexsort((start, f))
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(f, minlength=n), out=offsets[1:])
+    return offsets, start[order], stop[order]
+
+
+def live_time_events(
+    events: EventSet, gtis: pd.DataFrame, t_lo: np.ndarray, t_hi: np.ndarray
+) -> tuple[EventSet, np.ndarray, np.ndarray]:
+    """The events with times [s] on each file's live-time axis, and the new intervals.
+
+    Files with GTIs get times in ``[0, T_good]`` and interval ``(0, T_good)``; files without
+    keep their times and ``(t_lo, t_hi)``. Live time never decreases with time, so the events
+    stay sorted within each file.
+    """
+    g_off, g_start, g_stop = good_time_index(events, gtis)
+    live = np.empty(events.n_events, dtype=np.float64)
+    lo = np.asarray(t_lo, dtype=np.float64).copy()
+    hi = np.asarray(t_hi, dtype=np.float64).copy()
+    _to_live(events.offsets, events.time, g_off, g_start, g_stop, live, lo, hi)
+    return EventSet(events.obsreg_id, events.offsets, live, events.energy), lo, hi
