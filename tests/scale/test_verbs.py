@@ -255,30 +255,6 @@ def test_cli_verbs_on_dask_equal_in_process(client, inputs, tmp_path):
     assert r.exit_code == 2 and "t.csv" in r.output and "non-finite" in r.output
 
 
-def test_load_detector_in_a_fresh_process(tmp_path):
-    """A worker (or `serendip detect`) has no detector module imported yet; loading still works."""
-    import subprocess
-    import sys
-
-    from serendip.detect.isolation import IForest
-
-    X = np.random.default_rng(0).normal(size=(200, 3))
-    det = IForest(n_estimators=10, random_state=0).fit(X)
-    det.feature_names_in_ = np.asarray(["a", "b", "c"], dtype=object)
-    det.save(tmp_path / "m.safetensors")
-    code = (
-        "import sys; from serendip.scale.verbs import load_detector; "
-        "print(type(load_detector(sys.argv[1])).__name__)"
-    )
-    r = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "m.safetensors")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 0 and r.stdout.strip() == "IForest", r.stderr[-2000:]
-
-
 def test_ingest_real_fits_files_chunked_equals_in_process(client, real_data, tmp_path):
     """Real FITS event files (Chandra, NICER, RXTE) and non-event FITS files: same tables."""
     folders = [real_data / n for n in ("stingray_testdata", "pint_testdata")]

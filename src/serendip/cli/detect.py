@@ -237,15 +237,11 @@ def detect(
                 )
                 return
 
-        import numpy as np
-        import pandas as pd
-
+        from serendip.detect.base import BaseDetector
         from serendip.errors import InputError
         from serendip.io.tables import read_table, write_table
-        from serendip.scale.verbs import load_detector
 
-        # load_detector imports the detector's module first (a fresh process has none registered)
-        det = load_detector(model)
+        det = BaseDetector.load(model)
         names = getattr(det, "feature_names_in_", None)
         if names is None:
             raise InputError(
@@ -254,31 +250,9 @@ def detect(
         cols = [str(c) for c in names]
         df = read_table(table)
         idc = _id_column(df, id_column, table)
-        X, keep = feature_matrix(df, cols, table, drop_missing)
-        try:
-            scores = det.score_samples(X)
-        except InputError as exc:
-            raise InputError(table, exc.problem) from exc
-        res = pd.DataFrame()
-        if idc is not None:
-            res[idc] = df[idc].to_numpy()[keep]
-        else:
-            res["row"] = np.flatnonzero(keep)
-        res["score"] = scores
-        order = np.argsort(-scores, kind="stable")
-        rank = np.empty(len(scores), dtype=np.int64)
-        rank[order] = np.arange(1, len(scores) + 1)
-        res["rank"] = rank
-        res["anomaly"] = scores > det.threshold_
-        matrix = _score_matrix(det, X)
-        if matrix is not None:
-            values, classes = matrix
-            for k, c in enumerate(classes):
-                res[f"score_{c}"] = values[:, k]
-        if hasattr(det, "predict_class"):
-            res["predicted_class"] = det.predict_class(X)
-        if hasattr(det, "predict_branch"):
-            res["branch"] = det.predict_branch(X)
+        res, _ = score_rows(det, df, cols, table, idc, drop_missing)
+        add_rank(res, det.threshold_)
+        scores = res["score"].to_numpy()
         write_table(res, out)
         if plot is not None:
             plot_scores(scores, det.threshold_, plot, title=f"{type(det).__name__} on {table.name}")
@@ -307,6 +281,52 @@ def plot_scores(scores, threshold: float, path: Path, title: str = "") -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def score_rows(det, df, columns, source, id_column, drop_missing, row_offset: int = 0):
+    """Scores of the rows of ``df``: the id column (or ``row``, ``row_offset`` + row number),
+    ``score``, per-class ``score_<class>`` (MCIF), ``predicted_class`` and ``branch`` where the
+    detector has them. Returns ``(table, kept-row mask)``; bad input -> InputError on ``source``."""
+    import numpy as np
+    import pandas as pd
+
+    from serendip.errors import InputError
+
+    X, keep = feature_matrix(df, columns, source, drop_missing)
+    try:
+        scores = det.score_samples(X)
+    except InputError as exc:
+        raise InputError(source, exc.problem) from exc
+    res = pd.DataFrame()
+    if id_column is not None:
+        res[id_column] = df[id_column].to_numpy()[keep]
+    else:
+        res["row"] = row_offset + np.flatnonzero(keep)
+    res["score"] = scores
+    matrix = _score_matrix(det, X)
+    if matrix is not None:
+        values, classes = matrix
+        for k, c in enumerate(classes):
+            res[f"score_{c}"] = values[:, k]
+    if hasattr(det, "predict_class"):
+        res["predicted_class"] = det.predict_class(X)
+    if hasattr(det, "predict_branch"):
+        res["branch"] = det.predict_branch(X)
+    return res, keep
+
+
+def add_rank(res, threshold: float):
+    """Insert ``rank`` (1 = highest score) and ``anomaly`` (score > threshold) after ``score``."""
+    import numpy as np
+
+    scores = res["score"].to_numpy()
+    order = np.argsort(-scores, kind="stable")
+    rank = np.empty(len(scores), dtype=np.int64)
+    rank[order] = np.arange(1, len(scores) + 1)
+    pos = list(res.columns).index("score") + 1
+    res.insert(pos, "rank", rank)
+    res.insert(pos + 1, "anomaly", scores > threshold)
+    return res
 
 
 def _score_matrix(det, X):

@@ -438,13 +438,6 @@ def table_columns(path: Path) -> list[str]:
     return list(pd.read_csv(path, nrows=0).columns)
 
 
-def load_detector(path: str | Path):
-    """:meth:`BaseDetector.load` (kept as the name the chunk workers call)."""
-    from serendip.detect import BaseDetector
-
-    return BaseDetector.load(path)
-
-
 def detect_rows(
     model: str,
     path: str,
@@ -458,32 +451,14 @@ def detect_rows(
     Columns: the id column (or ``row``, the global row number), ``score`` and the per-class
     columns of ``serendip detect``; rank and anomaly flag are added by the driver.
     """
-    from serendip.cli.detect import _score_matrix, feature_matrix
+    from serendip.cli.detect import score_rows
+    from serendip.detect.base import BaseDetector
     from serendip.scale.classify import read_rows
 
-    det = load_detector(model)
+    det = BaseDetector.load(model)
     cols = [str(c) for c in det.feature_names_in_]
     df = read_rows(path, start, stop)
-    X, keep = feature_matrix(df, cols, path, drop_missing)
-    try:
-        scores = det.score_samples(X)
-    except InputError as exc:
-        raise InputError(path, exc.problem) from exc
-    res = pd.DataFrame()
-    if id_column is not None:
-        res[id_column] = df[id_column].to_numpy()[keep]
-    else:
-        res["row"] = start + np.flatnonzero(keep)
-    res["score"] = scores
-    matrix = _score_matrix(det, X)
-    if matrix is not None:
-        values, classes = matrix
-        for k, c in enumerate(classes):
-            res[f"score_{c}"] = values[:, k]
-    if hasattr(det, "predict_class"):
-        res["predicted_class"] = det.predict_class(X)
-    if hasattr(det, "predict_branch"):
-        res["branch"] = det.predict_branch(X)
+    res, keep = score_rows(det, df, cols, path, id_column, drop_missing, row_offset=start)
     return res, {"rows": int(stop - start), "dropped": int((~keep).sum())}
 
 
@@ -504,7 +479,8 @@ def detect_chunked(
     ``table`` must be Parquet or CSV. Chunk outputs are kept (resumable) in
     ``<out>.chunks/``. Returns ``(scores table, model threshold, summary)``.
     """
-    from serendip.cli.detect import _id_column
+    from serendip.cli.detect import _id_column, add_rank
+    from serendip.detect.base import BaseDetector
     from serendip.io.tables import write_table
     from serendip.scale.classify import count_rows
     from serendip.scale.client import worker_count
@@ -514,7 +490,7 @@ def detect_chunked(
         raise InputError("--chunk-rows", f"must be >= 1, got {chunk_rows}")
     if not table.is_file():
         raise InputError(table, "no such file")
-    det = load_detector(model)  # bad model -> error now, not once per chunk
+    det = BaseDetector.load(model)  # bad model -> error now, not once per chunk
     names = getattr(det, "feature_names_in_", None)
     if names is None:
         raise InputError(
@@ -553,14 +529,7 @@ def detect_chunked(
         cid, reason = rep.failed[0]
         raise InputError(table, f"{len(rep.failed)} chunk(s) failed, e.g. chunk {cid}: {reason}")
     merged, _ = merge_chunks([table_path(work, c.id) for c in chunks], work / "merged.parquet")
-    res = pd.read_parquet(merged)
-    scores = res["score"].to_numpy()
-    order = np.argsort(-scores, kind="stable")
-    rank = np.empty(len(scores), dtype=np.int64)
-    rank[order] = np.arange(1, len(scores) + 1)
-    pos = list(res.columns).index("score") + 1
-    res.insert(pos, "rank", rank)
-    res.insert(pos + 1, "anomaly", scores > det.threshold_)
+    res = add_rank(pd.read_parquet(merged), det.threshold_)
     write_table(res, out)
     dropped = sum(int(m["info"].get("dropped", 0)) for m in rep.markers.values())
     return (
