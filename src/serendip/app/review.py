@@ -22,12 +22,12 @@ NEGATIVE_LABELS = ("not interesting", "artefact")
 
 
 def available_strategies() -> list[str]:
-    """Active-learning strategies of :mod:`serendip.detect.active` (["static"] without it)."""
+    """Active-learning strategies of :mod:`serendip.detect.active` ("static" included)."""
     return list(STRATEGIES)
 
 
 def default_strategy() -> str:
-    """The active ranker's default strategy ("static" without the module)."""
+    """The active ranker's default strategy."""
     return DEFAULT_STRATEGY
 
 
@@ -63,7 +63,7 @@ class Reviewer:
         strategies = available_strategies()
         if strategy == "default":
             strategy = default_strategy()
-        if strategy not in strategies and strategy != "static":
+        if strategy not in strategies:
             raise InputError(
                 "strategy", f"unknown strategy {strategy!r}; choose one of {strategies}"
             )

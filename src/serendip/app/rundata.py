@@ -152,7 +152,7 @@ class RunData:
         self._events = None
         self._events_error: InputError | None = None
         self._events_done = threading.Event()
-        self._row_index = None  # (ids of files.parquet, cumulative n_events), for direct reads
+        self._row_index = None  # see _file_index (read once, for the direct event reads)
         self._row_index_lock = threading.Lock()
         self._details_error: InputError | None = None
         self._details_done = threading.Event()
@@ -211,7 +211,7 @@ class RunData:
         fpath = d / "files.parquet"
         if not fpath.is_file():
             raise InputError(fpath, "missing: the per-file table is needed; rerun `serendip run`")
-        _schema(fpath, "the per-file table", ["obsreg_id"])
+        self._files_columns = _schema(fpath, "the per-file table", ["obsreg_id"])
         clpath = d / "clusters.parquet"
         if clpath.is_file():
             cl = _read(clpath, "the cluster labels", ["obsreg_id", "cluster"])
@@ -233,7 +233,6 @@ class RunData:
                 kt[pos[ok]] = known["type"].fillna("").astype(str).to_numpy(dtype=object)[ok]
         self.known_type = kt
         spath = d / "sources.parquet"
-        self._truth_label = None
         if spath.is_file() and {"obsreg_id", "label"} <= set(
             _schema(spath, "the simulation truth")
         ):
@@ -567,12 +566,11 @@ class RunData:
         try:
             import pyarrow.parquet as pq
 
-            with self._row_index_lock:
-                if self._row_index is None:
-                    self._row_index = self._read_row_index()
-            ids, ends, _ = self._row_index
+            ids, ends, _ = self._file_index()
+            if not ids.is_unique:
+                return None
             i = ids.get_indexer([obsreg_id])[0]
-            if i < 0 or not ids.is_unique:
+            if i < 0:
                 return None
             lo, hi = int(ends[i - 1]) if i else 0, int(ends[i])
             if hi == lo:
@@ -644,30 +642,34 @@ class RunData:
             "bin_s": float(lc["t_width"].iloc[0]),
         }
 
-    def _read_row_index(self) -> tuple[pd.Index, np.ndarray, np.ndarray]:
-        """files.parquet's ids (in stored order), cumulative ``n_events`` and ``tstart`` [s]."""
-        path = self.run_dir / "files.parquet"
-        cols = [c for c in ("obsreg_id", "n_events", "tstart") if c in _schema(path, "files")]
-        files = pd.read_parquet(path, columns=cols)
-        ends = np.cumsum(files["n_events"].to_numpy(dtype=np.int64))
-        tstart = (
-            files["tstart"].to_numpy(dtype=np.float64)
-            if "tstart" in files
-            else np.full(len(files), np.nan)
-        )
-        return pd.Index(files["obsreg_id"].astype(str)), ends, tstart
+    def _file_index(self) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+        """files.parquet's ids (in stored order), cumulative ``n_events`` and ``tstart`` [s].
+
+        Read once (three columns; the schema was checked at startup) for the source views
+        served before the background load has finished.
+        """
+        with self._row_index_lock:
+            if self._row_index is None:
+                path = self.run_dir / "files.parquet"
+                cols = [c for c in ("obsreg_id", "n_events", "tstart") if c in self._files_columns]
+                files = _read(path, "the per-file table", cols)
+                ends = np.cumsum(files["n_events"].to_numpy(dtype=np.int64))
+                tstart = (
+                    files["tstart"].to_numpy(dtype=np.float64)
+                    if "tstart" in files
+                    else np.full(len(files), np.nan)
+                )
+                self._row_index = (pd.Index(files["obsreg_id"]), ends, tstart)
+            return self._row_index
 
     def _tstart(self, row: int, t: np.ndarray) -> float:
         """The file's start time [s] (files.parquet ``tstart``), else its first event's."""
         v = np.nan
         if self.files is not None and "tstart" in self.files.columns:
             v = float(self.files["tstart"].iloc[row])
-        elif (self.run_dir / "files.parquet").is_file():
+        elif self.kind != "classification":
             try:
-                with self._row_index_lock:
-                    if self._row_index is None:
-                        self._row_index = self._read_row_index()
-                ids, _, tstart = self._row_index
+                ids, _, tstart = self._file_index()
                 i = ids.get_indexer([str(self.ids[row])])[0]
                 v = float(tstart[i]) if i >= 0 else np.nan
             except Exception:  # noqa: BLE001 - fall back to the first event

@@ -159,17 +159,18 @@ class ExplorerState:
     def neighbour_rows(self, row: int, k: int) -> list[dict]:
         d = self.data
         idx, dist = d.neighbours(row, k)
+        dist, score = _round(dist), _round(d.score[idx])
         return [
             {
                 "obsreg_id": str(d.ids[i]),
-                "distance": float(_round(np.array([dv]))[0]),
+                "distance": float(dist[j]),
                 "known_type": d.known_type[i] or None,
-                "score": float(_round(np.array([d.score[i]]))[0]),
+                "score": float(score[j]),
                 "rank": int(d.rank[i]),
                 "x": float(d.x[i]),
                 "y": float(d.y[i]),
             }
-            for i, dv in zip(idx, dist, strict=True)  # k rows (<= 200), not per source
+            for j, i in enumerate(idx)  # k rows (<= 200), not per source
         ]
 
     def latest_labels(self) -> pd.DataFrame:

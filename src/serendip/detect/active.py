@@ -57,9 +57,6 @@ from sklearn.base import BaseEstimator
 from serendip.detect.strategies import DEFAULT_STRATEGY, STRATEGIES
 from serendip.errors import InputError
 
-#: the re-ranking strategies (see the module docstring); "knn" is the default, chosen by
-#: the oracle benchmark (benchmarks/bench_active.py, BENCHMARKS.md)
-
 
 def _percentile(score: np.ndarray) -> np.ndarray:
     """Fraction of rows scoring at or below each row's score, (n,) in (0, 1]; ties share."""
