@@ -33,12 +33,12 @@ Writes ``DIR/detections.<ext>`` and ``DIR/sources.<ext>`` for every format, the 
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from serendip.configfile import read_toml
 from serendip.errors import ConfigError, InputError
 from serendip.io.tables import write_table
 
@@ -76,12 +76,7 @@ def load_config(path: str | Path, base: Path | None = None) -> dict:
     Relative paths in it are looked up under ``base`` (default: the config's folder).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(path, "no such config file")
-    try:
-        cfg = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, f"not valid TOML: {exc}") from exc
+    cfg = read_toml(path, "config file")
     validate_config(cfg, path, path.resolve().parent if base is None else Path(base))
     return cfg
 
@@ -207,12 +202,8 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
                 "count": extra["rel_count"],
                 "ece": float(settings.get("info", {}).get("cv_ece", np.nan)),
             }
-    elif kind in ("boost", "umlcaxs"):
+    else:  # "boost" or "umlcaxs" (validate_config rejects any other kind)
         feature_set = mcfg.get("feature_set", "umlcaxs" if kind == "umlcaxs" else "xray")
-    else:
-        raise ConfigError(
-            "model.kind", f"unknown kind {kind!r}; use 'shipped', 'boost' or 'umlcaxs'"
-        )
 
     df = load_catalog(cfg["input"], base=base, feature_set=feature_set)
     src = df.attrs.get("source_path", "input")
@@ -285,9 +276,7 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
 
     formats = cfg.get("output", {}).get("formats", ["parquet", "fits", "csv", "votable"])
     written = []
-    for f in formats:
-        if f not in EXT:
-            raise ConfigError("output.formats", f"unknown format {f!r}; use {sorted(EXT)}")
+    for f in formats:  # validate_config checked them
         for name, tab in (("detections", det), ("sources", src_tab)):
             # text columns: missing values as "" (FITS/VOTable have no null strings)
             text = {

@@ -28,7 +28,6 @@ Example::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from serendip.configfile import read_toml
 from serendip.errors import ConfigError
 
 
@@ -67,12 +67,7 @@ _PROTOCOL_KEYS = {
 def load_config(path: str | Path) -> EvaluateConfig:
     """Parse and check a configuration file; every problem is a :class:`ConfigError` naming it."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(path, "no such configuration file")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, f"not valid TOML: {exc}") from exc
+    raw = read_toml(path)
     data = raw.get("data")
     if not isinstance(data, dict) or "table" not in data or "label" not in data:
         raise ConfigError(path, "needs a [data] section with 'table' and 'label'")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-import tomllib
 from pathlib import Path
 from typing import Any
 
+from serendip.configfile import read_toml
 from serendip.errors import ConfigError
 
 #: The four reference cases of Dillmann et al. and serendip's own, as one setting.
@@ -129,13 +129,7 @@ def load_config(
     cfg = copy.deepcopy(DEFAULT_CONFIG)
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(path, "no such configuration file")
-        try:
-            data = tomllib.loads(path.read_text())
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(path, f"not valid TOML: {exc}") from exc
-        cfg = _merge(cfg, data, "", path)
+        cfg = _merge(cfg, read_toml(path), "", path)
     if overrides:
         cfg = _merge(cfg, overrides, "", path)
     validate(cfg, path)
