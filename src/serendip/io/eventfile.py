@@ -36,7 +36,7 @@ import numpy as np
 
 from serendip.errors import InputError
 from serendip.io.fitsraw import FitsFile, HDUInfo
-from serendip.io.gti import GTISet, find_column, is_gti_hdu, read_gtis
+from serendip.io.gti import GTISet, find_column, is_gti_hdu, read_gtis, total_length
 from serendip.io.missions import Mission, describe_gain, energy_unit_scale, identify_mission
 from serendip.io.regions import (
     CircleRegion,
@@ -363,17 +363,21 @@ class RawEvents:
     wcs: SkyWCS | None
     header: dict[str, Any]
     _index: PositionIndex | None = None
-    _ontime_cache: dict = field(default_factory=dict)
     _gti_cache: dict = field(default_factory=dict)
+
+    def good_times(self, ccds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Merged GTIs [s] of a set of CCDs (None: all), cached: many regions share one set."""
+        key = None if ccds is None else tuple(int(c) for c in ccds)
+        if key not in self._gti_cache:
+            self._gti_cache[key] = self.gtis.intervals(ccds)
+        return self._gti_cache[key]
 
     # -- exposure of a set of CCDs (None: all CCDs with events)
     def exposure(self, ccds: np.ndarray | None = None) -> tuple[float, float | None, str]:
         """(exposure [s], ontime [s] or None, how it was obtained)."""
         h = self.header
-        key = None if ccds is None else tuple(int(c) for c in ccds)
-        if key not in self._ontime_cache:  # many regions share the same CCD set
-            self._ontime_cache[key] = self.gtis.ontime(ccds)
-        ontime = self._ontime_cache[key]
+        iv = self.good_times(ccds)
+        ontime = None if iv is None else total_length(iv)
         deadc, dsrc = h["deadc"], h["deadc_source"]
         if ontime is not None and ontime > 0:
             if deadc is not None:
@@ -430,10 +434,7 @@ class RawEvents:
             "n_outside_gti": h["n_outside_gti"],
             **counts,
         }
-        key = None if ccds is None else tuple(int(c) for c in ccds)
-        if key not in self._gti_cache:  # many regions share the same CCD set
-            self._gti_cache[key] = self.gtis.intervals(ccds)
-        return EventFile(obsreg_id, time, energy, meta, self._gti_cache[key])
+        return EventFile(obsreg_id, time, energy, meta, self.good_times(ccds))
 
     def _band_mask(self, band) -> np.ndarray:
         finite = np.isfinite(self.energy)
