@@ -52,9 +52,12 @@ def _maker():
     return mod
 
 
+MAKER = _maker()  # tests/data/broken_events/make_broken.py, executed once
+
+
 def _fits_bytes(**kwargs) -> bytes:
     buf = io.BytesIO()
-    _maker().event_hdul(n=40, seed=3, **kwargs).writeto(buf)
+    MAKER.event_hdul(n=40, seed=3, **kwargs).writeto(buf)
     return buf.getvalue()
 
 

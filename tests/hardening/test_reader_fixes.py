@@ -27,6 +27,9 @@ def _maker():
     return mod
 
 
+MAKER = _maker()  # tests/data/broken_events/make_broken.py, executed once
+
+
 def _set_card(data: bytes, key: str, text: str) -> bytes:
     k = key.ljust(8).encode()
     for pos in range(0, len(data), 80):
@@ -41,7 +44,7 @@ def _set_card(data: bytes, key: str, text: str) -> bytes:
 def test_non_finite_timezero_is_an_input_error(tmp_path, value, gti):
     """Was: accepted with inf/NaN event times (no GTIs) or 'all events outside GTIs'."""
     buf = io.BytesIO()
-    _maker().event_hdul(n=30, gti=gti, header={"EXPOSURE": 900.0}).writeto(buf)
+    MAKER.event_hdul(n=30, gti=gti, header={"EXPOSURE": 900.0}).writeto(buf)
     p = tmp_path / "tz.fits"
     p.write_bytes(_set_card(buf.getvalue(), "TIMEZERO", value))
     with warnings.catch_warnings():
@@ -142,3 +145,21 @@ def test_catalog_units_are_checked_and_converted(tmp_path):
     assert cat["flux_aper_s"].tolist() == pytest.approx([1e-14, 2e-14])  # 1 W m^-2 = 1e3 cgs
     assert cat["dec"].tolist() == pytest.approx(np.degrees([0.5, -0.25]).tolist())
     assert cat["flux_aper_m"].tolist() == [1e-14, 2e-14]
+
+
+@pytest.mark.parametrize(
+    ("tap", "message"),
+    [
+        ({"timeout_s": "soon"}, "timeout_s must be a positive number"),
+        ({"timeout_s": 0}, "timeout_s must be a positive number"),
+        ({"offline": "false"}, "offline must be true or false"),
+        ({"url": 5}, "url and cache_dir must be strings"),
+    ],
+)
+def test_tap_options_are_checked_before_the_query(tmp_path, tap, message):
+    """Was: timeout_s = "soon" a bare ValueError; offline = "false" silently meant True."""
+    from serendip.io.catalog import load_catalog
+
+    with pytest.raises(ConfigError, match=message) as info:
+        load_catalog({"tap": {**tap, "cache_dir": str(tmp_path)}}, base=tmp_path)
+    assert info.value.path == "input.tap"

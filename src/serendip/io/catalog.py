@@ -187,16 +187,22 @@ def load_catalog(
     if "tap" in cfg:
         t = dict(cfg["tap"])
         url = t.pop("url", CSC21_TAP_URL)
-        timeout = float(t.pop("timeout_s", 120.0))
+        timeout = t.pop("timeout_s", 120.0)
         cache = t.pop("cache_dir", None)
-        offline = bool(t.pop("offline", False))
+        offline = t.pop("offline", False)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ConfigError("input.tap", f"timeout_s must be a positive number; got {timeout!r}")
+        if not isinstance(offline, bool):
+            raise ConfigError("input.tap", f"offline must be true or false; got {offline!r}")
+        if not isinstance(url, str) or (cache is not None and not isinstance(cache, str | Path)):
+            raise ConfigError("input.tap", "url and cache_dir must be strings")
         if cache is not None and not Path(cache).is_absolute():
             cache = base / cache
         try:
             q = CscQuery(**t)
         except TypeError as exc:
             raise ConfigError("input.tap", f"unknown query option: {exc}") from exc
-        df = run_tap(q.adql(), url, timeout_s=timeout, cache_dir=cache, offline=offline)
+        df = run_tap(q.adql(), url, timeout_s=float(timeout), cache_dir=cache, offline=offline)
         if "name" not in df.columns:
             raise InputError(f"TAP service {url}", "answer has no 'name' column")
         df["name"] = df["name"].astype(str).str.strip()
