@@ -63,6 +63,15 @@ def test_live_time_matches_the_brute_force_definition():
     assert (lo[1], hi[1]) == (1.0, 2.0)
 
 
+def test_overlapping_intervals_are_refused_not_double_counted():
+    from serendip.errors import InputError
+
+    ev = EventSet.from_arrays({"a": ([1.0, 5.0, 9.0], [1e3, 1e3, 1e3])})
+    gtis = pd.DataFrame({"obsreg_id": ["a", "a"], "start": [0.0, 4.0], "stop": [6.0, 10.0]})
+    with pytest.raises(InputError, match="overlap"):
+        live_time_events(ev, gtis, np.array([0.0]), np.array([10.0]))
+
+
 def test_a_gap_between_gtis_is_not_a_dip_and_a_flare_stays_a_flare():
     ev, files, gtis = _population()
     raw = event_features(ev, files).set_index("obsreg_id")

@@ -12,6 +12,7 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
+from serendip.errors import InputError
 from serendip.io.eventset import EventSet
 
 
@@ -48,7 +49,8 @@ def good_time_index(events: EventSet, gtis: pd.DataFrame) -> tuple[np.ndarray, .
     """Intervals of ``gtis`` (``obsreg_id``, ``start``, ``stop`` [s]) in the events' file order.
 
     Returns ``(offsets (n_files + 1,), start, stop)``: the intervals of file ``f`` are rows
-    ``offsets[f]:offsets[f + 1]``, sorted by start. Rows of files not in ``events`` are ignored.
+    ``offsets[f]:offsets[f + 1]``, sorted by start. Rows of files not in ``events`` are ignored;
+    overlapping intervals of one file raise :class:`InputError` (ingest writes merged ones).
     """
     n = events.n_files
     f = pd.Index(events.obsreg_id.astype(str)).get_indexer(gtis["obsreg_id"].astype(str))
@@ -57,9 +59,17 @@ def good_time_index(events: EventSet, gtis: pd.DataFrame) -> tuple[np.ndarray, .
     keep = (f >= 0) & np.isfinite(start) & np.isfinite(stop) & (stop > start)
     f, start, stop = f[keep], start[keep], stop[keep]
     order = np.lexsort((start, f))
+    f, start, stop = f[order], start[order], stop[order]
+    overlap = (f[1:] == f[:-1]) & (start[1:] < stop[:-1])
+    if overlap.any():
+        bad = events.obsreg_id[f[1:][overlap][0]]
+        raise InputError(
+            "good-time intervals",
+            f"intervals of file {bad!r} overlap; merge them first (serendip.io.gti.merge_intervals)",
+        )
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(f, minlength=n), out=offsets[1:])
-    return offsets, start[order], stop[order]
+    return offsets, start, stop
 
 
 def live_time_events(
