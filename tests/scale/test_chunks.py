@@ -75,13 +75,15 @@ def test_partial_temporaries_and_damaged_tables_are_not_trusted(tmp_path):
     # what a SIGKILL during a write leaves: a half-written temporary beside the outputs
     tmp = tmp_path / ".chunk-001.x8k2.tmp.parquet"
     tmp.write_bytes(b"PAR1 half a parquet file")
+    side = tmp_path / ".events-001.q7z1.tmp.parquet"  # ... also of a chunk's side output
+    side.write_bytes(b"PAR1 half")
     # a table replaced behind our back (size no longer matches its marker)
     table_path(tmp_path, "002").write_bytes(b"garbage")
     # a table without a marker (the run died between the table and its marker)
     marker_path(tmp_path, "000").unlink()
     rep = map_chunks(square_table, chunks, tmp_path, progress=False)
     assert rep.computed == ["000", "002"] and rep.reused == ["001"]
-    assert not tmp.exists()
+    assert not tmp.exists() and not side.exists()
     path, n = merge_chunks([table_path(tmp_path, c.id) for c in chunks], tmp_path / "all.parquet")
     assert n == 12
     assert pd.read_parquet(path)["x"].tolist() == list(range(12))

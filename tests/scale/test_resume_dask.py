@@ -7,31 +7,15 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 
-import pandas as pd
 import psutil
 
-from serendip.scale import run_batch
-
-from .conftest import SMALL
+from .conftest import finished_chunks, resume_and_check, slow_batch_script
 
 # the real run_batch on a 2-worker LocalCluster, each chunk slowed by 1 s (on the worker) so
 # the kill lands part-way through the 8 chunks whatever the machine's speed
-SCRIPT = textwrap.dedent(
-    """
-    import sys, time
-    import serendip.scale.batch as b
-    real = b.features_chunk
-    def slow(**kw):
-        time.sleep(1.0)
-        return real(**kw)
-    b.features_chunk = slow
-    b.run_batch(sys.argv[1], sys.argv[2], scheduler="local:2", chunk_size=1, progress=False,
-                n_fit={n_fit}, n_estimators={n_estimators}, n_top={n_top})
-    """
-).format(**SMALL)
+SCRIPT = slow_batch_script(1.0, "local:2")
 
 
 def _alive_in_group(pgid: int) -> list[psutil.Process]:
@@ -93,23 +77,10 @@ def test_sigkill_dask_driver_then_resume_in_process(reference_run, tiles, tmp_pa
             pass
     print(f"workers exited by themselves after the driver's SIGKILL: {orphans_exited}")
     assert proc.returncode == -signal.SIGKILL
-    done = {p.stem.removeprefix("chunk-"): p.stat().st_mtime_ns for p in marks.glob("chunk-*.json")}
+    done = finished_chunks(marks)
     assert 2 <= len(done) < 8, done  # killed part-way through the 8 chunks
     assert not (out / "scores.parquet").exists()
     pids = {json.loads((marks / f"chunk-{c}.json").read_text())["pid"] for c in done}
     assert proc.pid not in pids  # the finished chunks ran on the workers
 
-    res = run_batch(tiles, out, scheduler="none", chunk_size=1, progress=False, **SMALL)
-    st = res.summary["stages"]["features"]
-    assert set(st["computed_ids"]) == {f"{i:06d}" for i in range(8)} - set(done)
-    assert st["chunks_reused"] == len(done)
-    for cid, mtime in done.items():  # finished chunks were not rewritten
-        assert (marks / f"chunk-{cid}.json").stat().st_mtime_ns == mtime
-    assert not list(marks.glob(".chunk-*"))
-    pd.testing.assert_frame_equal(res.scores, reference_run.scores)
-    pd.testing.assert_frame_equal(
-        pd.read_parquet(res.paths["features"]), pd.read_parquet(reference_run.paths["features"])
-    )
-    pd.testing.assert_frame_equal(
-        pd.read_parquet(res.paths["candidates"]), pd.read_parquet(reference_run.paths["candidates"])
-    )
+    resume_and_check(tiles, out, done, reference_run)

@@ -31,7 +31,6 @@ sample (``n_fit`` x 16 floats) and one chunk table at a time while merging.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -48,6 +47,7 @@ from serendip.io.atomic import atomic_path
 from serendip.scale.chunks import (
     Chunk,
     ChunkReport,
+    chunk_failures,
     chunk_key,
     file_fingerprint,
     map_chunks,
@@ -122,14 +122,12 @@ def discover_inputs(
     ``(files, failures)``; a missing path or a folder without inputs is a failure.
     """
     from serendip.io.eventfile import EVENT_FILE_SUFFIXES
-    from serendip.io.reference import TABLE_SUFFIXES
-
-    suffixes = tuple(EVENT_FILE_SUFFIXES) + tuple(TABLE_SUFFIXES)
     from serendip.io.ingest import discover
+    from serendip.io.reference import TABLE_SUFFIXES
 
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    return discover(paths, suffixes)
+    return discover(paths, tuple(EVENT_FILE_SUFFIXES) + tuple(TABLE_SUFFIXES))
 
 
 # ------------------------------------------------------------- chunk work
@@ -295,7 +293,7 @@ def run_batch(
 
     Raises :class:`InputError` when nothing could be ingested.
     """
-    from serendip.scale.client import get_client, worker_count
+    from serendip.scale.client import use_client, worker_count
 
     s = settings or BatchSettings()
     if overrides:
@@ -304,10 +302,11 @@ def run_batch(
     log = log or (lambda msg: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)  # may be a generator
     files, failures = discover_inputs(inputs)
     if not files:
         raise InputError(
-            ", ".join(map(str, inputs if not isinstance(inputs, (str, Path)) else [inputs])),
+            ", ".join(map(str, inputs)),
             "no event files or event tables found: " + "; ".join(r for _, r in failures[:3]),
         )
     band = None if s.band is None else [float(s.band[0]), float(s.band[1])]
@@ -322,8 +321,7 @@ def run_batch(
         for i, g in enumerate(groups)
     ]
     started = time.perf_counter()
-    ctx = contextlib.nullcontext(client) if client is not None else get_client(scheduler)
-    with ctx as cl:
+    with use_client(scheduler, client) as cl:
         n_workers = worker_count(cl)
         log(f"{len(files)} input file(s) in {len(fchunks)} chunk(s); {n_workers} worker(s)")
         # ---- 1. ingest + represent + features, per chunk
@@ -403,7 +401,7 @@ def run_batch(
     if n_dup:
         log(f"warning: {n_dup} obsreg_id(s) occur in more than one input file; rows are kept")
     paths["model"] = model_path
-    paths["failures"] = _write_failures(out, failures, fchunks, frep, srep)
+    paths["failures"], n_failures = _write_failures(out, failures, fchunks, frep, srep)
     merge_s = time.perf_counter() - t_merge
     n_events = sum(int(frep.markers[c.id]["info"]["n_events"]) for c in both)
     summary = {
@@ -412,7 +410,7 @@ def run_batch(
         "n_chunks": len(fchunks),
         "n_files": int(sum(int(srep.markers[c.id]["rows"]) for c in both)),
         "n_events": n_events,
-        "n_failures": int(len(pd.read_csv(paths["failures"]))),
+        "n_failures": n_failures,
         "n_duplicate_ids": n_dup,
         "n_workers": n_workers,
         "scheduler": "client" if client is not None else str(scheduler),
@@ -493,19 +491,14 @@ def _write_failures(
     fchunks: Sequence[Chunk],
     frep: ChunkReport,
     srep: ChunkReport | None,
-) -> Path:
+) -> tuple[Path, int]:
+    """failures.csv (``file``, ``reason``); returns its path and row count."""
     from serendip.io.tables import write_table
 
-    rows = list(failures)
-    for c in fchunks:
-        m = frep.markers.get(c.id)
-        if m is not None:
-            rows.extend(tuple(r) for r in m["info"].get("failures", []))
+    rows = list(failures) + chunk_failures(fchunks, frep)
     paths_of = {c.id: c.args["paths"] for c in fchunks}
-    for cid, reason in frep.failed:
-        rows.extend((p, f"chunk {cid} failed: {reason}") for p in paths_of[cid])
     if srep is not None:
         for cid, reason in srep.failed:
             rows.extend((p, f"chunk {cid} scoring failed: {reason}") for p in paths_of[cid])
     df = pd.DataFrame(rows, columns=["file", "reason"]).astype(str)
-    return write_table(df, out / "failures.csv")
+    return write_table(df, out / "failures.csv"), len(df)

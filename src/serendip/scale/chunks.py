@@ -10,7 +10,8 @@ number of chunks; workers read their inputs from disk themselves (chunk args hol
 
 On a later call a chunk whose marker and table exist with the same key and size is reused,
 not recomputed: a run killed at any moment (SIGKILL included) resumes where it stopped.
-Temporary files left by a killed run (``.chunk-*.tmp*``) are ignored and removed.
+Temporary files left by a killed run (``.*.tmp*``, :func:`serendip.io.atomic.atomic_path`
+names, also those of side outputs a chunk function writes into ``OUT``) are ignored and removed.
 A chunk whose ``func`` raises is recorded as ``(chunk id, reason)`` and the others go on.
 
 :func:`merge_chunks` concatenates chunk tables in chunk order (not completion order), streaming
@@ -132,21 +133,20 @@ def run_chunk(
 
 
 def _json_default(obj: Any) -> Any:
-    import numpy as np
+    """numpy scalars and arrays as in model files; anything else as its text."""
+    from serendip.io.modelfile import _json_default as numpy_default
 
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
+    try:
+        return numpy_default(obj)
+    except TypeError:
+        return str(obj)
 
 
 def remove_stale_temporaries(out_dir: str | Path) -> int:
-    """Delete ``.chunk-*`` temporaries left by a killed run; returns how many."""
+    """Delete the :func:`~serendip.io.atomic.atomic_path` temporaries (``.*.tmp*``) a killed
+    run left in ``out_dir`` (chunk tables, markers, side outputs); returns how many."""
     n = 0
-    for p in Path(out_dir).glob(".chunk-*"):
+    for p in Path(out_dir).glob(".*.tmp*"):
         if p.is_file():
             p.unlink(missing_ok=True)
             n += 1
@@ -245,6 +245,25 @@ def map_chunks(
     report.failed.sort(key=lambda f: order[f[0]])
     report.wall_s = time.perf_counter() - started
     return report
+
+
+def chunk_failures(
+    chunks: Sequence[Chunk], report: ChunkReport, what: str = "chunk"
+) -> list[tuple[str, str]]:
+    """``(file, reason)`` rows of a chunk map over files (chunk args hold ``paths``).
+
+    First the per-file failures the chunks recorded (``info["failures"]``), in chunk order,
+    then every file of each chunk that failed as a whole (``"<what> <id> failed: ..."``).
+    """
+    rows: list[tuple[str, str]] = []
+    for c in chunks:
+        m = report.markers.get(c.id)
+        if m is not None:
+            rows.extend(tuple(r) for r in m["info"].get("failures", []))
+    paths_of = {c.id: c.args["paths"] for c in chunks}
+    for cid, reason in report.failed:
+        rows.extend((p, f"{what} {cid} failed: {reason}") for p in paths_of[cid])
+    return rows
 
 
 def merge_chunks(paths: Sequence[str | Path], out_path: str | Path) -> tuple[Path, int]:

@@ -10,7 +10,6 @@ result is the same for any chunking and any number of workers.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -137,19 +136,16 @@ def classify_table(
 
     Returns ``(out path, summary)``; summary has ``rows``, ``chunks`` and the chunk report counts.
     """
-    from serendip.scale.client import get_client
+    from serendip.scale.client import use_client
 
     table = Path(table)
     if not table.is_file():
         raise InputError(table, "no such file")
     if chunk_rows < 1:
         raise InputError("--chunk-rows", f"must be >= 1, got {chunk_rows}")
-    model_id = str(model)
-    if not Path(model_id).suffix:
-        _load_model(model_id)  # unknown shipped name -> ModelFileError now, not per chunk
-    else:
-        model_id = str(Path(model_id).resolve())
-        _load_model(model_id)
+    # a shipped name as given, a model file by absolute path (workers may run elsewhere)
+    model_id = str(Path(model).resolve()) if Path(str(model)).suffix else str(model)
+    _load_model(model_id)  # bad model -> error now, not once per chunk
     n = count_rows(table)
     if n == 0:
         raise InputError(table, "table has no rows")
@@ -166,8 +162,7 @@ def classify_table(
         )
         for i, a in enumerate(range(0, n, chunk_rows))
     ]
-    ctx = contextlib.nullcontext(client) if client is not None else get_client(scheduler)
-    with ctx as cl:
+    with use_client(scheduler, client) as cl:
         rep = map_chunks(classify_rows, chunks, work, cl, progress, label="classify")
     if rep.failed:
         cid, reason = rep.failed[0]

@@ -140,6 +140,11 @@ def get_client(
             cluster.close()
 
 
+def use_client(scheduler: str | None, client=None):
+    """``client`` itself when given (left open), else :func:`get_client` ``(scheduler)``."""
+    return contextlib.nullcontext(client) if client is not None else get_client(scheduler)
+
+
 def worker_count(client) -> int:
     """Number of workers of ``client`` (1 for in-process runs)."""
     if client is None:

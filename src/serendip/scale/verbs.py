@@ -25,8 +25,7 @@ columns (detect: a few values per row), and one chunk of events at a time while 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ import pandas as pd
 from serendip.errors import InputError
 from serendip.scale.chunks import (
     Chunk,
-    ChunkReport,
+    chunk_failures,
     chunk_key,
     file_fingerprint,
     map_chunks,
@@ -59,12 +58,6 @@ def resolve_scheduler(scheduler: str | None, n_chunks: int) -> str:
     return s
 
 
-def _client_ctx(scheduler: str | None, client):
-    from serendip.scale.client import get_client
-
-    return contextlib.nullcontext(client) if client is not None else get_client(scheduler)
-
-
 def _width(n: int) -> int:
     return max(6, len(str(n)))
 
@@ -83,9 +76,9 @@ def ingest_chunk(
     :func:`serendip.io.ingest.unique_ids` made it unique within this chunk (the driver makes
     ids unique over all chunks). Info holds ``failures`` ([file, reason], ...) and ``n_events``.
     """
-    from serendip.io.atomic import atomic_path
     from serendip.io.eventset import EventSet
     from serendip.io.ingest import ingest, unique_ids
+    from serendip.io.tables import write_table
 
     res = ingest(
         paths,
@@ -101,13 +94,11 @@ def ingest_chunk(
     files = res.files.copy()
     files["obsreg_id"] = ids.astype(str)
     files["raw_obsreg_id"] = raw
-    with atomic_path(events_path) as tmp:
-        events.to_frame().to_parquet(tmp, index=False)
+    events.write(events_path)
     # good-time intervals, with the chunk-unique ids (renamed by the driver like the events)
     gtis = res.gtis.copy()
     gtis["obsreg_id"] = ids.astype(str)[gtis.pop("file_row").to_numpy(dtype=np.int64)]
-    with atomic_path(_gti_path(events_path)) as tmp:
-        gtis.to_parquet(tmp, index=False)
+    write_table(gtis, _gti_path(events_path))
     info = {
         "n_events": int(res.events.n_events),
         "failures": [list(r) for r in res.failures.itertuples(index=False, name=None)],
@@ -119,18 +110,6 @@ def _gti_path(events_path: str | Path) -> Path:
     """Where a chunk's good-time intervals are kept, next to its events."""
     p = Path(events_path)
     return p.with_name(p.name.replace("events-", "gtis-", 1))
-
-
-def _chunk_failures(chunks: Sequence[Chunk], rep: ChunkReport, stage: str) -> list[tuple]:
-    rows: list[tuple[str, str]] = []
-    for c in chunks:
-        m = rep.markers.get(c.id)
-        if m is not None:
-            rows.extend(tuple(r) for r in m["info"].get("failures", []))
-    paths_of = {c.id: c.args["paths"] for c in chunks}
-    for cid, reason in rep.failed:
-        rows.extend((p, f"{stage} chunk {cid} failed: {reason}") for p in paths_of[cid])
-    return rows
 
 
 def ingest_chunked(
@@ -159,6 +138,7 @@ def ingest_chunked(
     from serendip.io.eventfile import _check_band
     from serendip.io.ingest import (
         FAILURE_COLUMNS,
+        FILES_COLUMNS,
         GTI_COLUMNS,
         _typed_files,
         discover,
@@ -167,7 +147,7 @@ def ingest_chunked(
     )
     from serendip.io.regions import CircleRegion
     from serendip.io.tables import write_table
-    from serendip.scale.client import worker_count
+    from serendip.scale.client import use_client, worker_count
 
     if chunk_size < 1:
         raise InputError("--chunk-size", f"must be >= 1, got {chunk_size}")
@@ -199,10 +179,10 @@ def ingest_chunked(
         )
         for i, g in enumerate(groups)
     ]
-    with _client_ctx(scheduler, client) as cl:
+    with use_client(scheduler, client) as cl:
         n_workers = worker_count(cl)
         rep = map_chunks(ingest_chunk, chunks, work, cl, progress, label="ingest")
-    failures = list(failures) + _chunk_failures(chunks, rep, "ingest")
+    failures = list(failures) + chunk_failures(chunks, rep, "ingest chunk")
     ok = [c for c in chunks if c.id in rep.markers]
     parts = [pd.read_parquet(table_path(work, c.id)) for c in ok]
     sizes = [len(p) for p in parts]
@@ -215,7 +195,7 @@ def ingest_chunked(
     else:
         final = local = np.zeros(0, dtype=object)
         files_df = _typed_files(
-            pd.DataFrame({"obsreg_id": pd.Series(dtype=object)}).reindex(columns=_files_columns())
+            pd.DataFrame({"obsreg_id": pd.Series(dtype=object)}).reindex(columns=FILES_COLUMNS)
         )
     out.mkdir(parents=True, exist_ok=True)
     # events: chunk by chunk, ids renamed from chunk-unique to run-unique
@@ -275,12 +255,6 @@ def ingest_chunked(
         "n_workers": n_workers,
     }
     return paths, summary
-
-
-def _files_columns() -> list[str]:
-    from serendip.io.ingest import FILES_COLUMNS
-
-    return list(FILES_COLUMNS)
 
 
 # ----------------------------------------------------------------------------- represent
@@ -364,7 +338,7 @@ def represent_chunked(
         default_filename,
         save_representation,
     )
-    from serendip.scale.client import worker_count
+    from serendip.scale.client import use_client, worker_count
 
     directory = Path(directory)
     options = {k: v for k, v in (options or {}).items() if k != "progress"}
@@ -397,7 +371,7 @@ def represent_chunked(
         )
         for i, a in enumerate(range(0, n, chunk_size))
     ]
-    with _client_ctx(scheduler, client) as cl:
+    with use_client(scheduler, client) as cl:
         n_workers = worker_count(cl)
         rep = map_chunks(represent_chunk, chunks, work, cl, progress, label=kind)
     if rep.failed:
@@ -483,7 +457,7 @@ def detect_chunked(
     from serendip.detect.base import BaseDetector
     from serendip.io.tables import write_table
     from serendip.scale.classify import count_rows
-    from serendip.scale.client import worker_count
+    from serendip.scale.client import use_client, worker_count
 
     model, table, out = Path(model).resolve(), Path(table), Path(out)
     if chunk_rows < 1:
@@ -522,7 +496,7 @@ def detect_chunked(
         )
         for i, a in enumerate(range(0, n, chunk_rows))
     ]
-    with _client_ctx(scheduler, client) as cl:
+    with use_client(scheduler, client) as cl:
         n_workers = worker_count(cl)
         rep = map_chunks(detect_rows, chunks, work, cl, progress, label="detect")
     if rep.failed:
