@@ -32,6 +32,7 @@ from serendip.errors import InputError
 from serendip.io.atomic import atomic_path
 from serendip.io.eventset import EventSet
 from serendip.io.tables import read_table, write_table
+from serendip.notices import Notice, NoticeLog
 from serendip.pipeline.config import dump_config
 from serendip.pipeline.stages import StageRecord, StageStore, stage_key
 
@@ -322,13 +323,33 @@ def run_pipeline(
         else:
             log(f"{name}: running")
             started = time.perf_counter()
-            outputs, info = func(run, run.store.stage_dir(name))
+            with NoticeLog() as stage_notices:
+                outputs, info = func(run, run.store.stage_dir(name))
+            outputs["notices"] = stage_notices.write(run.store.stage_dir(name), "notices")
             records[name] = run.store.record(name, key, outputs, settings, started, info)
             log(f"{name}: done in {records[name].seconds:.1f} s")
         if stop_after == name:
             break
     _write_run_json(run_dir, records)
+    _write_warnings(run_dir, records, log)
     return records
+
+
+def _write_warnings(run_dir: Path, records: dict[str, StageRecord], log) -> None:
+    """Gather every stage's counted notices (also those of reused stages, from their stage
+    folders) into the run's warnings table ``warnings.parquet`` / ``warnings.csv`` and log
+    the end-of-run summary."""
+    all_notices = NoticeLog()
+    for name in records:
+        path = run_dir / "stages" / name / "notices.parquet"
+        if path.exists():
+            df = read_table(path)
+            all_notices.extend(
+                Notice(**{k: r[k] for k in df.columns}) for r in df.to_dict("records")
+            )
+    all_notices.write(run_dir)
+    for line in all_notices.summary().splitlines():
+        log(line)
 
 
 def _remove_stale_temporaries(run_dir: Path, log: Callable[[str], None]) -> None:
