@@ -20,7 +20,7 @@ def test_shipped_encoder_loads_and_is_small(name):
     assert path.is_file(), f"{path} missing: run python -m serendip.features.train_defaults"
     assert path.stat().st_size < 2_000_000
     model = load_default_encoder(name)
-    assert isinstance(model, DEFAULT_ENCODERS[name][0])
+    assert isinstance(model, DEFAULT_ENCODERS[name].load_class())
     info = model.training_info_  # every default records how it was made
     assert "simulate_population" in info["trained_on"]
     if hasattr(model, "history_"):

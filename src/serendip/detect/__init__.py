@@ -22,6 +22,7 @@ _WHERE = {
     "LOF": "neighbours",
     "OCSVM": "ocsvm",
     "DETECTORS": "registry",
+    "DetectorEntry": "registry",
     "make_detector": "registry",
     "needs_labels": "registry",
     "HierarchicalRouter": "router",
@@ -57,6 +58,7 @@ __all__ = [
     "MLPClassifierNet",
     "HierarchicalRouter",
     "DETECTORS",
+    "DetectorEntry",
     "make_detector",
     "needs_labels",
 ]

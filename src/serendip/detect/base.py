@@ -29,14 +29,8 @@ class BaseDetector(BaseEstimator):
 
     #: identifier written into model files; subclasses set e.g. "detect.IForest"
     kind: ClassVar[str] = "detect.Base"
-    #: registry of detector kinds for :meth:`load`
-    _registry: ClassVar[dict[str, type[BaseDetector]]] = {}
 
     contamination: float = 0.01
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        BaseDetector._registry[cls.kind] = cls
 
     # ----------------------------------------------------------------- API
     def fit(self, X, y=None):
@@ -148,14 +142,9 @@ class BaseDetector(BaseEstimator):
 def detector_class(kind: str) -> type[BaseDetector] | None:
     """The detector class registered under ``kind`` (e.g. ``"detect.IForest"``), or None.
 
-    :mod:`serendip.detect` imports its detector modules lazily and a class registers itself
-    when its module is imported, so an unknown kind first imports them all.
+    The kinds are those of :data:`serendip.detect.registry.DETECTORS`, the one list of
+    detectors; the class's module is imported on demand.
     """
-    klass = BaseDetector._registry.get(kind)
-    if klass is None:
-        import serendip.detect as detect_pkg
+    from serendip.detect.registry import detector_class_by_kind
 
-        for name in detect_pkg.__all__:
-            getattr(detect_pkg, name)
-        klass = BaseDetector._registry.get(kind)
-    return klass
+    return detector_class_by_kind(kind)

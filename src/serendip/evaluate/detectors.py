@@ -4,7 +4,7 @@
 ``score_samples(X)`` (higher = more anomalous):
 
 * ``"IForest"``, ``"MCIF"``, ... or ``"detect.IForest"``: a :class:`serendip.detect.BaseDetector`
-  subclass (looked up in :mod:`serendip.detect`, then in the registry of saved kinds);
+  subclass (or its short name, from :data:`serendip.detect.registry.DETECTORS`);
 * ``"pyod.IForest"``, ``"pyod.KNN"``, ``"pyod.ECOD"``, any ``pyod.<Class>``: PyOD at the given
   (default) settings, scored with its ``decision_function`` (higher = outlier in PyOD);
 * ``"sklearn.IsolationForest"``, ``"sklearn.LocalOutlierFactor"``, ``"sklearn.OneClassSVM"``:
@@ -93,45 +93,32 @@ def make_detector(kind: str, params: dict[str, Any] | None = None):
     if kind.startswith("sklearn."):
         return SklearnDetector(kind[8:], **params)
     name = kind[7:] if kind.startswith("detect.") else kind
-    import serendip.detect as detect_pkg
-    from serendip.detect.base import BaseDetector
+    from serendip.detect.registry import DETECTORS
 
-    short = getattr(
-        detect_pkg, "DETECTORS", {}
-    )  # the detect package's short names (iforest, mcif, ...)
-    candidates = (
-        getattr(detect_pkg, name, None),
-        short.get(name.lower()),
-        BaseDetector._registry.get(f"detect.{name}"),
-    )
-    klass = next(
+    # a short name ("iforest"), a class name ("IForest") or a model-file kind ("detect.IForest")
+    entry = next(
         (
-            c
-            for c in candidates
-            if isinstance(c, type) and issubclass(c, BaseDetector) and c is not BaseDetector
+            e
+            for e in DETECTORS.values()
+            if name.lower() in (e.name, e.class_name.lower(), e.kind[7:].lower())
         ),
         None,
     )
-    if klass is None:
-        known = sorted(k[7:] for k in BaseDetector._registry if k != "detect.Base")
+    if entry is None:
+        known = [e.class_name for e in DETECTORS.values()]
         raise ConfigError(
             None,
-            f"unknown detector {kind!r}; serendip detectors: {known}, or pyod.<Name>, sklearn.<Name>",
+            f"unknown detector {kind!r}; serendip detectors: {known} (short names "
+            f"{DETECTORS.names()}), or pyod.<Name>, sklearn.<Name>",
         )
     try:
-        return klass(**params)
+        return entry.load_class()(**params)
     except TypeError as exc:
         raise ConfigError(None, f"bad parameters for {kind}: {exc}") from exc
 
 
 def available_serendip_detectors() -> list[str]:
-    """Names of the serendip detectors importable now (from :mod:`serendip.detect`)."""
-    import serendip.detect as detect_pkg
-    from serendip.detect.base import BaseDetector
+    """Class names of the serendip detectors (:data:`serendip.detect.registry.DETECTORS`)."""
+    from serendip.detect.registry import DETECTORS
 
-    out = []
-    for name in dir(detect_pkg):
-        obj = getattr(detect_pkg, name)
-        if isinstance(obj, type) and issubclass(obj, BaseDetector) and obj is not BaseDetector:
-            out.append(name)
-    return sorted(out)
+    return sorted(e.class_name for e in DETECTORS.values())

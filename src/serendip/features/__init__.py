@@ -4,7 +4,7 @@
 * :class:`ConvAutoencoder` - the reference convolutional autoencoder on normalised E-t maps;
 * :class:`DenseAutoencoder` - fully connected autoencoder on normalised E-t-dt cubes;
 * :class:`DeepSetsEncoder` - permutation-invariant encoder of raw (time, energy) events;
-* :func:`extract_features` / :data:`CASES` - one setting picks a case ("2D-PCA", "3D-PCA",
+* :func:`extract_features` / :data:`FEATURE_CASES` - one setting picks a case ("2D-PCA", "3D-PCA",
   "2D-AE", "3D-AE", "deepsets", "events", "serendip");
 * :func:`load_default_encoder` - the encoders shipped in ``serendip/models``, trained on the
   simulated population by ``python -m serendip.features.train_defaults``;
@@ -14,25 +14,44 @@
 All models are PyTorch (CPU) or numpy, seeded, and saved without pickle.
 """
 
-from serendip.features.conv_ae import ConvAutoencoder
-from serendip.features.deepsets import DeepSetsEncoder
-from serendip.features.dense_ae import DenseAutoencoder
-from serendip.features.event_block import EVENT_BLOCK, event_block
-from serendip.features.pca import PCAFeatures
-from serendip.features.registry import (
-    CASES,
-    DEFAULT_ENCODERS,
-    FeatureCase,
-    FeatureResult,
-    default_encoder_path,
-    extract_features,
-    load_default_encoder,
-)
+from importlib import import_module
+
+# Imported on first use (PEP 562): the registry is light; the encoders pull in PyTorch.
+_WHERE = {
+    "ConvAutoencoder": "conv_ae",
+    "DeepSetsEncoder": "deepsets",
+    "DenseAutoencoder": "dense_ae",
+    "EVENT_BLOCK": "event_block",
+    "event_block": "event_block",
+    "PCAFeatures": "pca",
+    "FEATURE_CASES": "registry",
+    "CASES": "registry",
+    "DEFAULT_ENCODERS": "registry",
+    "FeatureCase": "registry",
+    "default_encoder_path": "registry",
+    "load_default_encoder": "registry",
+    "FeatureResult": "extract",
+    "extract_features": "extract",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f"serendip.features.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'serendip.features' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "CASES",
     "DEFAULT_ENCODERS",
     "EVENT_BLOCK",
+    "FEATURE_CASES",
     "ConvAutoencoder",
     "DeepSetsEncoder",
     "DenseAutoencoder",

@@ -26,22 +26,15 @@ CLASSES = ("flare", "fxt", "stellar_flare", "dip", "eclipse", "periodic", "agn")
 def compare_cases(
     n_sources: int = 5000,
     seed: int = 11,
-    cases: tuple[str, ...] = (
-        "2D-PCA",
-        "3D-PCA",
-        "2D-AE",
-        "3D-AE",
-        "deepsets",
-        "events",
-        "serendip",
-    ),
+    cases: tuple[str, ...] | None = None,
     budgets: tuple[float, ...] = (0.01, 0.02),
     min_counts: int = 30,
 ) -> pd.DataFrame:
     """One row per case: recall of flares + FXTs (>= ``min_counts``) per budget, per class, timing."""
     from sklearn.ensemble import IsolationForest
 
-    from serendip.features.registry import extract_features
+    from serendip.features.extract import extract_features
+    from serendip.features.registry import FEATURE_CASES
     from serendip.represent import event_features
     from serendip.simulate import simulate_population
 
@@ -52,7 +45,7 @@ def compare_cases(
     bright = src["n_events"].to_numpy() >= min_counts
     table = event_features(ev, pop.files)
     rows = []
-    for case in cases:
+    for case in cases or FEATURE_CASES.names():
         t0 = time.perf_counter()
         extra = {"event_table": table} if case in ("events", "serendip") else {}
         feats = extract_features(case, events=ev, **extra).features

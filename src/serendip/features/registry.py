@@ -1,6 +1,7 @@
-"""Feature cases by name, and the default encoders shipped in ``serendip/models``.
+"""The feature cases and the shipped default encoders: the one place that defines them.
 
-One setting picks how files become feature vectors:
+One setting (``features.case`` in a run configuration, ``case=`` in
+:func:`serendip.features.extract_features`) picks how files become feature vectors:
 
 ===========  ===================================  ==========================================
 case         input                                extractor
@@ -14,300 +15,172 @@ events       per-file event features              fixed transform (``event_block
 serendip     raw events                           DeepSets 16 + event block 16 (32 columns)
 ===========  ===================================  ==========================================
 
-The first four are the reference cases of Dillmann et al. (2024). For PCA cases ``model=None``
-fits a new PCA on the given files, as the reference does; ``model="default"`` uses the PCA shipped
-with the package. For the encoder cases ``model=None`` loads the shipped default encoder
-(:func:`load_default_encoder`) so new files need no training; ``train=True`` trains a new one on
-the given files instead. ``model`` may also be a fitted estimator or a path to a saved one.
+The first four are the reference cases of Dillmann et al. (2024). This module imports nothing
+heavy (no PyTorch, no pandas), so configuration validation and CLI help read it instantly;
+an encoder class is imported only when :meth:`EncoderEntry.load_class` is called.
+
+To add a feature case, append a :class:`FeatureCase` to :data:`FEATURE_CASES` (and, for a new
+extractor, a branch in :func:`serendip.features.extract.extract_features`); see CONTRIBUTING.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from serendip.errors import InputError, ModelFileError
-from serendip.features.conv_ae import ConvAutoencoder
-from serendip.features.deepsets import DeepSetsEncoder
-from serendip.features.dense_ae import DenseAutoencoder
-from serendip.features.event_block import event_block
-from serendip.features.pca import PCAFeatures
-from serendip.io.eventset import EventSet
+from serendip.registry import Registry, import_object
+
+#: representation name -> what the extractor reads
+REPRESENTATIONS = {
+    "et": "E-t maps (n, 24, 16)",
+    "etdt": "E-t-dt cubes (n, 24, 16, 16)",
+    "events": "raw events (time [s], energy [eV]) and per-file event features",
+}
 
 
 @dataclass(frozen=True)
 class FeatureCase:
-    """How one named case turns files into features."""
+    """How one named case turns files into features.
+
+    Attributes
+    ----------
+    name : the case's name ("2D-PCA", ...).
+    representation : "et", "etdt" or "events" (see :data:`REPRESENTATIONS`).
+    normalize : whether maps / cubes are normalised before the extractor.
+    extractor : "pca", "conv_ae", "dense_ae", "deepsets", "events" or "serendip".
+    n_components : PCA components or latent size (None for the fixed event block).
+    default_model : name in :data:`DEFAULT_ENCODERS` of the shipped model, or None.
+    description : one line for help texts and docs.
+    """
 
     name: str
-    representation: str  # "et", "etdt" or "events"
-    normalize: bool  # for maps / cubes
-    extractor: str  # "pca", "conv_ae", "dense_ae", "deepsets", "events", "serendip"
-    n_components: int | None  # PCA components or latent size
-    default_model: str | None  # name in DEFAULT_ENCODERS
+    representation: str
+    normalize: bool
+    extractor: str
+    n_components: int | None
+    default_model: str | None
     description: str
 
+    def columns(self, n_components: int | None = None) -> list[str]:
+        """Names of the feature columns this case produces (``n_components`` overrides the
+        PCA size), in the order of :attr:`serendip.features.FeatureResult.columns`."""
+        k = int(n_components or self.n_components or 0)
+        if self.extractor == "pca":
+            return [f"pca_{i:02d}" for i in range(k)]
+        if self.extractor in ("conv_ae", "dense_ae"):
+            return [f"ae_{i:02d}" for i in range(k)]
+        cols = []
+        if self.extractor in ("deepsets", "serendip"):
+            cols += [f"ds_{i:02d}" for i in range(16 if self.extractor == "serendip" else k)]
+        if self.extractor in ("events", "serendip"):
+            from serendip.features.event_block import EVENT_BLOCK
 
-CASES: dict[str, FeatureCase] = {
-    c.name: c
-    for c in (
+            cols += list(EVENT_BLOCK)
+        return cols
+
+    @property
+    def n_columns(self) -> int:
+        """Number of feature columns (default settings)."""
+        return len(self.columns())
+
+
+#: Every feature case, by name (case-insensitive look-up; unknown names list the choices).
+FEATURE_CASES: Registry[FeatureCase] = Registry(
+    "feature case",
+    [
         FeatureCase("2D-PCA", "et", False, "pca", 15, "et_pca", "raw E-t maps, PCA 15 components"),
         FeatureCase(
             "3D-PCA", "etdt", False, "pca", 22, "etdt_pca", "raw E-t-dt cubes, PCA 22 components"
         ),
         FeatureCase(
-            "2D-AE",
-            "et",
-            True,
-            "conv_ae",
-            12,
-            "et_conv_ae",
-            "normalised E-t maps, conv autoencoder 12",
+            "2D-AE", "et", True, "conv_ae", 12, "et_conv_ae",
+            "normalised E-t maps, convolutional autoencoder 12",
         ),
         FeatureCase(
-            "3D-AE",
-            "etdt",
-            True,
-            "dense_ae",
-            24,
-            "etdt_dense_ae",
-            "normalised cubes, dense autoencoder 24",
+            "3D-AE", "etdt", True, "dense_ae", 24, "etdt_dense_ae",
+            "normalised E-t-dt cubes, dense autoencoder 24",
         ),
         FeatureCase(
-            "deepsets",
-            "events",
-            False,
-            "deepsets",
-            16,
-            "deepsets",
+            "deepsets", "events", False, "deepsets", 16, "deepsets",
             "raw events, DeepSets encoder 16",
         ),
         FeatureCase(
-            "events", "events", False, "events", 14, None, "event features, fixed transform 14"
+            "events", "events", False, "events", None, None,
+            "per-file event features, fixed transform (16 columns)",
         ),
         FeatureCase(
-            "serendip", "events", False, "serendip", 30, "deepsets", "DeepSets 16 + event block 14"
+            "serendip", "events", False, "serendip", None, "deepsets",
+            "DeepSets 16 + event features 16 (32 columns)",
         ),
-    )
-}
+    ],
+)  # fmt: skip
 
-#: name -> (class, file in serendip/models)
-DEFAULT_ENCODERS: dict[str, tuple[type, str]] = {
-    "et_conv_ae": (ConvAutoencoder, "et_conv_ae.safetensors"),
-    "etdt_dense_ae": (DenseAutoencoder, "etdt_dense_ae.safetensors"),
-    "deepsets": (DeepSetsEncoder, "deepsets.safetensors"),
-    "et_pca": (PCAFeatures, "et_pca15.safetensors"),
-    "etdt_pca": (PCAFeatures, "etdt_pca22.safetensors"),
-}
+#: the same registry under its older name
+CASES = FEATURE_CASES
+
+
+@dataclass(frozen=True)
+class EncoderEntry:
+    """A default encoder shipped in ``serendip/models``.
+
+    Attributes
+    ----------
+    name : registry name ("et_conv_ae", ...).
+    class_path : ``"module:Class"`` of the estimator (imported on :meth:`load_class`).
+    filename : file in ``serendip/models``.
+    description : one line.
+    """
+
+    name: str
+    class_path: str
+    filename: str
+    description: str = ""
+
+    def load_class(self) -> type:
+        """The estimator class (imports it, and PyTorch for the neural encoders)."""
+        return import_object(self.class_path)
+
+
+#: Shipped default encoders, by name.
+DEFAULT_ENCODERS: Registry[EncoderEntry] = Registry(
+    "default encoder",
+    [
+        EncoderEntry("et_conv_ae", "serendip.features.conv_ae:ConvAutoencoder",
+                     "et_conv_ae.safetensors", "2D-AE encoder"),
+        EncoderEntry("etdt_dense_ae", "serendip.features.dense_ae:DenseAutoencoder",
+                     "etdt_dense_ae.safetensors", "3D-AE encoder"),
+        EncoderEntry("deepsets", "serendip.features.deepsets:DeepSetsEncoder",
+                     "deepsets.safetensors", "DeepSets encoder of raw events"),
+        EncoderEntry("et_pca", "serendip.features.pca:PCAFeatures",
+                     "et_pca15.safetensors", "2D-PCA, 15 components"),
+        EncoderEntry("etdt_pca", "serendip.features.pca:PCAFeatures",
+                     "etdt_pca22.safetensors", "3D-PCA, 22 components"),
+    ],
+)  # fmt: skip
 
 
 def default_encoder_path(name: str) -> Path:
     """Path of the shipped default encoder ``name`` (see :data:`DEFAULT_ENCODERS`)."""
     from serendip.paths import models_dir
 
-    if name not in DEFAULT_ENCODERS:
-        raise InputError(
-            None, f"unknown default encoder {name!r}; known: {sorted(DEFAULT_ENCODERS)}"
-        )
-    return models_dir() / DEFAULT_ENCODERS[name][1]
+    return models_dir() / DEFAULT_ENCODERS[name].filename
 
 
 def load_default_encoder(name: str):
     """Load a default encoder shipped with serendip, e.g. ``load_default_encoder("et_conv_ae")``.
 
     Raises :class:`ModelFileError` when the file is missing (regenerate the defaults with
-    ``python -m serendip.features.train_defaults``) or damaged.
+    ``python -m serendip.features.train_defaults``) or damaged, and :class:`InputError` for
+    an unknown name.
     """
-    klass, _ = DEFAULT_ENCODERS[name] if name in DEFAULT_ENCODERS else (None, None)
+    if name not in DEFAULT_ENCODERS:
+        raise InputError(
+            None, f"unknown default encoder {name!r}; known: {sorted(DEFAULT_ENCODERS)}"
+        )
     path = default_encoder_path(name)
     if not path.is_file():
         raise ModelFileError(
             path, "default encoder not found; run `python -m serendip.features.train_defaults`"
         )
-    return klass.load(path)
-
-
-@dataclass
-class FeatureResult:
-    """Features of many files: ``features`` (n_files, n_columns) float32 in ``obsreg_id`` order."""
-
-    case: str
-    features: np.ndarray
-    columns: list[str]
-    obsreg_id: np.ndarray | None
-    model: Any
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per file: ``obsreg_id`` (when known) then the feature columns."""
-        df = pd.DataFrame(self.features, columns=self.columns)
-        if self.obsreg_id is not None:
-            df.insert(0, "obsreg_id", np.asarray(self.obsreg_id).astype(str))
-        return df
-
-
-def _resolve_model(model, klass: type, default_name: str | None):
-    """Fitted estimator from an instance, a path, a default-encoder name or None (default)."""
-    if model is None or (isinstance(model, str) and model == "default"):
-        if default_name is None:
-            return None
-        return load_default_encoder(default_name)
-    if isinstance(model, klass):
-        return model
-    if isinstance(model, str) and model in DEFAULT_ENCODERS:
-        return load_default_encoder(model)
-    if isinstance(model, (str, Path)):
-        return klass.load(model)
-    raise InputError(
-        None,
-        f"model must be a {klass.__name__}, a path or a default-encoder name; got {type(model).__name__}",
-    )
-
-
-def _representation(case: FeatureCase, events: EventSet, a: int, b: int) -> np.ndarray:
-    from serendip.represent import et_maps, etdt_cubes
-
-    sub = events.slice_files(a, b) if (a, b) != (0, events.n_files) else events
-    fn = et_maps if case.representation == "et" else etdt_cubes
-    return fn(sub, normalize=case.normalize)
-
-
-def _chunked(fn, n: int, chunk: int, progress: bool, label: str) -> np.ndarray:
-    """Concatenate ``fn(a, b)`` over file chunks (rich progress bar when ``progress``)."""
-    bounds = list(range(0, n, chunk)) + [n]
-    parts = []
-    if progress:
-        from rich.progress import Progress
-
-        with Progress() as bar:
-            task = bar.add_task(label, total=n)
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-                parts.append(fn(a, b))
-                bar.update(task, advance=b - a)
-    else:
-        parts = [fn(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    return np.concatenate(parts, axis=0)
-
-
-def extract_features(
-    case: str,
-    events: EventSet | None = None,
-    arrays: np.ndarray | None = None,
-    model: Any = None,
-    *,
-    n_components: int | None = None,
-    train: bool = False,
-    files: pd.DataFrame | None = None,
-    event_table: pd.DataFrame | None = None,
-    seed: int = 0,
-    chunk_files: int = 10_000,
-    progress: bool = False,
-) -> FeatureResult:
-    """Features of every file for the named ``case`` (see :data:`CASES`).
-
-    Parameters
-    ----------
-    case : "2D-PCA", "3D-PCA", "2D-AE", "3D-AE", "deepsets", "events" or "serendip".
-    events : the files' events; needed by the event-based cases, and used to compute maps or
-        cubes (in chunks of ``chunk_files``) when ``arrays`` is not given.
-    arrays : precomputed maps (n, 24, 16) or cubes (n, 24, 16, 16) with the case's
-        normalisation (raw counts for PCA cases, normalised for AE cases).
-    model : None (PCA: fit on these files; encoders: the shipped default), "default", a
-        default-encoder name, a fitted estimator or a path to a saved model.
-    n_components : PCA components (default 15 for 2D-PCA, 22 for 3D-PCA); 0 means default.
-    train : train a new encoder on these files instead of loading the default (AE, deepsets).
-    files : per-file table (obsreg_id, tstart, tstop) passed to ``event_features``.
-    event_table : precomputed ``serendip.represent.event_features`` table (events cases).
-    seed : seed of newly trained encoders.
-
-    Returns
-    -------
-    :class:`FeatureResult` with ``features`` (n_files, n_columns) float32 and the fitted
-    ``model`` (save it with ``model.save(path)`` to reuse exactly these features).
-    """
-    if case not in CASES:
-        raise InputError(None, f"unknown feature case {case!r}; use one of {list(CASES)}")
-    c = CASES[case]
-    if events is not None and not isinstance(events, EventSet):
-        raise InputError(
-            None, f"events must be a serendip.io.EventSet; got {type(events).__name__}"
-        )
-    if c.representation == "events" and events is None:
-        raise InputError(None, f"feature case {case!r} works on raw events; pass events=EventSet")
-    if c.representation != "events" and events is None and arrays is None:
-        raise InputError(None, f"feature case {case!r} needs events or precomputed arrays")
-    ids = events.obsreg_id if events is not None else None
-    n = events.n_files if events is not None else len(arrays)
-    settings: dict[str, Any] = {"case": case, "description": c.description}
-
-    def rep(a: int, b: int) -> np.ndarray:
-        return arrays[a:b] if arrays is not None else _representation(c, events, a, b)
-
-    def rep_all() -> np.ndarray:
-        if arrays is not None:
-            return np.asarray(arrays)
-        return _chunked(rep, n, chunk_files, progress, f"{case}: representation")
-
-    if c.extractor == "pca":
-        k = int(n_components) if n_components else int(c.n_components)
-        settings["n_components"] = k
-        if model is None or train:
-            est = PCAFeatures(k)
-            if arrays is not None:
-                est.fit(arrays)
-            else:
-                shape = (24, 16) if c.representation == "et" else (24, 16, 16)
-                est.fit_chunks(rep, n, shape, chunk_rows=chunk_files)
-            settings["model"] = "fitted on these files"
-        else:
-            est = _resolve_model(model, PCAFeatures, c.default_model)
-            settings["model"] = (
-                str(model) if isinstance(model, (str, Path)) else type(model).__name__
-            )
-        feats = _chunked(lambda a, b: est.transform(rep(a, b)), n, chunk_files, False, "")
-        cols = [f"pca_{i:02d}" for i in range(feats.shape[1])]
-    elif c.extractor in ("conv_ae", "dense_ae"):
-        klass = ConvAutoencoder if c.extractor == "conv_ae" else DenseAutoencoder
-        if train:
-            est = klass(seed=seed, verbose=progress).fit(rep_all())
-            settings["model"] = f"trained on these files (seed {seed})"
-        else:
-            est = _resolve_model(model, klass, c.default_model)
-            settings["model"] = str(model) if model is not None else f"default {c.default_model}"
-        feats = _chunked(
-            lambda a, b: est.transform(rep(a, b)), n, chunk_files, progress, f"{case}: encode"
-        )
-        cols = [f"ae_{i:02d}" for i in range(feats.shape[1])]
-    else:
-        parts, cols = [], []
-        est = None
-        if c.extractor in ("deepsets", "serendip"):
-            if train:
-                est = DeepSetsEncoder(seed=seed, verbose=progress).fit(events)
-                settings["model"] = f"trained on these files (seed {seed})"
-            else:
-                est = _resolve_model(model, DeepSetsEncoder, c.default_model)
-                settings["model"] = (
-                    str(model) if model is not None else f"default {c.default_model}"
-                )
-            parts.append(est.transform(events))
-            cols += [f"ds_{i:02d}" for i in range(parts[-1].shape[1])]
-        if c.extractor in ("events", "serendip"):
-            if event_table is None:
-                from serendip.represent import event_features
-
-                event_table = event_features(events, files)
-            if len(event_table) != n:
-                raise InputError("event features", f"has {len(event_table)} rows for {n} files")
-            block, names = event_block(event_table)
-            parts.append(block)
-            cols += names
-        feats = np.concatenate(parts, axis=1)
-    feats = np.asarray(feats, dtype=np.float32)
-    if not np.isfinite(feats).all():
-        raise InputError(None, f"feature case {case!r} produced non-finite features")
-    return FeatureResult(case, feats, cols, ids, est, settings)
+    return DEFAULT_ENCODERS[name].load_class().load(path)

@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     def save(name: str, model, t_start: float, **kw) -> None:
         dt = time.perf_counter() - t_start
         timings[name] = dt
-        path = out / DEFAULT_ENCODERS[name][1]
+        path = out / DEFAULT_ENCODERS[name].filename
         model.save(path, extra={**info, "wall_time_s": round(dt, 1)}, **kw)
         hist = getattr(model, "history_", None)
         msg = f"  {name}: {dt:.1f} s -> {path} ({path.stat().st_size / 1e6:.2f} MB)"

@@ -14,9 +14,11 @@ from typing import Any
 
 from serendip.configfile import read_toml
 from serendip.errors import ConfigError
+from serendip.features.registry import FEATURE_CASES as _CASE_REGISTRY
 
-#: The four reference cases of Dillmann et al. and serendip's own, as one setting.
-FEATURE_CASES = ("2D-PCA", "3D-PCA", "2D-AE", "3D-AE", "deepsets", "events", "serendip")
+#: The four reference cases of Dillmann et al. and serendip's own, as one setting
+#: (names from :data:`serendip.features.registry.FEATURE_CASES`).
+FEATURE_CASES = tuple(_CASE_REGISTRY.names())
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "input": {
