@@ -15,6 +15,14 @@ from serendip.progress import progress_bar
 
 console = Console(stderr=True)
 
+#: --scheduler help of the single-stage verbs (ingest, represent, detect)
+SCHEDULER_HELP = (
+    "Where chunks run: 'auto' (default: a Dask LocalCluster with one worker process per core "
+    "when the input makes more than 2 chunks, else in this process), 'local', "
+    "'local:N' (N workers), 'none' (the plain in-process run) or a scheduler address "
+    "tcp://HOST:PORT (workers must see the same paths). Chunked runs resume from their chunk folder."
+)
+
 
 @contextlib.contextmanager
 def clear_errors() -> Iterator[None]:
@@ -29,3 +37,14 @@ def clear_errors() -> Iterator[None]:
 def progress() -> Progress:
     """A rich progress bar for long work (writes to stderr)."""
     return progress_bar(eta=True)
+
+
+@contextlib.contextmanager
+def report_notices() -> Iterator[None]:
+    """Collect the counted notices (:mod:`serendip.notices`) of a verb and print their summary."""
+    from serendip.notices import NoticeLog
+
+    with NoticeLog() as log:
+        yield
+    if len(log):
+        console.print(escape(log.summary()), highlight=False)

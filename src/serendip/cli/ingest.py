@@ -6,16 +6,7 @@ from pathlib import Path
 
 import typer
 
-from serendip.cli._common import clear_errors, console
-
-#: --scheduler help of the single-stage verbs (ingest, represent, detect); kept here, not in
-#: serendip.scale, so that importing the CLI stays light
-SCHEDULER_HELP = (
-    "Where chunks run: 'auto' (default: a Dask LocalCluster with one worker process per core "
-    "when the input makes more than 2 chunks, else in this process), 'local', "
-    "'local:N' (N workers), 'none' (the plain in-process run) or a scheduler address "
-    "tcp://HOST:PORT (workers must see the same paths). Chunked runs resume from their chunk folder."
-)
+from serendip.cli._common import SCHEDULER_HELP, clear_errors, console
 
 
 def ingest_command(

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from serendip.cli._common import clear_errors, console
-from serendip.cli.ingest import SCHEDULER_HELP
+from serendip.cli._common import SCHEDULER_HELP, clear_errors, console
 
 _BIN_NAMES = {
     "et": ("t_bins", "e_bins"),

@@ -157,9 +157,9 @@ def leave_one_subclass_out(
     total = len(seeds) * len(held_out) * len(factories)
     progress = None
     if show_progress:
-        from serendip.cli._common import progress as make_progress
+        from serendip.progress import progress_bar
 
-        progress = make_progress()
+        progress = progress_bar(eta=True)
         progress.start()
         task = progress.add_task("leave-one-subclass-out", total=total)
     try:

@@ -248,9 +248,9 @@ def fetch_products(
 
     bar = None
     if progress and todo:
-        from serendip.cli._common import progress as make_progress
+        from serendip.progress import progress_bar
 
-        bar = make_progress()
+        bar = progress_bar(eta=True)
         bar.start()
         task = bar.add_task("fetching products", total=len(todo))
     try:

@@ -425,8 +425,8 @@ def detect_rows(
     Columns: the id column (or ``row``, the global row number), ``score`` and the per-class
     columns of ``serendip detect``; rank and anomaly flag are added by the driver.
     """
-    from serendip.cli.detect import score_rows
     from serendip.detect.base import BaseDetector
+    from serendip.detect.scoring import score_rows
     from serendip.scale.classify import read_rows
 
     det = BaseDetector.load(model)
@@ -453,8 +453,8 @@ def detect_chunked(
     ``table`` must be Parquet or CSV. Chunk outputs are kept (resumable) in
     ``<out>.chunks/``. Returns ``(scores table, model threshold, summary)``.
     """
-    from serendip.cli.detect import _id_column, add_rank
     from serendip.detect.base import BaseDetector
+    from serendip.detect.scoring import add_rank, find_id_column
     from serendip.io.tables import write_table
     from serendip.scale.classify import count_rows
     from serendip.scale.client import use_client, worker_count
@@ -471,7 +471,7 @@ def detect_chunked(
             model, "model stores no feature column names (it was not trained by train-detector)"
         )
     header = pd.DataFrame(columns=table_columns(table))
-    idc = _id_column(header, id_column, table)
+    idc = find_id_column(header, id_column, table)
     from serendip.io.tables import require_columns
 
     require_columns(header, [str(c) for c in names], table)
@@ -518,3 +518,58 @@ def detect_chunked(
             "n_workers": n_workers,
         },
     )
+
+
+def detect_file(
+    model: str | Path,
+    table: str | Path,
+    out: str | Path,
+    *,
+    id_column: str | None = None,
+    drop_missing: bool = False,
+    scheduler: str | None = "auto",
+    chunk_rows: int = 1_000_000,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, float, dict[str, Any]]:
+    """Score every row of the table file ``table`` with a saved detector and write ``out``.
+
+    A Parquet or CSV table of more than :data:`AUTO_MIN_CHUNKS` chunks of ``chunk_rows`` rows
+    (or any, with an explicit ``scheduler`` other than ``"none"``) is scored in row chunks
+    (:func:`detect_chunked`); otherwise in this process
+    (:func:`serendip.detect.scoring.score_table`). Both give the same table.
+
+    Returns ``(scores table, model threshold, summary)``; summary has ``rows``, ``dropped``,
+    ``chunks`` (0 in process) and ``n_workers``.
+    """
+    from serendip.io.tables import table_format, write_table
+
+    table, out = Path(table), Path(out)
+    if table.is_file() and table_format(table) in ("parquet", "csv"):
+        from serendip.scale.classify import count_rows
+
+        s = "auto" if scheduler is None else str(scheduler)
+        n_chunks = -(-count_rows(table) // max(1, chunk_rows)) if s.strip().lower() == "auto" else 0
+        mode = resolve_scheduler(s, n_chunks)
+        if mode.lower() != "none":
+            res, threshold, summary = detect_chunked(
+                model, table, out, id_column=id_column, drop_missing=drop_missing,
+                chunk_rows=chunk_rows, scheduler=mode, progress=progress,
+            )  # fmt: skip
+            if summary["dropped"]:
+                from serendip.notices import notice
+
+                notice(
+                    "detect", "missing_features",
+                    f"dropped {summary['dropped']} row(s) with missing / non-finite features",
+                    source=str(table), count=summary["dropped"], total=count_rows(table),
+                )  # fmt: skip
+            return res, threshold, summary
+    from serendip.detect.scoring import load_scorer, score_table
+    from serendip.io.tables import read_table
+
+    det = load_scorer(model)
+    df = read_table(table)
+    res = score_table(det, df, id_column=id_column, drop_missing=drop_missing, source=table)
+    write_table(res, out)
+    summary = {"rows": len(res), "dropped": len(df) - len(res), "chunks": 0, "n_workers": 1}
+    return res, float(det.threshold_), summary
