@@ -51,7 +51,9 @@ def _parse_params(items: list[str]) -> dict:
 def _detector_help() -> str:
     from serendip.detect.registry import DETECTORS
 
-    names = [e.name + (" (needs --label-column)" if e.needs_labels else "") for e in DETECTORS.values()]
+    names = [
+        e.name + (" (needs --label-column)" if e.needs_labels else "") for e in DETECTORS.values()
+    ]
     return "Detector name: " + ", ".join(names) + "."
 
 
