@@ -9,18 +9,21 @@ import typer
 from serendip.cli._common import clear_errors, console
 
 
-def _run(config: Path | None, out: Path, overrides: dict | None, quiet: bool) -> None:
-    from serendip.pipeline import load_config, run_pipeline
+def _run(config: Path | dict | None, out: Path, quiet: bool) -> None:
+    from serendip.pipeline.run import run
 
-    cfg = load_config(config, overrides)
-    records = run_pipeline(
-        cfg, out, progress=not quiet, log=(lambda m: None) if quiet else console.print
-    )
-    total = sum(r.seconds for r in records.values() if not r.reused)
+    result = run(config, out, progress=not quiet, log=(lambda m: None) if quiet else console.print)
+    total = sum(s["seconds"] for s in result.stages.values() if not s["reused"])
     console.print(f"[bold green]done[/] in {total:.1f} s -> {out}")
-    for name in ("candidates.parquet", "report.html"):
-        if (out / name).exists():
-            console.print(f"  {out / name}")
+    for path in (result.layout.candidates, result.layout.report):
+        if path.exists():
+            console.print(f"  {path}")
+
+
+def _case_help() -> str:
+    from serendip.features.registry import FEATURE_CASES
+
+    return "Feature case: " + ", ".join(FEATURE_CASES) + "."
 
 
 def register(app: typer.Typer) -> None:
@@ -40,18 +43,14 @@ def register(app: typer.Typer) -> None:
         same command again resumes an interrupted run.
         """
         with clear_errors():
-            _run(config, out, None, quiet)
+            _run(config, out, quiet)
 
     @app.command("demo")
     def demo_cmd(
         out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run directory."),
         n_sources: int = typer.Option(5000, "--n-sources", help="Simulated sources."),
         seed: int = typer.Option(0, "--seed", help="Simulation seed."),
-        case: str = typer.Option(
-            "events",
-            "--case",
-            help="Feature case: 2D-PCA, 3D-PCA, 2D-AE, 3D-AE, deepsets, events, serendip.",
-        ),
+        case: str = typer.Option("events", "--case", help=_case_help()),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     ) -> None:
         """The full discovery run on the built-in simulated population (truth in sources.parquet)."""
@@ -60,4 +59,4 @@ def register(app: typer.Typer) -> None:
             "features": {"case": case},
         }
         with clear_errors():
-            _run(None, out, overrides, quiet)
+            _run(overrides, out, quiet)

@@ -37,8 +37,6 @@ from serendip.pipeline.config import dump_config
 from serendip.pipeline.stages import StageRecord, StageStore, stage_key
 
 STAGES = ("input", "represent", "features", "embed", "cluster", "candidates", "report")
-#: simulated labels that play the part of "known transients" in a simulated run
-SIMULATED_KNOWN_TYPES = {"flare": "flare", "fxt": "fxt", "dip": "dip"}
 
 
 class _Run:
@@ -81,7 +79,7 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
         outputs["sources"] = run.dir / "sources.parquet"
         run._events = pop.events
         info["labels"] = pop.sources["label"].value_counts().to_dict()
-        known = _simulated_known(pop.sources, float(inp["known_fraction"]), int(inp["seed"]))
+        known = pop.known_transients(float(inp["known_fraction"]), int(inp["seed"]))
     else:
         from serendip.io.ingest import ingest, write_ingest
 
@@ -109,19 +107,6 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
     outputs["known"] = known_path
     info.update(n_files=run.events.n_files, n_events=run.events.n_events, n_known=len(known))
     return outputs, info
-
-
-def _simulated_known(sources: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
-    """A random ``fraction`` of simulated flares, FXTs and dips, as a known-transient list."""
-    rng = np.random.default_rng(seed + 7919)
-    mask = sources["label"].isin(list(SIMULATED_KNOWN_TYPES)).to_numpy()
-    pick = mask & (rng.random(len(sources)) < fraction)
-    return pd.DataFrame(
-        {
-            "obsreg_id": sources["obsreg_id"].astype(str).to_numpy()[pick],
-            "type": sources["label"].map(SIMULATED_KNOWN_TYPES).to_numpy()[pick],
-        }
-    )
 
 
 def _stage_represent(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:

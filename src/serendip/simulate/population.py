@@ -158,6 +158,24 @@ class SimulationOptions:
         return opts
 
 
+#: simulated labels that play the part of "known transients" in a simulated run
+SIMULATED_KNOWN_TYPES = {"flare": "flare", "fxt": "fxt", "dip": "dip"}
+
+
+def simulated_known(sources: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
+    """A random ``fraction`` of the flares, FXTs and dips of ``sources`` (the truth table of
+    :class:`Population`) as known transients: DataFrame (``obsreg_id``, ``type``)."""
+    rng = np.random.default_rng(seed + 7919)
+    mask = sources["label"].isin(list(SIMULATED_KNOWN_TYPES)).to_numpy()
+    pick = mask & (rng.random(len(sources)) < fraction)
+    return pd.DataFrame(
+        {
+            "obsreg_id": sources["obsreg_id"].astype(str).to_numpy()[pick],
+            "type": sources["label"].map(SIMULATED_KNOWN_TYPES).to_numpy()[pick],
+        }
+    )
+
+
 @dataclass
 class Population:
     """A simulated population.
@@ -183,6 +201,12 @@ class Population:
     def labels(self) -> np.ndarray:
         """Class label of each file, (n_files,) str."""
         return self.sources["label"].to_numpy()
+
+    def known_transients(self, fraction: float = 0.1, seed: int | None = None) -> pd.DataFrame:
+        """A random ``fraction`` (0-1) of the simulated flares, FXTs and dips as a list of
+        known transients (``obsreg_id``, ``type``), as a simulated run uses it
+        (``input.known_transients = "truth"``); ``seed`` defaults to the population's."""
+        return simulated_known(self.sources, fraction, self.seed if seed is None else seed)
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``events.parquet``, ``files.parquet`` and ``sources.parquet`` into ``out_dir``."""
