@@ -169,7 +169,7 @@ def test_candidates_and_rerank(fresh_run, emb):
         lab = "not interesting" if truth[sid] in ("steady", "agn") else "interesting"
         labels.append(lab)
         c.post("/api/labels", json={"obsreg_id": sid, "label": lab})
-    r = c.post("/api/rerank").json()
+    r = c.post("/api/rerank", json={}).json()
     assert r["ok"] and r["n_labels"] == 12
     assert r["curve"]["n_inspected"] == list(range(1, 13))
     want = np.cumsum([lab == "interesting" for lab in labels]).tolist()
@@ -193,7 +193,7 @@ def test_other_strategies(fresh_run, strategy):
     top = [r["obsreg_id"] for r in c.get("/api/candidates?limit=6").json()["rows"]]
     for sid, lab in zip(top, ["interesting", "artefact"] * 3, strict=True):
         c.post("/api/labels", json={"obsreg_id": sid, "label": lab})
-    r = c.post("/api/rerank").json()
+    r = c.post("/api/rerank", json={}).json()
     assert r["strategy"] == strategy and r["curve"]["n_interesting"] == [1, 1, 2, 2, 3, 3]
     rows = c.get("/api/candidates?order=active&limit=20").json()["rows"]
     static = c.get("/api/candidates?order=static&limit=20").json()["rows"]

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 
-from .conftest import finished_chunks, resume_and_check, slow_batch_script
+import pandas as pd
+
+from .conftest import SMALL, finished_chunks, resume_and_check, slow_batch_script
 
 # the real run_batch, each chunk slowed by 0.4 s so that the kill lands between chunks and
 # inside one (the test must not depend on machine speed)
@@ -44,3 +46,22 @@ def test_sigkill_then_resume_equals_uninterrupted_run(reference_run, tiles, tmp_
     resume_and_check(tiles, out, done, reference_run)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_files"] == 240
+
+
+def test_partial_merged_tables_of_a_killed_merge_are_removed(reference_run, tiles, tmp_path):
+    """Issue 15 item 7: a batch killed during the merge left a 0-byte .features.*.tmp.parquet
+    that the resumed run never removed."""
+    import shutil
+
+    from serendip.scale import run_batch
+
+    out = tmp_path / "run"
+    shutil.copytree(reference_run.paths["features"].parent, out)
+    stale = [out / ".features.k3j2.tmp.parquet", out / ".candidates.x.tmp.parquet"]
+    stale.append(out / "model" / ".iforest.q.tmp.safetensors")
+    for p in stale:
+        p.write_bytes(b"")
+    res = run_batch(tiles, out, scheduler="none", chunk_size=2, progress=False, **SMALL)
+    assert not [p for p in stale if p.exists()]
+    assert not [p for p in out.rglob(".*") if p.is_file()]
+    pd.testing.assert_frame_equal(res.scores, reference_run.scores)

@@ -29,12 +29,13 @@ import numpy as np
 import pandas as pd
 from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.background import BackgroundTask
 
 from serendip.app.labels import LabelStore
 from serendip.app.review import Reviewer, available_strategies, discovery_curve, warm_up
 from serendip.app.rundata import LABEL_BASE, RunData, _nan_none, _round
+from serendip.app.security import LOOPBACK_HOSTS, MAX_BODY, SecurityMiddleware
 from serendip.errors import InputError
 from serendip.io.atomic import atomic_path
 from serendip.io.tables import write_table
@@ -49,6 +50,7 @@ STATIC_FILES = {
 EXPORT_EXT = {"csv": "csv", "votable": "vot", "fits": "fits"}
 MAX_NOTE = 4000
 MAX_K = 200
+MAX_IDS = 1_000_000  # ids in one request
 POINTS_VERSION = "points-1"  # bump when the /api/points layout changes (invalidates caches)
 
 
@@ -71,7 +73,13 @@ class LabelIn(BaseModel):
 class ExportIn(BaseModel):
     what: Literal["labels", "selection"]
     format: Literal["csv", "votable", "fits"]
-    ids: list[str] = Field(default_factory=list)
+    ids: list[str] = Field(default_factory=list, max_length=MAX_IDS)
+
+    @field_validator("ids")
+    @classmethod
+    def _unique(cls, ids: list[str]) -> list[str]:
+        """Each id once, in first-seen order (a request repeating ids cannot grow the file)."""
+        return list(dict.fromkeys(ids))
 
 
 class ExplorerState:
@@ -182,21 +190,25 @@ def create_app(
     *,
     strategy: str = "default",
     allowed_hosts: list[str] | None = None,
+    token: str | None = None,
+    max_body: int = MAX_BODY,
 ) -> FastAPI:
     """The explorer app over ``run_dir`` (raises InputError for a bad run directory).
 
     ``strategy``: active-learning strategy (see :func:`serendip.app.review.available_strategies`),
     "default" for the ranker's default. ``allowed_hosts``: values of the HTTP Host header
     accepted (default: the loopback names, which stops DNS-rebinding pages from reaching a
-    server bound to 127.0.0.1; ``["*"]`` accepts any).
+    server bound to 127.0.0.1; ``["*"]`` accepts any). ``token``: access token every request
+    must carry (None: none); ``max_body``: largest request body, bytes. Writes must be
+    same-origin JSON; see :mod:`serendip.app.security`.
     """
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
     state = ExplorerState(Path(run_dir), strategy)
     app = FastAPI(title="serendip explore", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityMiddleware, token=token, max_body=max_body)
     app.add_middleware(
-        TrustedHostMiddleware,
-        allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "::1", "[::1]", "testserver"],
+        TrustedHostMiddleware, allowed_hosts=allowed_hosts or [*LOOPBACK_HOSTS, "testserver"]
     )
 
     @app.middleware("http")

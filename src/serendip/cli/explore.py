@@ -21,8 +21,20 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option(
             "127.0.0.1",
             "--host",
-            help="Interface to bind; the default serves this machine only. "
-            "Use 0.0.0.0 only on a trusted network: the app has no login.",
+            help="Interface to bind; the default serves this machine only. Any other "
+            "(e.g. 0.0.0.0) needs --allow-remote.",
+        ),
+        allow_remote: bool = typer.Option(
+            False,
+            "--allow-remote",
+            help="Allow --host beyond loopback: every request then needs the random access "
+            "token in the printed URL (or $SERENDIP_EXPLORE_TOKEN when set).",
+        ),
+        allowed_host: list[str] = typer.Option(
+            [],
+            "--allowed-host",
+            help="Extra Host header value to accept (repeatable; e.g. the name a proxy uses). "
+            "Loopback names, this machine's name and --host are always accepted.",
         ),
         strategy: str = typer.Option(
             "default",
@@ -47,21 +59,37 @@ def register(app: typer.Typer) -> None:
                 raise InputError(
                     "--strategy", f"unknown strategy {strategy!r}; use {available_strategies()}"
                 )
+            from serendip.app.security import allowed_hosts, is_loopback, new_token
             from serendip.app.server import create_app
 
+            remote = not is_loopback(host)
+            if remote and not allow_remote:
+                raise InputError(
+                    "--host",
+                    f"{host} serves this run to other machines; pass --allow-remote to do so "
+                    "(every request then needs the access token printed here)",
+                )
+            token = (os.environ.get("SERENDIP_EXPLORE_TOKEN") or new_token()) if remote else None
+            hosts = allowed_hosts(host, allowed_host)
             with console.status(f"loading {run_dir} ..."):
-                loopback = ["127.0.0.1", "localhost", "::1", "[::1]"]
-                hosts = ["*"] if host in ("0.0.0.0", "::") else sorted({*loopback, host})
-                application = create_app(run_dir, strategy=strategy, allowed_hosts=hosts)
+                application = create_app(
+                    run_dir, strategy=strategy, allowed_hosts=hosts, token=token
+                )
         import uvicorn
 
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        url = f"http://{shown_host}:{port}/"
+        urls = _urls(host, port, hosts, token)
+        url = urls[0]
         data = application.state.explorer.data
         console.print(
             f"[bold green]serendip explore[/] {data.n} sources ({data.kind}) at [bold]{url}[/]"
             "  (Ctrl+C to stop)"
         )
+        if remote:
+            console.print(
+                f"[bold yellow]warning:[/] listening on {host}:{port}, reachable from other "
+                "machines; anyone with the token in this URL can read and write labels. "
+                "Other addresses: " + ", ".join(urls[1:] or ["none"])
+            )
         typer.echo(url)
         if not no_browser:
             import threading
@@ -79,3 +107,15 @@ def register(app: typer.Typer) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
+
+
+def _urls(host: str, port: int, hosts: list[str], token: str | None) -> list[str]:
+    """The URLs the server answers on, the one to open first (with ``?token=`` when set)."""
+    from serendip.app.security import LOOPBACK_HOSTS
+
+    if host in ("0.0.0.0", "::", ""):
+        names = [h for h in hosts if h not in LOOPBACK_HOSTS and h != "*"] + ["127.0.0.1"]
+    else:
+        names = [f"[{host}]" if ":" in host and not host.startswith("[") else host]
+    query = f"?token={token}" if token else ""
+    return [f"http://{n}:{port}/{query}" for n in names]

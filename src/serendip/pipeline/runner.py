@@ -70,13 +70,16 @@ class _Run:
 def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
     inp = run.cfg["input"]
     info: dict[str, Any] = {}
+    # files of the other kind of input (an earlier simulated or real run in the same folder)
+    # would be read by later stages as if they described this input
+    for stale in ("sources.parquet", "failures.csv", "gtis.parquet"):
+        (run.dir / stale).unlink(missing_ok=True)
     outputs = {"events": run.dir / "events.parquet", "files": run.dir / "files.parquet"}
     if inp["simulate"]:
         from serendip.simulate import simulate_population
 
         pop = simulate_population(int(inp["n_sources"]), seed=int(inp["seed"]))
-        pop.write(run.dir)
-        outputs["sources"] = run.dir / "sources.parquet"
+        outputs.update(pop.write(run.dir))
         run._events = pop.events
         info["labels"] = pop.sources["label"].value_counts().to_dict()
         known = pop.known_transients(float(inp["known_fraction"]), int(inp["seed"]))
@@ -91,8 +94,7 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
                 ", ".join(map(str, inp["paths"])),
                 "no event file could be ingested; see failures.csv",
             )
-        write_ingest(result, run.dir)
-        outputs["failures"] = run.dir / "failures.csv"
+        outputs.update(write_ingest(result, run.dir))
         run._events = result.events
         info["n_failures"] = len(result.failures)
         kt = inp["known_transients"]
@@ -287,7 +289,9 @@ def run_pipeline(
     """Run (or resume) the pipeline in ``run_dir`` with the resolved configuration ``cfg``.
 
     A stage is skipped when its manifest records the same key (its settings plus the keys
-    of its inputs) and its outputs exist. ``stop_after`` ends the run after that stage.
+    and output digests of its inputs) and its outputs still have the digests the manifest
+    records (see :mod:`serendip.pipeline.stages`). ``stop_after`` ends the run after that
+    stage.
     Returns the :class:`StageRecord` of every stage run or reused.
     """
     run_dir = Path(run_dir)
@@ -300,13 +304,15 @@ def run_pipeline(
     for name in STAGES:
         func, settings_of, inputs = _STAGE_FUNCS[name]
         settings = settings_of(cfg)
-        key = stage_key(name, settings, [records[i].key for i in inputs])
+        key = stage_key(name, settings, [f"{records[i].key}:{records[i].content}" for i in inputs])
         done = run.store.finished(name, key)
         if done is not None:
             log(f"{name}: unchanged, reused ({done.seconds:.1f} s when computed)")
             records[name] = done
         else:
             log(f"{name}: running")
+            # its outputs are about to change: no manifest may vouch for them any more
+            run.store.invalidate(name)
             started = time.perf_counter()
             with NoticeLog() as stage_notices:
                 outputs, info = func(run, run.store.stage_dir(name))
@@ -339,9 +345,13 @@ def _write_warnings(run_dir: Path, records: dict[str, StageRecord], log) -> None
 
 def _remove_stale_temporaries(run_dir: Path, log: Callable[[str], None]) -> None:
     """Delete partial outputs (``.<name>.*.tmp.<ext>``, see :func:`serendip.io.atomic.atomic_path`)
-    that a killed run left in ``run_dir`` or its ``stages/`` folders; no finished output is
-    ever written under such a name."""
-    stale = [*run_dir.glob(".*.tmp*"), *run_dir.glob("stages/*/.*.tmp*")]
+    that a killed run left in ``run_dir``, its ``stages/`` folders or the report's
+    ``gallery/``; no finished output is ever written under such a name."""
+    stale = [
+        *run_dir.glob(".*.tmp*"),
+        *run_dir.glob("stages/*/.*.tmp*"),
+        *run_dir.glob("gallery/.*.tmp*"),
+    ]
     for path in stale:
         if path.is_file():
             path.unlink()

@@ -1,15 +1,23 @@
 """Stage bookkeeping: keys, manifests and the skip-if-unchanged rule.
 
-A stage's key is the SHA-256 of its settings, the keys of the stages it reads and the
-serendip version. ``RUN_DIR/stages/<name>/manifest.json`` holds the key, the outputs, the
-settings and the wall time; it is written last and atomically, so a stage killed half-way
-has no manifest and is redone on resume.
+A stage's key is the SHA-256 of its settings, the keys (and output digests) of the stages
+it reads and the serendip version. ``RUN_DIR/stages/<name>/manifest.json`` holds the key,
+the outputs with their digests (size, modification time and SHA-256 of each file), the
+settings and the wall time.
+
+Outputs and manifest are committed together: a stage that is about to run first deletes
+its manifest (:meth:`StageStore.invalidate`), then writes its outputs, then writes the new
+manifest last and atomically. A run killed anywhere in between leaves no manifest, so the
+stage is redone on resume; and a stage is reused only when every output still has the
+digest its manifest recorded, so no interleaving of kills, changed settings or edits by
+hand can make a re-run reuse outputs that its key does not describe.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +47,48 @@ class StageRecord:
     seconds: float
     reused: bool = False
     info: dict[str, Any] = field(default_factory=dict)
+    #: {output name: {"size", "mtime_ns", "sha256"}} of the files the stage wrote
+    digests: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def content(self) -> str:
+        """One hash of the stage's output contents (its notices excluded); the stages that
+        read this one include it in their keys, so they are redone whenever this stage's
+        outputs change, even under the same key."""
+        shas = sorted(f"{k}:{d['sha256']}" for k, d in self.digests.items() if k != "notices")
+        return hashlib.sha256("|".join(shas).encode()).hexdigest()[:16]
+
+
+#: bytes read at a time when hashing an output
+_CHUNK = 1 << 20
+
+
+def file_digest(path: str | Path) -> dict[str, Any]:
+    """Size (bytes), modification time (ns) and SHA-256 of the file at ``path``."""
+    path = Path(path)
+    st = path.stat()
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": h.hexdigest()}
+
+
+def digest_matches(path: Path, digest: dict[str, Any]) -> bool:
+    """Whether the file at ``path`` still holds the content that ``digest`` records.
+
+    Same size and modification time is taken as unchanged (cheap); a file with another
+    modification time (e.g. copied without ``-p``) is re-hashed and compared by content.
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    if not path.is_file() or st.st_size != digest.get("size"):
+        return False
+    if st.st_mtime_ns == digest.get("mtime_ns"):
+        return True
+    return file_digest(path)["sha256"] == digest.get("sha256")
 
 
 class StageStore:
@@ -56,8 +106,16 @@ class StageStore:
     def manifest_path(self, name: str) -> Path:
         return self.stage_root / name / "manifest.json"
 
+    def invalidate(self, name: str) -> None:
+        """Delete the manifest of stage ``name`` (before the stage writes any output)."""
+        try:
+            os.unlink(self.manifest_path(name))
+        except FileNotFoundError:
+            pass
+
     def finished(self, name: str, key: str) -> StageRecord | None:
-        """The record of stage ``name`` if it finished with ``key`` and its outputs exist."""
+        """The record of stage ``name`` if it finished with ``key`` and every output still
+        has the digest recorded in its manifest."""
         path = self.manifest_path(name)
         if not path.is_file():
             return None
@@ -68,10 +126,19 @@ class StageStore:
         if m.get("key") != key:
             return None
         outputs = m.get("outputs", {})
-        if not all((self.run_dir / rel).exists() for rel in outputs.values()):
+        digests = m.get("digests", {})
+        if set(digests) != set(outputs) or not all(
+            digest_matches(self.run_dir / rel, digests[k]) for k, rel in outputs.items()
+        ):
             return None
         return StageRecord(
-            name, key, outputs, float(m.get("seconds", 0.0)), reused=True, info=m.get("info", {})
+            name,
+            key,
+            outputs,
+            float(m.get("seconds", 0.0)),
+            reused=True,
+            info=m.get("info", {}),
+            digests=digests,
         )
 
     def record(
@@ -88,10 +155,12 @@ class StageStore:
             for k, v in outputs.items()
         }
         seconds = time.perf_counter() - started
+        digests = {k: file_digest(self.run_dir / r) for k, r in rel.items()}
         manifest = {
             "stage": name,
             "key": key,
             "outputs": rel,
+            "digests": digests,
             "settings": settings,
             "seconds": seconds,
             "info": info or {},
@@ -101,4 +170,4 @@ class StageStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(manifest, indent=2, default=str))
-        return StageRecord(name, key, rel, seconds, reused=False, info=info or {})
+        return StageRecord(name, key, rel, seconds, reused=False, info=info or {}, digests=digests)

@@ -52,6 +52,7 @@ from serendip.scale.chunks import (
     file_fingerprint,
     map_chunks,
     merge_chunks,
+    remove_stale_temporaries,
     table_path,
 )
 
@@ -302,6 +303,11 @@ def run_batch(
     log = log or (lambda msg: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # partial merged tables of a run killed during the merge (.features.*.tmp.parquet, ...)
+    for folder in (out, out / MODEL_FILE.parent):
+        n_stale = remove_stale_temporaries(folder) if folder.is_dir() else 0
+        if n_stale:
+            log(f"removed {n_stale} partial output(s) left by an interrupted run in {folder}")
     inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)  # may be a generator
     files, failures = discover_inputs(inputs)
     if not files:
