@@ -248,6 +248,6 @@ def test_cli_subprocess_exit_status_and_stderr(tmp_path):
         env={**os.environ, "COLUMNS": "300"},
     )
     assert proc.returncode == 2
-    assert "run_unknown_section.toml" in proc.stderr and "unknown setting 'plots'" in proc.stderr
+    assert "run_unknown_section.toml" in proc.stderr and "unknown section [plots]" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -95,10 +95,10 @@ def test_run_config_types_checked_before_use(tmp_path):
     """Was: n_sources = "many" gave a bare ValueError from int(); band_ev = [500] an unpacking error."""
     for text, msg in (
         ('[input]\nn_sources = "many"\n', "wrong type for input.n_sources"),
-        ("[input]\nband_ev = [500.0]\n", "band_ev must be"),
-        ('[input]\nband_ev = ["a", "b"]\n', "band_ev must be"),
+        ("[input]\nband_ev = [500.0]\n", r"input.band_ev: must be \[low, high\]"),
+        ('[input]\nband_ev = ["a", "b"]\n', "wrong type for input.band_ev"),
         ("[embed]\nlearning_rate = 200.0\n", None),  # a number is fine for this one
-        ('[embed]\nlearning_rate = "fast"\n', "learning_rate must be 'auto'"),
+        ('[embed]\nlearning_rate = "fast"\n', "embed.learning_rate.* must be a number or 'auto'"),
         ("[cluster]\nmin_samples = 2.5\n", "wrong type for cluster.min_samples"),
     ):
         p = tmp_path / "c.toml"

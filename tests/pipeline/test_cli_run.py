@@ -36,8 +36,8 @@ def test_every_verb_has_help():
     ("text", "message"),
     [
         ("[input\nsimulate = true", "not valid TOML"),
-        ("[input]\nsimulat = true", "unknown setting input.'simulat'"),
-        ('[features]\ncase = "4D-PCA"', "features.case must be one of"),
+        ("[input]\nsimulat = true", r"unknown setting input.simulat \(did you mean 'simulate'\?\)"),
+        ('[features]\ncase = "4D-PCA"', "features.case = '4D-PCA': unknown value .*allowed: 2D-PCA"),
         ("[input]\nsimulate = false", "nothing to run on"),
         ("[input]\nband_ev = [7000, 500]", "band_ev"),
     ],

@@ -1,6 +1,6 @@
 """``serendip classify CONFIG.toml --out DIR``: classify a CSC property table end to end.
 
-Config (TOML)::
+Config (TOML; every key, its type, default and allowed values: :mod:`serendip.classify.config`)::
 
     [input]
     path = "my_csc_detections.csv"       # or an [input.tap] section (see serendip.io.catalog)
@@ -38,101 +38,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from serendip.configfile import read_toml
+from serendip.classify.config import EXT, load_config, validate_config
 from serendip.errors import ConfigError, InputError
 from serendip.io.tables import write_table
 
-EXT = {"parquet": ".parquet", "fits": ".fits", "csv": ".csv", "votable": ".vot"}
-
-
-#: section -> key -> (accepted types, allowed values or None); see the module docstring
-_NUM = (int, float)
-SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], tuple | None]]] = {
-    "input": {"path": ((str,), None), "tap": ((dict,), None)},
-    "model": {
-        "kind": ((str,), ("shipped", "boost", "umlcaxs")),
-        "name": ((str,), None),
-        "feature_set": ((str,), ("xray", "umlcaxs")),
-        "n_components": ((int, str), None),
-        "features": ((list,), None),
-        "label_column": ((str,), None),
-        "calibration": ((str,), ("temperature", "isotonic", "none")),
-        "temperature": (_NUM, None),
-    },
-    "labels": {
-        "path": ((str,), None),
-        "simbad": ((bool,), None),
-        "otype_column": ((str,), None),
-        "radius_arcsec": (_NUM, None),
-        "level": ((str,), ("fine", "muwclass", "grouped")),
-    },
-    "output": {"formats": ((list,), None), "plots": ((bool,), None)},
-}
-
-
-def load_config(path: str | Path, base: Path | None = None) -> dict:
-    """Read and check a classification config (TOML); :class:`ConfigError` naming the file.
-
-    Relative paths in it are looked up under ``base`` (default: the config's folder).
-    """
-    path = Path(path)
-    cfg = read_toml(path, "config file")
-    validate_config(cfg, path, path.resolve().parent if base is None else Path(base))
-    return cfg
-
-
-def validate_config(cfg: dict, source: str | Path | None, base: Path) -> None:
-    """Check sections, keys, types and values of a classification config.
-
-    Relative ``input.path`` / ``labels.path`` are looked up under ``base`` (the config's
-    folder). Raises :class:`ConfigError` naming ``source`` and the setting.
-    """
-    for section, value in cfg.items():
-        if section not in SCHEMA:
-            raise ConfigError(
-                source, f"unknown section [{section}]; known: {', '.join(sorted(SCHEMA))}"
-            )
-        if not isinstance(value, dict):
-            raise ConfigError(source, f"{section} must be a table ([{section}])")
-        for key, v in value.items():
-            if key not in SCHEMA[section]:
-                known = ", ".join(sorted(SCHEMA[section]))
-                raise ConfigError(source, f"unknown setting {section}.{key!r}; known: {known}")
-            types, allowed = SCHEMA[section][key]
-            if not isinstance(v, types) or (isinstance(v, bool) and bool not in types):
-                names = " or ".join(t.__name__ for t in types)
-                raise ConfigError(
-                    source,
-                    f"wrong type for {section}.{key}: must be {names}, got {type(v).__name__} {v!r}",
-                )
-            if allowed is not None and v not in allowed:
-                what = "unknown kind" if (section, key) == ("model", "kind") else "must be one of"
-                raise ConfigError(
-                    source, f"{section}.{key} = {v!r}: {what}; use one of {list(allowed)}"
-                )
-    if "input" not in cfg:
-        raise ConfigError(source, "needs an [input] section (path = a table, or [input.tap])")
-    if "path" in cfg["input"] and "tap" in cfg["input"]:
-        raise ConfigError(source, "give either input.path or [input.tap], not both")
-    if "path" not in cfg["input"] and "tap" not in cfg["input"]:
-        raise ConfigError(source, "[input] needs path (a table file) or an [input.tap] section")
-    for section in ("input", "labels"):
-        p = cfg.get(section, {}).get("path")
-        if p is not None and not (Path(p) if Path(p).is_absolute() else base / p).exists():
-            raise ConfigError(source, f"{section}.path: no such file {p!r} (relative to {base})")
-    model = cfg.get("model", {})
-    nc = model.get("n_components")
-    if isinstance(nc, str) and nc != "bic" or isinstance(nc, int) and not 1 <= nc <= 200:
-        raise ConfigError(source, f"model.n_components must be 'bic' or 1-200; got {nc!r}")
-    if not all(isinstance(f, str) for f in model.get("features", [])):
-        raise ConfigError(source, "model.features must be a list of feature names")
-    if not 0 < float(model.get("temperature", 1.0)) < float("inf"):
-        raise ConfigError(source, "model.temperature must be a positive number")
-    if not 0 < float(cfg.get("labels", {}).get("radius_arcsec", 1.0)) < float("inf"):
-        raise ConfigError(source, "labels.radius_arcsec must be a positive number [arcsec]")
-    bad = [f for f in cfg.get("output", {}).get("formats", []) if f not in EXT]
-    if bad:
-        raise ConfigError(source, f"output.formats: unknown format(s) {bad}; use {sorted(EXT)}")
+# the configuration's models, checks and output formats live in serendip.classify.config
+__all__ = ["EXT", "load_config", "run_classify", "validate_config"]
 
 
 def _labels(df: pd.DataFrame, cfg: dict, base: Path) -> np.ndarray | None:

@@ -30,7 +30,8 @@ def clear_errors() -> Iterator[None]:
     try:
         yield
     except SerendipError as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}")  # "[input]" is text, not markup
+        # one line whatever the terminal width; "[input]" is text, not markup
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(code=2) from None
 
 

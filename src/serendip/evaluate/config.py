@@ -30,17 +30,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
+from pydantic import Field, field_validator
 
-from serendip.configfile import read_toml
+from serendip.configfile import Section, did_you_mean, read_toml, validate_model
+from serendip.configfile import config_reference as _reference
 from serendip.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 
 @dataclass
 class EvaluateConfig:
+    """A checked evaluation configuration (paths resolved, protocol keys as given)."""
+
     table: Path
     label: str
     group: str | None
@@ -52,64 +58,164 @@ class EvaluateConfig:
     detectors: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
 
-_PROTOCOL_KEYS = {
-    "seeds",
-    "test_size",
-    "budgets",
-    "held_out",
-    "scale",
-    "train_mode",
-    "pass_labels",
-    "min_class_size",
-}
+# ------------------------------------------------------------------ detector kinds
+#: scikit-learn outlier models the harness wraps (``sklearn.<Name>``)
+SKLEARN_DETECTORS = ("IsolationForest", "LocalOutlierFactor", "OneClassSVM")
+
+
+def detector_kinds() -> list[str]:
+    """Every accepted ``kind`` but ``pyod.<Name>``: the registry's short names and class
+    names (also as ``detect.<Class>``) and ``sklearn.<Name>``."""
+    from serendip.detect.registry import DETECTORS
+
+    short = list(DETECTORS)
+    classes = [entry.class_name for entry in DETECTORS.values()]
+    return short + classes + [f"sklearn.{n}" for n in SKLEARN_DETECTORS]
+
+
+def check_detector_kind(kind: str) -> str:
+    """``kind`` when the harness knows it, else ValueError with the allowed kinds."""
+    if kind.startswith("pyod.") and kind[5:].isidentifier():
+        return kind  # any PyOD class (checked when built; PyOD is imported only then)
+    name = kind[7:] if kind.startswith("detect.") else kind
+    known = detector_kinds()
+    if name in known or name.lower() in {k.lower() for k in known if "." not in k}:
+        return kind
+    raise ValueError(
+        f"unknown detector {kind!r}{did_you_mean(kind, known)}; allowed: "
+        f"{', '.join(known)}, or pyod.<Name>"
+    )
+
+
+# ------------------------------------------------------------------ sections
+class DataSection(Section):
+    """The labelled table and which columns are features."""
+
+    table: str = Field(description="any table read_table reads (relative: the config's folder)")
+    label: str = Field(description="column with the subclass of each row")
+    group: str | None = Field(
+        None, description="column of object ids: rows of one object stay on one side of a split"
+    )
+    features: list[str] | None = Field(
+        None, description="feature columns (default: every numeric column but label/group)"
+    )
+    exclude: list[str] = Field(default_factory=list, description="columns never used as features")
+    log10: list[str] = Field(
+        default_factory=list, description="columns to log10 (non-positive values -> NaN)"
+    )
+
+
+class ProtocolSection(Section):
+    """The leave-one-subclass-out protocol (:func:`serendip.evaluate.leave_one_subclass_out`)."""
+
+    seeds: list[int] = Field(
+        default_factory=lambda: [0, 1, 2], min_length=1, description="one split per seed"
+    )
+    test_size: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="fraction of objects per class in the test split",
+    )
+    budgets: list[float] = Field(
+        default_factory=lambda: [0.01, 0.02, 0.05, 0.15],
+        min_length=1,
+        description="inspection budgets (fractions in (0, 1]) for recall",
+    )
+    held_out: list[str] | None = Field(None, description="subclasses to hold out (default: all)")
+    scale: Literal["standard", "robust", "none"] = Field(
+        "standard", description="feature scaling fitted on the training rows"
+    )
+    train_mode: Literal["branch", "all"] = Field(
+        "branch", description="train on the held-out class's branch only, or on all"
+    )
+    pass_labels: bool = Field(True, description="give the inliers' labels to fit")
+    min_class_size: int = Field(2, ge=2, description="smallest class (objects) held out")
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, seeds: list[int]) -> list[int]:
+        if any(s < 0 for s in seeds):
+            raise ValueError(f"must be >= 0; got {seeds}")
+        return seeds
+
+    @field_validator("budgets")
+    @classmethod
+    def _budgets(cls, budgets: list[float]) -> list[float]:
+        if not all(0 < b <= 1 for b in budgets):
+            raise ValueError(f"must be fractions in (0, 1]; got {budgets}")
+        return budgets
+
+
+class DetectorSection(Section):
+    """One detector (``[detectors.<name>]``; the name is its column in the results)."""
+
+    kind: str = Field(
+        description="serendip detector (registry short or class name), pyod.<Name> or "
+        "sklearn.IsolationForest / LocalOutlierFactor / OneClassSVM"
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="settings of the detector")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, kind: str) -> str:
+        return check_detector_kind(kind)
+
+
+class EvaluateFile(Section):
+    """Every setting of ``serendip evaluate``."""
+
+    data: DataSection = Field(description="a [data] table with 'table' and 'label'")
+    protocol: ProtocolSection = Field(default_factory=ProtocolSection)
+    hierarchy: dict[str, list[str]] | None = Field(
+        None, description="branch = [subclasses]; classes not listed form the branch 'other'"
+    )
+    detectors: dict[str, DetectorSection] = Field(
+        min_length=1, description="one [detectors.<name>] table per detector"
+    )
 
 
 def load_config(path: str | Path) -> EvaluateConfig:
     """Parse and check a configuration file; every problem is a :class:`ConfigError` naming it."""
     path = Path(path)
     raw = read_toml(path)
-    data = raw.get("data")
-    if not isinstance(data, dict) or "table" not in data or "label" not in data:
-        raise ConfigError(path, "needs a [data] section with 'table' and 'label'")
-    table = Path(data["table"])
+    cfg = validate_model(EvaluateFile, raw, path)
+    table = Path(cfg.data.table)
     if not table.is_absolute():
         table = (path.parent / table).resolve()
-    protocol = dict(raw.get("protocol", {}))
-    unknown = sorted(set(protocol) - _PROTOCOL_KEYS)
-    if unknown:
+    if not table.is_file():
         raise ConfigError(
-            path, f"unknown [protocol] key(s) {unknown}; allowed: {sorted(_PROTOCOL_KEYS)}"
+            path, f"data.table: no such file {cfg.data.table!r} (relative to {path.parent})"
         )
+    protocol = cfg.protocol.model_dump(exclude_unset=True)
     if protocol.get("scale") == "none":
         protocol["scale"] = None
-    dets = raw.get("detectors")
-    if not isinstance(dets, dict) or not dets:
-        raise ConfigError(path, "needs at least one [detectors.<name>] section with a 'kind'")
-    detectors = {}
-    for name, spec in dets.items():
-        if not isinstance(spec, dict) or "kind" not in spec:
-            raise ConfigError(path, f"[detectors.{name}] needs a 'kind'")
-        detectors[name] = (str(spec["kind"]), dict(spec.get("params", {})))
-    hierarchy = raw.get("hierarchy")
-    if hierarchy is not None:
-        hierarchy = {str(k): [str(x) for x in v] for k, v in hierarchy.items()}
     return EvaluateConfig(
         table=table,
-        label=str(data["label"]),
-        group=data.get("group"),
-        features=data.get("features"),
-        exclude=list(data.get("exclude", [])),
-        log10=list(data.get("log10", [])),
+        label=cfg.data.label,
+        group=cfg.data.group,
+        features=cfg.data.features,
+        exclude=list(cfg.data.exclude),
+        log10=list(cfg.data.log10),
         protocol=protocol,
-        hierarchy=hierarchy,
-        detectors=detectors,
+        hierarchy=cfg.hierarchy,
+        detectors={name: (d.kind, dict(d.params)) for name, d in cfg.detectors.items()},
     )
+
+
+def config_reference() -> str:
+    """Markdown reference of every evaluation-configuration key."""
+    return _reference(EvaluateFile, "Evaluation configuration (`serendip evaluate`)")
 
 
 def feature_matrix(
     cfg: EvaluateConfig, df: pd.DataFrame
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
     """``(X, labels, groups)`` from a table according to ``cfg`` (checks the columns)."""
+    import numpy as np
+    import pandas as pd
+
     from serendip.io.tables import require_columns
 
     require_columns(df, [cfg.label] + ([cfg.group] if cfg.group else []), cfg.table)

@@ -4,9 +4,42 @@
 settings and a key (hash of its settings and of its inputs' keys) in
 ``RUN_DIR/stages/<stage>/manifest.json``; a stage whose key did not change and whose outputs
 exist is not recomputed, so repeating or resuming an interrupted run redoes only what changed.
+
+Names are imported on first use (PEP 562): reading and validating a configuration
+(:mod:`serendip.pipeline.config`) does not import the stages' numerical libraries.
 """
 
-from serendip.pipeline.config import DEFAULT_CONFIG, load_config
-from serendip.pipeline.runner import run_pipeline
+from importlib import import_module
 
-__all__ = ["DEFAULT_CONFIG", "load_config", "run_pipeline"]
+_WHERE = {
+    "DEFAULT_CONFIG": "config",
+    "RunConfig": "config",
+    "load_config": "config",
+    "validate_config": "config",
+    "dump_config": "config",
+    "config_reference": "config",
+    "run_pipeline": "runner",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f"serendip.pipeline.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'serendip.pipeline' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "RunConfig",
+    "config_reference",
+    "dump_config",
+    "load_config",
+    "run_pipeline",
+    "validate_config",
+]

@@ -1,217 +1,366 @@
-"""Run configuration: a TOML file merged over :data:`DEFAULT_CONFIG`.
+"""Run configuration: a TOML file validated by the typed model :class:`RunConfig`.
 
-Every key a run uses is in the defaults below, so the resolved configuration written to
-``RUN_DIR/config.toml`` records every setting of the run.
+One pydantic model per TOML table (``[input]``, ``[features]``, ``[embed]``, ``[cluster]``,
+``[candidates]``, ``[report]``): every key has a type, a default, bounds and a description.
+Feature-case names come from :data:`serendip.features.registry.FEATURE_CASES` and detector names from
+:data:`serendip.detect.registry.DETECTORS`, so a new case or detector is accepted here without
+editing this file. An unknown key, a misspelt name, a wrong type or an impossible value is a
+one-line :class:`~serendip.errors.ConfigError` naming the file, the key and what is allowed,
+raised before any stage runs. So is a value the code could not honour as written (a setting of
+another method than the one chosen, a t-SNE perplexity above what the number of files allows):
+nothing is silently clipped while ``config.toml`` records another value.
+
+:data:`DEFAULT_CONFIG` (a plain dict) and :func:`config_reference` (Markdown) come from the
+same models, and the resolved configuration written to ``RUN_DIR/config.toml`` round-trips:
+``load_config(path_of(dump_config(cfg))) == cfg``.
+
+Adding a key is one line in its section's model below (see CONTRIBUTING.md).
 """
 
 from __future__ import annotations
 
-import copy
-import math
-import numbers
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from serendip.configfile import read_toml
+from pydantic import Field, field_validator, model_validator
+
+from serendip.configfile import Section, read_toml, validate_model
+from serendip.configfile import config_reference as _reference
 from serendip.errors import ConfigError
-from serendip.features.registry import FEATURE_CASES as _CASE_REGISTRY
 
-#: The four reference cases of Dillmann et al. and serendip's own, as one setting
-#: (names from :data:`serendip.features.registry.FEATURE_CASES`).
-FEATURE_CASES = tuple(_CASE_REGISTRY.names())
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "input": {
-        # either a simulated population ...
-        "simulate": True,
-        "n_sources": 5000,
-        "seed": 0,
-        # ... or event files / folders / event tables (when simulate = false)
-        "paths": [],
-        "band_ev": [500.0, 7000.0],
-        # known transients: JSON (reference bonafide layout) or CSV (obsreg_id, type);
-        # for a simulated population "truth" labels a random fraction of its flares/dips as known
-        "known_transients": "truth",
-        "known_fraction": 0.1,
-    },
-    "features": {
-        # one of FEATURE_CASES; "events" (event features incl. burst significance) recovers
-        # injected transients best on the simulated population (see BENCHMARKS.md)
-        "case": "events",
-        "n_components": 0,  # 0 = the case's default (15 for 2D-PCA, 22 for 3D-PCA)
-    },
-    "embed": {
-        "method": "tsne",  # tsne | umap
-        "perplexity": 30.0,
-        "learning_rate": "auto",
-        "n_iter": 500,
-        "early_exaggeration": 12.0,
-        "init": "pca",
-        "random_state": 0,
-        "n_neighbors": 15,  # umap
-        "min_dist": 0.1,  # umap
-    },
-    "cluster": {
-        "method": "dbscan",  # dbscan | hdbscan
-        "eps": 2.5,
-        "min_samples": 25,
-        "min_cluster_size": 25,  # hdbscan
-    },
-    "candidates": {
-        "k_neighbours": 10,
-        # analogs of known transients rank like the anomaly top (nn_span * r / (k + 1)):
-        # with 0.2 only each known transient's nearest analog reaches the top 2 %
-        "nn_span": 0.2,
-        "anomaly": "iforest",
-        "n_estimators": 300,
-        "random_state": 0,
-    },
-    "report": {
-        "n_top": 24,
-    },
+# ---------------------------------------------------------------- names from the registries
+def _feature_cases() -> tuple[str, ...]:
+    from serendip.features.registry import FEATURE_CASES
+
+    return tuple(FEATURE_CASES.names())
+
+
+def _pca_cases() -> tuple[str, ...]:
+    from serendip.features.registry import FEATURE_CASES
+
+    return tuple(n for n, case in FEATURE_CASES.items() if case.extractor == "pca")
+
+
+def _anomaly_detectors() -> tuple[str, ...]:
+    """Detectors the candidate stage can fit without labels."""
+    from serendip.detect.registry import DETECTORS
+
+    return tuple(n for n, entry in DETECTORS.items() if not entry.needs_labels)
+
+
+def _all_detectors() -> tuple[str, ...]:
+    from serendip.detect.registry import DETECTORS
+
+    return tuple(DETECTORS.names())
+
+
+#: every feature-case name (from the feature-case registry)
+FEATURE_CASES = _feature_cases()
+_ANOMALY = _anomaly_detectors()
+CaseName = Literal[FEATURE_CASES]  # type: ignore[valid-type]
+AnomalyName = Literal[_ANOMALY]  # type: ignore[valid-type]
+
+
+def _finite(**kw: Any) -> Any:
+    return Field(allow_inf_nan=False, **kw)
+
+
+# ---------------------------------------------------------------- sections
+class InputSection(Section):
+    """What to run on: a simulated population, or event files / folders / event tables."""
+
+    simulate: bool = Field(True, description="run on the built-in simulated population")
+    n_sources: int = Field(5000, ge=50, description="simulated sources (= event files)")
+    seed: int = Field(0, ge=0, description="simulation seed (also seeds feature training)")
+    paths: list[str] = Field(
+        default_factory=list,
+        description="event files, folders or event tables (when simulate = false)",
+    )
+    band_ev: list[float] = Field(
+        default_factory=lambda: [500.0, 7000.0],
+        description="energy band [low, high] of the events kept [eV]",
+    )
+    known_transients: str = Field(
+        "truth",
+        description="known transients: JSON (reference bonafide layout) or CSV (obsreg_id, "
+        'type); "truth" labels a random fraction of the simulated flares/dips; "" none',
+    )
+    known_fraction: float = _finite(
+        default=0.1,
+        ge=0,
+        le=1,
+        description='fraction of simulated transients taken as known ("truth")',
+    )
+
+    @field_validator("band_ev")
+    @classmethod
+    def _band(cls, band: list[float]) -> list[float]:
+        if len(band) != 2 or not 0 < band[0] < band[1] < float("inf"):
+            raise ValueError(f"must be [low, high] eV with 0 < low < high; got {band!r}")
+        return band
+
+    @model_validator(mode="after")
+    def _files(self) -> InputSection:
+        if self.simulate:
+            return self
+        if not self.paths:
+            raise ValueError("input.paths is empty and input.simulate is false: nothing to run on")
+        for p in self.paths:
+            if not p.strip():
+                raise ValueError(f"input.paths entries must be file or folder names, got {p!r}")
+            if not Path(p).exists():
+                raise ValueError(f"input.paths: no such file or folder {p!r}")
+        kt = self.known_transients
+        if kt and kt != "truth" and not Path(kt).is_file():
+            raise ValueError(f"input.known_transients: no such file {kt!r}")
+        return self
+
+
+class FeaturesSection(Section):
+    """How event files become feature vectors (the feature-case registry)."""
+
+    case: CaseName = Field(
+        "events",
+        description='feature case; "events" (event features incl. burst significance) '
+        "recovers injected transients best on the simulated population (BENCHMARKS.md)",
+    )
+    n_components: int = Field(
+        0, ge=0, description="PCA components of the PCA cases; 0 = the case's default (15 / 22)"
+    )
+
+    @model_validator(mode="after")
+    def _components(self) -> FeaturesSection:
+        pca = _pca_cases()
+        if self.n_components and self.case not in pca:
+            raise ValueError(
+                f"features.n_components = {self.n_components} applies only to the PCA cases "
+                f"({', '.join(pca)}); use 0 with features.case = {self.case!r}"
+            )
+        return self
+
+
+class EmbedSection(Section):
+    """The 2-D map of the feature space (openTSNE or UMAP)."""
+
+    method: Literal["tsne", "umap"] = Field("tsne", description="embedding method")
+    perplexity: float = _finite(
+        default=30.0, gt=0, description="t-SNE perplexity; at most (n_files - 1) / 3"
+    )
+    learning_rate: float | Literal["auto"] = Field(
+        "auto", description='t-SNE learning rate (scikit-learn convention) or "auto"'
+    )
+    n_iter: int = Field(500, ge=1, description="t-SNE iterations, early exaggeration included")
+    early_exaggeration: float = _finite(default=12.0, gt=0, description="t-SNE early exaggeration")
+    init: Literal["pca", "spectral", "random"] = Field("pca", description="t-SNE initialisation")
+    random_state: int = Field(0, ge=0, description="seed of the embedding")
+    n_neighbors: int = Field(15, ge=2, description="UMAP neighbours; at most n_files - 1")
+    min_dist: float = _finite(default=0.1, ge=0, le=1, description="UMAP minimum distance")
+
+    @field_validator("learning_rate")
+    @classmethod
+    def _lr(cls, lr: float | str) -> float | str:
+        if not isinstance(lr, str) and not 0 < lr < float("inf"):
+            raise ValueError(f'must be "auto" or a positive finite number; got {lr!r}')
+        return lr
+
+    @model_validator(mode="after")
+    def _method(self) -> EmbedSection:
+        return _only_with(self, "embed", "method", _EMBED_ONLY)
+
+
+_EMBED_ONLY = {
+    "perplexity": "tsne",
+    "learning_rate": "tsne",
+    "n_iter": "tsne",
+    "early_exaggeration": "tsne",
+    "init": "tsne",
+    "n_neighbors": "umap",
+    "min_dist": "umap",
 }
 
 
-#: settings whose default's type is not the only one accepted
-_EXTRA_TYPES: dict[str, tuple[type, ...]] = {"embed.learning_rate": (int, float)}
+class ClusterSection(Section):
+    """Clusters of the 2-D embedding."""
+
+    method: Literal["dbscan", "hdbscan"] = Field("dbscan", description="clustering method")
+    eps: float = _finite(default=2.5, gt=0, description="DBSCAN radius [embedding units]")
+    min_samples: int = Field(25, ge=1, description="DBSCAN core-point neighbours")
+    min_cluster_size: int = Field(25, ge=2, description="HDBSCAN smallest cluster; at most n_files")
+
+    @model_validator(mode="after")
+    def _method(self) -> ClusterSection:
+        return _only_with(
+            self,
+            "cluster",
+            "method",
+            {"eps": "dbscan", "min_samples": "dbscan", "min_cluster_size": "hdbscan"},
+        )
 
 
-def _type_ok(default: Any, value: Any, key: str) -> bool:
-    """Whether ``value`` may replace ``default`` (TOML types; ints count as floats; numpy
-    scalars count as the Python type they stand for)."""
-    is_bool = isinstance(value, bool) or type(value).__name__ == "bool_"
-    is_int = isinstance(value, numbers.Integral) and not is_bool
-    is_real = isinstance(value, numbers.Real) and not is_bool
-    extra = _EXTRA_TYPES.get(key, ())
-    if extra and isinstance(value, tuple(extra)) and not is_bool:
-        return True
-    if isinstance(default, bool):
-        return is_bool
-    if isinstance(default, int):
-        return is_int
-    if isinstance(default, float):
-        return is_real
-    return isinstance(value, type(default))
+class CandidatesSection(Section):
+    """Ranking of the files: anomaly score, analogs of known transients, clusters."""
+
+    k_neighbours: int = Field(
+        10, ge=1, description="nearest analogs of each known transient; at most n_files - 1"
+    )
+    nn_span: float = _finite(
+        default=0.2,
+        ge=0,
+        description="analogs of known transients rank like the anomaly top (nn_span * r / (k + 1)); "
+        "with 0.2 only each known transient's nearest analog reaches the top 2 %",
+    )
+    anomaly: AnomalyName = Field(
+        "iforest", description="anomaly detector (the detector registry; unsupervised ones)"
+    )
+    n_estimators: int = Field(300, ge=1, description='trees of the isolation forest ("iforest")')
+    random_state: int = Field(0, ge=0, description="seed of the anomaly detector")
+
+    @field_validator("anomaly", mode="before")
+    @classmethod
+    def _unsupervised(cls, name: Any) -> Any:
+        if isinstance(name, str) and name not in _ANOMALY and name in _all_detectors():
+            raise ValueError(
+                f"detector {name!r} needs known-class labels, which the candidate stage does "
+                f"not have; use one of {', '.join(_ANOMALY)}"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _detector(self) -> CandidatesSection:
+        return _only_with(self, "candidates", "anomaly", {"n_estimators": "iforest"})
 
 
-_TYPE_NAMES = {bool: "true/false", int: "an integer", float: "a number", str: "a string"}
+class ReportSection(Section):
+    """The HTML report."""
+
+    n_top: int = Field(24, ge=1, description="candidates shown in the report (all when fewer)")
 
 
-def _merge(
-    base: dict[str, Any], override: dict[str, Any], where: str, source: str | Path | None
-) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if key not in base:
-            known = ", ".join(sorted(base))
-            raise ConfigError(source, f"unknown setting {where}{key!r}; known: {known}")
-        if isinstance(base[key], dict):
-            if not isinstance(value, dict):
-                raise ConfigError(source, f"{where}{key} must be a table")
-            out[key] = _merge(base[key], value, f"{where}{key}.", source)
+class RunConfig(Section):
+    """Every setting of ``serendip run``, one table per stage."""
+
+    input: InputSection = Field(default_factory=InputSection)
+    features: FeaturesSection = Field(default_factory=FeaturesSection)
+    embed: EmbedSection = Field(default_factory=EmbedSection)
+    cluster: ClusterSection = Field(default_factory=ClusterSection)
+    candidates: CandidatesSection = Field(default_factory=CandidatesSection)
+    report: ReportSection = Field(default_factory=ReportSection)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> RunConfig:
+        if self.input.simulate:  # the number of files is known before any work
+            problem = data_size_problem(self.model_dump(), self.input.n_sources)
+            if problem:
+                raise ValueError(problem)
+        return self
+
+
+def _only_with(section: Section, name: str, selector: str, only: dict[str, str]) -> Any:
+    """Refuse a non-default setting of a method other than the one ``selector`` picks."""
+    chosen = getattr(section, selector)
+    for key, method in only.items():
+        default = type(section).model_fields[key].default
+        if chosen != method and getattr(section, key) != default:
+            raise ValueError(
+                f"{name}.{key} = {getattr(section, key)!r} is used only with "
+                f"{name}.{selector} = {method!r} (here {chosen!r}); remove it or change "
+                f"{name}.{selector}"
+            )
+    return section
+
+
+def data_size_problem(cfg: dict[str, Any], n_files: int) -> str | None:
+    """Why ``cfg`` cannot be honoured as written on ``n_files`` files, or None.
+
+    The embedding and clustering libraries would otherwise lower these values silently
+    (openTSNE's perplexity to (n - 1) / 3, UMAP's neighbours and HDBSCAN's cluster size to
+    n, the analog search to n - 1 neighbours).
+    """
+    n = int(n_files)
+    emb, clu, cand = cfg["embed"], cfg["cluster"], cfg["candidates"]
+    checks = []
+    if emb["method"] == "tsne":
+        checks.append(("embed.perplexity", emb["perplexity"], (n - 1) / 3, "(n_files - 1) / 3"))
+    else:
+        checks.append(("embed.n_neighbors", emb["n_neighbors"], n - 1, "n_files - 1"))
+    if clu["method"] == "hdbscan":
+        checks.append(("cluster.min_cluster_size", clu["min_cluster_size"], n, "n_files"))
+    checks.append(("candidates.k_neighbours", cand["k_neighbours"], n - 1, "n_files - 1"))
+    for key, value, limit, rule in checks:
+        if value > limit:
+            return f"{key} = {value!r} is out of range for {n} files: must be <= {rule} = {limit:g}"
+    return None
+
+
+def check_data_size(cfg: dict[str, Any], n_files: int, source: str | Path | None = None) -> None:
+    """Raise :class:`ConfigError` (naming the key) when ``cfg`` cannot be honoured on
+    ``n_files`` files; called by the stages once the number of files is known."""
+    problem = data_size_problem(cfg, n_files)
+    if problem:
+        raise ConfigError(source, problem)
+
+
+#: Every setting with its default (a plain dict, from :class:`RunConfig`).
+DEFAULT_CONFIG: dict[str, Any] = RunConfig().model_dump()
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
         else:
-            if not _type_ok(base[key], value, f"{where}{key}"):
-                want = _TYPE_NAMES.get(type(base[key]), f"a {type(base[key]).__name__}")
-                raise ConfigError(
-                    source,
-                    f"wrong type for {where}{key}: must be {want}, got "
-                    f"{type(value).__name__} {value!r}",
-                )
             out[key] = value
     return out
+
+
+def parse_config(data: dict[str, Any], source: str | Path | None = None) -> RunConfig:
+    """The typed :class:`RunConfig` of a (partial) configuration dict; missing keys take
+    their defaults. Raises :class:`ConfigError` naming ``source`` and the key."""
+    if not isinstance(data, dict):
+        raise ConfigError(source, f"a configuration must be a table, got {type(data).__name__}")
+    return validate_model(RunConfig, data, source)
 
 
 def load_config(
     path: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Read a TOML run configuration (or none) over the defaults; validate it.
+    """Read a TOML run configuration (or none), apply ``overrides``, validate everything and
+    return the resolved configuration (every key) as a plain dict.
 
-    Raises :class:`ConfigError` naming the file for syntax errors, unknown keys and bad values.
+    Raises :class:`ConfigError` naming the file for syntax errors, unknown keys, wrong types
+    and values the run could not honour.
     """
-    cfg = copy.deepcopy(DEFAULT_CONFIG)
-    if path is not None:
-        path = Path(path)
-        cfg = _merge(cfg, read_toml(path), "", path)
+    raw = read_toml(path) if path is not None else {}
     if overrides:
-        cfg = _merge(cfg, overrides, "", path)
-    validate(cfg, path)
-    return cfg
+        raw = _deep_merge(raw, overrides)
+    return parse_config(raw, path).model_dump()
 
 
-def validate(cfg: dict[str, Any], source: str | Path | None = None) -> None:
-    """Check values (not only keys) of a merged configuration."""
-    inp = cfg["input"]
-    if not inp["simulate"] and not inp["paths"]:
-        raise ConfigError(
-            source, "input.paths is empty and input.simulate is false: nothing to run on"
-        )
-    if inp["simulate"] and int(inp["n_sources"]) < 50:
-        raise ConfigError(source, "input.n_sources must be >= 50")
-    band = inp["band_ev"]
-    if (
-        not isinstance(band, list | tuple)
-        or len(band) != 2
-        or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in band)
-        or not 0 < band[0] < band[1] < float("inf")
-    ):
-        raise ConfigError(
-            source,
-            f"input.band_ev must be [low, high] eV with 0 < low < high; got {band!r}",
-        )
-    if not inp["simulate"]:
-        for p in inp["paths"]:
-            if not isinstance(p, str) or not p.strip():
-                raise ConfigError(
-                    source, f"input.paths entries must be file or folder names, got {p!r}"
-                )
-            if not Path(p).exists():
-                raise ConfigError(source, f"input.paths: no such file or folder {p!r}")
-        kt = inp["known_transients"]
-        if kt and kt != "truth" and not Path(kt).is_file():
-            raise ConfigError(source, f"input.known_transients: no such file {kt!r}")
-    if cfg["features"]["case"] not in FEATURE_CASES:
-        raise ConfigError(
-            source, f"features.case must be one of {FEATURE_CASES}; got {cfg['features']['case']!r}"
-        )
-    if cfg["embed"]["method"] not in ("tsne", "umap"):
-        raise ConfigError(source, "embed.method must be 'tsne' or 'umap'")
-    if cfg["cluster"]["method"] not in ("dbscan", "hdbscan"):
-        raise ConfigError(source, "cluster.method must be 'dbscan' or 'hdbscan'")
-    if not 0 <= float(inp["known_fraction"]) <= 1:
-        raise ConfigError(source, "input.known_fraction must be within [0, 1]")
-    lr = cfg["embed"]["learning_rate"]
-    if isinstance(lr, str) and lr != "auto":
-        raise ConfigError(source, f"embed.learning_rate must be 'auto' or a number; got {lr!r}")
-    positive = {
-        "embed.perplexity": cfg["embed"]["perplexity"],
-        "embed.n_iter": cfg["embed"]["n_iter"],
-        "embed.early_exaggeration": cfg["embed"]["early_exaggeration"],
-        "embed.n_neighbors": cfg["embed"]["n_neighbors"],
-        "cluster.eps": cfg["cluster"]["eps"],
-        "cluster.min_samples": cfg["cluster"]["min_samples"],
-        "cluster.min_cluster_size": cfg["cluster"]["min_cluster_size"],
-        "candidates.k_neighbours": cfg["candidates"]["k_neighbours"],
-        "candidates.n_estimators": cfg["candidates"]["n_estimators"],
-        "report.n_top": cfg["report"]["n_top"],
-    }
-    if not isinstance(lr, str):
-        positive["embed.learning_rate"] = lr
-    for name, value in positive.items():
-        if not float(value) > 0 or not math.isfinite(float(value)):
-            raise ConfigError(source, f"{name} must be a positive finite number; got {value!r}")
-    for name in ("features.n_components", "input.seed", "embed.random_state"):
-        sec, key = name.split(".")
-        if int(cfg[sec][key]) < 0:
-            raise ConfigError(source, f"{name} must be >= 0; got {cfg[sec][key]!r}")
-    if float(cfg["embed"]["min_dist"]) < 0 or float(cfg["candidates"]["nn_span"]) < 0:
-        raise ConfigError(source, "embed.min_dist and candidates.nn_span must be >= 0")
+def validate_config(cfg: dict[str, Any], source: str | Path | None = None) -> dict[str, Any]:
+    """Validate a (partial or resolved) configuration dict; return it resolved."""
+    return parse_config(cfg, source).model_dump()
+
+
+#: older name of :func:`validate_config`
+validate = validate_config
 
 
 def dump_config(cfg: dict[str, Any], path: str | Path) -> None:
-    """Write the resolved configuration as TOML."""
+    """Write the resolved configuration as TOML (``load_config(path)`` gives it back)."""
     import tomli_w
 
     from serendip.io.atomic import atomic_path
 
     with atomic_path(path) as tmp:
-        tmp.write_bytes(tomli_w.dumps(cfg).encode())
+        tmp.write_bytes(tomli_w.dumps(validate_config(cfg, path)).encode())
+
+
+def config_reference() -> str:
+    """Markdown reference of every run-configuration key (type, default, allowed, meaning)."""
+    return _reference(
+        RunConfig,
+        "Run configuration (`serendip run CONFIG.toml`)",
+        "Every key is optional; unknown keys and impossible values are errors before any work.",
+    )

@@ -190,11 +190,12 @@ def run(
     :class:`Run` over ``out``; its tables are the run's outputs.
     """
     from serendip.pipeline.config import load_config
-    from serendip.pipeline.runner import run_pipeline
 
     if config is None or isinstance(config, Mapping):
         cfg = load_config(None, dict(config or {}))
     else:
         cfg = load_config(config)
+    from serendip.pipeline.runner import run_pipeline  # numerical libraries: after the checks
+
     run_pipeline(cfg, out, progress=progress, stop_after=stop_after, log=log or LOG.info)
     return Run(out)

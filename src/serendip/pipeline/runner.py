@@ -33,7 +33,7 @@ from serendip.io.atomic import atomic_path
 from serendip.io.eventset import EventSet
 from serendip.io.tables import read_table, write_table
 from serendip.notices import Notice, NoticeLog
-from serendip.pipeline.config import dump_config
+from serendip.pipeline.config import check_data_size, dump_config
 from serendip.pipeline.stages import StageRecord, StageStore, stage_key
 
 STAGES = ("input", "represent", "features", "embed", "cluster", "candidates", "report")
@@ -158,6 +158,7 @@ def _feature_matrix(run: _Run) -> tuple[np.ndarray, np.ndarray]:
 def _stage_embed(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
     ec = run.cfg["embed"]
     ids, X = _feature_matrix(run)
+    check_data_size(run.cfg, len(ids), run.dir / "config.toml")  # never lowered silently
     if ec["method"] == "tsne":
         from serendip.embed import TSNEEmbedder
 
@@ -195,6 +196,7 @@ def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
     cc = run.cfg["cluster"]
     emb = read_table(run.dir / "embedding.parquet")
     Y = emb[["x", "y"]].to_numpy()
+    check_data_size(run.cfg, len(Y), run.dir / "config.toml")
     if cc["method"] == "dbscan":
         labels = cluster_embedding(
             Y, "dbscan", eps=float(cc["eps"]), min_samples=int(cc["min_samples"])
@@ -223,6 +225,7 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
 
     kc = run.cfg["candidates"]
     ids, X = _feature_matrix(run)
+    check_data_size(run.cfg, len(ids), run.dir / "config.toml")
     cands = rank_features(
         ids,
         X,

@@ -107,9 +107,9 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
     "configs/run_unknown_key.toml": (
         "run_config",
         "ConfigError",
-        "unknown setting input.'n_source'",
+        "unknown setting input.n_source (did you mean 'n_sources'?)",
     ),
-    "configs/run_unknown_section.toml": ("run_config", "ConfigError", "unknown setting 'plots'"),
+    "configs/run_unknown_section.toml": ("run_config", "ConfigError", "unknown section [plots]; known: input, features"),
     "configs/run_wrong_type.toml": (
         "run_config",
         "ConfigError",
@@ -121,12 +121,12 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
         "wrong type for input.simulate: must be true/false",
     ),
     "configs/run_section_not_table.toml": ("run_config", "ConfigError", "embed must be a table"),
-    "configs/run_out_of_range.toml": ("run_config", "ConfigError", "known_fraction must be within"),
-    "configs/run_band_one_value.toml": ("run_config", "ConfigError", "band_ev must be [low, high]"),
+    "configs/run_out_of_range.toml": ("run_config", "ConfigError", "input.known_fraction = 1.5 is out of range: must be within [0, 1]"),
+    "configs/run_band_one_value.toml": ("run_config", "ConfigError", "input.band_ev: must be [low, high]"),
     "configs/run_negative_eps.toml": (
         "run_config",
         "ConfigError",
-        "cluster.eps must be a positive",
+        "cluster.eps = -1.0 is out of range: must be > 0",
     ),
     "configs/run_missing_paths.toml": ("run_config", "ConfigError", "nothing to run on"),
     "configs/run_path_does_not_exist.toml": (
@@ -147,7 +147,7 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
     "configs/classify_unknown_key.toml": (
         "classify_config",
         "ConfigError",
-        "unknown setting model.'knd'",
+        "unknown setting model.knd (did you mean 'kind'?)",
     ),
     "configs/classify_no_input.toml": (
         "classify_config",
@@ -169,7 +169,7 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
         "ConfigError",
         "input.path: no such file 'nowhere.csv'",
     ),
-    "configs/classify_bad_format.toml": ("classify_config", "ConfigError", "unknown format(s)"),
+    "configs/classify_bad_format.toml": ("classify_config", "ConfigError", "output.formats[0] = 'xlsx': unknown value; allowed: parquet"),
     "configs/classify_syntax_error.toml": ("classify_config", "ConfigError", "not valid TOML"),
     # ------------------------------------------------ model files
     "models/empty.safetensors": ("model", "ModelFileError", "empty file (0 bytes)"),

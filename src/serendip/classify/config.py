@@ -1,0 +1,183 @@
+"""``serendip classify`` configuration: typed sections validated before any work.
+
+Config (TOML)::
+
+    [input]
+    path = "my_csc_detections.csv"       # or an [input.tap] section (see serendip.io.catalog)
+
+    [model]
+    kind = "shipped"                      # "shipped" | "boost" | "umlcaxs"
+    name = "csc_xray_grouped"             # shipped model name (kind = "shipped")
+    feature_set = "xray"                  # "xray" | "umlcaxs" (kinds that train)
+    n_components = "bic"                  # GMM K or "bic" (kinds that train)
+    features = ["hr_hm", "hr_ms"]         # optional subset of the feature set (kinds that train)
+    label_column = "label"                # class per row for training kinds (empty = unlabelled)
+    calibration = "temperature"           # boost only: "temperature" | "isotonic" | "none"
+
+    [labels]                              # optional: labels by crossmatch with a local table
+    path = "simbad_types.csv"             # ra, dec [deg] and a SIMBAD type column
+    # simbad = true                       # ...or query SIMBAD online (astroquery) instead of path
+    otype_column = "main_type"
+    radius_arcsec = 1.0
+    level = "fine"                        # "fine" | "muwclass" | "grouped"
+
+    [output]
+    formats = ["parquet", "fits", "csv", "votable"]
+    plots = true
+
+A key left out keeps its meaning "not given" (the pipeline applies the defaults shown in
+:func:`config_reference`); adding a key is one line in its section's model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from serendip.classify.modelio import SHIPPED
+from serendip.configfile import Section, read_toml, validate_model
+from serendip.configfile import config_reference as _reference
+from serendip.errors import ConfigError
+
+#: output format -> file extension
+EXT = {"parquet": ".parquet", "fits": ".fits", "csv": ".csv", "votable": ".vot"}
+
+#: names of the shipped classifiers
+SHIPPED_MODELS = tuple(SHIPPED)
+
+
+class TapSection(Section):
+    """A Chandra Source Catalog TAP query instead of a table file (``[input.tap]``)."""
+
+    url: str | None = Field(None, description="TAP service (default: CSC 2.1)")
+    timeout_s: float = Field(120.0, gt=0, allow_inf_nan=False, description="query timeout [s]")
+    cache_dir: str | None = Field(
+        None, description="folder caching answers (relative: config folder)"
+    )
+    offline: bool = Field(False, description="use only the cache")
+    master_columns: list[str] | None = Field(None, description="master_source columns")
+    detection_columns: list[str] | None = Field(None, description="observation_source columns")
+    min_flux_significance_b: float | None = Field(
+        None, description="keep detections above this broad-band flux significance (default 5)"
+    )
+    not_null: list[str] | None = Field(None, description="detection columns that must be present")
+    cone: list[float] | None = Field(
+        None, min_length=3, max_length=3, description="[ra, dec, radius] [deg, deg, arcmin]"
+    )
+    names: list[str] | None = Field(None, description="CSC source names")
+    obsids: list[int] | None = Field(None, description="ObsIDs")
+    where: list[str] | None = Field(None, description="further ADQL conditions (ANDed)")
+    top: int | None = Field(None, ge=1, description="maximum number of rows")
+    schema_: str | None = Field(None, alias="schema", description='table prefix, e.g. "csc21."')
+
+
+class InputSection(Section):
+    """The table to classify: a file, or a TAP query."""
+
+    path: str | None = Field(None, description="table file (relative: config folder)")
+    tap: TapSection | None = Field(None, description="a CSC TAP query ([input.tap])")
+
+
+class ModelSection(Section):
+    """Which classifier: a shipped model, or one trained on the labelled input rows."""
+
+    kind: Literal["shipped", "boost", "umlcaxs"] = Field("shipped", description="classifier")
+    name: Literal[SHIPPED_MODELS] = Field(  # type: ignore[valid-type]
+        "csc_xray_grouped", description='shipped model (kind = "shipped")'
+    )
+    feature_set: Literal["xray", "umlcaxs"] = Field(
+        "xray", description='feature set of the kinds that train (umlcaxs: "umlcaxs")'
+    )
+    n_components: int | Literal["bic"] = Field(
+        "bic", description='GMM components, 1-200, or "bic" (kinds that train)'
+    )
+    features: list[str] | None = Field(
+        None, description="subset of the feature set (kinds that train)"
+    )
+    label_column: str | None = Field(None, description="input column with each row's class")
+    calibration: Literal["temperature", "isotonic", "none"] = Field(
+        "temperature", description="probability calibration (boost)"
+    )
+    temperature: float = Field(
+        1.0, gt=0, allow_inf_nan=False, description="softmax temperature (umlcaxs)"
+    )
+
+    @model_validator(mode="after")
+    def _components(self) -> ModelSection:
+        nc = self.n_components
+        if isinstance(nc, int) and not 1 <= nc <= 200:
+            raise ValueError(f"model.n_components must be 'bic' or 1-200; got {nc!r}")
+        return self
+
+
+class LabelsSection(Section):
+    """Labels by crossmatch with a local table or SIMBAD (optional)."""
+
+    path: str | None = Field(None, description="table with ra, dec [deg] and a type column")
+    simbad: bool = Field(False, description="query SIMBAD online instead of a table")
+    otype_column: str = Field("main_type", description="column of SIMBAD object types")
+    radius_arcsec: float = Field(
+        1.0, gt=0, allow_inf_nan=False, description="crossmatch radius [arcsec]"
+    )
+    level: Literal["fine", "muwclass", "grouped"] = Field("fine", description="class level")
+
+
+class OutputSection(Section):
+    """What is written."""
+
+    formats: list[Literal[tuple(EXT)]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(EXT), description="table formats written"
+    )
+    plots: bool = Field(True, description="write the plots")
+
+
+class ClassifyConfig(Section):
+    """Every setting of ``serendip classify``."""
+
+    input: InputSection | None = Field(None, description="the table to classify (required)")
+    model: ModelSection = Field(default_factory=ModelSection)
+    labels: LabelsSection | None = Field(None, description="labels by crossmatch (optional)")
+    output: OutputSection = Field(default_factory=OutputSection)
+
+    @model_validator(mode="after")
+    def _input(self) -> ClassifyConfig:
+        if self.input is None:
+            raise ValueError("needs an [input] section (path = a table, or [input.tap])")
+        if self.input.path is not None and self.input.tap is not None:
+            raise ValueError("give either input.path or [input.tap], not both")
+        if self.input.path is None and self.input.tap is None:
+            raise ValueError("[input] needs path (a table file) or an [input.tap] section")
+        return self
+
+
+def load_config(path: str | Path, base: Path | None = None) -> dict:
+    """Read and check a classification config (TOML); :class:`ConfigError` naming the file.
+
+    Relative paths in it are looked up under ``base`` (default: the config's folder).
+    """
+    path = Path(path)
+    cfg = read_toml(path, "config file")
+    validate_config(cfg, path, path.resolve().parent if base is None else Path(base))
+    return cfg
+
+
+def validate_config(cfg: dict, source: str | Path | None, base: Path) -> None:
+    """Check sections, keys, types and values of a classification config (the dict is not
+    changed: keys left out keep meaning "not given").
+
+    Relative ``input.path`` / ``labels.path`` are looked up under ``base`` (the config's
+    folder). Raises :class:`ConfigError` naming ``source`` and the setting.
+    """
+    parsed = validate_model(ClassifyConfig, cfg, source)
+    for section in (parsed.input, parsed.labels):
+        p = None if section is None else section.path
+        if p is not None and not (Path(p) if Path(p).is_absolute() else base / p).exists():
+            name = "input" if section is parsed.input else "labels"
+            raise ConfigError(source, f"{name}.path: no such file {p!r} (relative to {base})")
+
+
+def config_reference() -> str:
+    """Markdown reference of every classification-configuration key."""
+    return _reference(ClassifyConfig, "Classification configuration (`serendip classify`)")
