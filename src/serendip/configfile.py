@@ -308,7 +308,10 @@ def validate_model(model: type[BaseModel], data: Any, source: str | Path | None 
         return model.model_validate(data)
     except ValidationError as exc:
         errors, keys = [], []
-        for err in exc.errors():  # one message per key (a union reports each member)
+        # misspelt keys first (a misspelt key also makes the real one "missing"); one
+        # message per key (a union reports each of its members)
+        ordered = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        for err in ordered:
             k = _key(model, err)
             if k not in keys:
                 keys.append(k)

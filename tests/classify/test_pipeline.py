@@ -82,7 +82,7 @@ def test_classify_cli_bad_inputs_give_clear_errors(tmp_path):
     assert res.exit_code == 2 and "bad.csv" in res.output and "missing X-ray flux" in res.output
     cfg = _write_config(tmp_path, '[input]\npath = "bad.csv"\n[model]\nkind = "magic"\n')
     res = runner.invoke(app, ["classify", str(cfg), "--out", str(tmp_path / "o")])
-    assert res.exit_code == 2 and "unknown kind" in res.output
+    assert res.exit_code == 2 and "model.kind = 'magic': unknown value; allowed: shipped" in res.output
 
 
 @pytest.mark.realdata
