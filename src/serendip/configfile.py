@@ -385,6 +385,23 @@ def config_reference(model: type[BaseModel], title: str, intro: str = "") -> str
     return "\n".join(lines)
 
 
-def section_names(model: type[BaseModel]) -> list[str]:
-    """The TOML tables (sections) of a configuration model, in order."""
-    return [n for n, f in model.model_fields.items() if _section_type(f.annotation) is not None]
+def config_help(model: type[BaseModel], reference: str, extra: str = "") -> str:
+    """One paragraph for a verb's ``--help``: the TOML tables of ``model``, the allowed
+    values of every choice (from the registries), and where the full reference is."""
+    tables = []
+    choices = []
+    for name, sfield in model.model_fields.items():
+        section = _section_type(sfield.annotation)
+        if section is None and _table_of_sections(sfield.annotation) is not None:
+            section, name = _table_of_sections(sfield.annotation), f"{name}.<name>"
+        tables.append(f"[{name}]")
+        for key, field in (section.model_fields if section else {}).items():
+            allowed = _literal_values(_item_type(field.annotation))
+            if allowed is not None and len(allowed) > 1:
+                choices.append(f"{name}.{field.alias or key}: {', '.join(map(str, allowed))}")
+    text = f"TOML configuration with the tables {', '.join(tables)}"
+    if extra:
+        choices.append(extra)
+    if choices:
+        text += "; choices: " + "; ".join(choices)
+    return text + f". Every key, default and bound: {reference}."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import typer
 from rich.console import Console
@@ -49,3 +49,20 @@ def report_notices() -> Iterator[None]:
         yield
     if len(log):
         console.print(escape(log.summary()), highlight=False)
+
+
+def config_help_command(describe: Callable[[], str]) -> type:
+    """A typer command class whose ``config`` argument's help is ``describe()``, built only
+    when the help is shown (start-up imports no configuration model) and escaped for rich
+    markup (so "[input]" is shown, not swallowed as a style tag)."""
+    from typer.core import TyperCommand
+
+    class ConfigHelpCommand(TyperCommand):
+        def format_help(self, ctx, formatter):  # noqa: ANN001 - click's signature
+            text = describe()
+            for param in self.params:
+                if param.name == "config":
+                    param.help = escape(text) if self.rich_markup_mode == "rich" else text
+            return super().format_help(ctx, formatter)
+
+    return ConfigHelpCommand

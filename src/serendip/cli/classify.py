@@ -6,15 +6,22 @@ from pathlib import Path
 
 import typer
 
-from serendip.cli._common import clear_errors, console
+from serendip.cli._common import clear_errors, config_help_command, console
+
+
+def _config_help() -> str:
+    from serendip.classify.config import ClassifyConfig
+    from serendip.configfile import config_help
+
+    return config_help(ClassifyConfig, "serendip.classify.config.config_reference()")
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("classify")
+    @app.command("classify", cls=config_help_command(_config_help))
     def classify(
         config: Path = typer.Argument(
             ...,
-            help="TOML config: [input], [model], [labels], [output] (see serendip.classify.pipeline).",
+            help="TOML configuration (see serendip.classify.config).",
         ),
         out: Path = typer.Option(
             ...,

@@ -6,9 +6,23 @@ from pathlib import Path
 
 import typer
 
+from serendip.cli._common import config_help_command
+
+
+def _config_help() -> str:
+    from serendip.configfile import config_help
+    from serendip.detect.registry import DETECTORS
+    from serendip.evaluate.config import SKLEARN_DETECTORS, EvaluateFile
+
+    kinds = (
+        f"detectors.<name>.kind: {', '.join(DETECTORS)} (or the class name), pyod.<Name>, "
+        + ", ".join(f"sklearn.{n}" for n in SKLEARN_DETECTORS)
+    )
+    return config_help(EvaluateFile, "serendip.evaluate.config.config_reference()", kinds)
+
 
 def register(app: typer.Typer) -> None:
-    @app.command("evaluate")
+    @app.command("evaluate", cls=config_help_command(_config_help))
     def evaluate(
         config: Path = typer.Argument(
             ..., help="TOML configuration (see serendip.evaluate.config)."

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from serendip.cli._common import clear_errors, console
+from serendip.cli._common import clear_errors, config_help_command, console
 
 
 def _run(config: Path | dict | None, out: Path, quiet: bool) -> None:
@@ -26,8 +26,15 @@ def _case_help() -> str:
     return "Feature case: " + ", ".join(FEATURE_CASES) + "."
 
 
+def _config_help() -> str:
+    from serendip.configfile import config_help
+    from serendip.pipeline.config import RunConfig
+
+    return config_help(RunConfig, "serendip.pipeline.config_reference()")
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("run")
+    @app.command("run", cls=config_help_command(_config_help))
     def run_cmd(
         config: Path = typer.Argument(
             ..., help="TOML configuration (see docs; unknown keys are errors)."
