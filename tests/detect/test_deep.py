@@ -13,7 +13,7 @@ def test_deep_svdd_loss_falls_and_scores_vary(fitted, data):
     hist = det.loss_history_
     assert len(hist) >= 2
     assert hist[-1] < 0.8 * hist[0]  # SVDD phase reduces the loss from the warm start
-    assert det.pretrain_history_["train"][-1] < det.pretrain_history_["train"][0]
+    assert det.pretrain_history_["train_loss"][-1] < det.pretrain_history_["train_loss"][0]
     # no bias anywhere in phi (a bias allows the trivial collapsed solution)
     assert all("bias" not in name for name, _ in det.nets_.phi.named_parameters())
     scores = det.score_samples(Xtest)
@@ -50,10 +50,11 @@ def test_autoencoder_early_stopping_and_validation(data):
         hidden_sizes=(16,), latent_dim=3, max_epochs=300, patience=2, lr=0.05, batch_size=64
     ).fit(X)
     hist = det.history_
-    assert len(hist["val"]) < 301  # stopped before max_epochs
-    best = int(np.argmin(hist["val"]))
-    assert len(hist["val"]) - 1 - best == 2  # exactly `patience` epochs without improvement
-    assert hist["val"][best] < hist["val"][0]
+    assert len(hist["val_loss"]) < 301 and hist["stopped_early"]  # stopped before max_epochs
+    best = int(np.argmin(hist["val_loss"]))
+    assert best == hist["best_epoch"]
+    assert len(hist["val_loss"]) - 1 - best == 2  # exactly `patience` epochs without improvement
+    assert hist["val_loss"][best] < hist["val_loss"][0]
 
 
 def test_deep_models_are_seeded(data):

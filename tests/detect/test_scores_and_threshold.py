@@ -65,17 +65,19 @@ def test_knn_training_scores_exclude_self(data):
 def test_bad_input_raises_input_error(fitted, data):
     X, y, _, _ = data
     det = fitted["iforest"]
-    with pytest.raises(InputError, match="expected 6 features"):
+    with pytest.raises(InputError, match="expecting 6 features"):
         det.score_samples(X[:, :4])
     bad = X.copy()
     bad[3, 2] = np.nan
     with pytest.raises(InputError, match="row 3, column 2"):
         IForest().fit(bad)
-    with pytest.raises(InputError, match="2-D"):
+    with pytest.raises(InputError, match="2D array"):
         det.score_samples(X[0])
     with pytest.raises(InputError, match="labels"):
         all_detectors()["mcif"].fit(X)
     with pytest.raises(InputError, match="fewer than"):
         all_detectors()["mcif"].fit(X, np.r_[["odd"], y[1:]])
-    with pytest.raises(InputError, match="n_neighbors"):
-        KNN(n_neighbors=10).fit(X[:5])
+    with pytest.raises(InputError, match="n_samples=1"):
+        KNN(n_neighbors=10).fit(X[:1])
+    with pytest.warns(UserWarning, match="using n_neighbors=4"):
+        assert KNN(n_neighbors=10).fit(X[:5]).n_neighbors_ == 4

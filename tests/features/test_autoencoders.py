@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from serendip.errors import InputError, ModelFileError
 from serendip.features import ConvAutoencoder, DenseAutoencoder
@@ -55,7 +56,8 @@ def test_early_stopping_stops(norm_maps):
     # lr = 0: the validation loss can never improve, so training stops after `patience` epochs
     ae = ConvAutoencoder(epochs=50, lr=0.0, patience=3, batch_size=128).fit(norm_maps)
     assert ae.history_["stopped_early"] is True
-    assert ae.history_["epochs_run"] == 4 and ae.history_["best_epoch"] == 0
+    # epoch 0 (the initial weights) stays the best; `patience` epochs later it stops
+    assert ae.history_["epochs_run"] == 3 and ae.history_["best_epoch"] == 0
     # and with learning, the restored weights are those of the best validation epoch
     ae2 = ConvAutoencoder(epochs=6, batch_size=64, patience=2, seed=2).fit(norm_maps)
     best = ae2.history_["best_epoch"]
@@ -129,5 +131,5 @@ def test_bad_inputs(norm_maps, raw_maps):
         ConvAutoencoder(**TINY).fit(raw_maps * 5 + 2)
     with pytest.raises(InputError, match="per-file shape"):
         ConvAutoencoder(**TINY).fit(norm_maps[:, :, :8])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         ConvAutoencoder().transform(norm_maps)

@@ -72,11 +72,6 @@ def classes_from_json(values: list) -> np.ndarray:
     return np.asarray(values)
 
 
-def check_contamination(contamination: float) -> None:
-    if not (isinstance(contamination, (int, float)) and 0.0 < float(contamination) < 0.5):
-        raise ValueError(f"contamination must be in (0, 0.5); got {contamination!r}")
-
-
 class ScaledDetector(BaseDetector):
     """A detector with an optional stored standard scaler (``scale`` parameter).
 
@@ -87,25 +82,26 @@ class ScaledDetector(BaseDetector):
     """
 
     kind: ClassVar[str] = "detect._Scaled"
-    #: True for detectors that need known-class labels ``y`` in ``fit``
-    needs_labels: ClassVar[bool] = False
 
     scale: bool = True
 
     def fit(self, X, y=None):
-        """Fit on inliers ``X`` (n_samples, n_features); ``y`` = class labels if needed."""
-        check_contamination(self.contamination)
-        X = self._check_X(X, fitting=True)
-        self.n_features_in_ = X.shape[1]
-        if self.needs_labels and y is None:
-            raise InputError(None, f"{type(self).__name__} needs known-class labels y")
+        """Fit on inlier features ``X`` (n_samples, n_features); returns self.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Training features (finite values).
+        y : array-like, shape (n_samples,), optional
+            Known-class labels, required when ``needs_labels`` and ignored otherwise.
+        """
+        X, y = self._check_fit_input(X, y)
         self._train_scores = None
         Xs = self._fit_scaler(X)
-        self._fit_scaled(Xs, None if y is None else np.asarray(y))
+        self._fit_scaled(Xs, y)
         train = self._train_scores if self._train_scores is not None else self._score_scaled(Xs)
-        self.training_scores_ = np.asarray(train, dtype=np.float64)
-        self.threshold_ = float(np.quantile(self.training_scores_, 1.0 - self.contamination))
         del self._train_scores
+        self._set_threshold(train)
         return self
 
     # ------------------------------------------------------------- scaler

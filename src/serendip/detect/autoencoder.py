@@ -105,7 +105,7 @@ class Autoencoder(_DeepDetector):
     def _fit_scaled(self, Xs, y):
         with T.seeded(self.random_state):
             self._build()
-            self.history_ = T.train(
+            self.history_ = T.train_rows(
                 self.net_,
                 lambda xb, _yb: ((self.net_(xb) - xb) ** 2).mean(),
                 Xs,
@@ -114,14 +114,16 @@ class Autoencoder(_DeepDetector):
             )
 
     def _score_scaled(self, Xs):
-        return T.predict_batches(lambda xb: ((self.net_(xb) - xb) ** 2).mean(dim=1), Xs)
+        return T.predict_batches(
+            lambda xb: ((self.net_(xb) - xb) ** 2).mean(dim=1), Xs, modules=[self.net_]
+        )
 
     def _model_state(self):
         return T.state_arrays(self.net_, "net"), {}
 
     def _set_model_state(self, arrays, state):
         self._build()
-        T.load_state_arrays(self.net_, arrays, "net")
+        T.load_state_arrays(self.net_, arrays, prefix="net")
 
 
 class _VAENet(nn.Module):
@@ -201,7 +203,7 @@ class VAE(_DeepDetector):
             raise ValueError("n_draws must be >= 1")
         with T.seeded(self.random_state):
             self._build()
-            self.history_ = T.train(
+            self.history_ = T.train_rows(
                 self.net_, self._loss, Xs, description="VAE", **self._train_kwargs()
             )
         gen = torch.Generator().manual_seed(
@@ -219,12 +221,15 @@ class VAE(_DeepDetector):
         def fn(xb: torch.Tensor) -> torch.Tensor:
             mu, logvar = self.net_.encode(xb)
             z = (
-                mu[:, None, :] + torch.exp(0.5 * logvar)[:, None, :] * self.draws_[None, :, :]
+                mu[:, None, :]
+                + torch.exp(0.5 * logvar)[:, None, :] * self.draws_.to(mu.dtype)[None, :, :]
             )  # (b, L, k)
             rec = self.net_.decoder(z)  # (b, L, d)
             return ((rec - xb[:, None, :]) ** 2).mean(dim=2)
 
-        return T.predict_batches(fn, Xs, batch=max(256, 65536 // max(1, int(self.n_draws))))
+        return T.predict_batches(
+            fn, Xs, batch=max(256, 65536 // max(1, int(self.n_draws))), modules=[self.net_]
+        )
 
     def _score_scaled(self, Xs):
         return self._draw_errors(Xs).mean(axis=1)
@@ -236,7 +241,7 @@ class VAE(_DeepDetector):
 
     def _set_model_state(self, arrays, state):
         self._build()
-        T.load_state_arrays(self.net_, arrays, "net")
+        T.load_state_arrays(self.net_, arrays, prefix="net")
         draws = arrays.get("draws")
         if draws is None or draws.shape != (int(self.n_draws), int(self.latent_dim)):
             raise ModelFileError(None, "VAE latent draws missing or of the wrong shape")

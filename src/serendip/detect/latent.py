@@ -68,7 +68,6 @@ def train_classifier(
     weights = torch.as_tensor(
         len(codes) / (n_classes * np.maximum(counts, 1.0)), dtype=torch.float32
     )
-    loss = nn.CrossEntropyLoss(weight=weights)
     with torch.no_grad():
         out = net(T.to_tensor(Xs[:2]))
     if out.ndim != 2 or out.shape[1] != n_classes:
@@ -76,7 +75,10 @@ def train_classifier(
             None,
             f"classifier must output logits (batch, {n_classes}); got shape {tuple(out.shape)}",
         )
-    return T.train(net, lambda xb, yb: loss(net(xb), yb), Xs, codes, **train_kwargs)
+    def loss(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(net(xb), yb, weight=weights.to(xb.device))
+
+    return T.train_rows(net, loss, Xs, codes, **train_kwargs)
 
 
 class ClassifierLatentDetector(ScaledDetector):
@@ -188,9 +190,17 @@ class ClassifierLatentDetector(ScaledDetector):
                 self.net_(xb)
                 return grabbed[-1]
 
-            return T.predict_batches(fn, Xs)
+            return T.predict_batches(fn, Xs, modules=[self.net_])
         finally:
             hook.remove()
+
+    def __sklearn_tags__(self):
+        """Detector tags plus transformer tags (:meth:`transform` gives the latent vectors)."""
+        from sklearn.utils import TransformerTags
+
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags = TransformerTags()
+        return tags
 
     # ----------------------------------------------------------------- fit
     def _fit_scaled(self, Xs, y):
@@ -231,7 +241,9 @@ class ClassifierLatentDetector(ScaledDetector):
         """Class probabilities (n_samples, n_classes); columns = ``classes_``."""
         self._check_fitted()
         Xs = self.transform_features(self._check_X(X))
-        return T.predict_batches(lambda xb: torch.softmax(self.net_(xb), dim=1), Xs)
+        return T.predict_batches(
+            lambda xb: torch.softmax(self.net_(xb), dim=1), Xs, modules=[self.net_]
+        )
 
     def predict_class(self, X) -> np.ndarray:
         """Most probable known class of each row, (n_samples,)."""
@@ -268,7 +280,7 @@ class ClassifierLatentDetector(ScaledDetector):
             )
         self.classes_ = classes_from_json(state["classes"])
         self._build(len(self.classes_))
-        T.load_state_arrays(self.net_, arrays, "classifier")
+        T.load_state_arrays(self.net_, arrays, prefix="classifier")
         self.latent_detector_ = unpack_detector(arrays, state["latent_detector"], "latent_detector")
 
     def save(self, path: str | Path) -> Path:

@@ -5,10 +5,15 @@ they are saved as the training matrix plus settings, and the neighbour index is
 rebuilt deterministically (exact search) on load; scores after loading are
 identical to those before saving. Training scores used for ``threshold_`` exclude
 each point from its own neighbour list.
+
+With fewer training rows than ``n_neighbors + 1``, k is lowered to ``n_train - 1``
+(as scikit-learn's ``LocalOutlierFactor`` does); the effective k is ``n_neighbors_``
+and the change is recorded as a notice (``detect/n_neighbors_lowered``) and a warning.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -17,14 +22,31 @@ from serendip.detect._common import ScaledDetector
 from serendip.errors import InputError, ModelFileError
 
 
-def _check_k(n_neighbors: int, n_train: int) -> None:
+def _effective_k(owner: str, n_neighbors: int, n_train: int, announce: bool) -> int:
+    """k actually used: ``n_neighbors``, lowered to ``n_train - 1`` for small training sets.
+
+    Raises ValueError for a non-positive k and InputError for fewer than 2 training rows;
+    a lowered k is announced (notice + warning) when ``announce`` (at fit, not at load).
+    """
     if not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 1:
         raise ValueError(f"n_neighbors must be a positive integer; got {n_neighbors!r}")
-    if n_neighbors >= n_train:
+    if n_train < 2:
         raise InputError(
-            None,
-            f"n_neighbors={n_neighbors} needs more than {n_neighbors} training rows; got {n_train}",
+            None, f"{owner} needs at least 2 training rows; got n_samples={n_train}"
         )
+    if n_neighbors < n_train:
+        return int(n_neighbors)
+    k = n_train - 1
+    if announce:
+        from serendip.notices import notice
+
+        msg = (
+            f"{owner}: n_neighbors={n_neighbors} is not below the {n_train} training rows; "
+            f"using n_neighbors={k}"
+        )
+        notice("detect", "n_neighbors_lowered", msg, source=owner, count=1, total=1)
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    return k
 
 
 class KNN(ScaledDetector):
@@ -57,22 +79,22 @@ class KNN(ScaledDetector):
     def _reduce(self, dist: np.ndarray) -> np.ndarray:
         return dist.mean(axis=1) if self.method == "mean" else dist[:, -1]
 
-    def _build(self, Xs: np.ndarray) -> None:
+    def _build(self, Xs: np.ndarray, announce: bool = False) -> None:
         from sklearn.neighbors import NearestNeighbors
 
         if self.method not in ("mean", "largest"):
             raise ValueError(f"method must be 'mean' or 'largest'; got {self.method!r}")
-        _check_k(self.n_neighbors, Xs.shape[0])
+        self.n_neighbors_ = _effective_k("KNN", self.n_neighbors, Xs.shape[0], announce)
         self.train_ = np.ascontiguousarray(Xs, dtype=np.float64)
-        self.index_ = NearestNeighbors(n_neighbors=self.n_neighbors).fit(self.train_)
+        self.index_ = NearestNeighbors(n_neighbors=self.n_neighbors_).fit(self.train_)
 
     def _fit_scaled(self, Xs, y):
-        self._build(Xs)
+        self._build(Xs, announce=True)
         dist, _ = self.index_.kneighbors()  # excludes each point itself
         self._train_scores = self._reduce(dist)
 
     def _score_scaled(self, Xs):
-        dist, _ = self.index_.kneighbors(Xs, n_neighbors=self.n_neighbors)
+        dist, _ = self.index_.kneighbors(Xs, n_neighbors=self.n_neighbors_)
         return self._reduce(dist)
 
     def _model_state(self):
@@ -102,15 +124,17 @@ class LOF(ScaledDetector):
         self.scale = scale
         self.contamination = contamination
 
-    def _build(self, Xs: np.ndarray) -> None:
+    def _build(self, Xs: np.ndarray, announce: bool = False) -> None:
         from sklearn.neighbors import LocalOutlierFactor
 
-        _check_k(self.n_neighbors, Xs.shape[0])
+        self.n_neighbors_ = _effective_k("LOF", self.n_neighbors, Xs.shape[0], announce)
         self.train_ = np.ascontiguousarray(Xs, dtype=np.float64)
-        self.lof_ = LocalOutlierFactor(n_neighbors=self.n_neighbors, novelty=True).fit(self.train_)
+        self.lof_ = LocalOutlierFactor(n_neighbors=self.n_neighbors_, novelty=True).fit(
+            self.train_
+        )
 
     def _fit_scaled(self, Xs, y):
-        self._build(Xs)
+        self._build(Xs, announce=True)
         self._train_scores = -self.lof_.negative_outlier_factor_
 
     def _score_scaled(self, Xs):

@@ -185,7 +185,9 @@ class HierarchicalRouter(ScaledDetector):
         return self._proba(self.transform_features(self._check_X(X)))
 
     def _proba(self, Xs: np.ndarray) -> np.ndarray:
-        return T.predict_batches(lambda xb: torch.softmax(self.router_(xb), dim=1), Xs)
+        return T.predict_batches(
+            lambda xb: torch.softmax(self.router_(xb), dim=1), Xs, modules=[self.router_]
+        )
 
     def predict_branch(self, X) -> np.ndarray:
         """Branch each row is routed to, (n_samples,) of names from ``branches_``."""
@@ -244,7 +246,7 @@ class HierarchicalRouter(ScaledDetector):
         self.router_ = MLPClassifierNet(
             self.n_features_in_, list(self.hidden_sizes), 16, len(self.branches_)
         )
-        T.load_state_arrays(self.router_, arrays, "router")
+        T.load_state_arrays(self.router_, arrays, prefix="router")
         self.branch_detectors_ = [
             unpack_detector(arrays, m, f"branch{b}") for b, m in enumerate(metas)
         ]

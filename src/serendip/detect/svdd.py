@@ -105,7 +105,7 @@ class DeepSVDD(_DeepDetector):
     def _pretrain(self, Xs: np.ndarray) -> None:
         nets = self.nets_
         kw = self._train_kwargs() | {"max_epochs": self.pretrain_epochs}
-        self.pretrain_history_ = T.train(
+        self.pretrain_history_ = T.train_rows(
             nets,
             lambda xb, _yb: ((nets.decoder(nets.phi(xb)) - xb) ** 2).mean(),
             Xs,
@@ -116,16 +116,20 @@ class DeepSVDD(_DeepDetector):
     def embed(self, X) -> np.ndarray:
         """phi(x) for each row, (n_samples, rep_dim)."""
         self._check_fitted()
-        return T.predict_batches(self.nets_.phi, self.transform_features(self._check_X(X)))
+        Xs = self.transform_features(self._check_X(X))
+        return T.predict_batches(self.nets_.phi, Xs, modules=[self.nets_])
 
     def _fit_scaled(self, Xs, y):
         with T.seeded(self.random_state):
             self._build()
             self._pretrain(Xs)
             with torch.no_grad():
-                phi = torch.as_tensor(T.predict_batches(self.nets_.phi, Xs), dtype=torch.float32)
+                phi = torch.as_tensor(
+                    T.predict_batches(self.nets_.phi, Xs, modules=[self.nets_]),
+                    dtype=torch.float32,
+                )
             self._set_centres(phi, y)
-            history = T.train(
+            history = T.train_rows(
                 self.nets_.phi,
                 self._svdd_loss,
                 Xs,
@@ -133,19 +137,21 @@ class DeepSVDD(_DeepDetector):
                 description=type(self).__name__,
                 **self._train_kwargs(),
             )
-        self.loss_history_ = history["train"]
-        self.val_loss_history_ = history["val"]
+        self.loss_history_ = history["train_loss"]
+        self.val_loss_history_ = history["val_loss"]
 
     def _set_centres(self, phi: torch.Tensor, y) -> None:
         self.center_ = _push_from_zero(phi.mean(dim=0), float(self.eps))
         self._train_labels = None
 
     def _svdd_loss(self, xb: torch.Tensor, _yb) -> torch.Tensor:
-        return ((self.nets_.phi(xb) - self.center_) ** 2).sum(dim=1).mean()
+        return ((self.nets_.phi(xb) - self.center_.to(xb.device)) ** 2).sum(dim=1).mean()
 
     def _score_scaled(self, Xs):
         return T.predict_batches(
-            lambda xb: ((self.nets_.phi(xb) - self.center_) ** 2).sum(dim=1), Xs
+            lambda xb: ((self.nets_.phi(xb) - self.center_.to(xb.dtype)) ** 2).sum(dim=1),
+            Xs,
+            modules=[self.nets_],
         )
 
     # ------------------------------------------------------ persistence
@@ -156,7 +162,7 @@ class DeepSVDD(_DeepDetector):
 
     def _set_model_state(self, arrays, state):
         self._build()
-        T.load_state_arrays(self.nets_, arrays, "nets")
+        T.load_state_arrays(self.nets_, arrays, prefix="nets")
         c = arrays.get("center")
         if c is None or c.shape != (int(self.rep_dim),):
             raise ModelFileError(None, "Deep SVDD centre missing or of the wrong shape")
@@ -185,10 +191,14 @@ class MultiClassDeepSVDD(DeepSVDD):
         self._train_labels = codes
 
     def _svdd_loss(self, xb: torch.Tensor, yb) -> torch.Tensor:
-        return ((self.nets_.phi(xb) - self.centers_[yb]) ** 2).sum(dim=1).mean()
+        return ((self.nets_.phi(xb) - self.centers_.to(xb.device)[yb]) ** 2).sum(dim=1).mean()
 
     def _distances(self, Xs: np.ndarray) -> np.ndarray:
-        return T.predict_batches(lambda xb: torch.cdist(self.nets_.phi(xb), self.centers_) ** 2, Xs)
+        return T.predict_batches(
+            lambda xb: torch.cdist(self.nets_.phi(xb), self.centers_.to(xb.dtype)) ** 2,
+            Xs,
+            modules=[self.nets_],
+        )
 
     def score_matrix(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Squared distances to every class centre, ``(scores (n_samples, n_classes), classes)``.
@@ -208,7 +218,7 @@ class MultiClassDeepSVDD(DeepSVDD):
 
     def _set_model_state(self, arrays, state):
         self._build()
-        T.load_state_arrays(self.nets_, arrays, "nets")
+        T.load_state_arrays(self.nets_, arrays, prefix="nets")
         self.classes_ = classes_from_json(state["classes"])
         c = arrays.get("centers")
         if c is None or c.shape != (len(self.classes_), int(self.rep_dim)):

@@ -2,7 +2,7 @@
 
 Subclasses provide the network (``_build_net``) and the expected input shape; this class does
 input checks, the seeded training with a validation split and early stopping
-(:mod:`serendip.features._training`), ``transform`` / ``reconstruct`` /
+(:mod:`serendip.features.training`), ``transform`` / ``reconstruct`` /
 ``reconstruction_error`` in batches, and ``save`` / ``load`` through
 :mod:`serendip.io.modelfile` (weights as safetensors, settings as JSON: input shape,
 normalisation, training recipe, training history).
@@ -17,12 +17,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from serendip.errors import InputError, ModelFileError
-from serendip.features._training import (
-    fit_with_early_stopping,
+from serendip.features.training import (
+    TrainSettings,
     load_state_arrays,
     seeded,
-    split_indices,
+    select_device,
+    split_validation,
     state_arrays,
+    train,
 )
 
 
@@ -97,10 +99,10 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
         return X
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise RuntimeError(
-                f"{type(self).__name__} is not fitted; call fit() or load a model first"
-            )
+        """Raise :class:`sklearn.exceptions.NotFittedError` unless fitted or loaded."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "net_")
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -115,12 +117,13 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         with seeded(self.seed):
             self.net_ = self._build_net(self.input_shape_)
-        Xt = torch.from_numpy(X)
-        train_idx, val_idx = split_indices(len(X), self.val_fraction, self.seed)
+        device = select_device(None)
+        Xt = torch.from_numpy(X).to(device)
+        train_idx, val_idx = split_validation(len(X), self.val_fraction, self.seed)
         l2 = float(self.l2_latent)
 
         def batch_loss(rows: np.ndarray, training: bool):
-            x = Xt[torch.from_numpy(rows)]
+            x = Xt[torch.as_tensor(rows, device=device)]
             z = self.net_.encoder(x)
             rec = self.net_.decoder(z)
             loss = torch.mean((rec - x) ** 2)
@@ -128,21 +131,19 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
                 loss = loss + l2 * torch.mean(torch.sum(z**2, dim=1))
             return loss
 
-        self.history_ = fit_with_early_stopping(
-            self.net_,
-            batch_loss,
-            train_idx,
-            val_idx,
-            epochs=self.epochs,
+        settings = TrainSettings(
+            max_epochs=self.epochs,
             batch_size=self.batch_size,
             lr=self.lr,
             weight_decay=self.weight_decay,
             patience=self.patience,
             min_delta=self.min_delta,
             seed=self.seed,
+            device=str(device),
             verbose=self.verbose,
-            desc=type(self).__name__,
+            description=type(self).__name__,
         )
+        self.history_ = train(self.net_, batch_loss, train_idx, val_idx, settings)
         self.n_train_ = int(len(train_idx))
         self.n_features_in_ = int(np.prod(self.input_shape_))
         return self

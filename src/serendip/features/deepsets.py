@@ -32,7 +32,7 @@ and timing scale that normalised maps throw away, while the encoder itself never
 training step sees a random subset of at most ``max_events`` events per file (targets always
 from all events); with mean pooling the code of a subset estimates the code of the whole file,
 so this is both an augmentation and a bound on cost. Validation split and early stopping as in
-:mod:`serendip.features._training`.
+:mod:`serendip.features.training`.
 """
 
 from __future__ import annotations
@@ -44,12 +44,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from serendip.errors import InputError, ModelFileError
-from serendip.features._training import (
-    fit_with_early_stopping,
+from serendip.features.training import (
+    TrainSettings,
     load_state_arrays,
     seeded,
-    split_indices,
+    select_device,
+    split_validation,
     state_arrays,
+    train,
 )
 from serendip.io.eventset import EventSet
 
@@ -195,7 +197,7 @@ def _build_net(width: int, latent_dim: int, n_targets: int):
             """x (N, 4) events, seg (N,) file number in [0, n_files), file_inputs (n_files, 2)."""
             h = self.phi(x)
             # mean over each file's events, accumulated in float64 (order-free to ~1e-7)
-            pooled = torch.zeros(n_files, h.shape[1], dtype=torch.float64).index_add_(
+            pooled = torch.zeros(n_files, h.shape[1], dtype=torch.float64, device=h.device).index_add_(
                 0, seg, h.double()
             )
             cnt = torch.bincount(seg, minlength=n_files).clamp_min(1).to(torch.float64)
@@ -283,8 +285,10 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
         return events
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise RuntimeError("DeepSetsEncoder is not fitted; call fit() or load a model first")
+        """Raise :class:`sklearn.exceptions.NotFittedError` unless fitted or loaded."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "net_")
 
     # ------------------------------------------------------------------ fit
     def fit(self, events: EventSet, y=None):
@@ -302,9 +306,10 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
         with seeded(self.seed):
             self.net_ = _build_net(int(self.width), int(self.latent_dim), n_targets)
         starts = events.offsets
-        xt = torch.from_numpy(x)
-        ft = torch.from_numpy(file_in)
-        tt = torch.from_numpy(targets)
+        device = select_device(None)
+        xt = torch.from_numpy(x).to(device)
+        ft = torch.from_numpy(file_in).to(device)
+        tt = torch.from_numpy(targets).to(device)
         # target weights: the map, the light curve and the summaries count equally
         w = np.concatenate(
             [
@@ -313,7 +318,7 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
                 np.full(N_SUMMARY, 1.0 / N_SUMMARY),
             ]
         )
-        wt = torch.from_numpy((w / 3.0).astype(np.float32))
+        wt = torch.from_numpy((w / 3.0).astype(np.float32)).to(device)
         rng = np.random.default_rng(self.seed + 1)
         l2 = float(self.l2_latent)
         max_ev = int(self.max_events)
@@ -328,34 +333,33 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
             sub_rng = rng if training else np.random.default_rng(self.seed + 2)
             keep = _subsample(local, max_ev, sub_rng)
             idx, local = idx[keep], local[keep]
+            rows_t = torch.as_tensor(rows, device=device)
             z = self.net_.encode(
-                xt[torch.from_numpy(idx)],
-                torch.from_numpy(local),
+                xt[torch.as_tensor(idx, device=device)],
+                torch.as_tensor(local, device=device),
                 len(rows),
-                ft[torch.from_numpy(rows)],
+                ft[rows_t],
             )
             pred = self.net_.decoder(z)
-            loss = torch.sum(((pred - tt[torch.from_numpy(rows)]) ** 2) * wt, dim=1).mean()
+            loss = torch.sum(((pred - tt[rows_t]) ** 2) * wt, dim=1).mean()
             if l2 > 0:
                 loss = loss + l2 * torch.mean(torch.sum(z**2, dim=1))
             return loss
 
-        train_idx, val_idx = split_indices(events.n_files, self.val_fraction, self.seed)
-        self.history_ = fit_with_early_stopping(
-            self.net_,
-            batch_loss,
-            train_idx,
-            val_idx,
-            epochs=self.epochs,
+        train_idx, val_idx = split_validation(events.n_files, self.val_fraction, self.seed)
+        settings = TrainSettings(
+            max_epochs=self.epochs,
             batch_size=self.batch_files,
             lr=self.lr,
             weight_decay=self.weight_decay,
             patience=self.patience,
             min_delta=self.min_delta,
             seed=self.seed,
+            device=str(device),
             verbose=self.verbose,
-            desc="DeepSetsEncoder",
+            description="DeepSetsEncoder",
         )
+        self.history_ = train(self.net_, batch_loss, train_idx, val_idx, settings)
         self.n_targets_ = int(n_targets)
         self.n_train_ = int(len(train_idx))
         self.code_mean_ = np.zeros(int(self.latent_dim), dtype=np.float32)

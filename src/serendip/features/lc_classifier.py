@@ -126,9 +126,19 @@ class GRUClassifier:
 
     # ------------------------------------------------------------------ fit
     def fit(self, seqs: LightCurveSequences, y) -> GRUClassifier:
-        """Train on padded sequences ``seqs`` (N objects) with labels ``y`` (N,) of any hashable type."""
+        """Train on padded sequences ``seqs`` (N objects) with labels ``y`` (N,) of any hashable type.
+
+        Trained by :func:`serendip.features.training.train` (stratified validation split,
+        early stopping, gradient norm clipped to 5); ``history_`` is the trainer's history.
+        """
         torch = _torch()
-        from sklearn.model_selection import train_test_split
+        from serendip.features.training import (
+            TrainSettings,
+            seeded,
+            select_device,
+            split_validation,
+            train,
+        )
 
         y = np.asarray(y).astype(str)
         if len(y) != len(seqs.X):
@@ -139,86 +149,52 @@ class GRUClassifier:
             int(seqs.context.shape[1]) if (self.use_context and seqs.context is not None) else 0
         )
         self.max_len_ = int(seqs.X.shape[1])
-        torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        idx = np.arange(len(y))
-        counts = np.bincount(yi, minlength=len(self.classes_))
-        strat = yi if counts.min() >= 2 else None
-        tr, va = train_test_split(
-            idx, test_size=self.val_fraction, random_state=self.seed, stratify=strat
-        )
-        self.net_ = build_network(
-            4, self.n_context_, self.hidden_size, self.latent_size, len(self.classes_)
-        )
+        tr, va = split_validation(len(y), self.val_fraction, self.seed, stratify=yi)
+        with seeded(self.seed):
+            self.net_ = build_network(
+                4, self.n_context_, self.hidden_size, self.latent_size, len(self.classes_)
+            )
         net = self.net_
-        X = torch.from_numpy(seqs.X)
-        C = torch.from_numpy(seqs.context) if self.n_context_ else None
-        L = torch.from_numpy(seqs.lengths)
-        Y = torch.from_numpy(yi.astype(np.int64))
+        device = select_device(None)
+        X = torch.from_numpy(seqs.X).to(device)
+        C = torch.from_numpy(seqs.context).to(device) if self.n_context_ else None
+        lengths = seqs.lengths
+        Y = torch.from_numpy(yi.astype(np.int64)).to(device)
         w = len(tr) / (
             len(self.classes_) * np.maximum(np.bincount(yi[tr], minlength=len(self.classes_)), 1)
         )
-        loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(w, dtype=torch.float32))
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr)
-        best, best_state, bad = np.inf, None, 0
-        self.history_ = []
-        for epoch in range(self.max_epochs):
-            t0 = time.perf_counter()
-            net.train()
-            order = rng.permutation(tr)
-            total = 0.0
-            for start in range(0, len(order), self.batch_size):
-                b = order[start : start + self.batch_size]
-                lb = L[b].numpy()
-                last = lb - 1
-                cut = rng.random(len(b)) < self.prefix_augment
-                lo = np.minimum(self.min_prefix, lb) - 1
-                last[cut] = rng.integers(lo[cut], lb[cut])
-                tmax = int(last.max()) + 1
-                logits = net(X[b, :tmax], None if C is None else C[b], torch.from_numpy(last))
-                loss = loss_fn(logits, Y[b])
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-                opt.step()
-                total += float(loss.detach()) * len(b)
-            val = self._loss(X[va], None if C is None else C[va], L[va], Y[va], loss_fn)
-            self.history_.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": total / len(tr),
-                    "val_loss": val,
-                    "seconds": time.perf_counter() - t0,
-                }
-            )
-            if self.verbose:
-                print(
-                    f"epoch {epoch:3d} train {total / len(tr):.4f} val {val:.4f} ({time.perf_counter() - t0:.1f}s)",
-                    flush=True,
-                )
-            if val < best - 1e-4:
-                best, bad = val, 0
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-            else:
-                bad += 1
-                if bad >= self.patience:
-                    break
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        net.eval()
-        self.best_val_loss_ = float(best)
-        return self
+        weight = torch.tensor(w, dtype=torch.float32, device=device)
 
-    def _loss(self, X, C, L, Y, loss_fn) -> float:
-        torch = _torch()
-        self.net_.eval()
-        with torch.no_grad():
-            total = 0.0
-            for s in range(0, len(X), 1024):
-                sl = slice(s, s + 1024)
-                logits = self.net_(X[sl], None if C is None else C[sl], L[sl] - 1)
-                total += float(loss_fn(logits, Y[sl])) * len(Y[sl])
-        return total / len(X)
+        def batch_loss(b: np.ndarray, training: bool):
+            last = lengths[b] - 1
+            if training:  # random-prefix augmentation
+                cut = rng.random(len(b)) < self.prefix_augment
+                lo = np.minimum(self.min_prefix, lengths[b]) - 1
+                last = last.copy()
+                last[cut] = rng.integers(lo[cut], lengths[b][cut])
+            tmax = int(last.max()) + 1
+            bt = torch.as_tensor(b, device=device)
+            logits = net(
+                X[bt, :tmax], None if C is None else C[bt], torch.as_tensor(last, device=device)
+            )
+            return torch.nn.functional.cross_entropy(logits, Y[bt], weight=weight)
+
+        settings = TrainSettings(
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            patience=self.patience,
+            min_delta=1e-4,
+            seed=self.seed,
+            clip_grad_norm=5.0,
+            device=str(device),
+            verbose=self.verbose,
+            description="GRUClassifier",
+        )
+        self.history_ = train(net, batch_loss, tr, va, settings)
+        self.best_val_loss_ = float(self.history_["val_loss"][self.history_["best_epoch"]])
+        return self
 
     # -------------------------------------------------------------- predict
     def _check(self, seqs: LightCurveSequences):

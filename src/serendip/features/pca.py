@@ -198,8 +198,10 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         return (Z @ self.components_ + self.mean_).reshape((Z.shape[0], *self.input_shape_))
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "components_"):
-            raise RuntimeError("PCAFeatures is not fitted; call fit() first")
+        """Raise :class:`sklearn.exceptions.NotFittedError` unless fitted or loaded."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "components_")
 
     # --------------------------------------------------------- persistence
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
