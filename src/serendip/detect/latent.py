@@ -237,6 +237,10 @@ class ClassifierLatentDetector(ScaledDetector):
         self._check_fitted()
         return self._latent(self.transform_features(self._check_X(X)))
 
+    def fit_transform(self, X, y=None) -> np.ndarray:
+        """Fit on ``X`` (n_samples, n_features) with labels ``y``; latent vectors of ``X``."""
+        return self.fit(X, y).transform(X)
+
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n_samples, n_classes); columns = ``classes_``."""
         self._check_fitted()
