@@ -44,6 +44,8 @@ from serendip.io.tables import write_table
 
 # the configuration's models, checks and output formats live in serendip.classify.config
 __all__ = ["EXT", "load_config", "run_classify", "validate_config"]
+#: labelled rows the boosted classifier needs (its cross-validated calibration splits them)
+MIN_BOOST_LABELLED = 10
 
 
 def _labels(df: pd.DataFrame, cfg: dict, base: Path) -> np.ndarray | None:
@@ -133,6 +135,9 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
         from serendip.classify.features import XRAY_FEATURES
 
         F = F[XRAY_FEATURES]
+    from serendip.classify.validate import check_feature_table
+
+    check_feature_table(df, F, str(src))
     X = F.to_numpy()
     y = _labels(df, cfg, base)
     if kind == "umlcaxs":
@@ -157,9 +162,12 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
             temperature=float(mcfg.get("temperature", 1.0)),
         ).fit(X, y)
     elif kind == "boost":
-        if y is None or labelled_mask(y).sum() < 10:
+        n_lab = 0 if y is None else int(labelled_mask(y).sum())
+        if n_lab < MIN_BOOST_LABELLED:
             raise InputError(
-                src, "training needs labelled rows ([labels] crossmatch or model.label_column)"
+                src,
+                f"the boosted classifier needs at least {MIN_BOOST_LABELLED} labelled rows, "
+                f"found {n_lab} ([labels] crossmatch or model.label_column)",
             )
         lab = labelled_mask(y)
         nc = mcfg.get("n_components", 6)

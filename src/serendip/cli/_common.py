@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -12,6 +13,9 @@ from rich.progress import Progress
 
 from serendip.errors import SerendipError
 from serendip.progress import progress_bar
+
+if TYPE_CHECKING:
+    from serendip.notices import NoticeLog
 
 console = Console(stderr=True)
 
@@ -41,12 +45,13 @@ def progress() -> Progress:
 
 
 @contextlib.contextmanager
-def report_notices() -> Iterator[None]:
-    """Collect the counted notices (:mod:`serendip.notices`) of a verb and print their summary."""
+def report_notices() -> Iterator[NoticeLog]:
+    """Collect the counted notices (:mod:`serendip.notices`) of a verb and print their summary
+    (yields the :class:`~serendip.notices.NoticeLog`, to write it beside the outputs)."""
     from serendip.notices import NoticeLog
 
     with NoticeLog() as log:
-        yield
+        yield log
     if len(log):
         console.print(escape(log.summary()), highlight=False)
 

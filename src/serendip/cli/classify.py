@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from serendip.cli._common import clear_errors, config_help_command, console
+from serendip.cli._common import clear_errors, config_help_command, console, report_notices
 
 
 def _config_help() -> str:
@@ -33,9 +33,10 @@ def register(app: typer.Typer) -> None:
         """Classify a table of CSC properties (shipped model, or train UMLCAXS / boosted on labels)."""
         from serendip.classify.pipeline import run_classify
 
-        with clear_errors():
+        with clear_errors(), report_notices() as notices:
             with console.status("classifying"):
                 summary = run_classify(config, out)
+        notices.write(out)
         console.print(
             f"[green]done[/]: {summary['n_detections']} detections, {summary['n_sources']} sources "
             f"({summary['sources_unique']} unique, {summary['sources_ambiguous']} ambiguous) -> {out}"

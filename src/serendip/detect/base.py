@@ -248,7 +248,21 @@ class BaseDetector(BaseEstimator):
                 f"non-finite feature value (NaN or inf) at row {bad[0]}, column {bad[1]}; "
                 "impute or drop first",
             )
+        huge = np.abs(X) > MAX_ABS_FEATURE
+        if huge.any():
+            r, c = np.argwhere(huge)[0]
+            raise InputError(
+                None,
+                f"feature value {X[r, c]:.3g} at row {r}, column {c} is finite but out of range: "
+                f"{int(huge.sum())} value(s) beyond +-{MAX_ABS_FEATURE:.0e}, where the detectors "
+                "(float32) overflow; rescale the column (e.g. take its log)",
+            )
         return X
+
+
+#: largest feature magnitude the detectors accept: they compute in float32 (max 3.4e38), and
+#: larger values become inf there
+MAX_ABS_FEATURE = 1e38
 
 
 def detector_class(kind: str) -> type[BaseDetector] | None:

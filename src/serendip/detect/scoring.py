@@ -60,10 +60,13 @@ def feature_matrix(
         ``drop_missing``; otherwise such rows raise :class:`InputError` naming ``source``).
         Dropped rows are counted in the run's notices.
     """
+    from serendip.detect.base import MAX_ABS_FEATURE
     from serendip.io.tables import require_columns
 
     columns = list(columns)
     require_columns(df, columns, source)
+    if len(df) == 0:
+        raise InputError(source, "the table has no rows")
     bad = [
         c
         for c in columns
@@ -72,6 +75,17 @@ def feature_matrix(
     if bad:
         raise InputError(source, f"feature column(s) {bad} are not numeric")
     X = df[columns].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(X) > MAX_ABS_FEATURE
+    if huge.any():
+        cols = [columns[j] for j in np.flatnonzero(huge.any(axis=0))]
+        raise InputError(
+            source,
+            f"{int(huge.sum())} value(s) in column(s) {cols} are finite but beyond "
+            f"+-{MAX_ABS_FEATURE:.0e} (first: {X[huge][0]:.3g} at row "
+            f"{int(np.argwhere(huge)[0][0])}), where the detectors (float32) overflow; "
+            "rescale them (e.g. take the log)",
+        )
     finite = np.isfinite(X).all(axis=1)
     if not finite.all():
         n_bad = int((~finite).sum())
