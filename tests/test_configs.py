@@ -211,9 +211,38 @@ def test_cli_run_typo_fails_before_any_work(tmp_path):
 
 def test_validation_imports_no_numerical_library():
     code = (
-        "import sys; import serendip.pipeline.config, serendip.configfile;"
+        "import sys; import serendip.pipeline.config, serendip.classify.config,"
+        " serendip.evaluate.config;"
         "heavy = [m for m in ('torch', 'sklearn', 'scipy', 'openTSNE') if m in sys.modules];"
         "print(heavy); sys.exit(bool(heavy))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_evaluate_detector_settings_checked_before_the_table_is_read(tmp_path):
+    from serendip.evaluate.config import check_detectors
+
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    path = tmp_path / "c.toml"
+    path.write_text(
+        _EVAL_OK.replace('kind = "iforest"', 'kind = "iforest"\nparams = {n_trees = 5}')
+    )
+    cfg = load_evaluate(path)
+    with pytest.raises(ConfigError, match=r"c.toml: detectors.x: bad parameters .*n_trees"):
+        check_detectors(cfg, path)
+    path.write_text(_EVAL_OK.replace('"iforest"', '"ClassifierLatent"'))
+    check_detectors(load_evaluate(path), path)  # a model-file kind is a known name too
+
+
+def test_the_embedder_counts_a_lowered_perplexity():
+    """Library use: TSNEEmbedder lowers a perplexity above (n - 1) / 3 with a notice."""
+    np = pytest.importorskip("numpy")
+    from serendip.embed import TSNEEmbedder
+    from serendip.notices import NoticeLog
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with NoticeLog() as log:
+        TSNEEmbedder(perplexity=50, n_iter=50, early_exaggeration_iter=25).fit(X)
+    codes = [n.code for n in log.records]
+    assert "perplexity_lowered" in codes

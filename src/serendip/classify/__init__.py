@@ -8,10 +8,31 @@ boosted trees), ``modelio`` (model files, shipped models), ``plots``, ``pipeline
 (``serendip classify``), ``train_shipped`` (rebuilds the shipped models).
 """
 
-from serendip.classify.boosted import ClusterBoostClassifier
-from serendip.classify.modelio import load_classifier, load_shipped, save_classifier
-from serendip.classify.umlcaxs import UmlcaxsClassifier
-from serendip.classify.votes import source_votes
+from importlib import import_module
+
+# Imported on first use (PEP 562): reading and checking a configuration
+# (serendip.classify.config) does not import scikit-learn.
+_WHERE = {
+    "ClusterBoostClassifier": "boosted",
+    "load_classifier": "modelio",
+    "load_shipped": "modelio",
+    "save_classifier": "modelio",
+    "UmlcaxsClassifier": "umlcaxs",
+    "source_votes": "votes",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f"serendip.classify.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'serendip.classify' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "ClusterBoostClassifier",

@@ -36,7 +36,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from serendip.classify.modelio import SHIPPED
+from serendip.classify.shipped import SHIPPED
 from serendip.configfile import Section, read_toml, validate_model
 from serendip.configfile import config_reference as _reference
 from serendip.errors import ConfigError

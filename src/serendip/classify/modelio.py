@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from serendip.classify.shipped import SHIPPED  # noqa: F401 - names of the shipped models
 from serendip.errors import ModelFileError
 from serendip.io.modelfile import load_model, save_model
 
@@ -67,14 +68,6 @@ def load_classifier(path: str | Path):
         raise ModelFileError(path, f"classifier model is incomplete or malformed: {exc}") from exc
     extra = {k[len("extra_") :]: v for k, v in arrays.items() if k.startswith("extra_")}
     return model, settings, extra
-
-
-SHIPPED = {
-    "csc_xray_grouped": "csc_xray_grouped.safetensors",
-    "csc_xray_all": "csc_xray_all.safetensors",
-    "csc_xraypos_grouped": "csc_xraypos_grouped.safetensors",
-}
-"""Models shipped in ``serendip/models`` (see ``models/CLASSIFY.md``)."""
 
 
 def shipped_model_path(name: str = "csc_xray_grouped") -> Path:

@@ -31,9 +31,12 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Classify a table of CSC properties (shipped model, or train UMLCAXS / boosted on labels)."""
-        from serendip.classify.pipeline import run_classify
-
         with clear_errors(), report_notices() as notices:
+            from serendip.classify.config import load_config
+
+            load_config(config)  # every configuration error before the heavy imports
+            from serendip.classify.pipeline import run_classify
+
             with console.status("classifying"):
                 summary = run_classify(config, out)
         notices.write(out)

@@ -40,11 +40,13 @@ def register(app: typer.Typer) -> None:
         from serendip.cli._common import clear_errors, console
 
         with clear_errors():
-            from serendip.evaluate.config import feature_matrix, load_config
+            from serendip.evaluate.config import check_detectors, feature_matrix, load_config
+
+            cfg = load_config(config)  # every configuration error before the heavy imports
+            check_detectors(cfg, config)
             from serendip.evaluate.protocol import leave_one_subclass_out
             from serendip.io.tables import read_table
 
-            cfg = load_config(config)
             X, labels, groups = feature_matrix(cfg, read_table(cfg.table))
             console.print(
                 f"{len(labels)} rows, {X.shape[1]} features, {len(set(labels))} classes, {len(cfg.detectors)} detector(s)"

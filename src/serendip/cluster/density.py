@@ -71,6 +71,14 @@ def hdbscan_labels(
     Y = _check_embedding(embedding)
     if Y.shape[0] < 2:
         return np.zeros(Y.shape[0], dtype=np.int64)
+    if min_cluster_size > Y.shape[0]:  # counted, never silent (a run refuses it up front)
+        from serendip.notices import notice
+
+        notice(
+            "cluster",
+            "min_cluster_size_lowered",
+            f"HDBSCAN min_cluster_size {min_cluster_size} lowered to {Y.shape[0]} points",
+        )
     model = hdbscan.HDBSCAN(
         min_cluster_size=int(min(min_cluster_size, Y.shape[0])),
         min_samples=None if min_samples is None else int(min_samples),

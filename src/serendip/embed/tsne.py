@@ -107,6 +107,15 @@ class TSNEEmbedder(BaseEmbedder):
     def _fit_embed(self, Xs: np.ndarray) -> np.ndarray:
         n = Xs.shape[0]
         perplexity = float(min(self.perplexity, max((n - 1) / 3.0, 1.0)))
+        if perplexity < self.perplexity:  # counted, never silent (a run refuses it up front)
+            from serendip.notices import notice
+
+            notice(
+                "embed",
+                "perplexity_lowered",
+                f"t-SNE perplexity {self.perplexity:g} lowered to {perplexity:g} = (n - 1) / 3 "
+                f"for {n} points",
+            )
         ee_iter = int(min(self.early_exaggeration_iter, self.n_iter))
         lr = (
             self.learning_rate

@@ -58,9 +58,19 @@ class UMAPEmbedder(BaseEmbedder):
     def _umap(self, **overrides):
         import umap
 
+        n_neighbors = int(min(self.n_neighbors, self.train_features_.shape[0] - 1))
+        if n_neighbors < self.n_neighbors and not overrides:  # counted, never silent
+            from serendip.notices import notice
+
+            notice(
+                "embed",
+                "n_neighbors_lowered",
+                f"UMAP n_neighbors {self.n_neighbors} lowered to {n_neighbors} = n - 1 for "
+                f"{self.train_features_.shape[0]} points",
+            )
         params = {
             "n_components": self.n_components,
-            "n_neighbors": int(min(self.n_neighbors, self.train_features_.shape[0] - 1)),
+            "n_neighbors": n_neighbors,
             "min_dist": self.min_dist,
             "metric": self.metric,
             "n_epochs": self.n_epochs,

@@ -1,8 +1,32 @@
 """Evaluation harness: leave-one-subclass-out over a class hierarchy, grouped splits, metrics, tables."""
 
-from serendip.evaluate.metrics import all_metrics, aupr, aupr_baseline, auroc, recall_at_budget
-from serendip.evaluate.protocol import EvaluationResult, leave_one_subclass_out
-from serendip.evaluate.splits import grouped_stratified_split
+from importlib import import_module
+
+# Imported on first use (PEP 562): reading and checking a configuration
+# (serendip.evaluate.config) does not import pandas or the detectors.
+_WHERE = {
+    "all_metrics": "metrics",
+    "aupr": "metrics",
+    "aupr_baseline": "metrics",
+    "auroc": "metrics",
+    "recall_at_budget": "metrics",
+    "EvaluationResult": "protocol",
+    "leave_one_subclass_out": "protocol",
+    "grouped_stratified_split": "splits",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f"serendip.evaluate.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'serendip.evaluate' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "EvaluationResult",

@@ -64,13 +64,14 @@ SKLEARN_DETECTORS = ("IsolationForest", "LocalOutlierFactor", "OneClassSVM")
 
 
 def detector_kinds() -> list[str]:
-    """Every accepted ``kind`` but ``pyod.<Name>``: the registry's short names and class
-    names (also as ``detect.<Class>``) and ``sklearn.<Name>``."""
+    """Every accepted ``kind`` but ``pyod.<Name>``: the registry's short names, class names
+    and model-file kinds (each also as ``detect.<Name>``) and ``sklearn.<Name>``."""
     from serendip.detect.registry import DETECTORS
 
     short = list(DETECTORS)
     classes = [entry.class_name for entry in DETECTORS.values()]
-    return short + classes + [f"sklearn.{n}" for n in SKLEARN_DETECTORS]
+    kinds = [k for e in DETECTORS.values() if (k := e.kind.partition(".")[2]) not in classes]
+    return short + classes + kinds + [f"sklearn.{n}" for n in SKLEARN_DETECTORS]
 
 
 def check_detector_kind(kind: str) -> str:
@@ -202,6 +203,20 @@ def load_config(path: str | Path) -> EvaluateConfig:
         hierarchy=cfg.hierarchy,
         detectors={name: (d.kind, dict(d.params)) for name, d in cfg.detectors.items()},
     )
+
+
+def check_detectors(cfg: EvaluateConfig, source: str | Path | None = None) -> None:
+    """Build every configured detector once, so that a setting its class does not take is a
+    :class:`ConfigError` naming ``detectors.<name>`` before any data are read."""
+    from serendip.evaluate.detectors import make_detector
+
+    for name, (kind, params) in cfg.detectors.items():
+        try:
+            make_detector(kind, params)
+        except ConfigError as exc:
+            raise ConfigError(source, f"detectors.{name}: {exc.problem}") from None
+        except (TypeError, ValueError) as exc:  # a class that checks its settings itself
+            raise ConfigError(source, f"detectors.{name}.params: {exc}") from None
 
 
 def config_reference() -> str:
