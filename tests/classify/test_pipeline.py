@@ -102,4 +102,3 @@ def test_shipped_model_on_real_muwclass_table(real_data):
     # the 2022 table overlaps the training table, so this checks the pipeline, not generalisation
     assert np.mean(pred == truth) > 0.6
     assert extra["rel_count"].sum() > 3000
-
