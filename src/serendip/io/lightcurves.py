@@ -239,6 +239,43 @@ def read_lightcurves(
         raise
 
 
+def checked_order(table: pd.DataFrame, source=None) -> pd.DataFrame:
+    """``table`` (a standard long light-curve table) ready for per-object slicing.
+
+    Raises :class:`InputError` naming ``source`` for missing columns and for NaN/inf times,
+    values or errors (the Rust feature code would panic on them); returns the table itself
+    when each object's rows are contiguous and time-ordered, else a copy stably sorted by
+    object and time (rows grouped by contiguity would split a shuffled object into many).
+    """
+    value = "flux" if "flux" in table.columns else "mag" if "mag" in table.columns else None
+    if value is None:
+        raise InputError(source, "light-curve table has neither a flux nor a mag column")
+    missing = [c for c in ("object_id", "time", "band", f"{value}_err") if c not in table.columns]
+    if missing:
+        raise InputError(source, f"light-curve table lacks column(s) {missing}")
+    for col in ("time", value, f"{value}_err"):
+        try:
+            v = table[col].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(source, f"column {col!r} is not numeric") from None
+        bad = ~np.isfinite(v)
+        if bad.any():
+            first = table["object_id"].to_numpy()[np.argmax(bad)]
+            raise InputError(
+                source,
+                f"{int(bad.sum())} NaN/infinite value(s) in column {col!r} (first in object "
+                f"{first!r}); drop them first (serendip.io.lightcurves.standardize_lightcurves "
+                "does and says how many)",
+            )
+    ids = table["object_id"].to_numpy()
+    t = table["time"].to_numpy(dtype=np.float64)
+    same = ids[1:] == ids[:-1]
+    n_runs = 1 + int((~same).sum()) if len(ids) else 0
+    if n_runs == pd.unique(ids).size and not (same & (np.diff(t) < 0)).any():
+        return table
+    return table.sort_values(["object_id", "time"], kind="stable").reset_index(drop=True)
+
+
 def object_offsets(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``(object_ids, offsets)`` of a standard (sorted) table: rows of object k are offsets[k]:offsets[k+1]."""
     ids = table["object_id"].to_numpy()

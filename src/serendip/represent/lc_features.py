@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
-from serendip.io.lightcurves import object_offsets
+from serendip.io.lightcurves import checked_order, object_offsets
 
 #: minimum number of points in a band for its features to be computed
 MIN_POINTS = 5
@@ -61,7 +61,8 @@ def lightcurve_features(
     Parameters
     ----------
     table : standard long light-curve table (object_id, time, band, flux/flux_err or mag/mag_err),
-        sorted by object and time (as :func:`serendip.io.lightcurves.standardize_lightcurves` returns it).
+        as :func:`serendip.io.lightcurves.standardize_lightcurves` returns it; rows in any
+        order are sorted by object and time first; NaN values are an :class:`InputError`.
     bands : bands to use (default every band present, sorted).
     extractor : a ``light_curve.Extractor``; default :func:`default_extractor`.
     min_points : objects with fewer points in a band get NaN features for that band.
@@ -71,13 +72,9 @@ def lightcurve_features(
     -------
     DataFrame (n_objects, n_bands * n_features [+ colours]) float64; NaN where not computable.
     """
-    value = "flux" if "flux" in table.columns else "mag" if "mag" in table.columns else None
-    if value is None:
-        raise InputError(None, "light-curve table has neither a flux nor a mag column")
+    table = checked_order(table)
+    value = "flux" if "flux" in table.columns else "mag"
     err = f"{value}_err"
-    missing = [c for c in ("object_id", "time", "band", err) if c not in table.columns]
-    if missing:
-        raise InputError(None, f"light-curve table lacks column(s) {missing}")
     extractor = extractor or default_extractor()
     names = list(extractor.names)
     all_ids, _ = object_offsets(table)
@@ -102,9 +99,7 @@ def lightcurve_features(
         ]
         values = np.full((len(ids), len(names)), np.nan)
         if lcs:
-            values[keep] = extractor.many(
-                lcs, fill_value=np.nan, sorted=True, check=False, n_jobs=n_jobs
-            )
+            values[keep] = _many(extractor, lcs, n_jobs, band)
         block = pd.DataFrame(
             values, index=pd.Index(ids, name="object_id"), columns=[f"{band}_{n}" for n in names]
         )
@@ -119,3 +114,16 @@ def lightcurve_features(
                         f1.where(f1 > 0) / f2.where(f2 > 0)
                     )
     return out.astype(np.float64)
+
+
+def _many(extractor, lcs, n_jobs: int, band: str) -> np.ndarray:
+    """``extractor.many`` over the light curves ``lcs``; a panic of the Rust code (which
+    ``except Exception`` does not catch) becomes an :class:`InputError`."""
+    try:
+        return extractor.many(lcs, fill_value=np.nan, sorted=True, check=False, n_jobs=n_jobs)
+    except BaseException as exc:  # pyo3's PanicException derives from BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise InputError(
+            None, f"light-curve features of band {band!r} failed on this input: {exc}"
+        ) from None

@@ -21,7 +21,12 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
-from serendip.io.lightcurves import band_wavelength_nm, mag_to_flux, object_offsets
+from serendip.io.lightcurves import (
+    band_wavelength_nm,
+    checked_order,
+    mag_to_flux,
+    object_offsets,
+)
 
 CONTEXT_COLUMNS = ("redshift", "mw_ebv")
 
@@ -62,7 +67,8 @@ def lightcurve_sequences(
 
     Parameters
     ----------
-    table : standard long table sorted by object and time (flux or mag).
+    table : standard long table (flux or mag); rows in any order are grouped by object and
+        sorted by time first.
     max_len : T, the padded length; longer light curves keep their first (``truncate="first"``)
         or last (``"last"``) ``max_len`` points.
     time_scale : days per unit of scaled time.
@@ -70,6 +76,7 @@ def lightcurve_sequences(
     context : optional table with ``object_id`` and ``context_columns`` (one row per object);
         objects missing from it raise :class:`InputError`.
     """
+    table = checked_order(table)
     if "flux" in table.columns:
         flux = table["flux"].to_numpy(np.float64)
         err = table["flux_err"].to_numpy(np.float64)
