@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from serendip.app.labels import LabelStore
 from serendip.app.server import create_app
+from serendip.catalog.neighbours import robust_standardize
 from serendip.errors import InputError
 from serendip.io.eventset import EventSet
 from serendip.io.tables import read_table, write_table
@@ -66,28 +67,84 @@ def test_source_view(client, emb, explore_run):
     sid = str(emb["obsreg_id"].iloc[5])
     s = client.get(f"/api/source/{sid}").json()
     assert s["obsreg_id"] == sid
+    files = read_table(explore_run / "files.parquet").set_index("obsreg_id")
+    t0, t1 = files.loc[sid, "tstart"], files.loc[sid, "tstop"]
+    # time zero stated: the observation start, as mission seconds and an ISO date (Chandra)
+    assert s["time_zero"]["mission_s"] == pytest.approx(t0)
+    assert s["time_zero"]["mjdref"] == 50814.0 and s["time_zero"]["iso"].endswith("Z")
     z = np.array(s["et_map"]["z"])
-    assert z.shape == (16, 24)
-    assert len(s["et_map"]["energy_edges_kev"]) == 17 and len(s["et_map"]["time_edges_s"]) == 25
+    assert z.shape == (16, 48)
+    assert len(s["et_map"]["energy_edges_kev"]) == 17 and len(s["et_map"]["time_edges_s"]) == 49
+    # the whole observation, not first to last event
+    assert s["et_map"]["time_edges_s"][-1] == pytest.approx(t1 - t0)
     ev = EventSet.read(explore_run / "events.parquet", order=emb["obsreg_id"].astype(str).tolist())
     t, e = ev.events_of(5)
     in_band = int(((e >= 500) & (e <= 7000)).sum())
     assert int(z.sum()) == in_band
     lc = s["lightcurve"]
-    assert len(lc["t_s"]) == len(lc["rate"]) == len(lc["rate_err"]) == len(lc["hardness"]) >= 1
-    total = np.sum(np.array(lc["rate"]) * lc["bin_s"])
-    assert total == pytest.approx(len(t), rel=0.2)  # the last bin may be partial
-    assert s["properties"]["obsreg_id"] == sid and "true_label" in s["properties"]
+    assert len(lc["edges_s"]) == len(lc["counts"]) + 1 == 257
+    assert lc["edges_s"][-1] == pytest.approx(t1 - t0)
+    assert sum(lc["counts"]) == int(((t >= t0) & (t <= t1)).sum())
+    assert sum(lc["good_s"]) == pytest.approx(t1 - t0)  # no GTIs: all the time is good
+    sp = s["spectrum"]
+    assert sum(sp["counts"]) + sp["n_outside_band"] == len(e)
+    assert s["image"] is None  # simulated events carry no x/y
+    # truth apart from the properties (hidden while labelling unless asked for)
+    assert "true_label" in s["truth"] and not any(k.startswith("true_") for k in s["properties"])
+    assert s["properties"]["obsreg_id"] == sid
     assert "score" in s["properties"] and "hard_hm" in s["features"]
+    pos = s["position"]
+    assert 0 <= pos["ra"] < 360 and -90 <= pos["dec"] <= 90
+    assert set(pos["links"]) >= {"SIMBAD", "NED", "Chandra archive"}
+    terms = s["score_terms"]
+    assert [t["column"] for t in terms][0] == "anomaly_percentile"
+    assert any(t["decides"] for t in terms)
+    assert max(t["value"] for t in terms) == pytest.approx(s["properties"]["score"])
+    burst = s["significance"]["burst"]
+    assert burst["dex"] == pytest.approx(s["features"]["burst_sig"])
+    assert burst["calibrated"] is False and burst["sigma"] >= 0
     assert len(s["neighbours"]) == 8 and sid not in [n["obsreg_id"] for n in s["neighbours"]]
     m = client.get(f"/api/etmap/{sid}").json()
     assert m["et_map"]["z"] == s["et_map"]["z"]
 
 
+def test_false_alarm_probability_and_sigma():
+    from serendip.app.sourceview import false_alarm
+
+    fa = false_alarm(-np.log10(2.866515718791939e-07))  # 5 sigma one-sided
+    assert fa["sigma"] == pytest.approx(5.0, abs=1e-6)
+    assert false_alarm(400.0)["sigma"] == pytest.approx(42.7, abs=0.2)  # asymptotic branch
+    assert false_alarm(float("nan")) is None
+
+
+def test_one_distance_matches_the_catalogue(client, explore_run):
+    cands = read_table(explore_run / "candidates.parquet")
+    known = cands[cands["nearest_known"] != ""].iloc[0]
+    a = client.get(f"/api/analogs/{known['obsreg_id']}?k=200").json()
+    near = {n["obsreg_id"]: n["feature_distance"] for n in a["neighbours"]}
+    assert near[known["nearest_known"]] == pytest.approx(known["nearest_known_distance"], rel=1e-3)
+    assert "median" in client.get("/api/meta").json()["distance"]["definition"]
+
+
+def test_search_by_id_name_and_position(client, emb, explore_run):
+    sid = str(emb["obsreg_id"].iloc[7])
+    r = client.get("/api/search", params={"q": sid}).json()
+    assert r["kind"] == "id" and [h["obsreg_id"] for h in r["rows"]] == [sid]
+    prefix = sid.split("_")[0] + "_"
+    r = client.get("/api/search", params={"q": prefix}).json()
+    assert r["rows"] and all(h["obsreg_id"].startswith(prefix) for h in r["rows"])
+    cands = read_table(explore_run / "candidates.parquet").set_index("obsreg_id")
+    ra, dec = cands.loc[sid, "ra"], cands.loc[sid, "dec"]
+    r = client.get("/api/search", params={"q": f"{ra + 1e-4} {dec}", "radius_arcsec": 2}).json()
+    assert r["kind"] == "position" and r["rows"][0]["obsreg_id"] == sid
+    assert r["rows"][0]["sep_arcsec"] < 0.4
+    assert client.get("/api/search", params={"q": "400 0"}).status_code == 422
+
+
 def test_analogs_agree_with_brute_force(client, explore_run, emb):
     feats = read_table(explore_run / "stages" / "features" / "features.parquet")
     X = feats.drop(columns=["obsreg_id"]).to_numpy(np.float64)
-    X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+    X = robust_standardize(X)
     ids = feats["obsreg_id"].astype(str).to_numpy()
     for row in (0, 17, 333):
         a = client.get(f"/api/analogs/{ids[row]}?k=10").json()
@@ -96,7 +153,9 @@ def test_analogs_agree_with_brute_force(client, explore_run, emb):
         d[row] = np.inf
         best = np.argsort(d, kind="stable")[:10]
         got = [n["obsreg_id"] for n in a["neighbours"]]
-        np.testing.assert_allclose([n["distance"] for n in a["neighbours"]], d[best], rtol=1e-3)
+        np.testing.assert_allclose(
+            [n["feature_distance"] for n in a["neighbours"]], d[best], rtol=1e-3
+        )
         assert set(got[:9]) <= set(ids[np.argsort(d)[:11]])  # ties only at the edge
         assert got[0] == ids[best[0]]
 
@@ -217,13 +276,20 @@ def test_export_round_trips(fresh_run, emb):
             assert r.status_code == 200, r.text
             assert f'filename="serendip-{what}.{ext}"' in r.headers["content-disposition"]
             assert "attachment" in r.headers["content-disposition"]
-            astro_fmt = {"csv": "ascii.csv", "votable": "votable", "fits": "fits"}[fmt]
+            astro_fmt = {"csv": "ascii.ecsv", "votable": "votable", "fits": "fits"}[fmt]
             t = Table.read(io.BytesIO(r.content), format=astro_fmt)
             assert [str(v) for v in t["obsreg_id"]] == want
-            if what == "labels":
-                assert [str(v) for v in t["note"]] == ['a, "b"'] * 2
-            else:
-                assert "score" in t.colnames and "x" in t.colnames
+            assert [str(v) for v in t["note"]][:2] == ['a, "b"'] * 2
+            assert [str(v) for v in t["label"]][:2] == ["artefact"] * 2
+            # coordinates and units, and the run's provenance in the header
+            assert str(t["ra"].unit) == "deg" and str(t["dec"].unit) == "deg"
+            assert str(t["tstart"].unit) == "s" and str(t["date_obs"][0]).endswith("Z")
+            meta = {k.upper(): v for k, v in t.meta.items()} if fmt != "votable" else None
+            if meta is not None:
+                assert meta["SERENDIP"] and len(meta["CFGHASH"]) == 16
+            if what == "selection":
+                assert "score" in t.colnames and "embedding_x" in t.colnames
+                assert str(t["rate"].unit) == "ct / s"
     assert not list((fresh_run / "explore").glob("export-*"))  # temporary files removed
     bad = {"what": "selection", "format": "xlsx", "ids": ids}
     assert c.post("/api/export", json=bad).status_code == 422
@@ -231,6 +297,56 @@ def test_export_round_trips(fresh_run, emb):
     assert c.post("/api/export", json=bad).status_code == 404
     assert c.post("/api/export", json={"what": "selection", "format": "csv"}).status_code == 422
     assert c.post("/api/export", json={"what": "../x", "format": "csv"}).status_code == 422
+
+
+def test_notes_undo_unlabel_and_review_order(fresh_run, emb):
+    c = TestClient(create_app(fresh_run))
+    a, b = (str(i) for i in emb["obsreg_id"].iloc[:2])
+    # a note on its own is kept, with no label
+    assert c.post("/api/notes", json={"obsreg_id": a, "note": "odd dip"}).json()["ok"]
+    assert c.get("/api/labels").json()["rows"] == []
+    assert [r["note"] for r in c.get("/api/notes").json()["rows"]] == ["odd dip"]
+    r = c.post("/api/export", json={"what": "labels", "format": "csv"})
+    t = Table.read(io.BytesIO(r.content), format="ascii.ecsv")
+    assert [str(v) for v in t["obsreg_id"]] == [a] and str(t["note"][0]) == "odd dip"
+    c.post("/api/labels", json={"obsreg_id": a, "label": "interesting", "note": "odd dip"})
+    c.post("/api/labels", json={"obsreg_id": b, "label": "artefact"})
+    assert c.get("/api/meta").json()["n_labels"] == 2
+    # undo the last label, then unlabel the other: both count as unlabelled again
+    u = c.post("/api/undo").json()
+    assert u["undone"]["obsreg_id"] == b and u["n_labels"] == 1
+    assert c.post("/api/unlabel", json={"obsreg_id": a}).json()["n_labels"] == 0
+    cands = c.get("/api/candidates?order=static&limit=600").json()
+    assert cands["n_labelled"] == 0 and cands["n_total"] == N_SOURCES
+    assert {a, b} <= {x["obsreg_id"] for x in cands["rows"]}
+    assert c.get("/api/notes").json()["rows"][0]["note"] == "odd dip"  # the note stays
+    # the review order chosen survives a restart
+    assert c.get("/api/meta").json()["review_order"] == "static"
+    c.post("/api/review-state", json={"order": "active"})
+    assert TestClient(create_app(fresh_run)).get("/api/meta").json()["review_order"] == "active"
+    assert c.post("/api/review-state", json={"order": "x"}).status_code == 422
+
+
+def test_event_download(client, emb, explore_run):
+    sid = str(emb["obsreg_id"].iloc[2])
+    ev = EventSet.read(explore_run / "events.parquet", order=emb["obsreg_id"].astype(str).tolist())
+    t, _ = ev.events_of(2)
+    for fmt, astro in (("fits", "fits"), ("csv", "ascii.ecsv")):
+        r = client.get(f"/api/events/{sid}", params={"format": fmt})
+        assert r.status_code == 200 and f"{sid}-events.{fmt}" in r.headers["content-disposition"]
+        tab = Table.read(io.BytesIO(r.content), format=astro)
+        assert len(tab) == len(t) and str(tab["time"].unit) == "s"
+        assert str(tab["energy"].unit) == "eV"
+        np.testing.assert_allclose(np.asarray(tab["time"]), t)
+    assert client.get("/api/events/nope_1").status_code == 404
+    assert client.get(f"/api/events/{sid}", params={"format": "exe"}).status_code == 422
+
+
+def test_deep_link_serves_the_page(client, emb):
+    sid = str(emb["obsreg_id"].iloc[4])
+    r = client.get(f"/source/{sid}")
+    assert r.status_code == 200 and "serendip explore" in r.text
+    assert client.get("/source/nope_1").status_code == 404
 
 
 def test_catalog_view(client, classified_run):

@@ -40,7 +40,8 @@ def test_tables_aligned_to_the_embedding(explore_run):
     lab = dict(zip(truth["obsreg_id"].astype(str), truth["label"], strict=True))
     assert d.truth_label().tolist() == [lab[i] for i in d.ids]
     assert d.features_std.shape[0] == d.n and np.isfinite(d.features_std).all()
-    np.testing.assert_allclose(d.features_std.mean(axis=0), 0.0, atol=1e-9)
+    # robust standardisation, as the candidate catalogue's neighbour distances
+    np.testing.assert_allclose(np.median(d.features_std, axis=0), 0.0, atol=1e-9)
 
 
 def test_partial_optional_table(explore_run, tmp_path):

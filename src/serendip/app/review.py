@@ -19,6 +19,8 @@ from serendip.detect.strategies import DEFAULT_STRATEGY, STRATEGIES
 from serendip.errors import InputError
 
 NEGATIVE_LABELS = ("not interesting", "artefact")
+#: simulated classes counted as "interesting" by the static comparison curve
+RARE_SIMULATED = ("flare", "fxt", "dip", "stellar_flare")
 
 
 def available_strategies() -> list[str]:
@@ -50,6 +52,34 @@ def discovery_curve(latest: pd.DataFrame) -> dict:
     return {
         "n_inspected": np.arange(1, len(y) + 1).tolist(),
         "n_interesting": np.cumsum(y).astype(int).tolist(),
+    }
+
+
+def static_curve(data: RunData, latest: pd.DataFrame) -> dict:
+    """What the static ranking finds in as many reviews as the user made.
+
+    With simulation truth: sources of the rare simulated classes (flares, FXTs, dips) among
+    the first n of the static order (``basis`` "simulation truth"). Without: interesting
+    labels among the labelled sources in static-rank order (``basis`` "labelled sources
+    only", a lower bound on what static review would have found).
+    """
+    n = len(latest)
+    truth = data.truth_label()
+    if truth is not None:
+        rows = np.argsort(np.asarray(data.rank), kind="stable")[: max(n, 1)]
+        y = np.isin(truth[rows], list(RARE_SIMULATED)).astype(np.int64)[:n]
+        basis = "simulation truth"
+    else:
+        rows = data.rows_of(latest["obsreg_id"].tolist()) if n else np.zeros(0, np.int64)
+        ok = rows >= 0
+        yl = label_targets(latest["label"])[ok] if n else np.zeros(0, np.int64)
+        order = np.argsort(np.asarray(data.rank)[rows[ok]], kind="stable")
+        y = yl[order]
+        basis = "labelled sources only"
+    return {
+        "n_inspected": np.arange(1, len(y) + 1).tolist(),
+        "n_interesting": np.cumsum(y).astype(int).tolist(),
+        "basis": basis,
     }
 
 

@@ -37,6 +37,13 @@ COLOUR_PROPERTIES = (
     "excess_variance",
 )
 CLASSIFY_DIRS = ("classify", "classification")
+#: the candidate score's terms: (column, name, meaning); score = the largest
+SCORE_TERMS = (
+    ("anomaly_percentile", "anomaly", "fraction of sources with an anomaly score at or below"),
+    ("nn_score", "analog of a known transient", "1 - 0.02 r / (k + 1) for the r-th neighbour"),
+    ("cluster_score", "cluster of known flares/dips", "0.95 + 0.05 x anomaly percentile"),
+    ("significance_score", "burst significance", "percentile of burst_sig when >= 3 dex"),
+)
 LABEL_BASE = ("interesting", "not interesting", "artefact")
 ET_T_BINS, ET_E_BINS = 24, 16
 BAND_EV = (500.0, 7000.0)
@@ -152,6 +159,9 @@ class RunData:
         self._events = None
         self._events_error: InputError | None = None
         self._events_done = threading.Event()
+        self._gtis: dict | None = None
+        self._sky: tuple | None = None
+        self._event_columns: list[str] | None = None
         self._row_index = None  # see _file_index (read once, for the direct event reads)
         self._row_index_lock = threading.Lock()
         self._details_error: InputError | None = None
@@ -192,7 +202,7 @@ class RunData:
                 cpath, "missing: the candidate catalogue is needed; rerun `serendip run`"
             )
         cnames = _schema(cpath, "the candidate catalogue", ["obsreg_id", "rank", "score"])
-        wanted = ["obsreg_id", "rank", "score", "anomaly_score", "reasons", "cluster"]
+        wanted = ["obsreg_id", "rank", "score", "anomaly_score", "reasons", "cluster", "ra", "dec"]
         wanted += [c for c in COLOUR_PROPERTIES if c not in wanted]
         cand = _read(cpath, "the candidate catalogue", [c for c in wanted if c in cnames])
         self.candidates = _align(cand, self.index, cpath, strict=True)
@@ -368,7 +378,12 @@ class RunData:
         self.features = feats.to_numpy(np.float64)
 
     def _build_knn(self) -> None:
-        """Standardise the feature matrix (median-imputed, zero mean, unit variance) for analogs."""
+        """Standardise the feature matrix for analogs as the candidate catalogue does
+        (:func:`serendip.catalog.neighbours.robust_standardize`: median, IQR / 1.349), so the
+        app's "feature distance" is the catalogue's ``d=`` / ``nearest_known_distance``.
+        Missing values (none in a pipeline's feature table) are set to the column median."""
+        from serendip.catalog.neighbours import robust_standardize
+
         X = np.asarray(self.features, dtype=np.float64)
         X = np.where(np.isfinite(X), X, np.nan)
         X = X[:, ~np.isnan(X).all(axis=0)]  # columns with no value carry no information
@@ -376,9 +391,7 @@ class RunData:
             X = np.stack([self.x, self.y], axis=1)
         med = np.nanmedian(X, axis=0)
         X = np.where(np.isnan(X), med, X)
-        mu, sd = X.mean(axis=0), X.std(axis=0)
-        sd[~(sd > 0)] = 1.0
-        self.features_std = np.ascontiguousarray((X - mu) / sd)
+        self.features_std = np.ascontiguousarray(robust_standardize(X))
 
     # --------------------------------------------------------------- accessors
     @property
@@ -413,6 +426,166 @@ class RunData:
         if self.class_dir is not None:
             paths.append(self.class_dir / "detections.parquet")
         return paths
+
+    def truth_columns(self) -> list[str]:
+        """Columns that reveal the simulation's truth (hidden while labelling unless asked)."""
+        return ["true_label"] if self.has_truth else []
+
+    def provenance(self) -> dict:
+        """serendip version and configuration hash of the run (config.toml's SHA-256)."""
+        from serendip import __version__
+        from serendip.io.units import config_file_hash
+
+        sha = config_file_hash(self.run_dir / "config.toml")
+        return {"serendip_version": __version__, "config_hash": sha}
+
+    def provenance_keywords(self) -> dict:
+        """:meth:`provenance` as FITS header keywords (SERENDIP, CFGHASH, RUN)."""
+        p = self.provenance()
+        return {"SERENDIP": p["serendip_version"], "CFGHASH": p["config_hash"]}
+
+    def sky(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(ra, dec) [deg] of every source, or None when the run has no sky positions."""
+        if self._sky is None:
+            self._sky = (None,)
+            for frame in (self.candidates, self.files):
+                if frame is not None and {"ra", "dec"} <= set(frame.columns):
+                    self._sky = (
+                        frame["ra"].to_numpy(np.float64),
+                        frame["dec"].to_numpy(np.float64),
+                    )
+                    break
+        if self._sky[0] is None and not self._details_done.is_set():
+            self._sky = None  # the wide tables may still bring them: look again later
+            return None
+        return None if self._sky[0] is None else self._sky
+
+    def position(self, row: int) -> dict | None:
+        """RA/Dec [deg] (decimal and sexagesimal) of ``row`` with links to the archive's page
+        of its observation, SIMBAD and NED (10 arcsec cone); None without a position."""
+        sky = self.sky()
+        if sky is None or not np.isfinite(sky[0][row]) or not np.isfinite(sky[1][row]):
+            return None
+        ra, dec = float(sky[0][row]), float(sky[1][row])
+        from astropy import units as u
+        from astropy.coordinates import SkyCoord
+
+        c = SkyCoord(ra * u.deg, dec * u.deg, frame="icrs")
+        hms = c.ra.to_string(unit=u.hourangle, sep=":", precision=2, pad=True)
+        dms = c.dec.to_string(unit=u.deg, sep=":", precision=1, alwayssign=True, pad=True)
+        coo = f"{ra:.6f}%20{dec:+.6f}"
+        links = {
+            "SIMBAD": "https://simbad.cds.unistra.fr/simbad/sim-coo?Coord="
+            f"{coo}&CooFrame=ICRS&Radius=10&Radius.unit=arcsec",
+            "NED": "https://ned.ipac.caltech.edu/conesearch?search_type=Near%20Position%20Search"
+            f"&coordinates={ra:.6f}d%20{dec:+.6f}d&radius=0.1667&in_csys=Equatorial&in_equinox=J2000",
+        }
+        archive = self._archive_link(row)
+        if archive:
+            links = {**archive, **links}
+        return {
+            "ra": ra,
+            "dec": dec,
+            "ra_hms": hms,
+            "dec_dms": dms,
+            "frame": "ICRS",
+            "links": links,
+        }
+
+    def _archive_link(self, row: int) -> dict:
+        f = self.files if self.files is not None else self.candidates
+        if f is None or "obsid" not in f.columns:
+            return {}
+        tel = str(f["telescope"].iloc[row]).upper() if "telescope" in f.columns else "CHANDRA"
+        try:
+            obsid = int(f["obsid"].iloc[row])
+        except (TypeError, ValueError):
+            return {}
+        if tel == "CHANDRA":
+            return {
+                "Chandra archive": "https://cda.harvard.edu/chaser/startViewer.do?"
+                f"menuItem=details&obsid={obsid}"
+            }
+        if tel.startswith("XMM"):
+            return {"XMM-Newton archive": f"https://nxsa.esac.esa.int/nxsa-web/#obsid={obsid:010d}"}
+        return {}
+
+    def score_terms(self, row: int) -> list[dict] | None:
+        """The candidate score's terms for ``row`` (score = the largest; see
+        :mod:`serendip.catalog.candidates`), each with its value and whether it decides."""
+        c = self.candidates
+        if c is None or "score" not in c.columns:
+            return None
+        terms = []
+        for col, name, what in SCORE_TERMS:
+            if col in c.columns:
+                v = _float(c[col].iloc[row])
+                terms.append({"term": name, "column": col, "value": v, "meaning": what})
+        if not terms:
+            return None
+        score = _float(c["score"].iloc[row])
+        for t in terms:
+            t["decides"] = bool(np.isfinite(t["value"]) and abs(t["value"] - score) < 1e-12)
+        return terms
+
+    def search(self, q: str, radius_arcsec: float = 10.0, limit: int = 50) -> dict:
+        """Sources matching ``q``: an obsreg_id (exact, then prefix), a name (substring of a
+        ``name`` column), or a position "RA Dec" (degrees or sexagesimal) within
+        ``radius_arcsec``. Returns {"kind", "rows": [{obsreg_id, rank, score, [sep_arcsec]}]}."""
+        q = (q or "").strip()
+        if not q:
+            return {"kind": "empty", "rows": []}
+        coord = _parse_coordinates(q)
+        if coord is not None:
+            sky = self.sky()
+            if sky is None:
+                raise ValueError("this run has no sky positions to search by coordinates")
+            ra, dec = np.radians(sky[0]), np.radians(sky[1])
+            r0, d0 = np.radians(coord[0]), np.radians(coord[1])
+            hav = (
+                np.sin((dec - d0) / 2) ** 2 + np.cos(dec) * np.cos(d0) * np.sin((ra - r0) / 2) ** 2
+            )
+            sep = np.degrees(2 * np.arcsin(np.sqrt(np.clip(hav, 0, 1)))) * 3600.0
+            hit = np.flatnonzero(sep <= radius_arcsec)
+            hit = hit[np.argsort(sep[hit], kind="stable")][:limit]
+            return {
+                "kind": "position",
+                "ra": coord[0],
+                "dec": coord[1],
+                "radius_arcsec": radius_arcsec,
+                "rows": [self._hit(i, sep_arcsec=float(sep[i])) for i in hit],
+            }
+        ids = self.ids.astype(str)
+        exact = np.flatnonzero(ids == q)
+        if len(exact):
+            return {"kind": "id", "rows": [self._hit(i) for i in exact[:limit]]}
+        low = q.lower()
+        pref = np.flatnonzero(np.char.startswith(np.char.lower(ids.astype("U")), low))
+        names = self._names()
+        by_name = np.zeros(0, np.int64)
+        if names is not None:
+            by_name = np.flatnonzero(np.char.find(np.char.lower(names), low) >= 0)
+        rows = np.unique(np.concatenate([pref, by_name]))
+        rows = rows[np.argsort(np.asarray(self.rank)[rows], kind="stable")][:limit]
+        return {"kind": "text", "rows": [self._hit(i) for i in rows]}
+
+    def _names(self) -> np.ndarray | None:
+        for frame in (self.candidates, self.detections):
+            if frame is not None and "name" in frame.columns and len(frame) == self.n:
+                return frame["name"].fillna("").astype(str).to_numpy().astype("U")
+        return None
+
+    def _hit(self, i: int, **extra) -> dict:
+        out = {
+            "obsreg_id": str(self.ids[i]),
+            "rank": int(self.rank[i]),
+            "score": _float(self.score[i]),
+        }
+        names = self._names()
+        if names is not None:
+            out["name"] = str(names[i])
+        out.update(extra)
+        return out
 
     def known_types(self) -> list[str]:
         """Distinct known-transient types of the run (sorted), offered as labels."""
@@ -595,55 +768,119 @@ class RunData:
         except Exception:  # noqa: BLE001 - the full load reports real problems
             return None
 
+    def observation(self, row: int, t: np.ndarray | None = None) -> dict:
+        """Time range of ``row``'s observation: ``t0``, ``t1`` [mission s] (files.parquet
+        ``tstart``/``tstop``, else the first/last event), the GTIs ((m, 2) mission s, empty
+        when the run has none) and the time zero (:func:`serendip.app.sourceview.time_zero`)."""
+        from serendip.app.sourceview import time_zero
+
+        t0, t1, tel, ref = np.nan, np.nan, None, None
+        f = self.files
+        if f is not None:
+            if "tstart" in f.columns:
+                t0 = _float(f["tstart"].iloc[row])
+            if "tstop" in f.columns:
+                t1 = _float(f["tstop"].iloc[row])
+            if "telescope" in f.columns:
+                tel = f["telescope"].iloc[row]
+            if "mjdref" in f.columns:
+                ref = _float(f["mjdref"].iloc[row])
+        elif self.kind != "classification":
+            try:  # before the wide tables are loaded: the few columns read for direct reads
+                ids, _, extra = self._file_index()
+                i = ids.get_indexer([str(self.ids[row])])[0]
+                if i >= 0:
+                    t0, t1 = float(extra["tstart"][i]), float(extra["tstop"][i])
+                    tel = extra["telescope"][i]
+            except Exception:  # noqa: BLE001 - fall back to the events' own range
+                pass
+        if not np.isfinite(t0):
+            t0 = float(t[0]) if t is not None and len(t) else 0.0
+        if not np.isfinite(t1) or t1 <= t0:
+            t1 = float(t[-1]) if t is not None and len(t) and t[-1] > t0 else t0 + 1.0
+        return {
+            "t0": t0,
+            "t1": t1,
+            "gtis": self.gtis_of(str(self.ids[row])),
+            "time_zero": time_zero(t0, tel, ref),
+        }
+
+    def gtis_of(self, obsreg_id: str) -> np.ndarray:
+        """(m, 2) good-time intervals [mission s] of one source (RUN_DIR/gtis.parquet)."""
+        if self._gtis is None:
+            path = self.run_dir / "gtis.parquet"
+            groups: dict = {}
+            if path.is_file():
+                g = _read(path, "the good-time intervals", ["obsreg_id", "start", "stop"])
+                arr = g[["start", "stop"]].to_numpy(np.float64)
+                for key, idx in g.groupby("obsreg_id").indices.items():
+                    groups[str(key)] = arr[idx]
+            self._gtis = groups
+        return self._gtis.get(obsreg_id, np.zeros((0, 2)))
+
     def et_map(self, row: int) -> dict | None:
-        """E-t map of one source: counts (n_energy, n_time), energy edges [keV], time edges [s].
+        """E-t map of one source over its whole observation (see :func:`sourceview.et_map`)."""
+        from serendip.app.sourceview import et_map
 
-        Time is measured from the file's start (``tstart`` in files.parquet, else the first
-        event); the map spans the first to the last event as the pipeline's maps do.
-        """
-        got = self.events_of(row)
-        if got is None:
-            return None
-        from serendip.io.eventset import EventSet
-        from serendip.represent.maps import et_maps
-
-        t, e = got
-        one = EventSet.from_arrays({str(self.ids[row]): (t, e)})
-        z = et_maps(one, t_bins=ET_T_BINS, e_bins=ET_E_BINS, e_min=BAND_EV[0], e_max=BAND_EV[1])[0]
-        t0 = self._tstart(row, t)
-        span = float(t[-1] - t[0]) if len(t) else 0.0
-        first = float(t[0] - t0) if len(t) else 0.0
-        e_edges = np.logspace(np.log10(BAND_EV[0]), np.log10(BAND_EV[1]), ET_E_BINS + 1) / 1000.0
-        return {
-            "z": z.T.astype(int).tolist(),
-            "energy_edges_kev": _round(e_edges).tolist(),
-            "time_edges_s": _round(
-                first + np.linspace(0.0, max(span, 1e-9), ET_T_BINS + 1)
-            ).tolist(),
-        }
-
-    def lightcurve(self, row: int) -> dict | None:
-        """Binned light curve: t_s [s from file start], rate, rate_err [counts/s], hardness ratio."""
         got = self.events_of(row)
         if got is None:
             return None
         t, e = got
-        if len(t) == 0:
-            return {"t_s": [], "rate": [], "rate_err": [], "hardness": [], "bin_s": 0.0}
-        from serendip.represent.lightcurve import binned_lightcurve
+        obs = self.observation(row, t)
+        return et_map(t, e, obs["t0"], obs["t1"])
 
-        lc = binned_lightcurve(t, e)
-        t0 = self._tstart(row, t)
+    def source_view(self, row: int) -> dict:
+        """Everything the source view plots for ``row``: time zero, the fine-binned light curve
+        with GTIs, the E-t map, the spectrum and (when the events have x/y) the sky image."""
+        from serendip.app import sourceview as sv
+
+        got = self.events_of(row)
+        if got is None:
+            return {"time_zero": None, "lightcurve": None, "et_map": None, "spectrum": None}
+        t, e = got
+        obs = self.observation(row, t)
         return {
-            "t_s": _nan_none(_round(lc["t_mid"].to_numpy() - t0)),
-            "rate": _nan_none(_round(lc["rate"].to_numpy())),
-            "rate_err": _nan_none(_round(lc["rate_err"].to_numpy())),
-            "hardness": _nan_none(_round(lc["hr"].to_numpy())),
-            "bin_s": float(lc["t_width"].iloc[0]),
+            "time_zero": obs["time_zero"],
+            "t_span_s": obs["t1"] - obs["t0"],
+            "lightcurve": sv.fine_lightcurve(t, e, obs["t0"], obs["t1"], obs["gtis"]),
+            "et_map": sv.et_map(t, e, obs["t0"], obs["t1"]),
+            "spectrum": sv.spectrum(e),
+            "image": self.sky_image(row),
         }
+
+    def sky_image(self, row: int) -> dict | None:
+        """Counts image of the source's events in sky pixels, when events.parquet has x, y."""
+        from serendip.app.sourceview import sky_image
+
+        path = self.run_dir / "events.parquet"
+        if self.kind == "classification" or not path.is_file():
+            return None
+        if self._event_columns is None:
+            import pyarrow.parquet as pq
+
+            self._event_columns = list(pq.read_schema(path).names)
+        if not {"x", "y"} <= set(self._event_columns):
+            return None
+        import pyarrow.parquet as pq
+
+        tab = pq.read_table(
+            path, columns=["x", "y"], filters=[("obsreg_id", "=", str(self.ids[row]))]
+        )
+        return sky_image(tab.column("x").to_numpy(), tab.column("y").to_numpy())
+
+    def events_table(self, row: int) -> pd.DataFrame:
+        """One source's events: time [s, mission time], energy [eV]; empty without events."""
+        got = self.events_of(row)
+        if got is None:
+            return pd.DataFrame({"time": np.zeros(0), "energy": np.zeros(0)})
+        t, e = got
+        return pd.DataFrame(
+            {"time": np.asarray(t, np.float64), "energy": np.asarray(e, np.float64)}
+        )
 
     def _file_index(self) -> tuple[pd.Index, np.ndarray, np.ndarray]:
-        """files.parquet's ids (in stored order), cumulative ``n_events`` and ``tstart`` [s].
+        """files.parquet's ids (in stored order), cumulative ``n_events`` and a dict of
+        ``tstart``, ``tstop`` [s] and ``telescope`` arrays.
 
         Read once (three columns; the schema was checked at startup) for the source views
         served before the background load has finished.
@@ -651,32 +888,20 @@ class RunData:
         with self._row_index_lock:
             if self._row_index is None:
                 path = self.run_dir / "files.parquet"
-                cols = [c for c in ("obsreg_id", "n_events", "tstart") if c in self._files_columns]
+                want = ("obsreg_id", "n_events", "tstart", "tstop", "telescope")
+                cols = [c for c in want if c in self._files_columns]
                 files = _read(path, "the per-file table", cols)
                 ends = np.cumsum(files["n_events"].to_numpy(dtype=np.int64))
-                tstart = (
-                    files["tstart"].to_numpy(dtype=np.float64)
-                    if "tstart" in files
-                    else np.full(len(files), np.nan)
-                )
-                self._row_index = (pd.Index(files["obsreg_id"]), ends, tstart)
+                nan = np.full(len(files), np.nan)
+                extra = {
+                    "tstart": files["tstart"].to_numpy(np.float64) if "tstart" in files else nan,
+                    "tstop": files["tstop"].to_numpy(np.float64) if "tstop" in files else nan,
+                    "telescope": files["telescope"].to_numpy(dtype=object)
+                    if "telescope" in files
+                    else np.full(len(files), None, dtype=object),
+                }
+                self._row_index = (pd.Index(files["obsreg_id"]), ends, extra)
             return self._row_index
-
-    def _tstart(self, row: int, t: np.ndarray) -> float:
-        """The file's start time [s] (files.parquet ``tstart``), else its first event's."""
-        v = np.nan
-        if self.files is not None and "tstart" in self.files.columns:
-            v = float(self.files["tstart"].iloc[row])
-        elif self.kind != "classification":
-            try:
-                ids, _, tstart = self._file_index()
-                i = ids.get_indexer([str(self.ids[row])])[0]
-                v = float(tstart[i]) if i >= 0 else np.nan
-            except Exception:  # noqa: BLE001 - fall back to the first event
-                v = np.nan
-        if np.isfinite(v):
-            return v
-        return float(t[0]) if len(t) else 0.0
 
 
 # ------------------------------------------------------------------ helpers
@@ -708,6 +933,40 @@ def _nan_none(x: np.ndarray) -> list:
     obj = x.astype(object)
     obj[bad] = None
     return obj.tolist()
+
+
+def _parse_coordinates(q: str) -> tuple[float, float] | None:
+    """(ra, dec) [deg] from "RA Dec" text (decimal degrees, or sexagesimal h:m:s d:m:s), else
+    None when ``q`` does not look like a position."""
+    import re
+
+    parts = re.split(r"[,\s]+", q.strip())
+    if len(parts) == 2:
+        try:
+            ra, dec = float(parts[0]), float(parts[1])
+        except ValueError:
+            ra = dec = None
+        if ra is not None:
+            if not (0.0 <= ra < 360.0 and -90.0 <= dec <= 90.0):
+                raise ValueError(f"position out of range: RA {ra} (0-360), Dec {dec} (-90-90)")
+            return ra, dec
+    if not re.fullmatch(r"[0-9:hmsd.\s+\-,°'\"]+", q) or not re.search(r"[:hd]", q):
+        return None
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    try:
+        c = SkyCoord(q.replace(",", " "), unit=(u.hourangle, u.deg), frame="icrs")
+    except Exception as exc:  # noqa: BLE001 - astropy's parser raises several types
+        raise ValueError(f"cannot read {q!r} as a position: {exc}") from None
+    return float(c.ra.deg), float(c.dec.deg)
+
+
+def _float(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _jsonable(v):

@@ -6,7 +6,7 @@ index and never used as paths; exports are written by the server to a temporary 
 ``RUN_DIR/explore/`` under a name it chooses; nothing is loaded with pickle.
 
 Endpoints (all JSON unless stated; tables are columnar):
-``GET /``, ``GET /static/{name}``, ``GET /api/meta``, ``GET /api/points`` (cached, gzip),
+``GET /``, ``GET /source/{id}`` (the page, opening that source: a deep link), ``GET /static/{name}``, ``GET /api/meta``, ``GET /api/points`` (cached, gzip),
 ``GET /api/source/{id}``, ``GET /api/etmap/{id}`` (E-t map only, for neighbour thumbnails),
 ``GET /api/analogs/{id}?k=``, ``GET /api/candidates?order=&limit=&include_labelled=``,
 ``POST /api/labels``, ``GET /api/labels``, ``POST /api/rerank``,
@@ -33,12 +33,20 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.background import BackgroundTask
 
 from serendip.app.labels import LabelStore
-from serendip.app.review import Reviewer, available_strategies, discovery_curve, warm_up
+from serendip.app.review import (
+    Reviewer,
+    available_strategies,
+    discovery_curve,
+    static_curve,
+    warm_up,
+)
 from serendip.app.rundata import LABEL_BASE, RunData, _nan_none, _round
 from serendip.app.security import LOOPBACK_HOSTS, MAX_BODY, SecurityMiddleware
+from serendip.app.sourceview import false_alarm, iso_dates
 from serendip.errors import InputError
 from serendip.io.atomic import atomic_path
 from serendip.io.tables import write_table
+from serendip.io.units import COLUMN_UNITS, UNIT_NOTES, with_units
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_FILES = {
@@ -51,7 +59,14 @@ EXPORT_EXT = {"csv": "csv", "votable": "vot", "fits": "fits"}
 MAX_NOTE = 4000
 MAX_K = 200
 MAX_IDS = 1_000_000  # ids in one request
-POINTS_VERSION = "points-1"  # bump when the /api/points layout changes (invalidates caches)
+#: the one distance the app shows between two sources, and its definition
+DISTANCE_DEFINITION = {
+    "name": "feature distance",
+    "definition": "Euclidean distance between two sources in the run's feature space, each "
+    "feature centred on its median and divided by its inter-quartile range / 1.349 (the "
+    "candidate catalogue's d= and nearest_known_distance use the same distance)",
+}
+POINTS_VERSION = "points-2"  # bump when the /api/points layout changes (invalidates caches)
 
 
 def _plotly_js() -> Path:
@@ -68,6 +83,19 @@ class LabelIn(BaseModel):
     obsreg_id: str = Field(max_length=200)
     label: str = Field(max_length=200)
     note: str = Field(default="", max_length=MAX_NOTE)
+
+
+class NoteIn(BaseModel):
+    obsreg_id: str = Field(max_length=200)
+    note: str = Field(default="", max_length=MAX_NOTE)
+
+
+class IdIn(BaseModel):
+    obsreg_id: str = Field(max_length=200)
+
+
+class ReviewStateIn(BaseModel):
+    order: Literal["active", "static"]
 
 
 class ExportIn(BaseModel):
@@ -93,6 +121,7 @@ class ExplorerState:
         self.label_choices = list(LABEL_BASE) + [
             t for t in self.data.known_types() if t not in LABEL_BASE
         ]
+        self.review_path = self.explore_dir / "review.json"
         self._points: tuple[bytes, bytes] | None = None
         self._points_lock = threading.Lock()
         self.points_seconds = 0.0
@@ -148,6 +177,10 @@ class ExplorerState:
             "score": _nan_none(_round(d.score)),
             "rank": np.asarray(d.rank).astype(int).tolist(),
         }
+        sky = d.sky()
+        if sky is not None:  # for the candidate table (6 decimals: 4 mas in dec)
+            out["ra"] = _nan_none(np.round(sky[0], 6))
+            out["dec"] = _nan_none(np.round(sky[1], 6))
         for name, (kind, values) in d.colour_columns().items():
             if name in out:
                 continue
@@ -156,6 +189,21 @@ class ExplorerState:
             else:
                 out[name] = np.asarray(values, dtype=object).tolist()
         return out
+
+    # ---------------------------------------------------------- review state
+    def review_order(self) -> str:
+        """The review order the user last chose ("static" until one was chosen), kept in
+        RUN_DIR/explore/review.json so a restart comes back to the active-learning order."""
+        try:
+            order = json.loads(self.review_path.read_text()).get("order", "static")
+        except (OSError, ValueError, AttributeError):
+            return "static"
+        return order if order in ("active", "static") else "static"
+
+    def set_review_order(self, order: str) -> None:
+        self.explore_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.review_path) as tmp:
+            tmp.write_text(json.dumps({"order": order, "strategy": self.reviewer.strategy}))
 
     # --------------------------------------------------------------- helpers
     def row(self, obsreg_id: str) -> int:
@@ -171,7 +219,7 @@ class ExplorerState:
         return [
             {
                 "obsreg_id": str(d.ids[i]),
-                "distance": float(dist[j]),
+                "feature_distance": float(dist[j]),
                 "known_type": d.known_type[i] or None,
                 "score": float(score[j]),
                 "rank": int(d.rank[i]),
@@ -242,6 +290,17 @@ def create_app(
     def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type=STATIC_FILES["index.html"])
 
+    @app.get("/source/{obsreg_id}", include_in_schema=False)
+    def source_page(obsreg_id: str) -> FileResponse:
+        # a deep link: the same page, which opens the source named in its path (404 when the
+        # run has no such source; the page then says so)
+        known = state.data.index.get_indexer([obsreg_id])[0] >= 0
+        return FileResponse(
+            STATIC_DIR / "index.html",
+            media_type=STATIC_FILES["index.html"],
+            status_code=200 if known else 404,
+        )
+
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> FileResponse:
         if name not in STATIC_FILES:
@@ -268,6 +327,12 @@ def create_app(
             "n_labels": state.labels.n_labelled(),
             "has_events": (d.run_dir / "events.parquet").is_file() and d.kind != "classification",
             "class_names": d.class_names,
+            "review_order": state.review_order(),
+            "units": COLUMN_UNITS,
+            "unit_notes": UNIT_NOTES,
+            "truth_columns": d.truth_columns(),
+            "distance": DISTANCE_DEFINITION,
+            "provenance": d.provenance(),
         }
 
     @app.get("/api/points")
@@ -285,14 +350,44 @@ def create_app(
     def source(obsreg_id: str) -> dict:
         row = state.row(obsreg_id)
         d = state.data
+        props = d.properties(row)
+        truth = {k: props.pop(k) for k in list(props) if k.startswith("true_")}
+        features = d.event_feature_row(row)
         return {
             "obsreg_id": str(d.ids[row]),
-            "properties": d.properties(row),
-            "features": d.event_feature_row(row),
-            "et_map": d.et_map(row),
-            "lightcurve": d.lightcurve(row),
+            "properties": props,
+            "truth": truth,
+            "features": features,
+            "position": d.position(row),
+            "score_terms": d.score_terms(row),
+            "significance": {
+                "burst": false_alarm(features.get("burst_sig", props.get("burst_sig"))),
+                "gap": false_alarm(features.get("gap_sig", props.get("gap_sig"))),
+            },
+            **d.source_view(row),
             "neighbours": state.neighbour_rows(row, 8),
         }
+
+    @app.get("/api/events/{obsreg_id}")
+    def events(obsreg_id: str, format: Literal["csv", "fits"] = "csv") -> FileResponse:
+        row = state.row(obsreg_id)
+        d = state.data
+        table = d.events_table(row)
+        table.insert(0, "obsreg_id", str(d.ids[row]))
+        with_units(table, meta=d.provenance_keywords())
+        name = f"{_safe_name(str(d.ids[row]))}-events.{format}"
+        return _file_response(state, table, format, name)
+
+    @app.get("/api/search")
+    def search(
+        q: str = Query("", max_length=200),
+        radius_arcsec: float = Query(10.0, gt=0.0, le=36000.0),
+        limit: int = Query(50, ge=1, le=500),
+    ) -> dict:
+        try:
+            return state.data.search(q, radius_arcsec, limit)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
 
     @app.get("/api/etmap/{obsreg_id}")
     def etmap(obsreg_id: str) -> dict:
@@ -329,6 +424,8 @@ def create_app(
         return {
             "order": order,
             "strategy": state.reviewer.strategy,
+            "n_total": int(d.n),
+            "n_labelled": int(ok.sum()),
             "n_unlabelled": int(d.n - ok.sum()),
             "rows": [
                 {
@@ -336,7 +433,7 @@ def create_app(
                     "rank": int(d.rank[i]),
                     "score": float(d.score[i]),
                     "active_score": float(act[i]),
-                    "reason": str(d.reasons[i]),
+                    "reason": readable_reason(str(d.reasons[i])),
                     "label": label[i],
                     "note": note[i],
                     "known_type": d.known_type[i] or None,
@@ -352,8 +449,42 @@ def create_app(
             raise HTTPException(
                 422, f"unknown label {item.label!r}; choose one of {state.label_choices}"
             )
-        state.labels.add(str(state.data.ids[row]), item.label, item.note)
+        oid = str(state.data.ids[row])
+        state.labels.add(oid, item.label, item.note)
+        state.labels.set_note(oid, item.note)
         return {"ok": True, "n_labels": state.labels.n_labelled()}
+
+    @app.post("/api/notes")
+    def add_note(item: NoteIn) -> dict:
+        row = state.row(item.obsreg_id)
+        state.labels.set_note(str(state.data.ids[row]), item.note)
+        return {"ok": True, "n_notes": len(state.labels.notes())}
+
+    @app.get("/api/notes")
+    def get_notes() -> dict:
+        n = state.labels.notes()
+        return {
+            "rows": [
+                {"obsreg_id": r.obsreg_id, "note": r.note, "time": r.time}
+                for r in n.itertuples(index=False)
+            ]
+        }
+
+    @app.post("/api/unlabel")
+    def unlabel(item: IdIn) -> dict:
+        row = state.row(item.obsreg_id)
+        state.labels.unlabel(str(state.data.ids[row]))
+        return {"ok": True, "n_labels": state.labels.n_labelled()}
+
+    @app.post("/api/undo")
+    def undo() -> dict:
+        undone = state.labels.undo()
+        return {"ok": True, "undone": undone, "n_labels": state.labels.n_labelled()}
+
+    @app.post("/api/review-state")
+    def review_state(item: ReviewStateIn) -> dict:
+        state.set_review_order(item.order)
+        return {"ok": True, "order": item.order}
 
     @app.get("/api/labels")
     def get_labels() -> dict:
@@ -370,12 +501,14 @@ def create_app(
         latest = state.latest_labels()
         t0 = time.perf_counter()
         state.reviewer.rerank(latest)
+        state.set_review_order("active")
         return {
             "ok": True,
             "n_labels": len(latest),
             "strategy": state.reviewer.strategy,
             "seconds": round(time.perf_counter() - t0, 4),
             "curve": discovery_curve(latest),
+            "static_curve": static_curve(state.data, latest),
         }
 
     # ------------------------------------------------------------- catalogue
@@ -417,15 +550,13 @@ def create_app(
     @app.post("/api/export")
     def export(item: ExportIn = Body(...)) -> FileResponse:
         d = state.data
+        latest = state.latest_labels()
         if item.what == "labels":
-            table = state.latest_labels()
-            rows = d.rows_of(table["obsreg_id"].tolist()) if len(table) else np.zeros(0, int)
-            ok = rows >= 0
-            table = table.loc[ok].reset_index(drop=True)
-            rows = rows[ok]
-            table["score"] = d.score[rows]
-            table["rank"] = np.asarray(d.rank)[rows]
-            table["known_type"] = d.known_type[rows].astype(str)
+            ids = latest["obsreg_id"].tolist()
+            notes = state.labels.notes()
+            ids += [i for i in notes["obsreg_id"].tolist() if i not in set(ids)]  # notes only
+            rows = d.rows_of(ids) if ids else np.zeros(0, int)
+            rows = rows[rows >= 0]
         else:
             if not item.ids:
                 raise HTTPException(422, "the selection is empty")
@@ -433,28 +564,98 @@ def create_app(
             if (rows < 0).any():
                 bad = item.ids[int(np.flatnonzero(rows < 0)[0])]
                 raise HTTPException(404, f"unknown obsreg_id {bad!r} in the selection")
-            d.wait_details()
-            table = d.candidates.iloc[rows].reset_index(drop=True)
-            table.insert(1, "x", d.x[rows])
-            table.insert(2, "y", d.y[rows])
-        table = _text_filled(table)
-        ext = EXPORT_EXT[item.format]
-        state.explore_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="export-", suffix=f".{ext}", dir=state.explore_dir)
-        os.close(fd)
-        write_table(table, tmp)
-        return FileResponse(
-            tmp,
-            media_type={
-                "csv": "text/csv",
-                "votable": "application/x-votable+xml",
-                "fits": "application/fits",
-            }[item.format],
-            filename=f"serendip-{item.what}.{ext}",
-            background=BackgroundTask(_unlink, tmp),
-        )
+        table = export_table(state, rows, latest, full=item.what == "selection")
+        name = f"serendip-{item.what}.{EXPORT_EXT[item.format]}"
+        return _file_response(state, table, item.format, name)
 
     return app
+
+
+def export_table(
+    state: ExplorerState, rows: np.ndarray, latest: pd.DataFrame, *, full: bool
+) -> pd.DataFrame:
+    """The rows ``rows`` of the run as an export table: obsreg_id, ra, dec [deg], label, note,
+    label_time (ISO UTC), rank, score, known_type, embedding x/y, then (``full``) every
+    candidate column; units and provenance (serendip version, configuration hash) in attrs."""
+    d = state.data
+    d.wait_details()
+    rows = np.asarray(rows, dtype=np.int64)
+    ids = d.ids[rows].astype(str)
+    lab = latest.set_index("obsreg_id") if len(latest) else None
+    notes = state.labels.notes().set_index("obsreg_id")
+    out = pd.DataFrame({"obsreg_id": ids})
+    sky = d.sky()
+    if sky is not None:
+        out["ra"] = sky[0][rows]
+        out["dec"] = sky[1][rows]
+    if lab is not None:
+        got = lab.reindex(ids)
+        out["label"] = got["label"].fillna("").to_numpy(dtype=object)
+        out["label_time"] = [
+            "" if not np.isfinite(t) else pd.Timestamp(t, unit="s", tz="UTC").isoformat()
+            for t in got["time"].to_numpy(np.float64)  # one per exported row
+        ]
+    else:
+        out["label"] = ""
+        out["label_time"] = ""
+    out["note"] = notes["note"].reindex(ids).fillna("").to_numpy(dtype=object)
+    out["rank"] = np.asarray(d.rank)[rows]
+    out["score"] = d.score[rows]
+    out["known_type"] = d.known_type[rows].astype(str)
+    out["embedding_x"] = d.x[rows]
+    out["embedding_y"] = d.y[rows]
+    if full and d.candidates is not None:
+        cand = d.candidates.iloc[rows].reset_index(drop=True)
+        extra = [c for c in cand.columns if c not in out.columns]
+        out = pd.concat([out, cand[extra]], axis=1)
+    if d.files is not None:
+        f = d.files.iloc[rows].reset_index(drop=True)
+        for c in ("obsid", "tstart", "tstop", "exposure"):
+            if c in f.columns and c not in out.columns:
+                out[c] = f[c].to_numpy()
+        if "tstart" in out.columns:
+            tel = f["telescope"].to_numpy() if "telescope" in f.columns else [None] * len(f)
+            out["date_obs"] = iso_dates(out["tstart"].to_numpy(np.float64), tel)
+    out = _text_filled(out)
+    return with_units(out, meta=d.provenance_keywords())
+
+
+def _safe_name(text: str) -> str:
+    """``text`` with anything but letters, digits, ``._-`` replaced by ``_`` (file names)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:100] or "source"
+
+
+def _file_response(state: ExplorerState, table: pd.DataFrame, fmt: str, name: str) -> FileResponse:
+    """``table`` written to a temporary file of RUN_DIR/explore/ (removed after sending)."""
+    ext = EXPORT_EXT[fmt]
+    state.explore_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="export-", suffix=f".{ext}", dir=state.explore_dir)
+    os.close(fd)
+    write_table(table, tmp)
+    return FileResponse(
+        tmp,
+        media_type={
+            "csv": "text/csv",
+            "votable": "application/x-votable+xml",
+            "fits": "application/fits",
+        }[fmt],
+        filename=name,
+        background=BackgroundTask(_unlink, tmp),
+    )
+
+
+def readable_reason(reason: str) -> str:
+    """A candidate's reason with "burst significance X dex" given as a false-alarm
+    probability and sigma (nominal, see :func:`serendip.app.sourceview.false_alarm`)."""
+    import re
+
+    def repl(m: re.Match) -> str:
+        fa = false_alarm(float(m.group(1)))
+        return f"burst false-alarm probability {fa['fap']:.2g} ({fa['sigma']:.1f} sigma, nominal)"
+
+    return re.sub(r"burst significance ([0-9.]+) dex", repl, reason)
 
 
 def _text_filled(df: pd.DataFrame) -> pd.DataFrame:

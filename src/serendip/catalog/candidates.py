@@ -367,18 +367,80 @@ def _append_features(out: pd.DataFrame, feats: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([out, feats.rename(columns=rename)], axis=1)
 
 
+#: per-file columns carried into the candidate catalogue (after obsreg_id), when present
+FILE_COLUMNS_IN_CANDIDATES = ("ra", "dec", "obsid", "tstart", "tstop", "exposure")
+
+
+def with_observation_columns(cands: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
+    """The candidates with where and when each file was observed.
+
+    Joined from ``files`` on obsreg_id: ``ra``, ``dec`` [deg, ICRS], ``obsid``, ``tstart``,
+    ``tstop`` [mission s], ``exposure`` [s]; derived: ``glon``, ``glat`` [deg, Galactic],
+    ``rate_err`` [ct/s] (``sqrt(max(n_events, 1)) / duration``), ``burst_time`` [mission s]
+    (centre of the strongest burst window, ``tstart + burst_t_frac * duration``) and
+    ``burst_width`` [s] (``burst_width_frac * duration``). Files without RA/Dec get no sky
+    columns, which is counted as a notice.
+    """
+    from serendip.notices import notice
+
+    out = cands.copy()
+    cols = [c for c in FILE_COLUMNS_IN_CANDIDATES if c in files.columns and c not in out]
+    if cols:
+        f = files.assign(obsreg_id=files["obsreg_id"].astype(str)).drop_duplicates("obsreg_id")
+        f = f.set_index("obsreg_id").reindex(out["obsreg_id"].astype(str))[cols]
+        for j, c in enumerate(cols):
+            out.insert(1 + j, c, f[c].to_numpy())
+    if {"ra", "dec"} <= set(out.columns):
+        from astropy import units as u
+        from astropy.coordinates import SkyCoord
+
+        ok = np.isfinite(out["ra"].to_numpy(np.float64)) & np.isfinite(
+            out["dec"].to_numpy(np.float64)
+        )
+        gal = SkyCoord(
+            np.where(ok, out["ra"], 0.0) * u.deg, np.where(ok, out["dec"], 0.0) * u.deg
+        ).galactic
+        at = out.columns.get_loc("dec") + 1
+        out.insert(at, "glon", np.where(ok, gal.l.deg, np.nan))
+        out.insert(at + 1, "glat", np.where(ok, gal.b.deg, np.nan))
+    else:
+        notice(
+            "candidates",
+            "no_sky_position",
+            "the files carry no RA/Dec: the candidate catalogue has no sky coordinates",
+            count=len(out),
+            total=len(out),
+        )
+    if {"n_events", "duration"} <= set(out.columns):
+        dur = out["duration"].to_numpy(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = np.sqrt(np.maximum(out["n_events"].to_numpy(np.float64), 1.0)) / dur
+        at = out.columns.get_loc("rate") + 1 if "rate" in out else len(out.columns)
+        out.insert(at, "rate_err", np.where(dur > 0, err, np.nan))
+        if {"burst_t_frac", "burst_width_frac", "tstart"} <= set(out.columns):
+            out["burst_time"] = (
+                out["tstart"].to_numpy(np.float64) + out["burst_t_frac"].to_numpy(np.float64) * dur
+            )
+            out["burst_width"] = out["burst_width_frac"].to_numpy(np.float64) * dur
+    return out
+
+
 def write_candidates(
     candidates: pd.DataFrame,
     run_dir: str | Path,
     stem: str = "candidates",
     formats: Sequence[str] = CANDIDATE_FORMATS,
+    meta: dict[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write ``RUN_DIR/candidates.parquet`` (and ``.fits``, ``.csv``) atomically.
 
     Returns {format: path}. String columns are written as plain strings ("" for none)
-    so every format reads back the same table.
+    so every format reads back the same table. Column units (:mod:`serendip.io.units`) go
+    into the FITS header and the CSV's ECSV header, with the header keywords ``meta``
+    (e.g. :func:`serendip.io.units.provenance`: serendip version, configuration hash).
     """
     from serendip.io.tables import write_table
+    from serendip.io.units import provenance, with_units
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -386,6 +448,7 @@ def write_candidates(
     for c in df.columns:
         if df[c].dtype == object:
             df[c] = df[c].fillna("").astype(str)
+    with_units(df, meta=meta or provenance())
     paths = {}
     for fmt in formats:
         if fmt not in CANDIDATE_FORMATS:

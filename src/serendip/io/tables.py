@@ -1,6 +1,8 @@
 """Tables on disk: Parquet by default, with FITS, VOTable and CSV export.
 
-``write_table`` chooses the format from the extension and writes atomically;
+``write_table`` chooses the format from the extension and writes atomically; units in
+``df.attrs["units"]`` ({column: unit}, see :mod:`serendip.io.units`) go into FITS and VOTable
+columns, and make a ``.csv`` an ECSV file (plain CSV rows under a "# " header with the units);
 ``read_table`` returns a pandas DataFrame and turns every failure into an
 :class:`~serendip.errors.InputError` naming the file and the problem.
 """
@@ -40,7 +42,19 @@ def table_format(path: str | Path) -> str:
     raise InputError(path, f"unknown table format; use one of {sorted(set(FORMATS))}")
 
 
-def _to_astropy(df: pd.DataFrame):
+def _fits_unit_ok(unit: str) -> bool:
+    """Whether FITS (TUNITn) and VOTable can store ``unit``; "dex" cannot and stays out of
+    both (the ECSV .csv keeps it)."""
+    from astropy import units as u
+
+    try:
+        u.Unit(unit).to_string("fits")
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _to_astropy(df: pd.DataFrame, fits_units: bool = False):
     from astropy.table import Table
 
     out = Table()
@@ -56,6 +70,9 @@ def _to_astropy(df: pd.DataFrame):
             out[str(name)] = np.asarray(col, dtype=bool)
         else:
             out[str(name)] = np.asarray(col)
+    for name, unit in (df.attrs.get("units") or {}).items():
+        if name in out.colnames and unit and (fits_units is False or _fits_unit_ok(unit)):
+            out[name].unit = unit
     for key, value in df.attrs.items():
         if isinstance(value, (str, int, float, bool)) and len(key) <= 8:
             out.meta[key.upper()] = value
@@ -71,17 +88,30 @@ def write_table(df: pd.DataFrame, path: str | Path, *, overwrite: bool = True) -
     with atomic_path(path) as tmp:
         if fmt == "parquet":
             df.to_parquet(tmp, index=False)
+        elif fmt == "csv" and df.attrs.get("units"):
+            # CSV with units: ECSV (a "# "-commented YAML header with units and the header
+            # keywords, then plain comma-separated rows), read back by read_table
+            _to_astropy(df).write(tmp, format="ascii.ecsv", delimiter=",", overwrite=True)
         elif fmt == "csv":
             df.to_csv(tmp, index=False)
         elif fmt == "tsv":
             df.to_csv(tmp, index=False, sep="\t")
         elif fmt == "fits":
-            _to_astropy(df).write(tmp, format="fits", overwrite=True)
+            _to_astropy(df, fits_units=True).write(tmp, format="fits", overwrite=True)
         elif fmt == "votable":
-            _to_astropy(df).write(tmp, format="votable", overwrite=True)
+            _to_astropy(df, fits_units=True).write(tmp, format="votable", overwrite=True)
         else:
             df.to_csv(tmp, index=False, sep=" ")
     return path
+
+
+def _is_ecsv(path: Path) -> bool:
+    """Whether a .csv file starts with an ECSV header (``# %ECSV``)."""
+    import gzip
+
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        return fh.read(7) == b"# %ECSV"
 
 
 def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -100,6 +130,14 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
     try:
         if fmt == "parquet":
             df = pd.read_parquet(path, columns=columns)
+        elif fmt == "csv" and _is_ecsv(path):
+            from astropy.table import Table
+
+            t = Table.read(path, format="ascii.ecsv")
+            df = t.to_pandas()
+            units = {n: str(t[n].unit) for n in t.colnames if t[n].unit is not None}
+            if units:
+                df.attrs["units"] = units
         elif fmt in ("csv", "tsv", "ascii"):
             sep = {"csv": ",", "tsv": "\t", "ascii": r"\s+"}[fmt]
             df = pd.read_csv(path, sep=sep, comment=None if fmt == "csv" else "#")

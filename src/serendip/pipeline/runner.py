@@ -32,6 +32,7 @@ from serendip.errors import InputError
 from serendip.io.atomic import atomic_path
 from serendip.io.eventset import EventSet
 from serendip.io.tables import read_table, write_table
+from serendip.io.units import config_file_hash, provenance
 from serendip.notices import Notice, NoticeLog
 from serendip.pipeline.config import check_data_size, dump_config
 from serendip.pipeline.stages import StageRecord, StageStore, stage_key
@@ -221,6 +222,7 @@ def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
 
 def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
     from serendip.catalog import write_candidates
+    from serendip.catalog.candidates import with_observation_columns
     from serendip.pipeline.ranking import rank_features
 
     kc = run.cfg["candidates"]
@@ -239,7 +241,9 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
         n_estimators=int(kc["n_estimators"]),
         random_state=int(kc["random_state"]),
     )
-    paths = write_candidates(cands, run.dir)
+    cands = with_observation_columns(cands, read_table(run.dir / "files.parquet"))
+    sha = config_file_hash(run.dir / "config.toml")
+    paths = write_candidates(cands, run.dir, meta=provenance(config_sha=sha))
     return {f"candidates_{fmt}": Path(p) for fmt, p in paths.items()}, {"n_candidates": len(cands)}
 
 

@@ -283,6 +283,36 @@ _FLOAT_COLUMNS = (
 )  # fmt: skip
 
 
+#: Chandra ACIS sky-pixel size [arcsec] and the sky-pixel reference point (x, y)
+SKY_PIXEL_ARCSEC = 0.492
+SKY_REFERENCE_PIXEL = 4096.5
+
+
+def sky_positions(
+    obsid: np.ndarray, x: np.ndarray, y: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plausible ICRS (ra, dec) [deg] of simulated sources, deterministic by ``seed``.
+
+    Every ObsID gets a pointing drawn uniformly on the sphere (its own random stream, so the
+    other simulated quantities do not change); a source sits at its sky-pixel offset
+    ``(x, y) - 4096.5`` from the pointing with Chandra's 0.492 arcsec pixels (x grows to the
+    west, as in Chandra sky coordinates), in the tangent-plane approximation (offsets
+    < 8 arcmin).
+
+    Returns (ra in [0, 360), dec in [-90, 90]) [deg], each (n,) float64.
+    """
+    obsid = np.asarray(obsid, dtype=np.int64)
+    uniq, inv = np.unique(obsid, return_inverse=True)
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 4]))
+    ra0 = rng.uniform(0.0, 360.0, len(uniq))
+    dec0 = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, len(uniq))))
+    scale = SKY_PIXEL_ARCSEC / 3600.0
+    dec = dec0[inv] + (np.asarray(y, np.float64) - SKY_REFERENCE_PIXEL) * scale
+    cosd = np.maximum(np.cos(np.radians(dec0[inv])), 1e-3)
+    ra = ra0[inv] - (np.asarray(x, np.float64) - SKY_REFERENCE_PIXEL) * scale / cosd
+    return np.mod(ra, 360.0), np.clip(dec, -90.0, 90.0)
+
+
 def draw_parameters(
     n: int, seed: int, fractions: Mapping[str, float], opts: SimulationOptions
 ) -> dict[str, np.ndarray]:
@@ -631,7 +661,8 @@ def simulate_population(
     flares, FXT: peak / quiescent rate), depth (eclipse: fraction removed; dip: fractional
     count drop at full absorption), flare_fraction (of the source counts), alpha (FXT tail
     index), gamma_tail (FXT), gamma_flare, kt_flare (flare), kt_peak [keV] (stellar flare),
-    nh_dip [cm^-2], ramp [s] (ingress/egress), tau [s], sigma_ln (AGN), ccd_id, x, y [pixel].
+    nh_dip [cm^-2], ramp [s] (ingress/egress), tau [s], sigma_ln (AGN), ccd_id, x, y [pixel],
+    ra, dec [deg] (see :func:`sky_positions`); ``files`` carries ra, dec too.
     NaN where not applicable.
     """
     n = int(n_sources)
@@ -679,6 +710,7 @@ def simulate_population(
     )
     for c in _FLOAT_COLUMNS:
         src[c] = P[c]
+    src["ra"], src["dec"] = sky_positions(P["obsid"], P["x"], P["y"], seed)
     files = pd.DataFrame(
         {
             "obsreg_id": src["obsreg_id"],
@@ -689,6 +721,8 @@ def simulate_population(
             "tstart": P["tstart"],
             "tstop": P["tstop"],
             "n_events": counts,
+            "ra": src["ra"],
+            "dec": src["dec"],
             "energy_source": "simulated",
             "path": "",
         }

@@ -7,11 +7,21 @@
  */
 "use strict";
 
+// 20 well-separated colours first (Kelly's / Glasbey's), then generated ones (golden-angle hue
+// steps at three lightness levels), so no two categories share a colour however many there are.
 const PALETTE = [
   "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-  "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-  "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79",
+  "#bcbd22", "#000080", "#f0a0ff", "#005c31", "#ff0010", "#5ef1f2", "#993f00", "#ffa405",
+  "#740aff", "#00998f", "#808000", "#4c005c",
 ];
+function categoryColour(i) {
+  if (i < PALETTE.length) return PALETTE[i];
+  const k = i - PALETTE.length;
+  const hue = (k * 137.508) % 360;
+  const light = [42, 58, 30][Math.floor(k / 7) % 3];
+  return `hsl(${hue.toFixed(1)}, ${k % 2 ? 70 : 90}%, ${light}%)`;
+}
+const NOISE_COLOUR = "#bbbbbb";
 const MISSING_COLOUR = "#cccccc";
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 const SMALL_CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
@@ -28,6 +38,8 @@ const state = {
   sourceId: null,
   sourceCache: new Map(),
   labels: new Map(), // obsreg_id -> {label, note, time}
+  notes: new Map(), // obsreg_id -> note (saved on its own, with or without a label)
+  counts: null, // {n_total, n_labelled, n_unlabelled} of the review queue
   cands: [],
   pos: 0,
   catalog: null,
@@ -45,14 +57,62 @@ const EARLY = {
 const $ = (id) => document.getElementById(id);
 
 function fmt(v) {
+  // Numbers to 6 significant digits (integers and large values in full: no lost seconds).
   if (v === null || v === undefined) return "\u2014";
   if (typeof v === "number") {
     if (!Number.isFinite(v)) return String(v);
     if (Number.isInteger(v)) return String(v);
-    return String(Number(v.toPrecision(4)));
+    if (Math.abs(v) >= 1e5) return v.toFixed(3);
+    return String(Number(v.toPrecision(6)));
   }
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);
+}
+
+const ENERGY_EV = /^(energy|energy_mean|energy_median|energy_q25|energy_q75)$/;
+const TIME_COLUMNS = new Set(["tstart", "tstop", "time"]);
+
+function addSeconds(iso, s) {
+  const d = new Date(Date.parse(iso) + s * 1000);
+  return Number.isNaN(d.getTime()) ? null : `${d.toISOString().slice(0, 19)}Z`;
+}
+
+function fmtValue(key, v, ctx = {}) {
+  // A value with its unit: energies in keV, mission times with their ISO date (UTC).
+  if (typeof v !== "number" || !Number.isFinite(v)) return fmt(v);
+  const units = (state.meta && state.meta.units) || {};
+  const base = key.replace(/^(feat_|true_)/, "");
+  if (ENERGY_EV.test(base)) return `${(v / 1000).toFixed(4)} keV`;
+  if (TIME_COLUMNS.has(base)) {
+    const tz = ctx.timeZero;
+    const iso = tz && tz.iso ? addSeconds(tz.iso, v - tz.mission_s) : null;
+    return `${v.toFixed(3)} s mission time${iso ? ` (${iso})` : ""}`;
+  }
+  if (base === "burst_sig" || base === "gap_sig") {
+    return `${fmt(v)} dex: false-alarm probability ${fapText(v)} (nominal)`;
+  }
+  const u = units[base];
+  return u ? `${fmt(v)} ${u}` : fmt(v);
+}
+
+function fapText(dex) {
+  // 10^-dex without underflow, and the one-sided Gaussian sigma of the same tail probability.
+  if (dex === null || dex === undefined || !Number.isFinite(dex)) return "\u2014";
+  const e = Math.floor(dex);
+  const p = dex < 300 ? `${Number((10 ** -dex).toPrecision(2))}` : `${(10 ** (e - dex)).toFixed(1)}e-${e}`;
+  return `${p}, ${sigmaOf(dex).toFixed(1)}\u03c3`;
+}
+
+function sigmaOf(dex) {
+  // Inverse normal tail: Acklam's rational approximation, asymptotic form for tiny p.
+  const ln = dex * Math.LN10;
+  if (dex > 15) return Math.sqrt(2 * ln - Math.log(4 * Math.PI * ln));
+  const p = 10 ** -dex;
+  if (p >= 0.5) return 0;
+  const q = Math.sqrt(-2 * Math.log(p));
+  const c = [2.515517, 0.802853, 0.010328];
+  const d = [1.432788, 0.189269, 0.001308];
+  return q - (c[0] + c[1] * q + c[2] * q * q) / (1 + d[0] * q + d[1] * q * q + d[2] * q * q * q);
 }
 
 function setStatus(text, isError = false) {
@@ -91,15 +151,17 @@ function reportError(err) {
   setStatus(String(err.message || err), true);
 }
 
-function fillKv(tableId, obj) {
+function fillKv(tableId, obj, ctx = {}) {
   const tbody = $(tableId).querySelector("tbody");
   tbody.replaceChildren();
+  const notes = (state.meta && state.meta.unit_notes) || {};
   for (const [k, v] of Object.entries(obj || {})) {
     const tr = document.createElement("tr");
     const a = document.createElement("td");
     const b = document.createElement("td");
     a.textContent = k;
-    b.textContent = fmt(v);
+    if (notes[k]) a.title = notes[k];
+    b.textContent = fmtValue(k, v, ctx);
     tr.append(a, b);
     tbody.append(tr);
   }
@@ -126,8 +188,11 @@ function showPane(name) {
   for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.pane === name);
   for (const pane of document.querySelectorAll(".pane")) pane.classList.toggle("active", pane.id === `pane-${name}`);
   document.body.dataset.pane = name;
+  if (name !== "source" && window.location.pathname.startsWith("/source/")) window.history.pushState({}, "", `/${window.location.search}`);
+  if (name === "source" && state.sourceId) setSourceUrl(state.sourceId);
   for (const gd of document.querySelectorAll(`#pane-${name} .js-plotly-plot`)) Plotly.Plots.resize(gd);
   if (name === "catalog" && !state.catalog) loadCatalog().catch(reportError);
+  if (name === "table") renderTable();
   if (name === "review" && state.cands.length === 0) {
     if (!$("rerank-plot").data) {
       const f = emptyFigure("press r (re-rank): interesting found vs inspected appears here");
@@ -151,18 +216,29 @@ function colourOptions() {
   for (const c of state.meta.colour_by || []) {
     if (!opts.some((o) => o.name === c.name)) opts.push(c);
   }
-  return opts.filter((o) => Array.isArray(state.points[o.name]));
+  const truth = new Set((state.meta && state.meta.truth_columns) || []);
+  // truth columns (the simulation's classes) only when asked for: they bias a labeller
+  return opts.filter((o) => Array.isArray(state.points[o.name]) && (!truth.has(o.name) || showTruth()));
 }
 
-function categoricalColours(values) {
+function isNoise(name, c) {
+  return name === "cluster" && (c === 0 || c === "0" || c === -1 || c === "-1");
+}
+
+function categoryName(name, c) {
+  return isNoise(name, c) ? `noise (${c})` : fmt(c);
+}
+
+function categoricalColours(values, name) {
   const counts = new Map();
   for (const v of values) if (v !== null && v !== undefined) counts.set(v, (counts.get(v) || 0) + 1);
   const cats = [...counts.keys()].sort((a, b) => counts.get(b) - counts.get(a));
   const colourOf = new Map();
   let i = 0;
   for (const c of cats) {
-    // HDBSCAN noise (-1) is grey.
-    colourOf.set(c, c === -1 || c === "-1" ? "#bbbbbb" : PALETTE[i++ % PALETTE.length]);
+    // Noise is grey: label 0 in serendip's cluster tables (serendip.cluster: 0 = noise,
+    // 1..K = clusters), -1 in raw DBSCAN/HDBSCAN labels.
+    colourOf.set(c, isNoise(name, c) ? NOISE_COLOUR : categoryColour(i++));
   }
   const colours = values.map((v) => (v === null || v === undefined ? MISSING_COLOUR : colourOf.get(v)));
   return { colours, cats, counts, colourOf };
@@ -194,22 +270,22 @@ function markerFor(name) {
   const legend = $("colour-legend");
   legend.replaceChildren();
   if (opt.type === "categorical") {
-    const { colours, cats, counts, colourOf } = categoricalColours(values);
+    const { colours, cats, counts, colourOf } = categoricalColours(values, name);
     const title = document.createElement("h3");
     title.textContent = name;
     legend.append(title);
-    for (const c of cats.slice(0, 25)) {
+    for (const c of cats.slice(0, 60)) {
       const row = document.createElement("div");
       row.className = "legend-row";
       const sw = document.createElement("span");
       sw.className = "swatch";
       sw.style.background = colourOf.get(c);
       const label = document.createElement("span");
-      label.textContent = `${fmt(c)} (${counts.get(c)})`;
+      label.textContent = `${categoryName(name, c)} (${counts.get(c)})`;
       row.append(sw, label);
       legend.append(row);
     }
-    if (cats.length > 25) legend.append(`\u2026 ${cats.length - 25} more`);
+    if (cats.length > 60) legend.append(`\u2026 ${cats.length - 60} more`);
     return { color: colours, showscale: false, colorscale: null, ...markerSize() };
   }
   const nums = values.map((v) => (v === null || v === undefined ? NaN : v));
@@ -261,15 +337,7 @@ async function renderEmbedding() {
     for (let i = 0; i < n; i++) if (P.known_type[i] !== null && P.known_type[i] !== undefined && P.known_type[i] !== "") state.knownIdx.push(i);
   }
   const sel = $("colour-by");
-  sel.replaceChildren();
-  const options = colourOptions();
-  for (const o of options) {
-    const opt = document.createElement("option");
-    opt.value = o.name;
-    opt.textContent = `${o.name} (${o.type})`;
-    sel.append(opt);
-  }
-  sel.value = defaultColour(options);
+  fillColourSelect(defaultColour(colourOptions()));
   const gd = $("embed-plot");
   const layout = {
     margin: { l: 40, r: 10, t: 30, b: 30 },
@@ -296,6 +364,140 @@ async function renderEmbedding() {
   });
   gd.on("plotly_deselect", () => setSelection([]));
   fillKnownTable();
+}
+
+function fillColourSelect(value) {
+  const sel = $("colour-by");
+  sel.replaceChildren();
+  const options = colourOptions();
+  for (const o of options) {
+    const opt = document.createElement("option");
+    opt.value = o.name;
+    opt.textContent = `${o.name} (${o.type})`;
+    sel.append(opt);
+  }
+  sel.value = options.some((o) => o.name === value) ? value : defaultColour(options);
+}
+
+function renderColourChoices() {
+  if (!state.points) return;
+  const before = $("colour-by").value;
+  fillColourSelect(before);
+  if ($("colour-by").value !== before) recolour();
+}
+
+/* ---------- search: id, name or position ---------- */
+async function runSearch() {
+  const q = $("search-q").value.trim();
+  const box = $("search-results");
+  box.replaceChildren();
+  if (!q) {
+    box.hidden = true;
+    return;
+  }
+  const radius = $("search-radius").value || "10";
+  let res;
+  try {
+    res = await apiGet(`/api/search?q=${encodeURIComponent(q)}&radius_arcsec=${encodeURIComponent(radius)}`);
+  } catch (err) {
+    box.hidden = false;
+    box.textContent = String(err.message || err);
+    return;
+  }
+  box.hidden = false;
+  document.body.dataset.searchHits = String(res.rows.length);
+  if (res.rows.length === 0) {
+    box.textContent = res.kind === "position" ? `no source within ${radius}\u2033 of ${q}` : `no source matches ${q}`;
+    return;
+  }
+  if (res.rows.length === 1 && res.kind === "id") {
+    box.hidden = true;
+    await openSource(res.rows[0].obsreg_id);
+    return;
+  }
+  for (const r of res.rows) {
+    const d = document.createElement("div");
+    d.dataset.id = r.obsreg_id;
+    d.dataset.testid = "search-hit";
+    d.textContent = `${r.obsreg_id}${r.name ? ` ${r.name}` : ""} \u00b7 rank ${r.rank}${r.sep_arcsec !== undefined ? ` \u00b7 ${r.sep_arcsec.toFixed(2)}\u2033` : ""}`;
+    d.addEventListener("click", () => {
+      box.hidden = true;
+      openSource(r.obsreg_id).catch(reportError);
+    });
+    box.append(d);
+  }
+}
+
+/* ---------- candidate table: sortable, filterable (client side, from the points) ---------- */
+const TABLE_MAX_ROWS = 300;
+const tableState = { sortKey: "rank", sortDir: 1 };
+
+function tableColumns() {
+  const P = state.points;
+  const cols = ["obsreg_id", "rank", "score", "cluster", "known_type", "ra", "dec", "n_events", "rate", "burst_sig", "var_prob", "hard_hm"];
+  return cols.filter((c) => Array.isArray(P[c]));
+}
+
+function renderTable() {
+  const P = state.points;
+  if (!P) return;
+  const cols = tableColumns();
+  const text = $("tbl-filter").value.trim().toLowerCase();
+  const minScore = Number($("tbl-min-score").value) || 0;
+  const lab = $("tbl-labelled").value;
+  const n = P.obsreg_id.length;
+  const keep = [];
+  for (let i = 0; i < n; i++) {
+    if (P.score && !(P.score[i] >= minScore)) continue;
+    const id = P.obsreg_id[i];
+    if (lab === "labelled" && !state.labels.has(id)) continue;
+    if (lab === "unlabelled" && state.labels.has(id)) continue;
+    if (text) {
+      const hay = `${id} ${P.known_type ? P.known_type[i] || "" : ""} cluster ${P.cluster ? P.cluster[i] : ""}`.toLowerCase();
+      if (!hay.includes(text)) continue;
+    }
+    keep.push(i);
+  }
+  const key = tableState.sortKey;
+  const dir = tableState.sortDir;
+  const col = P[key];
+  keep.sort((a, b) => {
+    const va = col[a];
+    const vb = col[b];
+    if (va === vb) return P.rank[a] - P.rank[b];
+    if (va === null || va === undefined) return 1;
+    if (vb === null || vb === undefined) return -1;
+    return (va < vb ? -1 : 1) * dir;
+  });
+  $("tbl-count").textContent = `${keep.length.toLocaleString()} of ${n.toLocaleString()} sources match${keep.length > TABLE_MAX_ROWS ? ` (first ${TABLE_MAX_ROWS} shown)` : ""}`;
+  const thead = $("cand-table").querySelector("thead");
+  thead.replaceChildren();
+  const hr = document.createElement("tr");
+  const units = state.meta.units || {};
+  for (const c of [...cols, "label"]) {
+    const th = document.createElement("th");
+    th.textContent = `${c}${units[c] ? ` (${units[c]})` : ""}${c === key ? (dir > 0 ? " \u25b2" : " \u25bc") : ""}`;
+    if (c !== "label") {
+      th.className = "sortable";
+      th.dataset.col = c;
+      th.addEventListener("click", () => {
+        tableState.sortDir = tableState.sortKey === c ? -tableState.sortDir : (c === "rank" || c === "obsreg_id" ? 1 : -1);
+        tableState.sortKey = c;
+        renderTable();
+      });
+    }
+    hr.append(th);
+  }
+  thead.append(hr);
+  const rows = keep.slice(0, TABLE_MAX_ROWS).map((i) => {
+    const r = {};
+    for (const c of cols) r[c] = P[c][i];
+    const l = state.labels.get(P.obsreg_id[i]);
+    r.label = l ? l.label : "";
+    return r;
+  });
+  fillRows("cand-table", rows, [...cols, "label"], (r) => openSource(r.obsreg_id).catch(reportError));
+  document.body.dataset.tableRows = String(keep.length);
 }
 
 function rowIndexOf(pt) {
@@ -372,60 +574,268 @@ function emptyFigure(text) {
   };
 }
 
-function etMapFigure(et, small) {
+function timeAxisTitle(tz) {
+  // The time zero of every time axis, stated: t = 0 at the observation's start.
+  if (!tz) return "time (s)";
+  const when = tz.iso ? `${tz.iso}, ` : "";
+  return `time since observation start (s); t = 0 at ${when}${tz.mission_s.toFixed(3)} s mission time${tz.mjdref ? ` (MJDREF ${tz.mjdref} TT)` : ""}`;
+}
+
+function etMapFigure(et, small, tz) {
   if (!et) return emptyFigure("no events for this source");
   const trace = {
     type: "heatmap", z: et.z, x: et.time_edges_s, y: et.energy_edges_kev, colorscale: "Viridis",
-    showscale: !small, hovertemplate: "t %{x:.0f} s<br>E %{y:.2f} keV<br>%{z} counts<extra></extra>",
+    showscale: !small, hovertemplate: "t %{x:.1f} s<br>E %{y:.3f} keV<br>%{z} counts<extra></extra>",
     colorbar: small ? undefined : { title: { text: "counts" }, thickness: 12 },
   };
   const layout = small
-    ? { margin: { l: 25, r: 5, t: 5, b: 20 }, xaxis: { showticklabels: false }, yaxis: { tickfont: { size: 8 } } }
+    ? { margin: { l: 25, r: 5, t: 5, b: 20 }, xaxis: { showticklabels: false }, yaxis: { tickfont: { size: 8 }, type: "log" } }
     : {
-      margin: { l: 55, r: 10, t: 30, b: 45 }, title: { text: "E\u2013t map", font: { size: 13 } },
-      xaxis: { title: { text: "time (s)" } }, yaxis: { title: { text: "energy (keV)" } },
+      margin: { l: 55, r: 10, t: 30, b: 45 }, title: { text: "E\u2013t map (whole observation)", font: { size: 13 } },
+      xaxis: { title: { text: timeAxisTitle(tz), font: { size: 10 } } }, yaxis: { title: { text: "energy (keV)" }, type: "log" },
     };
   return { data: [trace], layout };
 }
 
-function lightcurveFigure(lc, small) {
-  if (!lc || !lc.t_s || lc.t_s.length === 0) return emptyFigure("no light curve for this source");
+function rebinChoices(lc) {
+  // Rebinning factors of the 256 fine bins; default: ~20 counts per bin, 8-128 bins.
+  const n = lc.counts.length;
+  const total = lc.counts.reduce((a, b) => a + b, 0);
+  const out = [];
+  for (let f = 1; f <= n; f *= 2) out.push(f);
+  let def = 1;
+  while (def < n / 8 && (n / def > 128 || total / (n / def) < 20)) def *= 2;
+  return { factors: out, def };
+}
+
+function rebinned(lc, factor) {
+  // Sum ``factor`` neighbouring fine bins: rate = counts / good time, Poisson errors, hardness.
+  const n = Math.floor(lc.counts.length / factor);
+  const t = [], w = [], rate = [], err = [], hr = [];
+  for (let i = 0; i < n; i++) {
+    let c = 0, s = 0, h = 0, g = 0;
+    for (let j = i * factor; j < (i + 1) * factor; j++) {
+      c += lc.counts[j]; s += lc.soft[j]; h += lc.hard[j]; g += lc.good_s[j];
+    }
+    const lo = lc.edges_s[i * factor];
+    const hi = lc.edges_s[(i + 1) * factor];
+    t.push((lo + hi) / 2);
+    w.push(hi - lo);
+    rate.push(g > 0 ? c / g : null);
+    err.push(g > 0 ? Math.sqrt(Math.max(c, 1)) / g : null);
+    hr.push(s + h > 0 ? (h - s) / (h + s) : null);
+  }
+  return { t, w, rate, err, hr };
+}
+
+function lightcurveFigure(lc, small, opts = {}) {
+  if (!lc || !lc.counts || lc.counts.length === 0 || lc.counts.every((c) => c === 0)) return emptyFigure("no light curve for this source");
+  const factor = opts.factor || rebinChoices(lc).def;
+  const b = rebinned(lc, factor);
+  const binS = b.w[0] || 0;
   const rate = {
-    type: "scatter", mode: "markers", name: "rate", x: lc.t_s, y: lc.rate,
-    error_y: { type: "data", array: lc.rate_err, visible: true, thickness: 1 },
-    error_x: { type: "constant", value: (lc.bin_s || 0) / 2, visible: true, thickness: 1, width: 0 },
+    type: "scatter", mode: "markers", name: "rate", x: b.t, y: b.rate,
+    error_y: { type: "data", array: b.err, visible: true, thickness: 1 },
+    error_x: { type: "constant", value: binS / 2, visible: true, thickness: 1, width: 0 },
     marker: { size: 4, color: "#1f77b4" }, xaxis: "x", yaxis: "y",
+    hovertemplate: "t %{x:.1f} s<br>%{y:.4g} ct/s<extra></extra>",
   };
   const hr = {
-    type: "scatter", mode: "markers+lines", name: "hardness", x: lc.t_s, y: lc.hardness,
+    type: "scatter", mode: "markers+lines", name: "hardness", x: b.t, y: b.hr,
     marker: { size: 3, color: "#d62728" }, line: { width: 1 }, xaxis: "x", yaxis: "y2",
+    hovertemplate: "t %{x:.1f} s<br>HR %{y:.3f}<extra></extra>",
   };
+  const span = lc.edges_s[lc.edges_s.length - 1];
+  const shapes = (lc.gtis_s || []).map(([lo, hi]) => ({
+    type: "rect", xref: "x", yref: "paper", x0: lo, x1: hi, y0: 0, y1: 1,
+    fillcolor: "#2ca02c", opacity: 0.08, line: { width: 0 }, layer: "below",
+  }));
+  const bands = `HR = (H\u2212S)/(H+S), S ${lc.soft_kev[0]}\u2013${lc.soft_kev[1]} keV, H ${lc.hard_kev[0]}\u2013${lc.hard_kev[1]} keV`;
   const layout = {
-    showlegend: false,
+    showlegend: false, shapes,
     margin: small ? { l: 40, r: 5, t: 5, b: 30 } : { l: 55, r: 10, t: 30, b: 45 },
-    title: small ? undefined : { text: `light curve (bin ${fmt(lc.bin_s)} s) and hardness ratio`, font: { size: 13 } },
-    xaxis: { title: small ? undefined : { text: "time (s)" }, anchor: "y2" },
-    yaxis: { domain: [0.38, 1], title: { text: "rate (ct/s)" } },
-    yaxis2: { domain: [0, 0.3], title: { text: "HR" }, zeroline: true },
+    title: small ? undefined : { text: `light curve, ${fmt(binS)} s bins${lc.gtis_s && lc.gtis_s.length ? " (shaded: GTIs)" : ""}`, font: { size: 13 } },
+    xaxis: { title: small ? undefined : { text: timeAxisTitle(opts.timeZero), font: { size: 10 } }, anchor: "y2", range: [0, span] },
+    yaxis: { domain: [0.38, 1], title: { text: "rate (ct/s)" }, type: opts.log ? "log" : "linear" },
+    yaxis2: { domain: [0, 0.3], title: { text: "HR" }, zeroline: true, range: [-1.05, 1.05] },
+    annotations: small ? [] : [{ text: bands, showarrow: false, xref: "paper", yref: "paper", x: 0, y: 0.33, xanchor: "left", font: { size: 9, color: "#666" } }],
   };
   return { data: [rate, hr], layout };
 }
 
-async function openSource(id, { switchPane = true } = {}) {
+function spectrumFigure(sp, log) {
+  if (!sp || sp.counts.every((c) => c === 0)) return emptyFigure("no events in 0.5\u20137 keV");
+  const e = sp.edges_kev;
+  const mid = e.slice(0, -1).map((lo, i) => Math.sqrt(lo * e[i + 1]));
+  return {
+    data: [{
+      type: "scatter", mode: "markers", x: mid, y: sp.per_kev.map((v) => (log && v <= 0 ? null : v)),
+      error_y: { type: "data", array: sp.per_kev_err, visible: true, thickness: 1 },
+      marker: { size: 4, color: "#9467bd" }, hovertemplate: "%{x:.3f} keV<br>%{y:.4g} counts/keV<extra></extra>",
+    }],
+    layout: {
+      margin: { l: 55, r: 10, t: 30, b: 45 }, showlegend: false,
+      title: { text: `energy spectrum (counts/keV; ${sp.n_outside_band} events outside 0.5\u20137 keV)`, font: { size: 13 } },
+      xaxis: { title: { text: "energy (keV)" }, type: "log" },
+      yaxis: { title: { text: "counts / keV" }, type: log ? "log" : "linear" },
+    },
+  };
+}
+
+function imageFigure(img) {
+  if (!img) return emptyFigure("no sky image: this run's events carry no x/y positions");
+  const xc = img.x_edges.slice(0, -1).map((v, i) => (v + img.x_edges[i + 1]) / 2);
+  const yc = img.y_edges.slice(0, -1).map((v, i) => (v + img.y_edges[i + 1]) / 2);
+  return {
+    data: [{ type: "heatmap", z: img.z, x: xc, y: yc, colorscale: "Viridis", colorbar: { title: { text: "counts" }, thickness: 12 } }],
+    layout: {
+      margin: { l: 55, r: 10, t: 30, b: 45 }, title: { text: "sky image of the events", font: { size: 13 } },
+      xaxis: { title: { text: "sky x (pixel)" }, autorange: "reversed" }, yaxis: { title: { text: "sky y (pixel)" }, scaleanchor: "x" },
+    },
+  };
+}
+
+function renderScoreTerms(src) {
+  const box = $("score-terms");
+  box.replaceChildren();
+  for (const t of src.score_terms || []) {
+    const row = document.createElement("div");
+    row.className = `term-row${t.decides ? " decides" : ""}`;
+    row.title = t.meaning;
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = t.term;
+    const bar = document.createElement("span");
+    bar.className = "term-bar";
+    const fill = document.createElement("span");
+    fill.style.width = `${Math.max(0, Math.min(1, t.value || 0)) * 100}%`;
+    bar.append(fill);
+    const val = document.createElement("span");
+    val.textContent = `${fmt(t.value)}${t.decides ? " \u2190 score" : ""}`;
+    row.append(name, bar, val);
+    box.append(row);
+  }
+  const sig = src.significance || {};
+  for (const [what, s] of Object.entries(sig)) {
+    if (!s) continue;
+    const p = document.createElement("div");
+    p.className = "term-row";
+    p.textContent = `${what}: false-alarm probability ${fapText(s.dex)} (${s.dex.toFixed(1)} dex; nominal: analytic, trials-corrected, not calibrated on simulations)`;
+    box.append(p);
+  }
+  const reason = document.createElement("div");
+  reason.className = "term-row hint";
+  reason.textContent = "score = the largest term (serendip.catalog.candidates); hover a term for its definition";
+  box.append(reason);
+}
+
+function renderPosition(src) {
+  const pos = src.position;
+  const links = $("source-links");
+  links.replaceChildren();
+  if (!pos) {
+    $("source-pos").textContent = "no sky position in this run";
+    return;
+  }
+  $("source-pos").textContent = `RA ${pos.ra.toFixed(6)}\u00b0 Dec ${pos.dec >= 0 ? "+" : ""}${pos.dec.toFixed(6)}\u00b0 (${pos.ra_hms} ${pos.dec_dms}, ${pos.frame})`;
+  for (const [name, url] of Object.entries(pos.links || {})) {
+    const a = document.createElement("a");
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.textContent = name;
+    a.dataset.testid = `link-${name.split(" ")[0].toLowerCase()}`;
+    links.append(a);
+  }
+}
+
+function renderEventLinks(id) {
+  const box = $("source-events");
+  box.replaceChildren();
+  if (!state.meta.has_events) return;
+  box.append("events: ");
+  for (const f of ["fits", "csv"]) {
+    const a = document.createElement("a");
+    a.href = `/api/events/${encodeURIComponent(id)}?format=${f}`;
+    a.download = `${id}-events.${f}`;
+    a.textContent = f.toUpperCase();
+    a.dataset.testid = `events-${f}`;
+    a.style.marginRight = "0.5em";
+    box.append(a);
+  }
+}
+
+function drawLightcurve() {
+  const src = state.sourceId && state.sourceCache.get(state.sourceId);
+  if (!src) return Promise.resolve();
+  const factor = Number($("lc-rebin").value) || undefined;
+  const lc = lightcurveFigure(src.lightcurve, false, { factor, log: $("lc-log").checked, timeZero: src.time_zero });
+  return Plotly.react($("lightcurve"), lc.data, lc.layout, PLOT_CONFIG);
+}
+
+function fillRebin(lc) {
+  const sel = $("lc-rebin");
+  sel.replaceChildren();
+  if (!lc || !lc.counts) return;
+  const { factors, def } = rebinChoices(lc);
+  const span = lc.edges_s[lc.edges_s.length - 1];
+  for (const f of factors) {
+    const o = document.createElement("option");
+    o.value = String(f);
+    const nb = lc.counts.length / f;
+    o.textContent = `${nb} \u00d7 ${fmt(span / nb)} s`;
+    sel.append(o);
+  }
+  sel.value = String(def);
+}
+
+function showTruth() {
+  return $("show-truth").checked;
+}
+
+/* ---------- deep links: /source/ID opens that source (and survives a reload) ---------- */
+function sourceIdFromPath() {
+  const m = /^\/source\/(.+)$/.exec(window.location.pathname);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+function setSourceUrl(id) {
+  const path = `/source/${encodeURIComponent(id)}`;
+  if (window.location.pathname !== path) window.history.pushState({ source: id }, "", path + window.location.search);
+}
+
+async function openSource(id, { switchPane = true, pushUrl = true } = {}) {
   if (switchPane) showPane("source");
   setStatus(`loading ${id}\u2026`);
+  $("source-id").textContent = id;
+  document.title = `${id} \u00b7 serendip explore`;
+  if (pushUrl) setSourceUrl(id);
   const src = await getSource(id);
   state.sourceId = id;
-  $("source-id").textContent = id;
   $("find-analogs").disabled = false;
   const lab = state.labels.get(id);
-  $("source-label").textContent = lab ? `label: ${lab.label}${lab.note ? ` (${lab.note})` : ""}` : "";
-  const et = etMapFigure(src.et_map, false);
+  const note = state.notes.get(id);
+  $("source-label").textContent = lab ? `label: ${lab.label}` : "";
+  if (note) $("source-label").textContent += ` note: ${note}`;
+  renderPosition(src);
+  renderEventLinks(id);
+  const tz = src.time_zero;
+  $("time-zero").textContent = tz
+    ? `Time axes: seconds since the observation start, t = 0 at ${tz.iso || "?"} (${tz.mission_s.toFixed(3)} s mission time${tz.mjdref ? `, MJDREF ${tz.mjdref} TT` : ""}${tz.mjd ? `, MJD ${tz.mjd.toFixed(6)}` : ""}); observation length ${fmt(src.t_span_s)} s.`
+    : "";
+  fillRebin(src.lightcurve);
+  await drawLightcurve();
+  const et = etMapFigure(src.et_map, false, tz);
   await Plotly.react($("et-map"), et.data, et.layout, PLOT_CONFIG);
-  const lc = lightcurveFigure(src.lightcurve, false);
-  await Plotly.react($("lightcurve"), lc.data, lc.layout, PLOT_CONFIG);
-  fillKv("props-table", src.properties);
-  fillKv("features-table", src.features);
+  const sp = spectrumFigure(src.spectrum, $("spec-log").checked);
+  await Plotly.react($("spectrum"), sp.data, sp.layout, PLOT_CONFIG);
+  const im = imageFigure(src.image);
+  await Plotly.react($("sky-image"), im.data, im.layout, PLOT_CONFIG);
+  renderScoreTerms(src);
+  fillKv("props-table", src.properties, { timeZero: tz });
+  fillKv("features-table", src.features, { timeZero: tz });
+  fillKv("truth-table", src.truth, { timeZero: tz });
+  $("truth-box").hidden = !showTruth() || !src.truth || Object.keys(src.truth).length === 0;
   renderNeighbours(src.neighbours || []);
   setStatus(`source ${id}`);
   document.body.dataset.sourceReady = id;
@@ -441,7 +851,8 @@ function renderNeighbours(rows) {
     card.dataset.testid = "neighbour-card";
     const head = document.createElement("div");
     head.className = "head";
-    head.textContent = `${nb.obsreg_id}  d=${fmt(nb.distance)}  score=${fmt(nb.score)}${nb.known_type ? `  [${nb.known_type}]` : ""}`;
+    head.textContent = `${nb.obsreg_id}  feature distance ${fmt(nb.feature_distance)}  score ${fmt(nb.score)}${nb.known_type ? `  [${nb.known_type}]` : ""}`;
+    head.title = state.meta.distance ? state.meta.distance.definition : "";
     const mini = document.createElement("div");
     mini.className = "mini";
     card.append(head, mini);
@@ -477,11 +888,15 @@ function fmtTime(t) {
 }
 
 async function loadLabels() {
-  const res = await apiGet("/api/labels");
+  const [res, notes] = await Promise.all([apiGet("/api/labels"), apiGet("/api/notes")]);
   state.labels = new Map(res.rows.map((r) => [r.obsreg_id, r]));
+  state.notes = new Map(notes.rows.map((r) => [r.obsreg_id, r.note]));
   $("n-labels").textContent = String(res.rows.length);
-  const rows = res.rows
-    .map((r) => ({ ...r, when: fmtTime(r.time), sortKey: typeof r.time === "number" ? r.time : Date.parse(r.time) / 1000 }))
+  const notesOnly = notes.rows.filter((r) => !state.labels.has(r.obsreg_id)).length;
+  $("n-notes").textContent = `${notes.rows.length} notes (${notesOnly} without a label)`;
+  const all = [...res.rows, ...notes.rows.filter((r) => !state.labels.has(r.obsreg_id)).map((r) => ({ ...r, label: "" }))];
+  const rows = all
+    .map((r) => ({ ...r, note: state.notes.get(r.obsreg_id) || "", when: fmtTime(r.time), sortKey: typeof r.time === "number" ? r.time : Date.parse(r.time) / 1000 }))
     .sort((a, b) => b.sortKey - a.sortKey);
   fillRows("labels-table", rows, ["obsreg_id", "label", "note", "when"], (r) => openSource(r.obsreg_id).catch(reportError));
 }
@@ -490,7 +905,58 @@ async function loadCandidates() {
   const order = $("review-order").value;
   const res = await apiGet(`/api/candidates?order=${encodeURIComponent(order)}&limit=500`);
   state.cands = res.rows;
+  state.counts = { n_total: res.n_total, n_labelled: res.n_labelled, n_unlabelled: res.n_unlabelled };
   state.pos = 0;
+  await showCandidate();
+}
+
+function updateCounter() {
+  // Position in the queue of unlabelled candidates, and labels given out of all sources.
+  const c = state.counts || { n_total: 0, n_labelled: 0 };
+  const nLab = state.labels.size;
+  $("review-pos").textContent = state.cands.length
+    ? `candidate ${state.pos + 1} of ${state.cands.length} in this queue \u00b7 ${nLab} of ${c.n_total} sources labelled`
+    : `no candidates left \u00b7 ${nLab} of ${c.n_total} sources labelled`;
+}
+
+async function saveNote() {
+  const row = state.cands[state.pos];
+  if (!row) return;
+  const note = $("review-note").value;
+  if ((state.notes.get(row.obsreg_id) || "") === note) return;
+  await apiPost("/api/notes", { obsreg_id: row.obsreg_id, note });
+  if (note) state.notes.set(row.obsreg_id, note);
+  else state.notes.delete(row.obsreg_id);
+  $("saved").textContent = `note saved: ${row.obsreg_id}`;
+  document.body.dataset.lastNote = `${row.obsreg_id}:${note}`;
+  loadLabels().catch(reportError);
+}
+
+async function undoLast() {
+  const res = await (await apiPost("/api/undo", {})).json();
+  await loadLabels();
+  if (!res.undone) {
+    $("saved").textContent = "nothing to undo";
+    return;
+  }
+  const id = res.undone.obsreg_id;
+  let i = state.cands.findIndex((r) => r.obsreg_id === id);
+  if (i < 0) {
+    state.cands.splice(state.pos, 0, { obsreg_id: id, rank: null, score: null, active_score: null, reason: "" });
+    i = state.pos;
+  }
+  state.pos = i;
+  $("saved").textContent = `undone: ${id} \u2192 ${res.undone.label || "(unlabel)"}`;
+  document.body.dataset.lastUndo = id;
+  await showCandidate();
+}
+
+async function unlabelCurrent() {
+  const row = state.cands[state.pos];
+  if (!row) return;
+  await apiPost("/api/unlabel", { obsreg_id: row.obsreg_id });
+  await loadLabels();
+  $("saved").textContent = `unlabelled: ${row.obsreg_id}`;
   await showCandidate();
 }
 
@@ -512,25 +978,25 @@ async function showCandidate() {
   if (n === 0) {
     $("review-id").textContent = "no candidates left";
     $("review-info").textContent = "";
-    $("review-pos").textContent = "0 / 0";
+    updateCounter();
     return;
   }
   state.pos = Math.min(Math.max(state.pos, 0), n - 1);
   const row = state.cands[state.pos];
   const lab = state.labels.get(row.obsreg_id);
   $("review-id").textContent = row.obsreg_id;
-  $("review-pos").textContent = `${state.pos + 1} / ${n}`;
+  updateCounter();
   $("review-info").textContent =
-    `rank ${fmt(row.rank)} \u00b7 score ${fmt(row.score)} \u00b7 active ${fmt(row.active_score)} \u00b7 ${row.reason || ""}`;
-  $("review-note").value = lab ? lab.note || "" : "";
+    `rank ${fmt(row.rank)} \u00b7 score ${fmt(row.score)} \u00b7 active ${fmt(row.active_score)} \u00b7 ${row.reason || ""}${lab ? ` \u00b7 label: ${lab.label}` : ""}`;
+  $("review-note").value = state.notes.get(row.obsreg_id) || "";
   for (const b of $("label-buttons").children) b.classList.toggle("current", !!lab && b.dataset.label === lab.label);
   const id = row.obsreg_id;
   const src = await getSource(id);
   if (state.cands[state.pos] && state.cands[state.pos].obsreg_id !== id) return; // moved on meanwhile
-  const et = etMapFigure(src.et_map, false);
+  const et = etMapFigure(src.et_map, false, src.time_zero);
   et.layout.title = { text: `${id} E\u2013t map`, font: { size: 12 } };
   await Plotly.react($("review-et"), et.data, et.layout, SMALL_CONFIG);
-  const lc = lightcurveFigure(src.lightcurve, false);
+  const lc = lightcurveFigure(src.lightcurve, false, { timeZero: src.time_zero });
   await Plotly.react($("review-lc"), lc.data, lc.layout, SMALL_CONFIG);
 }
 
@@ -545,6 +1011,7 @@ async function labelCurrent(label) {
     const resp = await apiPost("/api/labels", { obsreg_id: row.obsreg_id, label, note });
     const res = await resp.json();
     state.labels.set(row.obsreg_id, { obsreg_id: row.obsreg_id, label, note, time: Date.now() / 1000 });
+    if (note) state.notes.set(row.obsreg_id, note);
     $("n-labels").textContent = String(res.n_labels);
     saved.textContent = `saved: ${row.obsreg_id} \u2192 ${label}`;
     document.body.dataset.lastSaved = `${row.obsreg_id}:${label}`;
@@ -562,17 +1029,28 @@ async function rerank() {
   setStatus("re-ranking\u2026");
   const resp = await apiPost("/api/rerank", {});
   const res = await resp.json();
+  await drawLearningCurve(res);
+  $("review-order").value = "active";
+  await loadCandidates();
+  setStatus(`re-ranked with ${res.n_labels} labels (${res.strategy})`);
+}
+
+function drawLearningCurve(res) {
+  // Interesting sources found against sources inspected, with the static ranking's curve.
   const c = res.curve || { n_inspected: [], n_interesting: [] };
+  const st = res.static_curve || { n_inspected: [], n_interesting: [] };
   const n = c.n_inspected.length ? c.n_inspected[c.n_inspected.length - 1] : 0;
-  const found = c.n_interesting.length ? c.n_interesting[c.n_interesting.length - 1] : 0;
-  await Plotly.react(
+  const found = Math.max(c.n_interesting.length ? c.n_interesting[c.n_interesting.length - 1] : 0,
+    st.n_interesting.length ? st.n_interesting[st.n_interesting.length - 1] : 0);
+  return Plotly.react(
     $("rerank-plot"),
     [
-      { type: "scatter", mode: "lines", name: "found", x: c.n_inspected, y: c.n_interesting, line: { shape: "hv", width: 2 } },
+      { type: "scatter", mode: "lines", name: `you (${res.strategy})`, x: c.n_inspected, y: c.n_interesting, line: { shape: "hv", width: 2 } },
+      { type: "scatter", mode: "lines", name: `static ranking (${st.basis || ""})`, x: st.n_inspected, y: st.n_interesting, line: { shape: "hv", width: 1.5, dash: "dot", color: "#7f7f7f" } },
     ],
     {
-      margin: { l: 45, r: 10, t: 30, b: 40 }, showlegend: false,
-      title: { text: `interesting found vs inspected (${res.strategy})`, font: { size: 12 } },
+      margin: { l: 45, r: 10, t: 30, b: 40 }, legend: { x: 0, y: 1, font: { size: 9 } },
+      title: { text: "learning curve: interesting found vs inspected", font: { size: 12 } },
       xaxis: { title: { text: "inspected" }, range: [0, Math.max(n, 1)], dtick: Math.max(1, Math.ceil(n / 8)) },
       yaxis: {
         title: { text: "interesting" }, range: [0, Math.max(found, 1) * 1.05], dtick: Math.max(1, Math.ceil(found / 6)),
@@ -580,16 +1058,16 @@ async function rerank() {
     },
     SMALL_CONFIG,
   );
-  $("review-order").value = "active";
-  await loadCandidates();
-  setStatus(`re-ranked with ${res.n_labels} labels (${res.strategy})`);
 }
 
 function onKey(ev) {
   if (activePane() !== "review" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   const tag = ev.target && ev.target.tagName;
   if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") {
-    if (ev.key === "Escape" || (ev.key === "Enter" && ev.target.id === "review-note")) ev.target.blur();
+    if (ev.key === "Enter" && ev.target.id === "review-note") {
+      saveNote().catch(reportError);
+      ev.target.blur();
+    } else if (ev.key === "Escape") ev.target.blur();
     return;
   }
   const key = ev.key;
@@ -607,6 +1085,12 @@ function onKey(ev) {
   } else if (key === "r") {
     ev.preventDefault();
     rerank().catch(reportError);
+  } else if (key === "u") {
+    ev.preventDefault();
+    undoLast().catch(reportError);
+  } else if (key === "x") {
+    ev.preventDefault();
+    unlabelCurrent().catch(reportError);
   } else if (/^[1-9]$/.test(key)) {
     const choice = state.meta.label_choices[Number(key) - 1];
     if (choice !== undefined) {
@@ -683,7 +1167,7 @@ function renderCatalog() {
     type: "scattergl", mode: "markers", name: `${g} (${idx.length})`,
     x: idx.map((i) => cat[xName] ? cat[xName][i] : null), y: idx.map((i) => cat[yName] ? cat[yName][i] : null),
     text: idx.map((i) => String(cat[cols.id][i])), hovertemplate: "%{text}<extra></extra>",
-    marker: { size: 5, color: PALETTE[k % PALETTE.length], opacity: 0.8 },
+    marker: { size: 5, color: categoryColour(k), opacity: 0.8 },
   }));
   Plotly.react($("cat-plot"), traces, {
     margin: { l: 55, r: 10, t: 30, b: 45 }, title: { text: "catalogue coloured by class", font: { size: 13 } },
@@ -706,6 +1190,23 @@ function renderCatalog() {
   }
   fillRows("cat-table", rows, cols.names, (r) => {
     if (r.obsreg_id && state.indexOf.has(r.obsreg_id)) openSource(r.obsreg_id).catch(reportError);
+  });
+  // class probabilities as bars (p_* columns)
+  const probCols = cols.names.map((c, j) => [c, j]).filter(([c]) => c.startsWith("p_"));
+  const trs = $("cat-table").querySelectorAll("tbody tr");
+  trs.forEach((tr, i) => {
+    for (const [c, j] of probCols) {
+      const v = rows[i][c];
+      if (typeof v !== "number") continue;
+      const td = tr.children[j];
+      td.className = "bar-cell";
+      td.replaceChildren();
+      const bar = document.createElement("span");
+      bar.className = "bar";
+      bar.dataset.testid = "prob-bar";
+      bar.style.width = `${Math.round(v * 60)}px`;
+      td.append(bar, v.toFixed(3));
+    }
   });
 }
 
@@ -748,8 +1249,27 @@ function wireControls() {
   });
   $("clear-highlight").addEventListener("click", () => highlight([]));
   $("find-analogs").addEventListener("click", () => state.sourceId && findAnalogs(state.sourceId).catch(reportError));
-  $("review-order").addEventListener("change", () => loadCandidates().catch(reportError));
+  $("review-order").addEventListener("change", () => {
+    apiPost("/api/review-state", { order: $("review-order").value }).catch(reportError);
+    loadCandidates().catch(reportError);
+  });
   $("rerank").addEventListener("click", () => rerank().catch(reportError));
+  $("undo").addEventListener("click", () => undoLast().catch(reportError));
+  $("unlabel").addEventListener("click", () => unlabelCurrent().catch(reportError));
+  $("save-note").addEventListener("click", () => saveNote().catch(reportError));
+  $("review-note").addEventListener("change", () => saveNote().catch(reportError));
+  $("lc-rebin").addEventListener("change", () => drawLightcurve().catch(reportError));
+  $("lc-log").addEventListener("change", () => drawLightcurve().catch(reportError));
+  $("spec-log").addEventListener("change", () => state.sourceId && openSource(state.sourceId, { pushUrl: false }).catch(reportError));
+  $("show-truth").addEventListener("change", () => {
+    renderColourChoices();
+    if (state.sourceId) $("truth-box").hidden = !showTruth();
+  });
+  $("search-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    runSearch().catch(reportError);
+  });
+  for (const id of ["tbl-filter", "tbl-min-score", "tbl-labelled"]) $(id).addEventListener("input", renderTable);
   $("cat-apply").addEventListener("click", () => loadCatalog().catch(reportError));
   $("cat-x").addEventListener("change", renderCatalog);
   $("cat-y").addEventListener("change", renderCatalog);
@@ -779,6 +1299,8 @@ async function main() {
   $("run-name").textContent = `${state.meta.run} \u00b7 ${state.meta.n_sources} sources \u00b7 ${state.meta.kind}`;
   document.querySelector('[data-pane="catalog"]').hidden = !(state.meta.kind === "classification" || state.meta.kind === "both");
   renderLabelButtons();
+  $("review-order").value = state.meta.review_order || "static";
+  if (state.meta.distance) $("distance-def").textContent = `(feature distance: ${state.meta.distance.definition})`;
   await renderEmbedding();
   T.plot_done = performance.now();
   // Wait for two animation frames so the WebGL canvas has been painted.
@@ -791,7 +1313,25 @@ async function main() {
   document.body.dataset.ready = "1";
   setStatus(`ready: ${T.n_points.toLocaleString()} points in ${(T.ready / 1000).toFixed(2)} s`);
   loadLabels().catch(reportError);
+  const linked = sourceIdFromPath();
+  if (linked !== null) await openLinkedSource(linked);
 }
+
+async function openLinkedSource(id) {
+  if (!state.indexOf.has(id)) {
+    showPane("source");
+    $("source-id").textContent = `unknown source ${id}`;
+    setStatus(`this run has no source ${id}`, true);
+    return;
+  }
+  await openSource(id, { pushUrl: false });
+}
+
+window.addEventListener("popstate", () => {
+  const id = sourceIdFromPath();
+  if (id !== null && state.points) openLinkedSource(id).catch(reportError);
+  else if (id === null) showPane("embedding");
+});
 
 function start() {
   main().catch((err) => {
