@@ -33,6 +33,7 @@ from serendip.io.atomic import atomic_path
 from serendip.io.eventset import EventSet
 from serendip.io.tables import read_table, write_table
 from serendip.io.units import config_file_hash, provenance
+from serendip.layout import RunLayout
 from serendip.notices import Notice, NoticeLog
 from serendip.pipeline.config import check_data_size, dump_config
 from serendip.pipeline.stages import StageRecord, StageStore, stage_key
@@ -242,7 +243,7 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
         random_state=int(kc["random_state"]),
     )
     cands = with_observation_columns(cands, read_table(run.dir / "files.parquet"))
-    sha = config_file_hash(run.dir / "config.toml")
+    sha = config_file_hash(RunLayout(run.dir).config)
     paths = write_candidates(cands, run.dir, meta=provenance(config_sha=sha))
     return {f"candidates_{fmt}": Path(p) for fmt, p in paths.items()}, {"n_candidates": len(cands)}
 
