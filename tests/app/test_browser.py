@@ -57,7 +57,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    # a laptop screen: every view must read at 1366x768
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
@@ -190,7 +191,7 @@ def test_embedding_selection_source_view_export_catalogue(
     # export the selection in each format: the downloaded file parses with astropy, same ids
     page.click("[data-testid=tab-export]")
     for fmt, ext, astropy_format in [
-        ("csv", "csv", "ascii.csv"),
+        ("csv", "csv", "ascii.ecsv"),
         ("votable", "vot", "votable"),
         ("fits", "fits", "fits"),
     ]:
@@ -225,7 +226,76 @@ def test_embedding_selection_source_view_export_catalogue(
         f"document.getElementById('cat-count').textContent === '{n_kept} sources'",
         timeout=10_000,
     )
+    # class probabilities as bars, one per p_* cell, as long as the probability
+    n_rows = page.locator("#cat-table tbody tr").count()
+    n_prob = sum(c.startswith("p_") for c in cat["columns"])
+    assert page.locator("[data-testid=prob-bar]").count() >= n_rows * (n_prob - 1) > 0
+    widths = page.evaluate(
+        "[...document.querySelectorAll('#cat-table tbody tr:first-child [data-testid=prob-bar]')]"
+        ".map(b => [parseFloat(b.style.width), parseFloat(b.parentElement.textContent)])"
+    )
+    for w, p in widths:
+        assert w == pytest.approx(60 * p, abs=0.6)
     shot(page, "5-catalogue")
+
+    # search by position: the source at those coordinates is found and opened from the list
+    sid = pts["obsreg_id"][3]
+    cand = httpx.get(f"{server.url}/api/source/{sid}").json()["position"]
+    page.fill("[data-testid=search-q]", f"{cand['ra']:.6f} {cand['dec']:.6f}")
+    page.fill("[data-testid=search-radius]", "1")
+    page.click("[data-testid=search-go]")
+    page.wait_for_selector("[data-testid=search-hit]")
+    assert page.locator("[data-testid=search-hit]").first.get_attribute("data-id") == sid
+    page.locator("[data-testid=search-hit]").first.click()
+    page.wait_for_function(f"document.body.dataset.sourceReady === {sid!r}", timeout=20_000)
+    # search by id opens the source directly; the URL is its deep link
+    other = pts["obsreg_id"][11]
+    page.fill("[data-testid=search-q]", other)
+    page.click("[data-testid=search-go]")
+    page.wait_for_function(f"document.body.dataset.sourceReady === {other!r}", timeout=20_000)
+    assert page.url.endswith(f"/source/{other}")
+    links = page.eval_on_selector_all("#source-links a", "els => els.map(e => e.textContent)")
+    assert {"SIMBAD", "NED", "Chandra archive"} <= set(links)
+    assert "t = 0 at" in page.inner_text("[data-testid=time-zero]")
+
+    # rebinning: fewer, wider bins; the counts are conserved (rate x good time summed)
+    def lc_state():
+        return page.evaluate(
+            "(() => { const t = document.getElementById('lightcurve').data[0];"
+            " const w = 2 * t.error_x.value; return [t.x.length, w,"
+            " t.y.reduce((a, r) => a + (r || 0) * w, 0)]; })()"
+        )
+
+    n0, w0, c0 = lc_state()
+    page.select_option("[data-testid=lc-rebin]", "256")  # one bin of the whole observation
+    page.wait_for_function("document.getElementById('lightcurve').data[0].x.length === 1")
+    n1, w1, c1 = lc_state()
+    assert n1 == 1 and w1 == pytest.approx(n0 * w0) and c1 == pytest.approx(c0, rel=1e-9)
+    page.select_option("[data-testid=lc-rebin]", "1")
+    page.wait_for_function("document.getElementById('lightcurve').data[0].x.length === 256")
+    page.check("[data-testid=lc-log]")
+    assert page.evaluate("document.getElementById('lightcurve').layout.yaxis.type") == "log"
+    # the deep link survives a reload: the same source opens on a cold page
+    page.reload()
+    page.wait_for_function(f"document.body.dataset.sourceReady === {other!r}", timeout=60_000)
+    assert page.inner_text("[data-testid=source-id]") == other
+
+    # the candidate table: sorted by a clicked column, filtered by text and score
+    page.click("[data-testid=tab-table]")
+    page.wait_for_selector("#cand-table tbody tr")
+    page.click("#cand-table th[data-col=score]")
+    scores = page.eval_on_selector_all(
+        "#cand-table tbody tr", "trs => trs.map(tr => parseFloat(tr.children[2].textContent))"
+    )
+    assert scores == sorted(scores, reverse=True) and len(scores) == min(n, 300)
+    page.fill("[data-testid=tbl-min-score]", "0.9")
+    page.fill("[data-testid=tbl-filter]", "cluster 1")
+    want = sum(
+        s is not None and s >= 0.9 and f"cluster {c}".startswith("cluster 1")
+        for s, c in zip(pts["score"], pts["cluster"], strict=True)
+    )
+    page.wait_for_function(f"document.body.dataset.tableRows === '{want}'", timeout=10_000)
+    shot(page, "8-table")
 
 
 def test_keyboard_labels_survive_restart(browser, page, fresh_run, start_server, tmp_path):
@@ -259,11 +329,36 @@ def test_keyboard_labels_survive_restart(browser, page, fresh_run, start_server,
     page.wait_for_function(
         f"document.body.dataset.lastSaved === {second + ':artefact'!r}", timeout=10_000
     )
-    # r re-ranks: the discovery curve has one point per label
+    # a note without a label is saved on its own (third candidate, shown after the label)
+    third = static[2]["obsreg_id"]
+    page.wait_for_function(f"document.getElementById('review-id').textContent === {third!r}")
+    page.keyboard.press("n")
+    page.keyboard.type("check the background")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        f"document.body.dataset.lastNote === {third + ':check the background'!r}", timeout=10_000
+    )
+    notes = httpx.get(f"{server.url}/api/notes").json()["rows"]
+    assert {r["obsreg_id"]: r["note"] for r in notes}[third] == "check the background"
+    assert third not in {
+        r["obsreg_id"] for r in httpx.get(f"{server.url}/api/labels").json()["rows"]
+    }
+    # label it, then undo (u): the label is gone, the note stays, the counter counts
+    page.keyboard.press("2")
+    page.wait_for_function(
+        f"document.body.dataset.lastSaved === {third + ':not interesting'!r}", timeout=10_000
+    )
+    assert "3 of 600 sources labelled" in page.inner_text("[data-testid=review-pos]")
+    page.keyboard.press("u")
+    page.wait_for_function(f"document.body.dataset.lastUndo === {third!r}", timeout=10_000)
+    assert page.inner_text("[data-testid=review-id]") == third
+    assert "2 of 600 sources labelled" in page.inner_text("[data-testid=review-pos]")
+    assert page.input_value("[data-testid=review-note]") == "check the background"
+    # r re-ranks: the learning curve has one point per label, with the static curve
     page.keyboard.press("r")
     page.wait_for_function(
         "(() => { const d = document.getElementById('rerank-plot').data;"
-        " return d && d.length === 1 && d[0].x.length === 2; })()",
+        " return d && d.length === 2 && d[0].x.length === 2; })()",
         timeout=30_000,
     )
     assert page.evaluate("document.getElementById('rerank-plot').data[0].y") == [1, 1]
@@ -271,6 +366,7 @@ def test_keyboard_labels_survive_restart(browser, page, fresh_run, start_server,
         "document.getElementById('status').textContent.startsWith('re-ranked')", timeout=30_000
     )
     assert page.input_value("[data-testid=review-order]") == "active"
+    active_first = page.inner_text("[data-testid=review-id]")
     shot(page, "6-review")
 
     # restart the server on the same run directory: the labels are still there and shown
@@ -286,9 +382,12 @@ def test_keyboard_labels_survive_restart(browser, page, fresh_run, start_server,
     got = {r[0]: (r[1], r[2]) for r in rows}
     assert got[first] == ("interesting", "odd dip at 5 ks")
     assert got[second][0] == "artefact"
-    # labelled candidates are no longer offered for review
+    # labelled candidates are no longer offered for review, and the active-learning order
+    # chosen before the restart is restored (same first candidate)
     page.wait_for_function("document.getElementById('review-id').textContent !== ''")
+    assert page.input_value("[data-testid=review-order]") == "active"
     assert page.inner_text("[data-testid=review-id]") not in (first, second)
+    assert page.inner_text("[data-testid=review-id]") == active_first
     shot(page, "7-review-after-restart")
 
     # export the labels as FITS
@@ -300,7 +399,11 @@ def test_keyboard_labels_survive_restart(browser, page, fresh_run, start_server,
     info.value.save_as(path)
     table = Table.read(path, format="fits")
     labels = {
-        str(i).strip(): str(lab).strip()
+        str(i).strip(): "" if np.ma.is_masked(lab) else str(lab).strip()
         for i, lab in zip(table["obsreg_id"], table["label"], strict=True)
     }
-    assert labels == {first: "interesting", second: "artefact"}
+    # the labels, and the note given without a label (its label empty)
+    assert labels == {first: "interesting", second: "artefact", third: ""}
+    notes = dict(zip([str(i).strip() for i in table["obsreg_id"]], table["note"], strict=True))
+    assert str(notes[third]).strip() == "check the background"
+    assert str(table["ra"].unit) == "deg" and table.meta["SERENDIP"]

@@ -721,10 +721,10 @@ def simulate_population(
             "tstart": P["tstart"],
             "tstop": P["tstop"],
             "n_events": counts,
-            "ra": src["ra"],
-            "dec": src["dec"],
             "energy_source": "simulated",
             "path": "",
+            "ra": src["ra"],
+            "dec": src["dec"],
         }
     )
     return Population(events, files, src, component, seed=int(seed), options=asdict(opts))
