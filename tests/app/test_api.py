@@ -313,7 +313,7 @@ def test_notes_undo_unlabel_and_review_order(fresh_run, emb):
     c.post("/api/labels", json={"obsreg_id": b, "label": "artefact"})
     assert c.get("/api/meta").json()["n_labels"] == 2
     # undo the last label, then unlabel the other: both count as unlabelled again
-    u = c.post("/api/undo").json()
+    u = c.post("/api/undo", json={}).json()
     assert u["undone"]["obsreg_id"] == b and u["n_labels"] == 1
     assert c.post("/api/unlabel", json={"obsreg_id": a}).json()["n_labels"] == 0
     cands = c.get("/api/candidates?order=static&limit=600").json()
