@@ -191,9 +191,10 @@ def test_export_of_repeated_ids_is_deduplicated(local, ids):
 
 
 def read_table_csv(content: bytes):
-    import pandas as pd
+    """An export's CSV (ECSV: units and provenance in a "# " header) as a DataFrame."""
+    from astropy.table import Table
 
-    return pd.read_csv(io.BytesIO(content))
+    return Table.read(io.BytesIO(content), format="ascii.ecsv").to_pandas()
 
 
 def test_oversize_requests_are_refused(run, ids):
