@@ -155,10 +155,6 @@ def test_bad_input(toy):
     X, base, truth = toy
     with pytest.raises(InputError, match="base_score has shape"):
         ActiveRanker().fit(X, base[:-1])
-    Xn = X.copy()
-    Xn[3, 2] = np.nan
-    with pytest.raises(InputError, match="row 3, column 2"):
-        ActiveRanker().fit(Xn, base)
     r = ActiveRanker().fit(X, base)
     with pytest.raises(InputError, match="out of range"):
         r.update([len(base)], [1])
@@ -170,6 +166,23 @@ def test_bad_input(toy):
         ActiveRanker("nope").fit(X, base)
     with pytest.raises(RuntimeError, match="not fitted"):
         ActiveRanker().score_samples()
+
+
+def test_missing_values_are_imputed_and_stated(toy):
+    from serendip.notices import NoticeLog
+
+    X, base, truth = toy
+    Xn = X.copy()
+    Xn[3, 2] = np.nan
+    Xn[5, 2] = np.inf
+    Xn[:, 4] = np.nan  # a column with no value at all
+    with NoticeLog() as log:
+        r = ActiveRanker("knn").fit(Xn, base)
+    got = [n for n in log.records if n.code == "imputed_missing"]
+    assert len(got) == 1 and got[0].count == 2 + len(X)
+    assert np.isfinite(r.score_samples()).all()
+    found = simulate_review(ActiveRanker("knn"), Xn, base, truth, n_inspect=40)
+    assert found[-1] > 0
 
 
 def test_repeated_row_keeps_last_label(toy):

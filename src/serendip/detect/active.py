@@ -92,6 +92,41 @@ def _robust_compress(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return np.arcsinh((X - centre) / scale), centre, scale
 
 
+def impute_features(X: np.ndarray) -> np.ndarray:
+    """``X`` with missing values (NaN, +-inf) set to their column's median, stated.
+
+    Catalogue tables (e.g. MUWCLASS) lack some measurements for many rows; the ranker takes
+    them as they are. Each filled value is counted in a notice (``detect`` /
+    ``imputed_missing``, with the number of values and of columns); a column with no value at
+    all is set to 0 (it then carries no information). Returns a new (n, d) float64 array.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    bad = ~np.isfinite(X)
+    if not bad.any():
+        return X
+    from serendip.notices import notice
+
+    X = np.where(bad, np.nan, X)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            med = np.nanmedian(X, axis=0)
+    med = np.where(np.isfinite(med), med, 0.0)
+    X = np.where(bad, med[None, :], X)
+    cols = int(bad.any(axis=0).sum())
+    notice(
+        "detect",
+        "imputed_missing",
+        f"active learning: {int(bad.sum())} missing feature values in {cols} of "
+        f"{X.shape[1]} columns set to the column median",
+        count=int(bad.sum()),
+        total=int(X.size),
+    )
+    return X
+
+
 class ActiveRanker(BaseEstimator):
     """Re-rank rows (candidates) from labels; higher score = inspect sooner.
 
@@ -170,7 +205,9 @@ class ActiveRanker(BaseEstimator):
     def fit(self, X, base_score) -> ActiveRanker:
         """Set up on features ``X`` (n, d) and the static score ``base_score`` (n,).
 
-        Clears any labels. Raises :class:`InputError` on bad shapes or non-finite values.
+        Clears any labels. Missing feature values (NaN, inf) are set to the column median and
+        counted (:func:`impute_features`). Raises :class:`InputError` on bad shapes or a
+        non-finite ``base_score``.
         """
         if self.strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {self.strategy!r}; choose one of {STRATEGIES}")
@@ -186,11 +223,7 @@ class ActiveRanker(BaseEstimator):
                 None,
                 f"base_score has shape {base.shape}, expected ({X.shape[0]},) (one per feature row)",
             )
-        if not np.all(np.isfinite(X)):
-            r, c = np.argwhere(~np.isfinite(X))[0]
-            raise InputError(
-                None, f"non-finite feature value at row {r}, column {c}; impute or drop first"
-            )
+        X = impute_features(X)
         if not np.all(np.isfinite(base)):
             raise InputError(
                 None, f"non-finite base_score at row {int(np.argmax(~np.isfinite(base)))}"
