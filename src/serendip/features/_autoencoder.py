@@ -65,6 +65,21 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
         self.seed = seed
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        """scikit-learn tags: the input is a stack of normalised maps or cubes, not a 2-D table.
+
+        ``check_estimator`` feeds 2-D tables of unbounded values, which these models refuse on
+        purpose (their input is ``represent.et_maps`` / ``etdt_cubes`` with ``normalize=True``,
+        values in [0, 1], and the decoder ends in a sigmoid), so ``two_d_array`` is False and
+        scikit-learn's generic checks are not run; ``clone``, ``get_params`` / ``set_params``,
+        pipelines and ``NotFittedError`` before ``fit`` are tested in tests/features.
+        """
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = False
+        return tags
+
     # -------------------------------------------------------------- network
     def _build_net(self, input_shape: tuple[int, ...]):
         raise NotImplementedError

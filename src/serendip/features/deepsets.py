@@ -270,6 +270,17 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
         self.event_chunk = event_chunk
         self.standardize = standardize
 
+    def __sklearn_tags__(self):
+        """scikit-learn tags: the input is a :class:`~serendip.io.EventSet`, not an array.
+
+        Every file is a variable-length set of events, so ``two_d_array`` is False and
+        scikit-learn's generic checks (which feed 2-D arrays) are not run; ``clone``,
+        parameters and ``NotFittedError`` before ``fit`` are tested in tests/features.
+        """
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        return tags
+
     @staticmethod
     def _check_events(events) -> EventSet:
         if not isinstance(events, EventSet):

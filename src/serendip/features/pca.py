@@ -39,7 +39,7 @@ def _as_rows(X, what: str = "X") -> np.ndarray:
     X = X.reshape(X.shape[0], -1)
     if not np.isfinite(X).all():
         bad = int(np.argwhere(~np.isfinite(X))[0, 0])
-        raise InputError(None, f"{what} has non-finite values (first in row {bad})")
+        raise InputError(None, f"{what} has non-finite values (NaN or inf; first in row {bad})")
     return X
 
 
@@ -69,13 +69,38 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- fit
     def fit(self, X, y=None):
-        """Fit on X of shape (n_files, ...) (any per-file shape; flattened)."""
-        X_in = np.asarray(X)
-        rows = _as_rows(X_in)
+        """Fit on X of shape (n_files, ...) (any per-file shape; flattened); ``y`` is ignored."""
+        rows, shape = self._validated_rows(X, reset=True)
         step = max(1, int(self.chunk_rows))
-        return self._fit_chunks(
-            lambda a, b: rows[a:b], rows.shape[0], tuple(int(s) for s in X_in.shape[1:]), step
-        )
+        self._fit_chunks(lambda a, b: rows[a:b], rows.shape[0], shape, step)
+        return self
+
+    def _validated_rows(self, X, reset: bool) -> tuple[np.ndarray, tuple[int, ...]]:
+        """(n, d) rows of X and the per-file shape, validated like scikit-learn's estimators.
+
+        A 2-D table goes through :func:`sklearn.utils.validation.validate_data` (sets or
+        checks ``n_features_in_`` / ``feature_names_in_``); maps and cubes (n, ...) are
+        checked with ``check_array(allow_nd=True)``. Non-finite values raise InputError.
+        """
+        from sklearn.utils.validation import check_array, validate_data
+
+        try:
+            if getattr(X, "ndim", 2) == 2:
+                arr = validate_data(
+                    self, X, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=False
+                )
+            else:
+                arr = check_array(
+                    X, allow_nd=True, dtype=(np.float64, np.float32), ensure_all_finite=False
+                )
+        except ValueError as exc:
+            raise InputError(None, str(exc)) from exc
+        shape = tuple(int(s) for s in arr.shape[1:])
+        if not reset and shape != self.input_shape_ and int(np.prod(shape)) != self.n_features_in_:
+            raise InputError(
+                None, f"PCA was fitted on per-file shape {self.input_shape_}; got {shape}"
+            )
+        return _as_rows(arr), shape
 
     def fit_chunks(
         self, get_chunk, n_rows: int, input_shape: tuple[int, ...], chunk_rows: int | None = None
@@ -174,15 +199,7 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         """Project X (n_files, *input_shape_) onto the components -> (n_files, n_components) float64."""
         self._check_fitted()
-        X_in = np.asarray(X)
-        if (
-            tuple(X_in.shape[1:]) != self.input_shape_
-            and int(np.prod(X_in.shape[1:])) != self.n_features_in_
-        ):
-            raise InputError(
-                None, f"PCA was fitted on per-file shape {self.input_shape_}; got {X_in.shape[1:]}"
-            )
-        rows = _as_rows(X_in)
+        rows, _ = self._validated_rows(X, reset=False)
         out = np.empty((rows.shape[0], self.components_.shape[0]), dtype=np.float64)
         step = max(1, int(self.chunk_rows))
         for a in range(0, rows.shape[0], step):
