@@ -95,7 +95,8 @@ EVALUATE_BAD = [
     (_EVAL_OK + "[protocol]\nbudgets = [0.0]\n", ["protocol.budgets", "(0, 1]"]),
     (_EVAL_OK + "[protocol]\nseed = [1]\n", ["protocol.seed", "did you mean 'seeds'"]),
     (_EVAL_OK + '[hierarchy]\na = "b"\n', ["wrong type for hierarchy.a", "list of strings"]),
-    (_EVAL_OK.replace('"iforest"', '"IForrest"'), ["detectors.x.kind", "did you mean 'IForest'"]),
+    (_EVAL_OK.replace('"iforest"', '"IForrest"'), ["detectors.x.kind", "did you mean 'iforest'"]),
+    (_EVAL_OK.replace('"iforest"', '"MultiClassDeepSVD"'), ["did you mean 'MultiClassDeepSVDD'"]),
     (_EVAL_OK.replace("kind =", "knd ="), ["detectors.x.knd", "did you mean 'kind'"]),
     ('[data]\ntable = "t.csv"\nlabel = "b"\n[detectors]\n', ["detectors", "at least 1"]),
 ]
@@ -168,6 +169,11 @@ def test_values_the_libraries_would_clip_are_refused_at_the_stage():
         ConfigError, match=r"embed.perplexity = 30.0 .* 61 files.* <= \(n_files - 1\) / 3 = 20"
     ):
         check_data_size(cfg, 61, "run/config.toml")
+    pca = load_config(
+        overrides={"features": {"case": "2D-PCA", "n_components": 80}, "embed": {"perplexity": 5.0}}
+    )
+    with pytest.raises(ConfigError, match="features.n_components = 80 .* 60 files"):
+        check_data_size(pca, 60)
     umap = load_config(overrides={"embed": {"method": "umap"}, "cluster": {"method": "hdbscan"}})
     with pytest.raises(ConfigError, match="embed.n_neighbors = 15 .* 10 files"):
         check_data_size(umap, 10)

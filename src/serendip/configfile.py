@@ -71,8 +71,9 @@ def _plain(value: Any) -> Any:
 
 def did_you_mean(word: Any, choices: typing.Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest of ``choices`` (case-insensitive), or ``""``."""
-    choices = [str(c) for c in choices]
-    lower = {c.lower(): c for c in choices}
+    lower: dict[str, str] = {}
+    for c in map(str, choices):
+        lower.setdefault(c.lower(), c)  # the first spelling of a name wins
     close = difflib.get_close_matches(str(word).lower(), list(lower), n=1, cutoff=0.6)
     return f" (did you mean {lower[close[0]]!r}?)" if close else ""
 

@@ -275,7 +275,7 @@ def data_size_problem(cfg: dict[str, Any], n_files: int) -> str | None:
 
     The embedding and clustering libraries would otherwise lower these values silently
     (openTSNE's perplexity to (n - 1) / 3, UMAP's neighbours and HDBSCAN's cluster size to
-    n, the analog search to n - 1 neighbours).
+    n, the analog search to n - 1 neighbours); PCA cannot have more components than files.
     """
     n = int(n_files)
     emb, clu, cand = cfg["embed"], cfg["cluster"], cfg["candidates"]
@@ -287,6 +287,8 @@ def data_size_problem(cfg: dict[str, Any], n_files: int) -> str | None:
     if clu["method"] == "hdbscan":
         checks.append(("cluster.min_cluster_size", clu["min_cluster_size"], n, "n_files"))
     checks.append(("candidates.k_neighbours", cand["k_neighbours"], n - 1, "n_files - 1"))
+    if cfg["features"]["n_components"]:  # PCA components (a PCA case: checked by the model)
+        checks.append(("features.n_components", cfg["features"]["n_components"], n, "n_files"))
     for key, value, limit, rule in checks:
         if value > limit:
             return f"{key} = {value!r} is out of range for {n} files: must be <= {rule} = {limit:g}"

@@ -130,6 +130,7 @@ def _stage_features(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, An
 
     fc = run.cfg["features"]
     table = run.event_features()
+    check_data_size(run.cfg, len(table), run.dir / "config.toml")
     result = extract_features(
         fc["case"],
         events=run.events,
