@@ -31,15 +31,21 @@ def register(app: typer.Typer) -> None:
             ..., "--out", "-o", help="Folder for results.csv, tables and the plot."
         ),
         no_plot: bool = typer.Option(False, "--no-plot", help="Skip the plot."),
+        allow_failures: bool = typer.Option(
+            False,
+            "--allow-failures",
+            help="Exit 0 even when a detector failed on some split (each failure is a row "
+            "of OUT/failures.csv with its reason either way).",
+        ),
     ) -> None:
         """Hold out each subclass in turn as the anomaly and score every configured detector.
 
         Writes OUT/results.csv (held_out_class, detector, metric, mean, std), runs.csv, per-metric
         tables as CSV, Markdown and LaTeX, and results.png.
         """
-        from serendip.cli._common import clear_errors, console
+        from serendip.cli._common import clear_errors, console, report_notices
 
-        with clear_errors():
+        with clear_errors(), report_notices() as notices:
             from serendip.evaluate.config import check_detectors, feature_matrix, load_config
 
             cfg = load_config(config)  # every configuration error before the heavy imports
@@ -58,3 +64,13 @@ def register(app: typer.Typer) -> None:
             for run, reason in result.failures:
                 console.print(f"[yellow]failed:[/] {run}: {reason}")
             console.print(f"wrote {len(paths)} files to {out} (results.csv, tables, plot)")
+        notices.write(out)
+        if result.runs.empty:
+            console.print(f"[bold red]error:[/] no detector produced a result; see {out}")
+            raise typer.Exit(code=1)
+        if result.failures and not allow_failures:
+            console.print(
+                f"[bold red]{len(result.failures)} detector run(s) failed[/] (see "
+                f"{out / 'failures.csv'}); pass --allow-failures to accept partial results"
+            )
+            raise typer.Exit(code=1)

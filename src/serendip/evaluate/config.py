@@ -36,7 +36,7 @@ from pydantic import Field, field_validator
 
 from serendip.configfile import Section, did_you_mean, read_toml, validate_model
 from serendip.configfile import config_reference as _reference
-from serendip.errors import ConfigError
+from serendip.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -231,31 +231,37 @@ def feature_matrix(
     import numpy as np
     import pandas as pd
 
+    from serendip.evaluate.validate import check_labels, count_dropped, numeric_columns
     from serendip.io.tables import require_columns
 
     require_columns(df, [cfg.label] + ([cfg.group] if cfg.group else []), cfg.table)
+    n_rows = len(df)
     df = df[df[cfg.label].notna()]
     if cfg.features:
         require_columns(df, list(cfg.features), cfg.table)
+        from serendip.io.catalog import check_numeric_columns
+
         cols = list(cfg.features)
+        check_numeric_columns(df, cols, cfg.table)
     else:
         skip = {cfg.label, cfg.group, *cfg.exclude}
-        cols = [
-            c
-            for c in df.columns
-            if c not in skip
-            and pd.api.types.is_numeric_dtype(df[c])
-            and not pd.api.types.is_bool_dtype(df[c])
-        ]
+        cols = numeric_columns(df, [c for c in df.columns if c not in skip], cfg.table)
     if not cols:
         raise ConfigError(cfg.table, "no numeric feature columns")
     X = df[cols].apply(pd.to_numeric, errors="coerce").astype(np.float64)
+    log_invalid = {}
     for c in cfg.log10:
         if c not in X.columns:
             raise ConfigError(cfg.table, f"log10 column {c!r} is not a feature")
+        log_invalid[c] = int((X[c] <= 0).sum())
         X[c] = np.log10(X[c].where(X[c] > 0))
     all_nan = [c for c in cols if X[c].isna().all()]
     if all_nan:
         X = X.drop(columns=all_nan)
+    if X.shape[1] == 0:
+        raise InputError(cfg.table, f"every feature column is empty on every row: {all_nan[:10]}")
+    count_dropped(n_rows - len(df), n_rows, all_nan, log_invalid, cfg.table)
+    labels = df[cfg.label].astype(str).to_numpy()
     groups = df[cfg.group].astype(str).to_numpy() if cfg.group else None
-    return X, df[cfg.label].astype(str).to_numpy(), groups
+    check_labels(labels, groups, cfg.table, cfg.label, cfg.group)
+    return X, labels, groups

@@ -149,6 +149,14 @@ def leave_one_subclass_out(
             if n_obj[c] >= min_class_size
             and (train_mode == "all" or (branch == branch_map[c]).sum() > 1)
         ]
+    if not len(held_out):
+        sizes = ", ".join(f"{c}: {int(n_obj[c])}" for c in classes[:20])
+        raise InputError(
+            None,
+            f"no class can be held out: each needs >= {min_class_size} objects"
+            + ("" if train_mode == "all" else " and another class in its branch")
+            + f" (objects per class: {sizes})",
+        )
     unknown = sorted(set(held_out) - set(classes))
     if unknown:
         raise InputError(None, f"held-out class(es) {unknown} not among the labels {list(classes)}")
