@@ -1,4 +1,4 @@
-"""Probability calibration: temperature scaling and one-vs-rest isotonic regression.
+"""Probability calibration: temperature scaling, Dirichlet calibration and one-vs-rest isotonic.
 
 Both map an (n, n_classes) probability matrix to a calibrated one, are fitted on
 held-out (out-of-fold) predictions, and export their parameters as plain arrays so a
@@ -116,12 +116,74 @@ class IsotonicCalibrator:
         return obj
 
 
+class DirichletCalibrator:
+    """Dirichlet calibration (Kull et al. 2019): p' = softmax(W log p + b), L2-regularised.
+
+    A multinomial logistic regression on the log-probabilities, fitted on held-out
+    predictions ``proba`` (n, C) with integer labels ``y`` (n,). ``W`` (C, C) and ``b`` (C,)
+    are learned, so it corrects per-class biases (including a training prior that differs
+    from the one the probabilities were made for) as well as over-confidence; temperature
+    scaling is the special case W = I / T, b = 0. ``C`` is the inverse L2 strength.
+    """
+
+    def __init__(self, C: float = 10.0):
+        self.C = C
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"C": self.C}
+
+    def fit(self, proba: np.ndarray, y) -> DirichletCalibrator:
+        from sklearn.linear_model import LogisticRegression
+
+        proba = np.asarray(proba, dtype=np.float64)
+        yi = _as_index(y, proba.shape[1])
+        lr = LogisticRegression(C=self.C, max_iter=1000).fit(np.log(np.clip(proba, _EPS, 1.0)), yi)
+        W = np.zeros((proba.shape[1], proba.shape[1]))
+        b = np.full(proba.shape[1], -50.0)  # a class never seen in y gets ~0 probability
+        if len(lr.classes_) == 2:  # sklearn stores one row for two classes
+            W[lr.classes_[1]] = lr.coef_[0]
+            b[lr.classes_[1]] = lr.intercept_[0]
+            b[lr.classes_[0]] = 0.0
+        else:
+            W[lr.classes_] = lr.coef_
+            b[lr.classes_] = lr.intercept_
+        self.weights_, self.bias_ = W, b
+        return self
+
+    def transform(self, proba: np.ndarray) -> np.ndarray:
+        logp = np.log(np.clip(np.asarray(proba, dtype=np.float64), _EPS, 1.0))
+        return _softmax(logp @ self.weights_.T + self.bias_)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"dirichlet_w": self.weights_, "dirichlet_b": self.bias_}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> DirichletCalibrator:
+        obj = cls()
+        obj.weights_, obj.bias_ = arrays["dirichlet_w"], arrays["dirichlet_b"]
+        return obj
+
+
+CALIBRATORS = {
+    "temperature": TemperatureScaler,
+    "dirichlet": DirichletCalibrator,
+    "isotonic": IsotonicCalibrator,
+}
+
+
 def make_calibrator(kind: str | None):
-    """``"temperature"``, ``"isotonic"`` or ``None``/"none" (no calibration)."""
+    """``"temperature"``, ``"dirichlet"``, ``"isotonic"`` or ``None``/"none" (no calibration)."""
     if kind in (None, "none"):
         return None
-    if kind == "temperature":
-        return TemperatureScaler()
-    if kind == "isotonic":
-        return IsotonicCalibrator()
-    raise ValueError(f"calibration must be 'temperature', 'isotonic' or 'none', not {kind!r}")
+    if kind in CALIBRATORS:
+        return CALIBRATORS[kind]()
+    raise ValueError(
+        f"calibration must be one of {sorted(CALIBRATORS)} or 'none', not {kind!r}"
+    )
+
+
+def calibrator_from_arrays(kind: str | None, arrays: dict[str, np.ndarray]):
+    """Rebuild the calibrator of ``kind`` from its exported arrays (None for "none")."""
+    if kind in (None, "none"):
+        return None
+    return CALIBRATORS[kind].from_arrays(arrays)

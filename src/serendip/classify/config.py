@@ -8,11 +8,15 @@ Config (TOML)::
     [model]
     kind = "shipped"                      # "shipped" | "boost" | "umlcaxs"
     name = "csc_xray_grouped"             # shipped model name (kind = "shipped")
-    feature_set = "xray"                  # "xray" | "umlcaxs" (kinds that train)
-    n_components = "bic"                  # GMM K or "bic" (kinds that train)
+    feature_set = "xray"                  # "xray" | "xray+mw" | "umlcaxs" (kinds that train)
+    n_components = "bic"                  # umlcaxs: GMM K or "bic"
     features = ["hr_hm", "hr_ms"]         # optional subset of the feature set (kinds that train)
     label_column = "label"                # class per row for training kinds (empty = unlabelled)
-    calibration = "temperature"           # boost only: "temperature" | "isotonic" | "none"
+    calibration = "dirichlet"             # boost: "dirichlet" | "temperature" | "isotonic" | "none"
+    n_members = 3                         # boost: cross-fitted members
+    decision = "balanced"                 # reported class: "argmax" | "balanced" | "cost"
+    cost_matrix = [[0, 1], [5, 0]]        # decision = "cost": rows true, columns reported class
+    priors = "em"                         # prior shift: {AGN = 0.6, ...} or "em" (re-estimated)
 
     [labels]                              # optional: labels by crossmatch with a local table
     path = "simbad_types.csv"             # ra, dec [deg] and a SIMBAD type column
@@ -87,8 +91,9 @@ class ModelSection(Section):
     name: Literal[SHIPPED_MODELS] = Field(  # type: ignore[valid-type]
         "csc_xray_grouped", description='shipped model (kind = "shipped")'
     )
-    feature_set: Literal["xray", "umlcaxs"] = Field(
-        "xray", description='feature set of the kinds that train (umlcaxs: "umlcaxs")'
+    feature_set: Literal["xray", "xray+mw", "umlcaxs"] = Field(
+        "xray",
+        description='feature set of the kinds that train ("xray+mw": + Gaia/2MASS/WISE columns)',
     )
     n_components: int | Literal["bic"] = Field(
         "bic", description='GMM components, 1-200, or "bic" (kinds that train)'
@@ -97,8 +102,22 @@ class ModelSection(Section):
         None, description="subset of the feature set (kinds that train)"
     )
     label_column: str | None = Field(None, description="input column with each row's class")
-    calibration: Literal["temperature", "isotonic", "none"] = Field(
-        "temperature", description="probability calibration (boost)"
+    calibration: Literal["dirichlet", "temperature", "isotonic", "none"] = Field(
+        "dirichlet", description="probability calibration on out-of-fold predictions (boost)"
+    )
+    n_members: int = Field(3, ge=2, le=20, description="cross-fitted boosted members (boost)")
+    decision: Literal["argmax", "balanced", "cost"] | None = Field(
+        None,
+        description="reported class: most probable, p/prior (balanced accuracy), or least "
+        "expected cost (default: the model's own rule, balanced for boost)",
+    )
+    cost_matrix: list[list[float]] | None = Field(
+        None, description="decision = cost: C x C, rows true class, columns reported class"
+    )
+    priors: dict[str, float] | Literal["em"] | None = Field(
+        None,
+        description='prior shift of the probabilities: {class = prior} or "em" (re-estimated '
+        "on the input, Saerens et al. 2002)",
     )
     temperature: float = Field(
         1.0, gt=0, allow_inf_nan=False, description="softmax temperature (umlcaxs)"
@@ -109,6 +128,12 @@ class ModelSection(Section):
         nc = self.n_components
         if isinstance(nc, int) and not 1 <= nc <= 200:
             raise ValueError(f"model.n_components must be 'bic' or 1-200; got {nc!r}")
+        if self.decision == "cost" and self.cost_matrix is None:
+            raise ValueError("model.decision = 'cost' needs model.cost_matrix (C x C)")
+        if isinstance(self.priors, dict) and (
+            any(v < 0 for v in self.priors.values()) or sum(self.priors.values()) <= 0
+        ):
+            raise ValueError("model.priors: priors must be >= 0 and not all 0")
         return self
 
 

@@ -39,20 +39,29 @@ def reliability_curve(proba: np.ndarray, y, n_bins: int = 15) -> dict[str, np.nd
 
 
 def classification_scores(y_true, y_pred, classes) -> dict:
-    """Accuracy, balanced accuracy (mean recall over classes present) and per-class recall.
+    """Accuracy, balanced accuracy (mean recall over classes present), per-class recall and
+    precision, and the confusion matrix.
 
-    ``y_true``, ``y_pred``: (n,) integer indices into ``classes``.
+    ``y_true``, ``y_pred``: (n,) integer indices into ``classes``. ``confusion[i][j]`` counts
+    rows of true class i predicted as j. A class never predicted has precision NaN.
     """
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
-    recall = {}
+    C = len(classes)
+    conf = np.zeros((C, C), dtype=np.int64)
+    np.add.at(conf, (y_true, y_pred), 1)
+    recall, precision = {}, {}
     for i, c in enumerate(classes):
-        m = y_true == i
-        recall[str(c)] = float(np.mean(y_pred[m] == i)) if m.any() else float("nan")
+        recall[str(c)] = float(conf[i, i] / conf[i].sum()) if conf[i].sum() else float("nan")
+        precision[str(c)] = (
+            float(conf[i, i] / conf[:, i].sum()) if conf[:, i].sum() else float("nan")
+        )
     vals = [v for v in recall.values() if v == v]
     return {
         "accuracy": float(np.mean(y_true == y_pred)) if len(y_true) else float("nan"),
         "balanced_accuracy": float(np.mean(vals)) if vals else float("nan"),
         "recall": recall,
+        "precision": precision,
+        "confusion": conf.tolist(),
         "n": int(len(y_true)),
     }

@@ -16,7 +16,11 @@ from serendip.classify.shipped import SHIPPED  # noqa: F401 - names of the shipp
 from serendip.errors import ModelFileError
 from serendip.io.modelfile import load_model, save_model
 
-KINDS = {"classify.ClusterBoost": "boosted", "classify.Umlcaxs": "umlcaxs"}
+KINDS = {
+    "classify.CrossFitBoost": "crossfit",
+    "classify.ClusterBoost": "boosted",
+    "classify.Umlcaxs": "umlcaxs",
+}
 
 
 def save_classifier(
@@ -27,11 +31,18 @@ def save_classifier(
     info: dict | None = None,
     extra_arrays: dict[str, np.ndarray] | None = None,
 ) -> Path:
-    """Write ``model`` (ClusterBoostClassifier or UmlcaxsClassifier) to ``path``."""
+    """Write ``model`` (CrossFitBoost-, ClusterBoost- or UmlcaxsClassifier) to ``path``.
+
+    ``info`` should carry the cross-validated figures the model was validated with
+    (``cv_*`` keys); :func:`serendip.classify.crossval.cv_info` makes them.
+    """
     from serendip.classify.boosted import ClusterBoostClassifier
+    from serendip.classify.crossfit import CrossFitBoostClassifier
     from serendip.classify.umlcaxs import UmlcaxsClassifier
 
-    if isinstance(model, ClusterBoostClassifier):
+    if isinstance(model, CrossFitBoostClassifier):
+        kind = "classify.CrossFitBoost"
+    elif isinstance(model, ClusterBoostClassifier):
         kind = "classify.ClusterBoost"
     elif isinstance(model, UmlcaxsClassifier):
         kind = "classify.Umlcaxs"
@@ -49,11 +60,14 @@ def save_classifier(
 def load_classifier(path: str | Path):
     """Return ``(model, settings, extra_arrays)`` from a file written by :func:`save_classifier`."""
     from serendip.classify.boosted import ClusterBoostClassifier
+    from serendip.classify.crossfit import CrossFitBoostClassifier
     from serendip.classify.umlcaxs import UmlcaxsClassifier
 
     arrays, settings, kind = load_model(path)
     try:
-        if kind == "classify.ClusterBoost":
+        if kind == "classify.CrossFitBoost":
+            model = CrossFitBoostClassifier.from_arrays(arrays, settings)
+        elif kind == "classify.ClusterBoost":
             model = ClusterBoostClassifier.from_arrays(arrays, settings)
         elif kind == "classify.Umlcaxs":
             model = UmlcaxsClassifier.from_arrays(arrays, settings)

@@ -8,11 +8,15 @@ Config (TOML; every key, its type, default and allowed values: :mod:`serendip.cl
     [model]
     kind = "shipped"                      # "shipped" | "boost" | "umlcaxs"
     name = "csc_xray_grouped"             # shipped model name (kind = "shipped")
-    feature_set = "xray"                  # "xray" | "umlcaxs" (kinds that train)
-    n_components = "bic"                  # GMM K or "bic" (kinds that train)
+    feature_set = "xray"                  # "xray" | "xray+mw" | "umlcaxs" (kinds that train)
+    n_components = "bic"                  # umlcaxs: GMM K or "bic"
     features = ["hr_hm", "hr_ms"]         # optional subset of the feature set (kinds that train)
     label_column = "label"                # class per row for training kinds (empty = unlabelled)
-    calibration = "temperature"           # boost only: "temperature" | "isotonic" | "none"
+    calibration = "dirichlet"             # boost: "dirichlet" | "temperature" | "isotonic" | "none"
+    n_members = 3                         # boost: cross-fitted members
+    decision = "balanced"                 # reported class: "argmax" | "balanced" | "cost"
+    cost_matrix = [[0, 1], [5, 0]]        # decision = "cost": rows true, columns reported class
+    priors = "em"                         # prior shift: {AGN = 0.6, ...} or "em" (re-estimated)
 
     [labels]                              # optional: labels by crossmatch with a local table
     path = "simbad_types.csv"             # ra, dec [deg] and a SIMBAD type column
@@ -27,7 +31,14 @@ Config (TOML; every key, its type, default and allowed values: :mod:`serendip.cl
     plots = true
 
 Writes ``DIR/detections.<ext>`` and ``DIR/sources.<ext>`` for every format, the plots
-``hardness_variability.png``, ``bic.png`` and ``reliability.png``, and ``summary.json``.
+``hardness_variability.png``, ``bic.png`` and ``reliability.png``, ``summary.json`` and,
+for the kinds that train, ``model.safetensors``. Probabilities ``p_<class>`` are
+calibrated for the training class mix, or for ``model.priors`` when given (then
+``p_<class>_train`` keeps the values before the shift). The decision rule picks only the
+reported ``class``. Figures on the rows a model was trained on are never reported as
+performance: the reliability curve of a trained model is its out-of-fold curve; use
+``serendip classify --cv K`` (:mod:`serendip.classify.evaluation`) for cross-validated
+figures against a plain baseline.
 """
 
 from __future__ import annotations
@@ -76,35 +87,225 @@ def _labels(df: pd.DataFrame, cfg: dict, base: Path) -> np.ndarray | None:
     return None
 
 
+def read_config(config: str | Path | dict, base: Path | None = None) -> tuple[dict, Path]:
+    """``(checked config, base folder for relative paths)`` from a TOML path or a dict."""
+    if isinstance(config, str | Path):
+        base = Path(config).resolve().parent if base is None else base
+        return load_config(config, base), base
+    cfg = dict(config)
+    base = Path.cwd() if base is None else base
+    validate_config(cfg, "config", base)
+    return cfg, base
+
+
+def prepare(cfg: dict, base: Path) -> dict:
+    """Load the input table and build the model's features and labels.
+
+    Returns ``{"df", "F" (features the model uses), "y" (labels or None), "source",
+    "feature_set", "shipped" (model, settings, extra) for kind "shipped"}``.
+    """
+    from serendip.classify.features import FEATURE_SETS, build_features, missing_counterparts
+    from serendip.classify.modelio import load_shipped
+    from serendip.classify.umlcaxs import umlcaxs_recipe
+    from serendip.io.catalog import load_catalog
+    from serendip.notices import notice
+
+    mcfg = cfg.get("model", {})
+    kind = mcfg.get("kind", "shipped")
+    shipped = None
+    if kind == "shipped":
+        shipped = load_shipped(mcfg.get("name", "csc_xray_grouped"))
+        feature_set = shipped[1]["feature_set"]
+    else:
+        feature_set = mcfg.get("feature_set", "umlcaxs" if kind == "umlcaxs" else "xray")
+    df = load_catalog(cfg["input"], base=base, feature_set=feature_set)
+    src = df.attrs.get("source_path", "input")
+    F = build_features(df, feature_set, source=src)
+    if kind == "shipped":
+        cols = list(shipped[1]["feature_names"])
+    elif "features" in mcfg:
+        missing = [c for c in mcfg["features"] if c not in F.columns]
+        if missing:
+            raise ConfigError(
+                "model.features",
+                f"unknown feature(s) {missing}; the {feature_set!r} set has {list(F.columns)}",
+            )
+        cols = list(mcfg["features"])
+    elif kind == "umlcaxs":
+        cols = umlcaxs_recipe(feature_set)[0]
+    else:
+        cols = list(FEATURE_SETS[feature_set])
+    F = F[cols]
+    for cat, n in missing_counterparts(F).items():
+        if n:
+            notice(
+                "classify",
+                f"no_{cat.lower()}_counterpart",
+                f"{n:,} of {len(F):,} rows have no {cat} counterpart: its features kept as missing",
+                source=src,
+                count=n,
+                total=len(F),
+                severity="info",
+            )
+    from serendip.classify.validate import check_feature_table
+
+    check_feature_table(df, F, str(src))
+    if "abs_gal_b" in cols and F["abs_gal_b"].isna().all():
+        notice(
+            "classify",
+            "no_position",
+            "the input has no ra/dec: |Galactic latitude| is missing for every row, "
+            "which the model never saw in training",
+            source=src,
+            count=len(F),
+            total=len(F),
+        )
+    return {
+        "df": df,
+        "F": F,
+        "y": _labels(df, cfg, base),
+        "source": src,
+        "feature_set": feature_set,
+        "shipped": shipped,
+    }
+
+
+def make_model(kind: str, mcfg: dict, columns: list[str], feature_set: str):
+    """An unfitted estimator of a training ``kind`` ("boost" or "umlcaxs") from ``[model]``."""
+    if kind == "umlcaxs":
+        from serendip.classify.umlcaxs import UmlcaxsClassifier, umlcaxs_recipe
+
+        _, settings = umlcaxs_recipe(
+            feature_set,
+            columns,
+            n_components=mcfg.get("n_components"),
+            temperature=float(mcfg.get("temperature", 1.0)),
+        )
+        return UmlcaxsClassifier(**settings)
+    from serendip.classify.crossfit import CrossFitBoostClassifier
+
+    return CrossFitBoostClassifier(
+        n_members=int(mcfg.get("n_members", 3)),
+        calibration=mcfg.get("calibration", "dirichlet"),
+        decision=mcfg.get("decision", "balanced"),
+        cost_matrix=mcfg.get("cost_matrix"),
+    )
+
+
+def decide_classes(model, proba: np.ndarray, mcfg: dict) -> np.ndarray:
+    """Reported class indices under ``model.decision`` (default: the model's own rule)."""
+    from serendip.classify.priors import decide
+
+    rule = mcfg.get("decision")
+    if rule is None:
+        return model.decide(proba) if hasattr(model, "decide") else proba.argmax(axis=1)
+    priors = getattr(model, "priors_", None)
+    if rule == "balanced" and priors is None:
+        raise ConfigError("model.decision", "this model stores no class priors; use 'argmax'")
+    return decide(proba, rule, priors, mcfg.get("cost_matrix"))
+
+
+def apply_prior_shift(proba: np.ndarray, model, priors, source) -> tuple[np.ndarray, dict]:
+    """Probabilities re-weighted to ``priors`` (``{class: prior}`` or "em"); returns
+    ``(proba, info)`` with the training and target priors (and EM iterations)."""
+    from serendip.classify.priors import em_priors, shift_priors
+    from serendip.notices import notice
+
+    classes = [str(c) for c in model.classes_]
+    train = getattr(model, "priors_", None)
+    if train is None:
+        raise ConfigError("model.priors", "this model stores no training priors to shift from")
+    info = {"train": dict(zip(classes, map(float, train), strict=True))}
+    if priors == "em":
+        q, out, n_iter = em_priors(proba, train)
+        info.update({"method": "EM (Saerens et al. 2002)", "iterations": n_iter})
+    else:
+        unknown = sorted(set(priors) - set(classes))
+        if unknown:
+            raise ConfigError("model.priors", f"unknown class(es) {unknown}; classes: {classes}")
+        q = np.array([float(priors.get(c, 0.0)) for c in classes])
+        if q.sum() <= 0:
+            raise ConfigError("model.priors", "priors must not all be 0")
+        q = q / q.sum()
+        out = shift_priors(proba, train, q)
+        info["method"] = "given"
+    info["target"] = dict(zip(classes, map(float, q), strict=True))
+    notice(
+        "classify",
+        "prior_shift",
+        "probabilities re-weighted from the training priors to "
+        + ", ".join(f"{c} {v:.3f}" for c, v in info["target"].items())
+        + f" ({info['method']}); p_<class>_train keeps the values before",
+        source=source,
+        count=len(proba),
+        total=len(proba),
+        severity="info",
+    )
+    return out, info
+
+
+def save_trained(path: Path, model, F, feature_set: str, y, info: dict | None = None) -> Path:
+    """Save a fitted boost model with the figures it was validated with: ``info`` (from
+    ``--cv``) or, by default, its own out-of-fold figures (inner cross-fit, grouped)."""
+    from serendip.classify.crossval import cv_info
+    from serendip.classify.metrics import (
+        classification_scores,
+        expected_calibration_error,
+        reliability_curve,
+    )
+    from serendip.classify.modelio import save_classifier
+
+    classes = np.asarray(model.classes_).astype(str)
+    yi = np.searchsorted(classes, np.asarray(y).astype(str))
+    oof = model.calibrator_.transform(model.oof_proba_) if model.calibrator_ else model.oof_proba_
+    if info is None:
+        r = {
+            "scores": classification_scores(yi, model.decide(oof), classes),
+            "scores_argmax": classification_scores(yi, oof.argmax(axis=1), classes),
+            "ece": expected_calibration_error(oof, yi),
+        }
+        info = cv_info(r, model.n_members, model.random_state)
+        info["cv"] = (
+            f"out-of-fold over the model's own {model.n_members} cross-fit folds grouped by "
+            "source (the calibrator was fitted on these rows, so ECE is optimistic; use --cv)"
+        )
+    rel = reliability_curve(oof, yi)
+    info = {"n_train": int(len(yi)), "features": list(F.columns), **info}
+    return save_classifier(
+        path,
+        model,
+        feature_set,
+        list(F.columns),
+        info,
+        {
+            "rel_confidence": rel["confidence"],
+            "rel_accuracy": rel["accuracy"],
+            "rel_count": rel["count"],
+        },
+    )
+
+
 def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | None = None) -> dict:
     """Run the classification described by ``config`` and write everything to ``out_dir``.
 
     Returns a summary dict (counts, model, written paths).
     """
-    from serendip.classify.boosted import ClusterBoostClassifier
-    from serendip.classify.features import build_features
     from serendip.classify.metrics import expected_calibration_error, reliability_curve
-    from serendip.classify.modelio import load_shipped
-    from serendip.classify.umlcaxs import UmlcaxsClassifier, labelled_mask
+    from serendip.classify.umlcaxs import labelled_mask
     from serendip.classify.votes import prob_column, source_votes
-    from serendip.io.catalog import load_catalog
+    from serendip.notices import notice
 
-    if isinstance(config, str | Path):
-        base = Path(config).resolve().parent if base is None else base
-        cfg = load_config(config, base)
-    else:
-        cfg = dict(config)
-        base = Path.cwd() if base is None else base
-        validate_config(cfg, "config", base)
+    cfg, base = read_config(config, base)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     mcfg = dict(cfg.get("model", {}))
     kind = mcfg.get("kind", "shipped")
+    data = prepare(cfg, base)
+    df, F, y, src, feature_set = data["df"], data["F"], data["y"], data["source"], data["feature_set"]
     model_info: dict = {"kind": kind}
     stored_rel = None
     if kind == "shipped":
-        model, settings, extra = load_shipped(mcfg.get("name", "csc_xray_grouped"))
-        feature_set = settings["feature_set"]
+        model, settings, extra = data["shipped"]
         model_info.update(
             {"name": mcfg.get("name", "csc_xray_grouped"), "info": settings.get("info", {})}
         )
@@ -115,68 +316,38 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
                 "count": extra["rel_count"],
                 "ece": float(settings.get("info", {}).get("cv_ece", np.nan)),
             }
-    else:  # "boost" or "umlcaxs" (validate_config rejects any other kind)
-        feature_set = mcfg.get("feature_set", "umlcaxs" if kind == "umlcaxs" else "xray")
-
-    df = load_catalog(cfg["input"], base=base, feature_set=feature_set)
-    src = df.attrs.get("source_path", "input")
-    F = build_features(df, feature_set, source=src)
-    if kind == "shipped":
-        F = F[settings["feature_names"]]
-    elif "features" in mcfg:
-        missing = [c for c in mcfg["features"] if c not in F.columns]
-        if missing:
-            raise ConfigError(
-                "model.features",
-                f"unknown feature(s) {missing}; the {feature_set!r} set has {list(F.columns)}",
-            )
-        F = F[list(mcfg["features"])]
-    elif feature_set == "xray":
-        from serendip.classify.features import XRAY_FEATURES
-
-        F = F[XRAY_FEATURES]
-    from serendip.classify.validate import check_feature_table
-
-    check_feature_table(df, F, str(src))
     X = F.to_numpy()
-    y = _labels(df, cfg, base)
-    if kind == "umlcaxs":
-        from serendip.classify.features import UMLCAXS_LOG, UMLCAXS_MINMAX
-
-        cols = list(F.columns)
-        if feature_set == "umlcaxs":
-            log_c = [cols.index(c) for c in UMLCAXS_LOG]
-            mm_c = [cols.index(c) for c in UMLCAXS_MINMAX]
+    lab = None if y is None else labelled_mask(y)
+    if kind != "shipped":
+        need = 1 if kind == "umlcaxs" else MIN_BOOST_LABELLED
+        if lab is None or lab.sum() < need:
+            raise InputError(
+                src,
+                f"the {kind!r} kind trains: it needs at least {need} labelled rows ([labels] "
+                f"crossmatch or model.label_column), found {0 if lab is None else int(lab.sum())}",
+            )
+        model = make_model(kind, mcfg, list(F.columns), feature_set)
+        if kind == "umlcaxs":  # unsupervised GMM on all rows, class statistics from the labelled
+            model.fit(X, y)
         else:
-            log_c, mm_c = [], [cols.index("powlaw_gamma")]
-        if y is None or not labelled_mask(y).any():
-            raise InputError(
-                src,
-                "the UMLCAXS method needs some labelled rows ([labels] crossmatch or model.label_column)",
-            )
-        nc = mcfg.get("n_components", "bic")
-        model = UmlcaxsClassifier(
-            log_columns=log_c,
-            minmax_columns=mm_c,
-            n_components=nc,
-            temperature=float(mcfg.get("temperature", 1.0)),
-        ).fit(X, y)
-    elif kind == "boost":
-        n_lab = 0 if y is None else int(labelled_mask(y).sum())
-        if n_lab < MIN_BOOST_LABELLED:
-            raise InputError(
-                src,
-                f"the boosted classifier needs at least {MIN_BOOST_LABELLED} labelled rows, "
-                f"found {n_lab} ([labels] crossmatch or model.label_column)",
-            )
-        lab = labelled_mask(y)
-        nc = mcfg.get("n_components", 6)
-        model = ClusterBoostClassifier(
-            n_components=nc, calibration=mcfg.get("calibration", "temperature")
-        ).fit(X[lab], y[lab].astype(str), groups=df["name"].to_numpy()[lab], X_unlabelled=X[~lab])
+            model.fit(X[lab], y[lab].astype(str), groups=df["name"].to_numpy()[lab])
+            if lab.sum() < len(lab):
+                notice(
+                    "classify",
+                    "unlabelled_rows_predicted",
+                    f"{int((~lab).sum()):,} of {len(lab):,} rows have no label: not trained on, classified",
+                    source=src,
+                    count=int((~lab).sum()),
+                    total=len(lab),
+                    severity="info",
+                )
     proba = model.predict_proba(X)
     classes = [str(c) for c in model.classes_]
-    pred = model.decide(proba) if hasattr(model, "decide") else proba.argmax(axis=1)
+    proba_train = None
+    if mcfg.get("priors") is not None:
+        proba_train = proba
+        proba, model_info["priors"] = apply_prior_shift(proba, model, mcfg["priors"], src)
+    pred = decide_classes(model, proba, mcfg)
 
     keep = [c for c in ("name", "obsid", "obi", "region_id", "ra", "dec") if c in df.columns]
     det = pd.concat([df[keep].reset_index(drop=True), F.reset_index(drop=True)], axis=1)
@@ -186,6 +357,22 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
         det["cluster"] = model.cluster_proba(X).argmax(axis=1)
     for j, c in enumerate(classes):
         det[prob_column(c)] = proba[:, j]
+    if proba_train is not None:
+        for j, c in enumerate(classes):
+            det[prob_column(c) + "_train"] = proba_train[:, j]
+    if hasattr(model, "out_of_domain"):
+        det["n_out_of_domain"] = model.out_of_domain(X)
+        ood = int((det["n_out_of_domain"] > 0).sum())
+        if ood:
+            notice(
+                "classify",
+                "out_of_domain",
+                f"{ood:,} of {len(det):,} rows have features outside the training range "
+                "(column n_out_of_domain counts them); their probabilities are extrapolated",
+                source=src,
+                count=ood,
+                total=len(det),
+            )
     det["class"] = np.asarray(classes, dtype=object)[pred]
     det["p_class"] = proba[np.arange(len(det)), pred]
     if y is not None:
@@ -217,8 +404,8 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
     if cfg.get("output", {}).get("plots", True):
         from serendip.classify.plots import bic_plot, hardness_variability, reliability_plot
 
-        hard = ("hr_hm", "hr_ms") if feature_set == "xray" else ("hard_hm", "hard_ms")
-        var = "var_intra_prob" if feature_set == "xray" else "var_prob_b"
+        hard = ("hr_hm", "hr_ms") if feature_set != "umlcaxs" else ("hard_hm", "hard_ms")
+        var = "var_intra_prob" if feature_set != "umlcaxs" else "var_prob_b"
         written.append(
             str(hardness_variability(det, "class", out / "hardness_variability.png", hard, var))
         )
@@ -238,17 +425,26 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
                 )
             )
         curves = {}
-        if y is not None and labelled_mask(y).any():
+        oof = getattr(model, "oof_proba_", None)
+        if kind == "boost" and oof is not None:  # out-of-fold: honest, unlike the fitted rows
+            yi = np.searchsorted(np.asarray(classes), np.asarray(y[lab]).astype(str))
+            r = reliability_curve(oof, yi)
+            r["ece"] = expected_calibration_error(oof, yi)
+            curves["training rows, out-of-fold (uncalibrated members)"] = r
+        if kind == "shipped" and y is not None and labelled_mask(y).any():
+            # labelled rows a shipped model never saw (unless they are its training table)
             lab = labelled_mask(y) & np.isin(np.asarray(y, dtype=object).astype(str), classes)
             yi = np.searchsorted(np.asarray(classes), np.asarray(y[lab]).astype(str))
             r = reliability_curve(proba[lab], yi)
             r["ece"] = expected_calibration_error(proba[lab], yi)
-            curves["labelled input rows"] = r
-            summary["ece_labelled_rows"] = r["ece"]
+            curves["labelled input rows (held out only if not in the model's training set)"] = r
+            summary["ece_labelled_rows_shipped_model"] = r["ece"]
         if stored_rel is not None:
             curves["shipped model, 5-fold CV"] = stored_rel
         if curves:
             written.append(str(reliability_plot(curves, out / "reliability.png")))
+    if kind == "boost":
+        written.append(str(save_trained(out / "model.safetensors", model, F, feature_set, y[lab])))
     summary["written"] = written
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary

@@ -88,3 +88,30 @@ def reliability_plot(curves: dict[str, dict], path: str | Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def confusion_plot(confusion, classes, path: str | Path, title: str = "") -> Path:
+    """Confusion matrix (rows: true class, columns: predicted), each row normalised to its
+    recall, with the counts written in the cells."""
+    plt = _plt()
+    cm = np.asarray(confusion, dtype=float)
+    frac = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1.0)
+    n = len(classes)
+    fig, ax = plt.subplots(figsize=(1.1 * n + 2.5, 1.0 * n + 2))
+    im = ax.imshow(frac, vmin=0, vmax=1, cmap="Blues")
+    for i in range(n):
+        for j in range(n):
+            ax.text(
+                j, i, f"{int(cm[i, j])}\n{frac[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                color="white" if frac[i, j] > 0.6 else "black",
+            )
+    ax.set_xticks(range(n), [str(c) for c in classes], rotation=45, ha="right")
+    ax.set_yticks(range(n), [str(c) for c in classes])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title or "confusion matrix (row fractions = recall)", fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

@@ -29,6 +29,43 @@ from serendip.classify.gmm import bic_curve, elbow, fit_gmm, gmm_from_arrays, gm
 from serendip.classify.transforms import LogMinMaxScaler, MedianImputer
 
 
+def umlcaxs_recipe(feature_set: str, columns=None, **overrides) -> tuple[list[str], dict]:
+    """The UMLCAXS reproduction's feature columns and :class:`UmlcaxsClassifier` settings.
+
+    One definition shared by ``serendip classify`` (``kind = "umlcaxs"``), its ``--cv``
+    mode and ``benchmarks/bench_classify.py``, so they score the same method:
+
+    * ``feature_set = "umlcaxs"`` (CSC per-detection tables): the 12 UMLCAXS features,
+      ``bb_kt`` and the variability ratios log-scaled, ``powlaw_gamma`` min-max scaled;
+    * "xray" / "xray+mw" (source-level tables such as MUWCLASS, which lack ``bb_kt`` and the
+      ``var_*`` ratio inputs): the 6 UMLCAXS features such a table provides
+      (``XRAY_UMLCAXS_SUBSET``), ``powlaw_gamma`` min-max scaled.
+
+    ``columns`` restricts the set (``model.features``); ``overrides`` replace settings
+    (``n_components``, ``temperature``). Returns ``(columns, settings)``.
+    """
+    from serendip.classify.features import (
+        UMLCAXS_FEATURES,
+        UMLCAXS_LOG,
+        UMLCAXS_MINMAX,
+        XRAY_UMLCAXS_SUBSET,
+    )
+
+    if feature_set == "umlcaxs":
+        cols, log, mm = list(UMLCAXS_FEATURES), UMLCAXS_LOG, UMLCAXS_MINMAX
+    else:
+        cols, log, mm = list(XRAY_UMLCAXS_SUBSET), [], ["powlaw_gamma"]
+    if columns:
+        cols = list(columns)
+    settings = {
+        "log_columns": [cols.index(c) for c in log if c in cols],
+        "minmax_columns": [cols.index(c) for c in mm if c in cols],
+        "n_components": "bic",
+    }
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    return cols, settings
+
+
 def labelled_mask(y) -> np.ndarray:
     """True where ``y`` holds a class (not None/NaN/empty string)."""
     y = np.asarray(y, dtype=object)

@@ -1,4 +1,4 @@
-"""``serendip classify CONFIG.toml --out DIR``: probabilistic classes for CSC sources."""
+"""``serendip classify CONFIG.toml --out DIR [--cv K]``: probabilistic classes for CSC sources."""
 
 from __future__ import annotations
 
@@ -29,17 +29,40 @@ def register(app: typer.Typer) -> None:
             "-o",
             help="Output folder: detections/sources tables (Parquet, FITS, CSV, VOTable) and plots.",
         ),
+        cv: int = typer.Option(
+            0,
+            "--cv",
+            min=0,
+            help="K >= 2: K-fold cross-validation grouped by source (stratified, seeded) of the "
+            "config's classifier, a plain gradient-boosting baseline and UMLCAXS on the same folds.",
+        ),
+        seed: int = typer.Option(0, "--seed", help="Seed of the --cv folds."),
     ) -> None:
-        """Classify a table of CSC properties (shipped model, or train UMLCAXS / boosted on labels)."""
+        """Classify a table of CSC properties (shipped model, or train on labels), or with --cv
+        measure it honestly (out-of-fold figures only)."""
+        if cv == 1:
+            raise typer.BadParameter("--cv needs K >= 2 folds")
         with clear_errors(), report_notices() as notices:
             from serendip.classify.config import load_config
 
             load_config(config)  # every configuration error before the heavy imports
-            from serendip.classify.pipeline import run_classify
+            if cv:
+                from serendip.classify.evaluation import format_cv_table, run_classify_cv
 
-            with console.status("classifying"):
-                summary = run_classify(config, out)
+                with console.status("cross-validating") as status:
+                    summary = run_classify_cv(
+                        config, out, n_splits=cv, seed=seed, progress=status.update
+                    )
+            else:
+                from serendip.classify.pipeline import run_classify
+
+                with console.status("classifying"):
+                    summary = run_classify(config, out)
         notices.write(out)
+        if cv:
+            console.print(format_cv_table(summary), markup=False, highlight=False, soft_wrap=True)
+            console.print(f"[green]done[/]: cross-validated figures and model.safetensors -> {out}")
+            return
         console.print(
             f"[green]done[/]: {summary['n_detections']} detections, {summary['n_sources']} sources "
             f"({summary['sources_unique']} unique, {summary['sources_ambiguous']} ambiguous) -> {out}"

@@ -38,10 +38,12 @@ def name_column(df: pd.DataFrame, source: str | Path | None = None) -> str:
 def _numeric_columns(df: pd.DataFrame, feature_set: str | None) -> list[str]:
     """Columns of ``df`` that must hold numbers: positions and the feature set's inputs."""
     cols = ["ra", "dec"]
-    if feature_set == "xray":
-        from serendip.classify.features import XRAY_ALIASES
+    if feature_set in ("xray", "xray+mw"):
+        from serendip.classify.features import MW_ALIASES, XRAY_ALIASES
 
         cols += [a for aliases in XRAY_ALIASES.values() for a in aliases]
+        if feature_set == "xray+mw":
+            cols += [a for aliases in MW_ALIASES.values() for a in aliases]
     elif feature_set == "umlcaxs":
         from serendip.classify.features import UMLCAXS_FEATURES
 
@@ -96,7 +98,7 @@ def check_units(df: pd.DataFrame, source, renames: dict[str, str] | None = None)
 
     from serendip.classify.features import XRAY_ALIASES
 
-    flux_cols = {a for k in ("flux_s", "flux_m", "flux_h", "flux_b") for a in XRAY_ALIASES[k]}
+    flux_cols = {a for k in XRAY_ALIASES if k.startswith("flux") for a in XRAY_ALIASES[k]}
     want = {"ra": u.deg, "dec": u.deg} | {c: u.erg / u.cm**2 / u.s for c in flux_cols}
     for col, text in units.items():
         name = (renames or {}).get(col, col)

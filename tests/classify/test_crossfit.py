@@ -1,0 +1,122 @@
+"""serendip's calibrated cross-fitted classifier, decision rules, prior shift and ``--cv``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from serendip.classify.calibration import DirichletCalibrator
+from serendip.classify.crossfit import CrossFitBoostClassifier
+from serendip.classify.metrics import expected_calibration_error
+from serendip.classify.modelio import load_classifier, save_classifier
+from serendip.classify.priors import decide, em_priors, shift_priors
+from serendip.cli import app
+
+from .test_classify import synthetic_detections
+
+
+def _blobs(n=600, seed=0, weights=(0.7, 0.2, 0.1)):
+    """Three overlapping Gaussian classes with unequal priors; NaN in one column."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(3, size=n, p=weights)
+    X = rng.normal(size=(n, 4)) + np.eye(3, 4)[y] * 1.5
+    X[rng.random(n) < 0.2, 3] = np.nan
+    return X, np.array(["A", "B", "C"])[y]
+
+
+def test_crossfit_is_calibrated_and_round_trips(tmp_path):
+    X, y = _blobs(900)
+    m = CrossFitBoostClassifier(max_iter=40).fit(X[:600], y[:600])
+    p = m.predict_proba(X[600:])
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
+    yi = np.searchsorted(m.classes_, y[600:])
+    assert (p.argmax(1) == yi).mean() > 0.6
+    assert expected_calibration_error(p, yi) < 0.1
+    # uncalibrated overconfident members are corrected by the calibrator
+    assert len(m.members_) == 3 and m.oof_proba_.shape == (600, 3)
+    path = save_classifier(
+        tmp_path / "m.safetensors", m, "xray", ["a", "b", "c", "d"], {"cv_ece": 0.1}
+    )
+    m2, settings, _ = load_classifier(path)
+    np.testing.assert_allclose(m2.predict_proba(X[600:]), p, atol=1e-12)
+    assert settings["info"]["cv_ece"] == 0.1
+    # rows outside the training range are counted
+    far = X[600:602].copy()
+    far[0, 0] = 1e6
+    assert list(m2.out_of_domain(far)) == [1, 0]
+
+
+def test_dirichlet_calibrator_fixes_a_wrong_prior():
+    rng = np.random.default_rng(1)
+    y = rng.choice(2, size=4000, p=[0.8, 0.2])
+    true_p1 = np.where(y == 1, 0.7, 0.15)  # roughly
+    p1 = np.clip(true_p1 + rng.normal(0, 0.05, y.size), 0.01, 0.99)
+    biased = np.column_stack([1 - p1, p1]) ** 0.3  # under-confident, then renormalised
+    biased /= biased.sum(1, keepdims=True)
+    cal = DirichletCalibrator().fit(biased, y)
+    assert expected_calibration_error(cal.transform(biased), y) < expected_calibration_error(
+        biased, y
+    )
+
+
+def test_decision_rules_and_prior_shift():
+    P = np.array([[0.6, 0.3, 0.1], [0.5, 0.1, 0.4]])
+    priors = np.array([0.8, 0.1, 0.1])
+    assert list(decide(P, "argmax")) == [0, 0]
+    assert list(decide(P, "balanced", priors)) == [1, 2]
+    cost = np.ones((3, 3)) - np.eye(3)
+    cost[2, :2] = 3.0  # missing class 2 is expensive
+    assert list(decide(P, "cost", cost=cost)) == [0, 2]
+    with pytest.raises(ValueError, match="cost matrix"):
+        decide(P, "cost")
+    Q = shift_priors(P, priors, [1 / 3] * 3)
+    np.testing.assert_allclose(Q.sum(1), 1.0)
+    assert Q[0, 1] > P[0, 1]
+
+
+def test_em_recovers_shifted_priors():
+    """Calibrated posteriors under training priors; a target sample with other priors."""
+    rng = np.random.default_rng(2)
+    mu = np.array([-1.5, 0.0, 1.5])
+    train = np.array([0.6, 0.3, 0.1])
+    target = np.array([0.1, 0.3, 0.6])
+    y = rng.choice(3, size=5000, p=target)
+    x = rng.normal(mu[y], 1.0)
+    lik = np.exp(-0.5 * (x[:, None] - mu) ** 2)
+    P = lik * train / (lik * train).sum(1, keepdims=True)  # exact posteriors, training prior
+    q, adj, _ = em_priors(P, train)
+    np.testing.assert_allclose(q, target, atol=0.04)
+    # after the shift the probabilities are calibrated for the target: mean p ~ class fraction
+    assert np.abs(adj.mean(0) - np.bincount(y, minlength=3) / len(y)).max() < 0.04
+    assert np.abs(P.mean(0) - target).max() > 0.2
+
+
+def test_classify_cv_cli_writes_honest_figures(tmp_path):
+    df = synthetic_detections(n_src=150, seed=3)
+    df.to_csv(tmp_path / "lab.csv", index=False)
+    (tmp_path / "c.toml").write_text(
+        '[input]\npath = "lab.csv"\n[model]\nkind = "boost"\nfeature_set = "xray"\n'
+        'label_column = "label"\nn_members = 2\n'
+    )
+    res = CliRunner().invoke(
+        app, ["classify", str(tmp_path / "c.toml"), "--cv", "3", "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "baseline HGB" in res.output and "out-of-fold" in res.output
+    o = tmp_path / "o"
+    for f in ("cv_reliability.png", "cv_confusion.png", "cv_confusion_baseline.png"):
+        assert (o / f).stat().st_size > 5000
+    scores = pd.read_csv(o / "cv_scores.csv")
+    assert len(scores) == 3 and scores["ece"].between(0, 1).all()
+    assert {"recall_AGN", "precision_XRB"} <= set(scores.columns)
+    pred = pd.read_parquet(o / "cv_predictions.parquet")
+    # grouped folds: every source sits in exactly one fold
+    assert (pred.groupby("name")["fold"].nunique() == 1).all()
+    metrics = json.loads((o / "cv_metrics.json").read_text())
+    _, settings, _ = load_classifier(o / "model.safetensors")
+    assert settings["info"]["cv_ece"] == pytest.approx(metrics["rows"][0]["ece"])
+    assert settings["info"]["cv"].startswith("3-fold stratified, grouped by source")
