@@ -323,8 +323,8 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
         if lab is None or lab.sum() < need:
             raise InputError(
                 src,
-                f"the {kind!r} kind trains: it needs at least {need} labelled rows ([labels] "
-                f"crossmatch or model.label_column), found {0 if lab is None else int(lab.sum())}",
+                f"the {kind!r} kind trains: it needs at least {need} labelled rows, found "
+                f"{0 if lab is None else int(lab.sum())} ([labels] crossmatch or model.label_column)",
             )
         model = make_model(kind, mcfg, list(F.columns), feature_set)
         if kind == "umlcaxs":  # unsupervised GMM on all rows, class statistics from the labelled

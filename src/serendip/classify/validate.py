@@ -88,6 +88,8 @@ def _raw_columns(feature: str) -> list[str]:
     from serendip.classify.features import XRAY_ALIASES
 
     key = feature.removeprefix("log_")
+    if feature.startswith("snr_"):  # flux / flux error of a band
+        key = "flux_err_" + feature[-1]
     if key in XRAY_ALIASES:
         return list(XRAY_ALIASES[key])
     if feature == "abs_gal_b":
