@@ -183,6 +183,42 @@ def replot_profile(page) -> dict:
     }
 
 
+def time_source_api(url: str, ids: list[str]) -> dict:
+    """Server side of the source view: GET /api/source/{id} for ``ids`` (each the first time),
+    after the background load; baseline GET /api/meta (the HTTP floor), same client."""
+    with httpx.Client(timeout=300) as client:
+        client.get(f"{url}/api/source/{ids[0]}").raise_for_status()  # waits for the tables
+        src, floor = [], []
+        for sid in ids[1:]:
+            t0 = time.perf_counter()
+            client.get(f"{url}/api/source/{sid}").raise_for_status()
+            src.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            client.get(f"{url}/api/meta").raise_for_status()
+            floor.append(time.perf_counter() - t0)
+    q = statistics.quantiles(src, n=10)
+    return {
+        "median_s": statistics.median(src),
+        "p10_s": q[0],
+        "p90_s": q[-1],
+        "meta_s": statistics.median(floor),
+        "n": len(src),
+    }
+
+
+def time_source_page(page, ids: list[str]) -> list[float]:
+    """In-page time (s) from openSource(id) to the source view drawn, for each id (first open)."""
+    out = []
+    for sid in ids:
+        ms = page.evaluate(
+            """async (id) => { const t0 = performance.now();
+            await window.serendip.openSource(id); return performance.now() - t0; }""",
+            sid,
+        )
+        out.append(ms / 1000.0)
+    return out
+
+
 def med(rows: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
@@ -203,7 +239,13 @@ def main() -> None:
     api = time_points_api(server.url)
     print("api/points:", api, flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    gl, warm, svg, inter, prof = [], [], [], None, None
+    import numpy as np
+
+    all_ids = httpx.get(f"{server.url}/api/points", timeout=300).json()["obsreg_id"]
+    pick = np.random.default_rng(0).choice(len(all_ids), size=min(41, len(all_ids)), replace=False)
+    src_api = time_source_api(server.url, [all_ids[i] for i in pick[:21]])
+    print("api/source:", src_api, flush=True)
+    gl, warm, svg, inter, prof, src_page = [], [], [], None, None, []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for i in range(args.loads):
@@ -217,6 +259,8 @@ def main() -> None:
                 print("interaction:", inter, flush=True)
                 prof = replot_profile(r["page"])
                 print("replot profile:", prof, flush=True)
+                src_page = time_source_page(r["page"], [all_ids[i] for i in pick[21:]])
+                print("source view in the page:", src_page, flush=True)
             if i < args.loads - 1:
                 r["ctx"].close()
             gl.append(r)
@@ -281,9 +325,31 @@ WebGL buys a {med(svg, "ready") / ready if svg else float("nan"):.1f}x faster re
 
 Screenshot: [benchmarks/results/explore/embedding_100k.jpg](benchmarks/results/explore/embedding_100k.jpg)
 """
+    q = statistics.quantiles(src_page, n=10) if len(src_page) > 1 else [float("nan")] * 9
+    source_body = f"""Source view of `serendip explore` over a {n:,}-source run (`{run_dir}`): everything the
+view draws (whole-observation light curve in 256 fine bins, E-t map, spectrum, properties,
+score terms, 8 neighbours with their E-t thumbnails fetched after).
+Server (httpx, same process, after the background load, {src_api["n"]} sources each opened once):
+GET /api/source median **{src_api["median_s"] * 1000:.0f} ms** (p10 {src_api["p10_s"] * 1000:.0f} ms,
+p90 {src_api["p90_s"] * 1000:.0f} ms); baseline GET /api/meta on the same client
+{src_api["meta_s"] * 1000:.0f} ms (the HTTP round trip).
+In the page (chromium, software WebGL, {len(src_page)} sources each opened once with
+`window.serendip.openSource`, from the call to the four plots drawn): median
+**{statistics.median(src_page) * 1000:.0f} ms** (p10 {q[0] * 1000:.0f} ms, p90 {q[-1] * 1000:.0f} ms).
+Goal: <= 100 ms. Load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores during the run.
+"""
     print(body)
+    print(source_body)
     if not args.no_write:
-        write_section("explore_page", "serendip explore: page ready at 100,000 sources", body)
+        if n >= 100_000:
+            write_section("explore_page", "serendip explore: page ready at 100,000 sources", body)
+        else:
+            write_section(
+                f"explore_page_{n}", f"serendip explore: page ready at {n:,} sources", body
+            )
+        write_section(
+            f"explore_source_{n}", f"serendip explore: source view at {n:,} sources", source_body
+        )
 
 
 if __name__ == "__main__":

@@ -407,3 +407,37 @@ def test_keyboard_labels_survive_restart(browser, page, fresh_run, start_server,
     notes = dict(zip([str(i).strip() for i in table["obsreg_id"]], table["note"], strict=True))
     assert str(notes[third]).strip() == "check the background"
     assert str(table["ra"].unit) == "deg" and table.meta["SERENDIP"]
+
+
+def test_screenshots_of_every_tab(browser, page, classified_run, start_server):
+    """Every tab at 1366x768, written to test-artifacts/explore/tab-*.png.
+
+    ``SERENDIP_EXPLORE_SCREENSHOT_RUN`` names another run directory (e.g. a 5,000-source
+    ``serendip demo``) to shoot instead of the small test run."""
+    run = Path(os.environ.get("SERENDIP_EXPLORE_SCREENSHOT_RUN") or classified_run)
+    server = start_server(run)
+    open_page(page, server.url)
+    top = httpx.get(f"{server.url}/api/candidates?order=static&limit=1").json()["rows"][0]
+    shots = {}
+    for tab in ("embedding", "source", "review", "table", "catalog", "export"):
+        button = page.locator(f"[data-testid=tab-{tab}]")
+        if not button.is_visible():  # the catalogue tab only for runs with classifications
+            continue
+        if tab == "source":
+            page.evaluate(f"window.serendip.openSource({top['obsreg_id']!r})")
+            page.wait_for_function(
+                f"document.body.dataset.sourceReady === {top['obsreg_id']!r}", timeout=60_000
+            )
+        else:
+            button.click()
+        if tab == "review":
+            page.wait_for_function("document.getElementById('review-id').textContent !== ''")
+        if tab == "table":
+            page.wait_for_selector("#cand-table tbody tr")
+        page.wait_for_timeout(500)
+        path = artifact_dir() / f"tab-{tab}.png"
+        page.screenshot(path=str(path))  # the viewport only: what a laptop shows
+        shots[tab] = path
+        # nothing wider than the screen: no horizontal scrolling
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366, tab
+    assert {"embedding", "source", "review", "table", "export"} <= set(shots)

@@ -42,7 +42,7 @@ from serendip.app.review import (
 )
 from serendip.app.rundata import LABEL_BASE, RunData, _nan_none, _round
 from serendip.app.security import LOOPBACK_HOSTS, MAX_BODY, SecurityMiddleware
-from serendip.app.sourceview import false_alarm, iso_dates
+from serendip.app.sourceview import false_alarm, fap_text, iso_dates
 from serendip.errors import InputError
 from serendip.io.atomic import atomic_path
 from serendip.io.tables import write_table
@@ -653,7 +653,8 @@ def readable_reason(reason: str) -> str:
 
     def repl(m: re.Match) -> str:
         fa = false_alarm(float(m.group(1)))
-        return f"burst false-alarm probability {fa['fap']:.2g} ({fa['sigma']:.1f} sigma, nominal)"
+        p = fap_text(fa["dex"])
+        return f"burst false-alarm probability {p} ({fa['sigma']:.1f} sigma, nominal)"
 
     return re.sub(r"burst significance ([0-9.]+) dex", repl, reason)
 

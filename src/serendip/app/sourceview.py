@@ -150,6 +150,14 @@ def sky_image(x: np.ndarray, y: np.ndarray) -> dict | None:
     return {"z": z.astype(int).tolist(), "x_edges": xe.tolist(), "y_edges": ye.tolist()}
 
 
+def fap_text(sig_dex: float) -> str:
+    """10^-sig_dex as text without underflow ("3.2e-12", "1e-1704")."""
+    if sig_dex < 300:
+        return f"{10.0 ** (-sig_dex):.2g}"
+    e = int(np.ceil(sig_dex))
+    return f"{10.0 ** (e - sig_dex):.2g}e-{e}"
+
+
 def false_alarm(sig_dex: float | None) -> dict | None:
     """A burst/gap significance [dex = -log10 p] as false-alarm probability and Gaussian sigma.
 

@@ -914,8 +914,9 @@ function updateCounter() {
   // Position in the queue of unlabelled candidates, and labels given out of all sources.
   const c = state.counts || { n_total: 0, n_labelled: 0 };
   const nLab = state.labels.size;
+  const left = Math.max(c.n_total - nLab, 0);
   $("review-pos").textContent = state.cands.length
-    ? `candidate ${state.pos + 1} of ${state.cands.length} in this queue \u00b7 ${nLab} of ${c.n_total} sources labelled`
+    ? `candidate ${state.pos + 1} of ${left} unlabelled \u00b7 ${nLab} of ${c.n_total} sources labelled`
     : `no candidates left \u00b7 ${nLab} of ${c.n_total} sources labelled`;
 }
 
