@@ -25,6 +25,7 @@ import pandas as pd
 
 from serendip.errors import InputError
 from serendip.io.tables import read_table
+from serendip.layout import RunLayout
 
 #: numeric properties offered for colouring (when present), besides score and anomaly_score
 COLOUR_PROPERTIES = (
@@ -134,13 +135,14 @@ class RunData:
 
     def __init__(self, run_dir: str | Path):
         self.run_dir = Path(run_dir)
+        self.layout = RunLayout(self.run_dir)  # the run's file names (serendip.layout)
         if not self.run_dir.is_dir():
             raise InputError(self.run_dir, "no such run directory")
         d = self.run_dir
         self.class_dir = next(
             (d / s for s in CLASSIFY_DIRS if (d / s / "detections.parquet").is_file()), None
         )
-        has_pipeline = (d / "embedding.parquet").is_file()
+        has_pipeline = self.layout.embedding.is_file()
         if not has_pipeline and self.class_dir is None and (d / "detections.parquet").is_file():
             self.class_dir = d
         if not has_pipeline and self.class_dir is None:
@@ -184,8 +186,8 @@ class RunData:
     def _load_pipeline(self) -> None:
         """What the points need, read now; the wide tables are checked here (schema only)
         and read by :meth:`_load_details` in the background."""
-        d = self.run_dir
-        epath = d / "embedding.parquet"
+        L = self.layout
+        epath = L.embedding
         emb = _read(epath, "the embedding", ["obsreg_id", "x", "y"])
         if len(emb) == 0:
             raise InputError(epath, "has no rows")
@@ -196,7 +198,7 @@ class RunData:
         self.x = emb["x"].to_numpy(np.float64)
         self.y = emb["y"].to_numpy(np.float64)
         n = len(self.ids)
-        cpath = d / "candidates.parquet"
+        cpath = L.candidates
         if not cpath.is_file():
             raise InputError(
                 cpath, "missing: the candidate catalogue is needed; rerun `serendip run`"
@@ -218,11 +220,11 @@ class RunData:
             if "reasons" in self.candidates
             else np.full(n, "", dtype=object)
         )
-        fpath = d / "files.parquet"
+        fpath = L.files
         if not fpath.is_file():
             raise InputError(fpath, "missing: the per-file table is needed; rerun `serendip run`")
         self._files_columns = _schema(fpath, "the per-file table", ["obsreg_id"])
-        clpath = d / "clusters.parquet"
+        clpath = L.clusters
         if clpath.is_file():
             cl = _read(clpath, "the cluster labels", ["obsreg_id", "cluster"])
             self.cluster = _align(cl, self.index, clpath, strict=True)["cluster"].to_numpy(np.int64)
@@ -231,7 +233,7 @@ class RunData:
         else:
             self.cluster = np.zeros(n, np.int64)
         kt = np.full(n, "", dtype=object)
-        kpath = d / "known_transients.csv"
+        kpath = L.known
         if kpath.is_file():
             known = _read(kpath, "the known-transient list")
             if len(known):
@@ -242,7 +244,7 @@ class RunData:
                 ok = pos >= 0
                 kt[pos[ok]] = known["type"].fillna("").astype(str).to_numpy(dtype=object)[ok]
         self.known_type = kt
-        spath = d / "sources.parquet"
+        spath = L.sources
         if spath.is_file() and {"obsreg_id", "label"} <= set(
             _schema(spath, "the simulation truth")
         ):
@@ -256,9 +258,9 @@ class RunData:
         self._detail_paths = {
             "candidates": cpath,
             "files": fpath,
-            "event_features": d / "stages" / "represent" / "event_features.parquet",
+            "event_features": L.event_features,
             "truth": spath if self._truth_label is not None else None,
-            "features": d / "stages" / "features" / "features.parquet",
+            "features": L.features,
         }
         for key in ("event_features", "features"):
             if self._detail_paths[key].is_file():
@@ -419,10 +421,9 @@ class RunData:
 
     def input_paths(self) -> list[Path]:
         """The tables the points are made of (for cache keys)."""
-        d = self.run_dir
-        names = ("embedding.parquet", "candidates.parquet", "clusters.parquet")
-        names += ("known_transients.csv", "sources.parquet")
-        paths = [d / n for n in names if (d / n).is_file()]
+        L = self.layout
+        paths = [L.embedding, L.candidates, L.clusters, L.known, L.sources]
+        paths = [p for p in paths if p.is_file()]
         if self.class_dir is not None:
             paths.append(self.class_dir / "detections.parquet")
         return paths
@@ -436,7 +437,7 @@ class RunData:
         from serendip import __version__
         from serendip.io.units import config_file_hash
 
-        sha = config_file_hash(self.run_dir / "config.toml")
+        sha = config_file_hash(self.layout.config)
         return {"serendip_version": __version__, "config_hash": sha}
 
     def provenance_keywords(self) -> dict:
@@ -667,7 +668,7 @@ class RunData:
         """Read the wide tables, then the events, in one background thread (once)."""
         if self._loader is not None:
             return
-        path = self.run_dir / "events.parquet"
+        path = self.layout.events
 
         def load() -> None:
             if not self._details_done.is_set():
@@ -708,7 +709,7 @@ class RunData:
         """The run's EventSet (waits for the background load), or None without events.parquet."""
         self.start_loading()
         if not self._events_done.wait(timeout):
-            raise InputError(self.run_dir / "events.parquet", "events are still loading; retry")
+            raise InputError(self.layout.events, "events are still loading; retry")
         if self._events_error is not None:
             raise self._events_error
         return self._events
@@ -733,7 +734,7 @@ class RunData:
         return ev.events_of(row)
 
     def _read_event_rows(self, obsreg_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        path = self.run_dir / "events.parquet"
+        path = self.layout.events
         if self.kind == "classification" or not path.is_file():
             return None
         try:
@@ -808,7 +809,7 @@ class RunData:
     def gtis_of(self, obsreg_id: str) -> np.ndarray:
         """(m, 2) good-time intervals [mission s] of one source (RUN_DIR/gtis.parquet)."""
         if self._gtis is None:
-            path = self.run_dir / "gtis.parquet"
+            path = self.layout.gtis
             groups: dict = {}
             if path.is_file():
                 g = _read(path, "the good-time intervals", ["obsreg_id", "start", "stop"])
@@ -852,7 +853,7 @@ class RunData:
         """Counts image of the source's events in sky pixels, when events.parquet has x, y."""
         from serendip.app.sourceview import sky_image
 
-        path = self.run_dir / "events.parquet"
+        path = self.layout.events
         if self.kind == "classification" or not path.is_file():
             return None
         if self._event_columns is None:
@@ -887,7 +888,7 @@ class RunData:
         """
         with self._row_index_lock:
             if self._row_index is None:
-                path = self.run_dir / "files.parquet"
+                path = self.layout.files
                 want = ("obsreg_id", "n_events", "tstart", "tstop", "telescope")
                 cols = [c for c in want if c in self._files_columns]
                 files = _read(path, "the per-file table", cols)
