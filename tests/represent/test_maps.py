@@ -8,7 +8,7 @@ import pytest
 
 from serendip.errors import InputError
 from serendip.io import EventSet
-from serendip.represent import et_maps, etdt_cubes
+from serendip.represent import SparseCubes, et_maps, etdt_cubes, maps_and_cubes
 from serendip.represent.binning import energy_thresholds, linear_edges
 from serendip.represent.reference import reference_et, reference_etdt
 
@@ -104,7 +104,7 @@ def test_out_array_and_chunks(population, monkeypatch, tmp_path):
     got = et_maps(population, out=mm, progress=True)
     assert got is mm and np.array_equal(np.asarray(mm), expected)
     monkeypatch.setattr(maps_mod, "LARGE_OUTPUT_BYTES", 0)  # memory-mapped output path
-    mapped = etdt_cubes(population)
+    mapped = etdt_cubes(population, dense=True)
     assert not mapped.flags.owndata and mapped.flags.writeable
     for i in range(0, population.n_files, 50):
         assert np.array_equal(mapped[i], reference_etdt(*population.events_of(i)))
@@ -208,3 +208,67 @@ def test_energy_bins_equal_numpy_near_every_edge(band):
     ref, _ = np.histogram(eps[np.isfinite(eps)], bins=n, range=(np.log10(e_min), np.log10(e_max)))
     np.testing.assert_array_equal(got, ref.astype(np.float32))
     assert got.sum() > 0
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_sparse_cubes_equal_dense_and_are_small(population, normalize):
+    cubes = etdt_cubes(population, normalize=normalize)
+    dense = etdt_cubes(population, normalize=normalize, dense=True)
+    assert isinstance(cubes, SparseCubes) and cubes.shape == dense.shape
+    assert cubes.data.dtype == (np.float32 if normalize else np.uint16)
+    assert cubes.indices.dtype == np.uint16
+    assert np.array_equal(cubes.dense(), dense) and np.array_equal(np.asarray(cubes), dense)
+    # canonical CSR: sorted cells, no stored zeros
+    rows = np.repeat(np.arange(cubes.n_files), np.diff(cubes.indptr))
+    key = rows * cubes.n_cells + cubes.indices.astype(np.int64)
+    assert np.all(np.diff(key) > 0) and np.all(cubes.data != 0)
+    assert cubes.nbytes < dense.nbytes / 10
+    # row access, slices, selections and batches agree with the dense array
+    assert np.array_equal(cubes[7], dense[7]) and np.array_equal(cubes[-1], dense[-1])
+    assert np.array_equal(cubes[3, :, 2].sum(), dense[3, :, 2].sum())
+    pick = np.array([5, 0, 99, 5])
+    assert np.array_equal(cubes.select(pick).dense(), dense[pick])
+    assert np.array_equal(cubes[10:20].dense(), dense[10:20])
+    got = np.concatenate([b.copy() for _, _, b in cubes.batches(300)])
+    assert np.array_equal(got, dense)
+    sp = cubes.to_scipy()
+    assert sp.shape == (cubes.n_files, 6144)
+    assert np.array_equal(sp.toarray(), dense.reshape(len(dense), -1))
+    joined = SparseCubes.concatenate([cubes[:400], cubes[400:]])
+    assert np.array_equal(joined.indptr, cubes.indptr) and np.array_equal(joined.data, cubes.data)
+    assert np.array_equal(SparseCubes.from_dense(dense).dense(), dense)
+
+
+def test_normalised_sparse_cube_of_a_full_cube_drops_its_minimum():
+    # a file filling every cell of a tiny cube: the minimum is not 0, so min-valued cells scale to 0
+    rng = np.random.default_rng(4)
+    t = np.sort(rng.uniform(0, 1000, 4000))
+    e = rng.uniform(600, 6000, 4000).astype(np.float32)
+    ev = EventSet.from_arrays({"full": (t, e), "one": (t[:2], e[:2])})
+    c = etdt_cubes(ev, t_bins=2, e_bins=2, dt_bins=2, normalize=True)
+    d = etdt_cubes(ev, t_bins=2, e_bins=2, dt_bins=2, normalize=True, dense=True)
+    assert np.array_equal(c.dense(), d) and d[0].min() == 0 and d[0].max() == 1
+    assert c.nnz == np.count_nonzero(d)
+
+
+def test_maps_and_cubes_in_one_pass_equal_separate_calls(population):
+    for normalize in (False, True):
+        m, c = maps_and_cubes(population, normalize=normalize, t_bins=12, e_bins=8, dt_bins=4)
+        assert np.array_equal(m, et_maps(population, normalize=normalize, t_bins=12, e_bins=8))
+        ref = etdt_cubes(population, normalize=normalize, t_bins=12, e_bins=8, dt_bins=4)
+        assert np.array_equal(c.dense(), ref.dense()) and c.data.dtype == ref.data.dtype
+    m, c = maps_and_cubes(population, dense=True)
+    assert np.array_equal(c, etdt_cubes(population, dense=True))
+
+
+def test_parallel_kernels_equal_sequential(population, monkeypatch):
+    import serendip.represent.maps as maps_mod
+
+    seq_m, seq_c = maps_and_cubes(population)
+    seq_norm = et_maps(population, normalize=True)
+    monkeypatch.setattr(maps_mod, "PARALLEL_MIN_EVENTS", 1)
+    par_m, par_c = maps_and_cubes(population)
+    assert np.array_equal(par_m, seq_m) and np.array_equal(par_c.data, seq_c.data)
+    assert np.array_equal(par_c.indptr, seq_c.indptr)
+    assert np.array_equal(et_maps(population), seq_m)
+    assert np.array_equal(et_maps(population, normalize=True), seq_norm)

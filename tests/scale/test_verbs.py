@@ -155,6 +155,7 @@ def test_cli_verbs_on_dask_equal_in_process(client, inputs, tmp_path):
     for kind, extra in (
         ("et", ["--bins", "12,8", "--time-mode", "absolute"]),
         ("dedt", ["--normalize"]),
+        ("etdt", ["--bins", "6,4,4"]),  # sparse cubes, chunks kept sparse
     ):
         a, b = tmp_path / f"{kind}0.npz", tmp_path / f"{kind}1.npz"
         ok("represent", d, "--kind", kind, *extra, "--out", a, "--scheduler", "none")

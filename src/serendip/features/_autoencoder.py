@@ -86,7 +86,12 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
 
     # --------------------------------------------------------------- checks
     def _check_X(self, X, fitting: bool = False) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
+        """``X`` checked: a float32 array, or a SparseCubes kept sparse (dense per batch)."""
+        from serendip.represent.sparse import SparseCubes
+
+        sparse = isinstance(X, SparseCubes)
+        if not sparse:
+            X = np.asarray(X, dtype=np.float32)
         expected = (
             self.fixed_input_shape
             if fitting
@@ -102,9 +107,13 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
                 None,
                 f"{type(self).__name__} expects per-file shape {tuple(expected)}; got {X.shape[1:]}",
             )
-        if not np.isfinite(X).all():
+        values = X.data if sparse else X
+        if not np.isfinite(values).all():
             raise InputError(None, "input has non-finite values")
-        lo, hi = float(X.min()), float(X.max())
+        lo = float(values.min()) if values.size else 0.0
+        hi = float(values.max()) if values.size else 0.0
+        if sparse and X.nnz < X.n_files * X.n_cells:  # cells not stored are 0
+            lo, hi = min(lo, 0.0), max(hi, 0.0)
         if lo < -1e-6 or hi > 1 + 1e-6:
             raise InputError(
                 None,
@@ -133,12 +142,17 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
         with seeded(self.seed):
             self.net_ = self._build_net(self.input_shape_)
         device = select_device(None)
-        Xt = torch.from_numpy(X).to(device)
+        # sparse inputs (SparseCubes) are made dense one batch at a time
+        Xt = torch.from_numpy(X).to(device) if isinstance(X, np.ndarray) else None
         train_idx, val_idx = split_validation(len(X), self.val_fraction, self.seed)
         l2 = float(self.l2_latent)
 
         def batch_loss(rows: np.ndarray, training: bool):
-            x = Xt[torch.as_tensor(rows, device=device)]
+            x = (
+                Xt[torch.as_tensor(rows, device=device)]
+                if Xt is not None
+                else torch.from_numpy(X.select(rows).dense()).to(device)
+            )
             z = self.net_.encoder(x)
             rec = self.net_.decoder(z)
             loss = torch.mean((rec - x) ** 2)
@@ -169,11 +183,13 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
 
         self._check_fitted()
         X = self._check_X(X)
+        from serendip.represent.sparse import as_dense_batches
+
         self.net_.eval()
         outs = []
         with torch.no_grad():
-            for a in range(0, len(X), chunk):
-                outs.append(fn(torch.from_numpy(X[a : a + chunk])).numpy())
+            for _, _, rows in as_dense_batches(X, chunk):
+                outs.append(fn(torch.from_numpy(rows)).numpy())
         return np.concatenate(outs, axis=0)
 
     def transform(self, X) -> np.ndarray:
@@ -189,11 +205,14 @@ class BaseAutoencoder(TransformerMixin, BaseEstimator):
     def reconstruction_error(self, X) -> np.ndarray:
         """Mean squared reconstruction error per file, (n_files,) float64 (an anomaly score)."""
         self._check_fitted()
+        from serendip.represent.sparse import as_dense_batches
+
         X = self._check_X(X)
-        rec = self.reconstruct(X)
-        return np.mean(
-            (rec.reshape(len(X), -1) - X.reshape(len(X), -1)) ** 2, axis=1, dtype=np.float64
-        )
+        rec = self.reconstruct(X).reshape(len(X), -1)
+        out = np.empty(len(X), dtype=np.float64)
+        for a, b, rows in as_dense_batches(X, 4096):
+            out[a:b] = np.mean((rec[a:b] - rows.reshape(b - a, -1)) ** 2, axis=1, dtype=np.float64)
+        return out
 
     # ---------------------------------------------------------- persistence
     def save(

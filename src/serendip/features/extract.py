@@ -74,7 +74,12 @@ def _representation(case: FeatureCase, events: EventSet, a: int, b: int) -> np.n
 
 
 def _chunked(fn, n: int, chunk: int, progress: bool, label: str) -> np.ndarray:
-    """Concatenate ``fn(a, b)`` over file chunks (rich progress bar when ``progress``)."""
+    """Concatenate ``fn(a, b)`` over file chunks (rich progress bar when ``progress``).
+
+    Sparse cubes (:class:`~serendip.represent.sparse.SparseCubes`) stay sparse.
+    """
+    from serendip.represent.sparse import SparseCubes
+
     bounds = list(range(0, n, chunk)) + [n]
     parts = []
     if progress:
@@ -87,6 +92,8 @@ def _chunked(fn, n: int, chunk: int, progress: bool, label: str) -> np.ndarray:
                 bar.update(task, advance=b - a)
     else:
         parts = [fn(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    if parts and isinstance(parts[0], SparseCubes):
+        return SparseCubes.concatenate(parts)
     return np.concatenate(parts, axis=0)
 
 
@@ -145,7 +152,7 @@ def extract_features(
 
     def rep_all() -> np.ndarray:
         if arrays is not None:
-            return np.asarray(arrays)
+            return arrays if hasattr(arrays, "indptr") else np.asarray(arrays)
         return _chunked(rep, n, chunk_files, progress, f"{case}: representation")
 
     if c.extractor == "pca":

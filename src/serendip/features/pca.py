@@ -69,7 +69,21 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- fit
     def fit(self, X, y=None):
-        """Fit on X of shape (n_files, ...) (any per-file shape; flattened); ``y`` is ignored."""
+        """Fit on X of shape (n_files, ...) (any per-file shape; flattened); ``y`` is ignored.
+
+        ``X`` may be a :class:`~serendip.represent.sparse.SparseCubes`: it is made dense
+        one chunk of ``chunk_rows`` files at a time.
+        """
+        from serendip.represent.sparse import SparseCubes
+
+        if isinstance(X, SparseCubes):
+            self._fit_chunks(
+                lambda a, b: X.dense(a, b).reshape(b - a, -1),
+                X.n_files,
+                X.cube_shape,
+                max(1, int(self.chunk_rows)),
+            )
+            return self
         rows, shape = self._validated_rows(X, reset=True)
         step = max(1, int(self.chunk_rows))
         self._fit_chunks(lambda a, b: rows[a:b], rows.shape[0], shape, step)
@@ -198,7 +212,14 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
     # ----------------------------------------------------------- transform
     def transform(self, X) -> np.ndarray:
         """Project X (n_files, *input_shape_) onto the components -> (n_files, n_components) float64."""
+        from serendip.represent.sparse import SparseCubes
+
         self._check_fitted()
+        if isinstance(X, SparseCubes):  # dense one chunk at a time
+            out = np.empty((len(X), self.components_.shape[0]), dtype=np.float64)
+            for a, b, rows in X.batches(max(1, int(self.chunk_rows))):
+                out[a:b] = self.transform(rows)
+            return out
         rows, _ = self._validated_rows(X, reset=False)
         out = np.empty((rows.shape[0], self.components_.shape[0]), dtype=np.float64)
         step = max(1, int(self.chunk_rows))

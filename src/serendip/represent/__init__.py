@@ -15,11 +15,13 @@ from serendip.represent.container import (
 from serendip.represent.dedt import dedt_maps
 from serendip.represent.features import event_features
 from serendip.represent.lightcurve import binned_lightcurve
-from serendip.represent.maps import et_maps, etdt_cubes
+from serendip.represent.maps import et_maps, etdt_cubes, maps_and_cubes
+from serendip.represent.sparse import SparseCubes
 
 __all__ = [
     "KINDS",
     "Representation",
+    "SparseCubes",
     "bayesian_blocks_edges",
     "bayesian_blocks_summary",
     "binned_lightcurve",
@@ -28,6 +30,7 @@ __all__ = [
     "etdt_cubes",
     "event_features",
     "load_representation",
+    "maps_and_cubes",
     "represent",
     "save_representation",
 ]

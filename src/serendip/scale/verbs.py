@@ -306,8 +306,10 @@ def represent_chunk(
     info = {"n_files": len(files), "n_events": int(events.n_events), "settings": rep.settings}
     if kind == "features":
         return rep.data, info
+    from serendip.represent.sparse import save_array
+
     with atomic_path(array_path) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, np.asarray(rep.data), allow_pickle=False)
+        save_array(fh, rep.data)  # sparse cubes stay sparse
     return pd.DataFrame({"obsreg_id": np.asarray(rep.obsreg_id).astype(str)}), info
 
 
@@ -386,7 +388,11 @@ def represent_chunked(
     if kind == "features":
         data: Any = table
     else:
-        data = np.concatenate([np.load(c.args["array_path"]) for c in chunks], axis=0)
+        from serendip.represent.sparse import SparseCubes, load_array
+
+        arrays = [load_array(c.args["array_path"]) for c in chunks]
+        sparse = isinstance(arrays[0], SparseCubes)
+        data = SparseCubes.concatenate(arrays) if sparse else np.concatenate(arrays, axis=0)
     merged = Representation(kind, data, ids, settings)
     out = Path(out) if out is not None else directory / default_filename(merged)
     save_representation(merged, out)
