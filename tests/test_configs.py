@@ -196,6 +196,8 @@ def test_references_name_every_key():
             sub = field.annotation
             for key in getattr(sub, "model_fields", {}):
                 assert f"| `{key}` |" in text, (section, key)
+    assert "## [input.tap]" in classify_reference() and "| `schema` |" in classify_reference()
+    assert "## [detectors.<name>]" in evaluate_reference()
     run = config_reference()
     assert "| `perplexity` | a number | `30` | > 0 |" in run
     assert "`iforest`, `ocsvm`" in run and "`mcif`" not in run  # unsupervised only

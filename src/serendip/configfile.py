@@ -349,21 +349,25 @@ def _default_cell(field: FieldInfo) -> str:
 
 def config_reference(model: type[BaseModel], title: str, intro: str = "") -> str:
     """Markdown reference of every section and key of ``model``: type, default, allowed
-    values or bounds, and description (``Field(description=...)``)."""
+    values or bounds, and description (``Field(description=...)``); nested tables such as
+    ``[input.tap]`` get their own section."""
     lines = [f"# {title}", ""]
     if intro:
         lines += [intro.strip(), ""]
+    _reference_sections(model, "", lines)
+    return "\n".join(lines)
+
+
+def _reference_sections(model: type[BaseModel], prefix: str, lines: list[str]) -> None:
     for name, sfield in model.model_fields.items():
+        name = prefix + (sfield.alias or name)
         section = _section_type(sfield.annotation)
         if section is None and _table_of_sections(sfield.annotation) is not None:
             section, name = _table_of_sections(sfield.annotation), f"{name}.<name>"
         if section is None:
-            lines += [
-                f"## [{name}]",
-                "",
-                f"{type_label(sfield.annotation).capitalize()}: {sfield.description or ''}".strip(),
-                "",
-            ]
+            if not prefix:  # a top-level table of plain values, e.g. [hierarchy]
+                kind = type_label(sfield.annotation).capitalize()
+                lines += [f"## [{name}]", "", f"{kind}: {sfield.description or ''}".strip(), ""]
             continue
         lines += [f"## [{name}]", ""]
         doc = (sfield.description or (section.__doc__ or "")).strip()
@@ -383,7 +387,7 @@ def config_reference(model: type[BaseModel], title: str, intro: str = "") -> str
                 kind = item if kind.startswith("one of") else "a list of " + _plural(item)
             lines.append(f"| `{key}` | {kind} | {_default_cell(field)} | {allowed_text} | {desc} |")
         lines.append("")
-    return "\n".join(lines)
+        _reference_sections(section, name + ".", lines)
 
 
 def config_help(model: type[BaseModel], reference: str, extra: str = "") -> str:
