@@ -9,7 +9,6 @@ the candidates (the report stage alone takes longer than the rest at this size).
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -18,10 +17,11 @@ import pandas as pd
 import pytest
 
 from serendip.io.tables import read_table
-from serendip.pipeline import load_config, run_pipeline
+from serendip.pipeline import run_pipeline
 from serendip.pipeline.stages import StageStore
 
-BASE = {"input": {"n_sources": 300, "seed": 0}, "embed": {"n_iter": 250}, "report": {"n_top": 5}}
+from .conftest import small_config
+
 PRODUCTS = (
     "events.parquet",
     "files.parquet",
@@ -39,18 +39,12 @@ class Killed(BaseException):
 
 
 def _cfg(**changes) -> dict:
-    over = json.loads(json.dumps(BASE))
-    for dotted, value in changes.items():
-        section, key = dotted.split("__")
-        over.setdefault(section, {})[key] = value
-    return load_config(None, over)
+    return small_config(**changes)
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> Path:
-    run_dir = tmp_path_factory.mktemp("crash") / "ref"
-    _run(_cfg(), run_dir)
-    return run_dir
+def reference(small_run) -> Path:
+    return small_run
 
 
 def _run(cfg, run_dir: Path, stop_after: str = "candidates"):

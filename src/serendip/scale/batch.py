@@ -44,6 +44,7 @@ import pandas as pd
 
 from serendip.errors import InputError
 from serendip.io.atomic import atomic_path
+from serendip.pipeline.stages import digest_matches, file_digest
 from serendip.scale.chunks import (
     Chunk,
     ChunkReport,
@@ -357,11 +358,15 @@ def run_batch(
         model_key = chunk_key("iforest", [c.key for c in ok], fit_settings)
         model_path = out / MODEL_FILE
         model_info = _read_json(out / MODEL_INFO)
-        if model_info.get("key") == model_key and model_path.is_file():
+        if model_info.get("key") == model_key and digest_matches(
+            model_path, model_info.get("model_file", {})
+        ):
             fit_reused = True
         else:
             from serendip.detect.isolation import IForest
 
+            # the model is about to change: its info (key) must not vouch for it any more
+            (out / MODEL_INFO).unlink(missing_ok=True)
             ids, X = fit_sample(fpaths, columns, s.n_fit, s.seed)
             det = IForest(
                 n_estimators=s.n_estimators,
@@ -377,6 +382,7 @@ def run_batch(
                 "threshold": det.threshold_,
                 "settings": fit_settings,
                 "sample_ids_sha256": hashlib.sha256("\n".join(ids).encode()).hexdigest(),
+                "model_file": file_digest(model_path),
             }
             _write_json(out / MODEL_INFO, model_info)
             fit_reused = False

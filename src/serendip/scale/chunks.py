@@ -97,8 +97,11 @@ def read_marker(out_dir: str | Path, chunk: Chunk) -> dict[str, Any] | None:
         return None
     if not isinstance(m, dict) or m.get("key") != chunk.key or m.get("id") != chunk.id:
         return None
-    if int(m.get("bytes", -1)) != tp.stat().st_size:
+    st = tp.stat()
+    if int(m.get("bytes", -1)) != st.st_size:
         return None
+    if "mtime_ns" in m and int(m["mtime_ns"]) != st.st_mtime_ns:
+        return None  # rewritten since its marker (by a run with other settings)
     return m
 
 
@@ -112,6 +115,8 @@ def run_chunk(
     from serendip.io.tables import write_table
 
     started = time.perf_counter()
+    # the table is about to change: no marker (of an earlier key) may vouch for it
+    marker_path(out_dir, chunk.id).unlink(missing_ok=True)
     try:
         table, info = func(**chunk.args)
         tp = write_table(table, table_path(out_dir, chunk.id))
@@ -123,6 +128,7 @@ def run_chunk(
         "version": MARKER_VERSION,
         "rows": int(len(table)),
         "bytes": int(tp.stat().st_size),
+        "mtime_ns": int(tp.stat().st_mtime_ns),
         "seconds": time.perf_counter() - started,
         "pid": os.getpid(),
         "info": info,
