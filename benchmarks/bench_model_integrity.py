@@ -43,8 +43,8 @@ def best(fn, repeat: int) -> float:
 
 def corpus_seconds() -> tuple[int, float]:
     from serendip.catalog import read_known_transients
+    from serendip.classify.inputs import read_catalog
     from serendip.classify.pipeline import load_config as load_classify_config
-    from serendip.io.catalog import read_catalog
     from serendip.io.lightcurves import read_lightcurves
     from serendip.io.tables import read_table
     from serendip.pipeline import load_config

@@ -71,6 +71,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     # detectors
     "DETECTORS": ("serendip.detect.registry", "DETECTORS"),
     "make_detector": ("serendip.detect.registry", "make_detector"),
+    "load_detector": ("serendip.detect.registry", "load_detector"),
     "IForest": ("serendip.detect.isolation", "IForest"),
     "OCSVM": ("serendip.detect.ocsvm", "OCSVM"),
     "KNN": ("serendip.detect.neighbours", "KNN"),
@@ -107,13 +108,6 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 }
 
 
-def load_detector(path):
-    """A detector saved with ``det.save(path)`` (any kind in :data:`DETECTORS`; no pickle)."""
-    from serendip.detect.base import BaseDetector
-
-    return BaseDetector.load(path)
-
-
 def __getattr__(name: str):
     if name in _LAZY:
         module, attr = _LAZY[name]
@@ -129,5 +123,5 @@ def __dir__() -> list[str]:
 
 
 __all__ = sorted(
-    [*_LAZY, "ConfigError", "InputError", "SerendipError", "load_detector", "__version__"]
+    [*_LAZY, "ConfigError", "InputError", "SerendipError", "__version__"]
 )

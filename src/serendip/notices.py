@@ -119,19 +119,28 @@ class NoticeLog:
 
     def write(self, run_dir: str | Path, name: str = "warnings") -> Path:
         """Write ``RUN_DIR/warnings.parquet`` and ``warnings.csv`` atomically; returns the
-        Parquet path. An empty log writes an empty table with the columns."""
-        from serendip.io.tables import write_table
+        Parquet path. An empty log writes an empty table with the columns.
+
+        (Written with pandas directly, each through a temporary file renamed into place:
+        this module sits below :mod:`serendip.io`, which reports its own notices here.)
+        """
+        import os
+
+        import pandas as pd
 
         run_dir = Path(run_dir)
         df = self.to_frame()
         if not len(df):
-            import pandas as pd
-
             df = pd.DataFrame({c: pd.Series(dtype="int64" if c in ("count", "total") else str)
                                for c in NOTICE_COLUMNS})
         path = run_dir / f"{name}.parquet"
-        write_table(df, path)
-        write_table(df, run_dir / f"{name}.csv")
+        for out in (path, run_dir / f"{name}.csv"):
+            tmp = out.with_name(f".{out.name}.tmp")
+            if out.suffix == ".parquet":
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_csv(tmp, index=False)
+            os.replace(tmp, out)
         return path
 
     def summary(self, max_lines: int = 20) -> str:

@@ -110,8 +110,8 @@ def test_classify_straight_from_tap_then_offline(local_server, tmp_path):
     from astropy.table import Table as ATable
     from typer.testing import CliRunner
 
+    from serendip.classify.inputs import read_catalog
     from serendip.cli import app
-    from serendip.io.catalog import read_catalog
     from serendip.io.tables import read_table, write_table
 
     from .test_classify import synthetic_detections

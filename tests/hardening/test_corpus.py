@@ -25,9 +25,9 @@ from typer.testing import CliRunner
 
 from serendip import errors
 from serendip.catalog import read_known_transients
+from serendip.classify.inputs import read_catalog
 from serendip.classify.pipeline import load_config as load_classify_config
 from serendip.cli import app
-from serendip.io.catalog import read_catalog
 from serendip.io.lightcurves import read_lightcurves
 from serendip.io.modelfile import (
     ALLOW_UNSIGNED_ENV,

@@ -26,8 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from serendip.classify.inputs import read_catalog
 from serendip.errors import InputError, ModelFileError
-from serendip.io.catalog import read_catalog
 from serendip.io.eventfile import read_event_file
 from serendip.io.lightcurves import read_lightcurves
 from serendip.io.modelfile import load_model, save_model

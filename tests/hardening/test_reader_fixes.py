@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from serendip.classify.inputs import read_catalog
 from serendip.errors import ConfigError, InputError, ModelFileError
-from serendip.io.catalog import read_catalog
 from serendip.io.eventfile import read_event_file
 from serendip.io.lightcurves import standardize_lightcurves
 from serendip.io.modelfile import load_model, save_model
@@ -158,7 +158,7 @@ def test_catalog_units_are_checked_and_converted(tmp_path):
 )
 def test_tap_options_are_checked_before_the_query(tmp_path, tap, message):
     """Was: timeout_s = "soon" a bare ValueError; offline = "false" silently meant True."""
-    from serendip.io.catalog import load_catalog
+    from serendip.classify.inputs import load_catalog
 
     with pytest.raises(ConfigError, match=message) as info:
         load_catalog({"tap": {**tap, "cache_dir": str(tmp_path)}}, base=tmp_path)

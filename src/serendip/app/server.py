@@ -47,6 +47,7 @@ from serendip.errors import InputError
 from serendip.io.atomic import atomic_path
 from serendip.io.tables import write_table
 from serendip.io.units import COLUMN_UNITS, UNIT_NOTES, with_units
+from serendip.layout import RunLayout
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_FILES = {
@@ -325,7 +326,7 @@ def create_app(
             "strategy": state.reviewer.strategy,
             "has_truth": d.has_truth,
             "n_labels": state.labels.n_labelled(),
-            "has_events": (d.run_dir / "events.parquet").is_file() and d.kind != "classification",
+            "has_events": RunLayout(d.run_dir).events.is_file() and d.kind != "classification",
             "class_names": d.class_names,
             "review_order": state.review_order(),
             "units": COLUMN_UNITS,

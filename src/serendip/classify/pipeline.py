@@ -3,7 +3,7 @@
 Config (TOML; every key, its type, default and allowed values: :mod:`serendip.classify.config`)::
 
     [input]
-    path = "my_csc_detections.csv"       # or an [input.tap] section (see serendip.io.catalog)
+    path = "my_csc_detections.csv"       # or an [input.tap] section (see serendip.classify.inputs)
 
     [model]
     kind = "shipped"                      # "shipped" | "boost" | "umlcaxs"
@@ -107,7 +107,7 @@ def prepare(cfg: dict, base: Path) -> dict:
     from serendip.classify.features import FEATURE_SETS, build_features, missing_counterparts
     from serendip.classify.modelio import load_shipped
     from serendip.classify.umlcaxs import umlcaxs_recipe
-    from serendip.io.catalog import load_catalog
+    from serendip.classify.inputs import load_catalog
     from serendip.notices import notice
 
     mcfg = cfg.get("model", {})

@@ -47,47 +47,24 @@ def ingest_command(
 
     With more than 2 chunks of --chunk-size files (or an explicit --scheduler other than none) the files are ingested in chunks on Dask workers (resumable, chunk outputs in OUT/.chunks/); the outputs equal the in-process run's.
     """
-    import pandas as pd
     from rich.markup import escape
 
-    from serendip.errors import InputError
-    from serendip.io.ingest import discover, ingest, write_ingest
     from serendip.io.regions import regions_from_text
-    from serendip.scale.verbs import ingest_chunked, resolve_scheduler
+    from serendip.scale.verbs import ingest_files
 
     with clear_errors():
-        regions = regions_from_text(list(region)) if region else None
-        band_ = None if all_energies else band
-        gain_ = None if gain == (0.0, 0.0) else gain
-        if chunk_size < 1:
-            raise InputError("--chunk-size", f"must be >= 1, got {chunk_size}")
-        mode = scheduler
-        if scheduler.strip().lower() == "auto":
-            n_files = len(discover(inputs)[0])
-            mode = resolve_scheduler("auto", -(-n_files // chunk_size))
-        else:
-            mode = resolve_scheduler(scheduler, 0)
-        if mode.lower() == "none":
-            result = ingest(inputs, band=band_, region=regions, progress=not quiet, gain=gain_)
-            paths = write_ingest(result, out)
-            n_ok, n_ev, failures = result.n_ok, result.events.n_events, result.failures
-        else:
-            paths, summary = ingest_chunked(
-                inputs,
-                out,
-                band=band_,
-                region=regions,
-                gain=gain_,
-                chunk_size=chunk_size,
-                scheduler=mode,
-                progress=not quiet,
-            )
-            console.print(
-                f"{summary['chunks']} chunk(s) on {summary['n_workers']} worker(s): "
-                f"{summary['computed']} computed, {summary['reused']} reused"
-            )
-            n_ok, n_ev = summary["n_files"], summary["n_events"]
-            failures = pd.read_csv(paths["failures"], dtype=str, keep_default_na=False)
+        paths, summary = ingest_files(
+            inputs, out, band=None if all_energies else band,
+            region=regions_from_text(list(region)) if region else None,
+            gain=None if gain == (0.0, 0.0) else gain,
+            chunk_size=chunk_size, scheduler=scheduler, progress=not quiet,
+        )  # fmt: skip
+    if summary["chunks"]:
+        console.print(
+            f"{summary['chunks']} chunk(s) on {summary['n_workers']} worker(s): "
+            f"{summary['computed']} computed, {summary['reused']} reused"
+        )
+    n_ok, n_ev, failures = summary["n_files"], summary["n_events"], summary["failures"]
     n_failed = len(failures)
     console.print(
         f"[bold]{n_ok}[/] file(s)/region(s) ingested ({n_ev:,} events), "

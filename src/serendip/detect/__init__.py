@@ -59,6 +59,7 @@ _WHERE = {
     "DETECTORS": "registry",
     "DetectorEntry": "registry",
     "make_detector": "registry",
+    "load_detector": "registry",
     "needs_labels": "registry",
     "HierarchicalRouter": "router",
     "DeepSVDD": "svdd",
@@ -95,5 +96,6 @@ __all__ = [
     "DETECTORS",
     "DetectorEntry",
     "make_detector",
+    "load_detector",
     "needs_labels",
 ]

@@ -481,7 +481,7 @@ def load_default() -> LightCurveAnomalyDetector:
         if not DEFAULT_MODEL_PATH.is_file():
             raise ModelFileError(
                 DEFAULT_MODEL_PATH,
-                "shipped model missing; run python -m serendip.features.lc_classifier --train-default",
+                "shipped model missing; run python -m serendip.detect.lc_detect --train-default",
             )
         _DEFAULT = LightCurveAnomalyDetector.load(DEFAULT_MODEL_PATH)
     return _DEFAULT
@@ -548,3 +548,76 @@ def plot_score_history(
     if path is not None:
         fig.savefig(path, dpi=110)
     return fig
+
+
+# --------------------------------------------------------------------------- default model recipe
+#: the recipe of the shipped model (src/serendip/models/lc_gru_default.safetensors)
+DEFAULT_RECIPE = {
+    "n_per_class": 800,
+    "sim_seed": 2024,
+    "n_days": 150,
+    "max_len": 112,
+    "classifier": {
+        "hidden_size": 64,
+        "latent_size": 16,
+        "max_epochs": 100,
+        "batch_size": 128,
+        "lr": 3e-3,
+        "patience": 8,
+        "seed": 0,
+    },
+    "detector_fit_per_class": 300,
+    "detector": "mcif",
+    "torch_threads": 2,
+}
+
+
+def train_default(out: str | Path | None = None, verbose: bool = True) -> Path:
+    """Train the shipped light-curve model from :data:`DEFAULT_RECIPE` and save it to ``out``."""
+    import time
+
+    import torch
+
+    from serendip.features.lc_classifier import GRUClassifier
+    from serendip.simulate.optical import COMMON_CLASSES, simulate_lightcurves
+
+    r = DEFAULT_RECIPE
+    torch.set_num_threads(r["torch_threads"])
+    t0 = time.perf_counter()
+    table, meta = simulate_lightcurves(
+        r["n_per_class"], COMMON_CLASSES, seed=r["sim_seed"], n_days=r["n_days"]
+    )
+    det = LightCurveAnomalyDetector(
+        classifier=GRUClassifier(**r["classifier"], verbose=verbose),
+        detector=r["detector"],
+        max_len=r["max_len"],
+        detector_fit_per_class=r["detector_fit_per_class"],
+    )
+    det.fit(table, meta)
+    path = det.save(out or DEFAULT_MODEL_PATH)
+    if verbose:
+        print(
+            f"trained on {len(meta)} simulated light curves in {time.perf_counter() - t0:.0f} s -> {path}"
+        )
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m serendip.detect.lc_detect --train-default [--out PATH]``."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument(
+        "--train-default", action="store_true", help="train the shipped model from the recipe"
+    )
+    p.add_argument(
+        "--out", default=None, help="where to write it (default: the packaged model path)"
+    )
+    a = p.parse_args(argv)
+    if not a.train_default:
+        p.error("nothing to do; pass --train-default")
+    train_default(a.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -124,6 +124,16 @@ def needs_labels(name: str) -> bool:
     return DETECTORS[str(name)].needs_labels
 
 
+def load_detector(path):
+    """A detector saved with ``det.save(path)``, of any kind in :data:`DETECTORS` (no pickle).
+
+    Raises :class:`serendip.errors.ModelFileError` naming the file when it is not a detector.
+    """
+    from serendip.detect.base import BaseDetector
+
+    return BaseDetector.load(path)
+
+
 def detector_class_by_kind(kind: str) -> type | None:
     """The detector class whose model files carry ``kind`` ("detect.IForest"), or None."""
     for entry in DETECTORS.values():

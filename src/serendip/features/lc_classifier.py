@@ -9,16 +9,16 @@ scores on every prefix of a light curve come from one forward pass.
 Training is seeded, uses class-balanced cross-entropy, random-prefix augmentation (so early,
 partial light curves are classified sensibly) and early stopping on a validation split.
 
-The default model shipped with serendip is reproduced with::
+The default model shipped with serendip (this classifier plus a detector on its latent layer)
+is reproduced with::
 
-    python -m serendip.features.lc_classifier --train-default
+    python -m serendip.detect.lc_detect --train-default
 
 (see ``src/serendip/models/LIGHTCURVE.md`` for the recipe and its runtime).
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Any
@@ -278,70 +278,3 @@ class GRUClassifier:
 
         arrays, settings, _ = load_model(path, KIND)
         return cls.from_state(arrays, settings)
-
-
-# --------------------------------------------------------------------------- default model recipe
-#: the recipe of the shipped model (src/serendip/models/lc_gru_default.safetensors)
-DEFAULT_RECIPE = {
-    "n_per_class": 800,
-    "sim_seed": 2024,
-    "n_days": 150,
-    "max_len": 112,
-    "classifier": {
-        "hidden_size": 64,
-        "latent_size": 16,
-        "max_epochs": 100,
-        "batch_size": 128,
-        "lr": 3e-3,
-        "patience": 8,
-        "seed": 0,
-    },
-    "detector_fit_per_class": 300,
-    "detector": "mcif",
-    "torch_threads": 2,
-}
-
-
-def train_default(out: str | Path | None = None, verbose: bool = True) -> Path:
-    """Train the shipped light-curve model from :data:`DEFAULT_RECIPE` and save it to ``out``."""
-    torch = _torch()
-    from serendip.detect.lc_detect import DEFAULT_MODEL_PATH, LightCurveAnomalyDetector
-    from serendip.simulate.optical import COMMON_CLASSES, simulate_lightcurves
-
-    r = DEFAULT_RECIPE
-    torch.set_num_threads(r["torch_threads"])
-    t0 = time.perf_counter()
-    table, meta = simulate_lightcurves(
-        r["n_per_class"], COMMON_CLASSES, seed=r["sim_seed"], n_days=r["n_days"]
-    )
-    det = LightCurveAnomalyDetector(
-        classifier=GRUClassifier(**r["classifier"], verbose=verbose),
-        detector=r["detector"],
-        max_len=r["max_len"],
-        detector_fit_per_class=r["detector_fit_per_class"],
-    )
-    det.fit(table, meta)
-    path = det.save(out or DEFAULT_MODEL_PATH)
-    if verbose:
-        print(
-            f"trained on {len(meta)} simulated light curves in {time.perf_counter() - t0:.0f} s -> {path}"
-        )
-    return path
-
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument(
-        "--train-default", action="store_true", help="train the shipped model from the recipe"
-    )
-    p.add_argument(
-        "--out", default=None, help="where to write it (default: the packaged model path)"
-    )
-    a = p.parse_args(argv)
-    if not a.train_default:
-        p.error("nothing to do; pass --train-default")
-    train_default(a.out)
-
-
-if __name__ == "__main__":
-    main()

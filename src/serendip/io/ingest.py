@@ -37,6 +37,7 @@ from serendip.io.eventset import EventSet
 from serendip.io.reference import is_event_table, read_event_table
 from serendip.io.regions import CircleRegion
 from serendip.io.tables import write_table
+from serendip.layout import RunLayout
 
 #: Columns of :attr:`IngestResult.files`, in order (the first ten are the contract).
 FILES_COLUMNS = [
@@ -353,10 +354,10 @@ def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
-        "events": result.events.write(out / "events.parquet"),
-        "files": write_table(result.files, out / "files.parquet"),
-        "failures": write_table(result.failures[FAILURE_COLUMNS], out / "failures.csv"),
-        "gtis": write_table(result.gtis[GTI_COLUMNS], out / "gtis.parquet"),
+        "events": result.events.write(RunLayout(out).events),
+        "files": write_table(result.files, RunLayout(out).files),
+        "failures": write_table(result.failures[FAILURE_COLUMNS], RunLayout(out).failures),
+        "gtis": write_table(result.gtis[GTI_COLUMNS], RunLayout(out).gtis),
     }
     return paths
 
@@ -366,9 +367,9 @@ def read_ingest(out_dir: str | Path) -> IngestResult:
     from serendip.io.tables import read_table
 
     out = Path(out_dir)
-    files = read_table(out / "files.parquet")
-    events = EventSet.read(out / "events.parquet", order=files["obsreg_id"].astype(str).tolist())
-    failures = pd.read_csv(out / "failures.csv", dtype=str, keep_default_na=False)
-    gti_path = out / "gtis.parquet"
+    files = read_table(RunLayout(out).files)
+    events = EventSet.read(RunLayout(out).events, order=files["obsreg_id"].astype(str).tolist())
+    failures = pd.read_csv(RunLayout(out).failures, dtype=str, keep_default_na=False)
+    gti_path = RunLayout(out).gtis
     gtis = _typed_gtis(read_table(gti_path)[GTI_COLUMNS]) if gti_path.is_file() else empty_gtis()
     return IngestResult(events, files, failures, gtis)

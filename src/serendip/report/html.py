@@ -22,6 +22,7 @@ import pandas as pd
 from serendip.errors import InputError
 from serendip.io.atomic import atomic_path
 from serendip.io.eventset import EventSet
+from serendip.layout import RunLayout
 
 _CSS = """
 body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:1.5em auto;max-width:1100px;color:#222}
@@ -56,7 +57,7 @@ def _table(df: pd.DataFrame, float_fmt: str = "{:.4g}") -> str:
 
 def _load_events_for(run_dir: Path, ids: list[str]) -> EventSet | None:
     """Events of just ``ids`` from ``RUN_DIR/events.parquet`` (predicate push-down), or None."""
-    path = run_dir / "events.parquet"
+    path = RunLayout(run_dir).events
     if not path.exists() or not ids:
         return None
     df = pd.read_parquet(
@@ -104,7 +105,7 @@ def write_report(
     if candidates is None:
         from serendip.catalog.candidates import read_candidates
 
-        candidates = read_candidates(run_dir / "candidates.parquet")
+        candidates = read_candidates(RunLayout(run_dir).candidates)
     if "obsreg_id" not in candidates.columns or "score" not in candidates.columns:
         raise InputError(None, "candidate table needs obsreg_id and score columns")
     cand = (
@@ -234,7 +235,7 @@ def write_report(
         f"<p class='note'>Report written in {_time.perf_counter() - t0:.1f} s.</p></body></html>"
     )
 
-    path = run_dir / "report.html"
+    path = RunLayout(run_dir).report
     with atomic_path(path) as tmp:
         Path(tmp).write_text("\n".join(parts), encoding="utf-8")
     return path

@@ -82,8 +82,8 @@ def classify_rows(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Class probabilities of rows ``start:stop`` of ``path`` (one worker task)."""
     from serendip.classify.features import build_features
+    from serendip.classify.inputs import POSITION_ALIASES, name_column
     from serendip.classify.votes import prob_column
-    from serendip.io.catalog import POSITION_ALIASES, name_column
 
     t0 = time.perf_counter()
     clf, settings, _ = _load_model(model)

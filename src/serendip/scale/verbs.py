@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
+from serendip.layout import RunLayout
 from serendip.scale.chunks import (
     Chunk,
     chunk_failures,
@@ -201,7 +202,7 @@ def ingest_chunked(
     # events: chunk by chunk, ids renamed from chunk-unique to run-unique
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     n_events = 0
-    events_path = out / "events.parquet"
+    events_path = RunLayout(out).events
     with atomic_path(events_path) as tmp:
         writer = None
         try:
@@ -241,9 +242,9 @@ def ingest_chunked(
     gtis = pd.concat(gti_parts, ignore_index=True) if gti_parts else empty_gtis()
     paths = {
         "events": events_path,
-        "files": write_table(files_df, out / "files.parquet"),
-        "failures": write_table(fail_df, out / "failures.csv"),
-        "gtis": write_table(gtis[GTI_COLUMNS], out / "gtis.parquet"),
+        "files": write_table(files_df, RunLayout(out).files),
+        "failures": write_table(fail_df, RunLayout(out).failures),
+        "gtis": write_table(gtis[GTI_COLUMNS], RunLayout(out).gtis),
     }
     summary = {
         "n_files": len(files_df),
@@ -346,7 +347,7 @@ def represent_chunked(
     options = {k: v for k, v in (options or {}).items() if k != "progress"}
     if kind not in KINDS:
         raise InputError(None, f"--kind must be one of {list(KINDS)}, got {kind!r}")
-    events_path, files_path = directory / "events.parquet", directory / "files.parquet"
+    events_path, files_path = RunLayout(directory).events, RunLayout(directory).files
     for p in (events_path, files_path):
         if not p.is_file():
             raise InputError(p, "no such file (chunked represent needs an ingest folder)")
@@ -404,6 +405,48 @@ def represent_chunked(
         "reused": len(rep.reused),
         "n_workers": n_workers,
     }
+
+
+def ingest_files(
+    inputs: str | Path | Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    band: tuple[float, float] | None = (500.0, 7000.0),
+    region=None,
+    gain: tuple[float, float] | None = None,
+    chunk_size: int = 64,
+    scheduler: str | None = "auto",
+    progress: bool = True,
+) -> tuple[dict[str, Path], dict[str, Any]]:
+    """``serendip ingest``: event files into ``out_dir``, in process or in chunks.
+
+    With ``scheduler="auto"`` the files are ingested in chunks of ``chunk_size`` on a local
+    Dask cluster (:func:`ingest_chunked`) when they make more than :data:`AUTO_MIN_CHUNKS`
+    chunks, else in this process (:func:`serendip.io.ingest.ingest`); both write the same
+    files. Returns ``(paths, summary)``; summary: ``n_files`` (ingested), ``n_events``,
+    ``failures`` (DataFrame: file, reason), ``chunks`` (0 in process) and, when chunked,
+    ``n_workers``, ``computed``, ``reused``.
+    """
+    from serendip.io.ingest import discover, ingest, write_ingest
+
+    if chunk_size < 1:
+        raise InputError("--chunk-size", f"must be >= 1, got {chunk_size}")
+    s = "auto" if scheduler is None else str(scheduler)
+    if s.strip().lower() == "auto":
+        mode = resolve_scheduler("auto", -(-len(discover(inputs)[0]) // chunk_size))
+    else:
+        mode = resolve_scheduler(s, 0)
+    if mode.lower() == "none":
+        result = ingest(inputs, band=band, region=region, progress=progress, gain=gain)
+        paths = write_ingest(result, out_dir)
+        summary = {"n_files": result.n_ok, "n_events": result.events.n_events, "chunks": 0}
+        return paths, {**summary, "failures": result.failures}
+    paths, summary = ingest_chunked(
+        inputs, out_dir, band=band, region=region, gain=gain, chunk_size=chunk_size,
+        scheduler=mode, progress=progress,
+    )  # fmt: skip
+    failures = pd.read_csv(paths["failures"], dtype=str, keep_default_na=False)
+    return paths, {**summary, "failures": failures}
 
 
 # ---------------------------------------------------------------------------------- detect

@@ -44,6 +44,7 @@ from scipy.special import ndtr, ndtri
 
 from serendip.io.eventset import EventSet
 from serendip.io.tables import write_table
+from serendip.layout import RunLayout
 from serendip.simulate._kernels import group_time_order
 from serendip.simulate.response import absorption_cross_section
 from serendip.simulate.spectra import (
@@ -225,9 +226,9 @@ class Population:
             }
         )
         return {
-            "events": write_table(table, out / "events.parquet"),
-            "files": write_table(self.files, out / "files.parquet"),
-            "sources": write_table(self.sources, out / "sources.parquet"),
+            "events": write_table(table, RunLayout(out).events),
+            "files": write_table(self.files, RunLayout(out).files),
+            "sources": write_table(self.sources, RunLayout(out).sources),
         }
 
 

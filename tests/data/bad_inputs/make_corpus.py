@@ -12,7 +12,7 @@ the fragment. The event-file corpus lives in ``tests/data/broken_events``.
 
 Readers (see ``READERS`` in tests/hardening/test_corpus.py):
 
-* ``catalog``      serendip.io.catalog.read_catalog(path, feature_set="xray")
+* ``catalog``      serendip.classify.inputs.read_catalog(path, feature_set="xray")
 * ``known``        serendip.catalog.read_known_transients(path)
 * ``table``        serendip.io.tables.read_table(path)
 * ``lightcurves``  serendip.io.lightcurves.read_lightcurves(path)

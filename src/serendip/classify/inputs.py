@@ -1,4 +1,9 @@
-"""Catalogue tables: CSC property tables from a file (Parquet, CSV, FITS, VOTable) or TAP.
+"""The input of a classification: CSC property tables from a file (Parquet, CSV, FITS,
+VOTable) or TAP.
+
+(It sits in ``classify`` rather than ``io`` because it checks the columns of the
+classification feature sets of :mod:`serendip.classify.features`; the generic readers it
+uses are :func:`serendip.io.tables.read_table` and :mod:`serendip.io.tap`.)
 
 :func:`read_catalog` reads a local table and checks that it has a source-name column and
 the columns a feature set needs; :func:`load_catalog` takes a config-style dict and
