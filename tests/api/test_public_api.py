@@ -86,3 +86,10 @@ def test_import_is_lazy():
     code = "import sys, serendip; print(sorted(m for m in ('torch','pandas','sklearn','typer') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_stage_packages_are_callable():
+    pop = serendip.simulate(60, seed=1)  # the package calls simulate_population
+    assert pop.events.n_files == 60 and serendip.simulate.simulate_population is not None
+    assert callable(serendip.classify) and callable(serendip.evaluate)
+    assert "run_classify" in serendip.classify.__call__.__doc__

@@ -42,3 +42,8 @@ __all__ = [
     "save_classifier",
     "source_votes",
 ]
+
+# ``serendip.classify(...)`` calls run_classify
+from serendip.lazy import make_callable  # noqa: E402
+
+make_callable(__name__, "serendip.classify.pipeline:run_classify")

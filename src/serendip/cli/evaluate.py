@@ -46,24 +46,18 @@ def register(app: typer.Typer) -> None:
         from serendip.cli._common import clear_errors, console, report_notices
 
         with clear_errors(), report_notices() as notices:
-            from serendip.evaluate.config import check_detectors, feature_matrix, load_config
+            from serendip.evaluate.experiment import evaluate as run_evaluation
 
-            cfg = load_config(config)  # every configuration error before the heavy imports
-            check_detectors(cfg, config)
-            from serendip.evaluate.protocol import leave_one_subclass_out
-            from serendip.io.tables import read_table
-
-            X, labels, groups = feature_matrix(cfg, read_table(cfg.table))
+            result = run_evaluation(config, out, plot=not no_plot)
+            s = result.summary
             console.print(
-                f"{len(labels)} rows, {X.shape[1]} features, {len(set(labels))} classes, {len(cfg.detectors)} detector(s)"
+                f"{s['detector'].nunique() if len(s) else 0} detector(s) x "
+                f"{s['held_out_class'].nunique() if len(s) else 0} held-out class(es), "
+                f"{len(result.runs)} runs"
             )
-            result = leave_one_subclass_out(
-                X, labels, cfg.detectors, groups=groups, hierarchy=cfg.hierarchy, **cfg.protocol
-            )
-            paths = result.write(out, plot=not no_plot)
             for run, reason in result.failures:
                 console.print(f"[yellow]failed:[/] {run}: {reason}")
-            console.print(f"wrote {len(paths)} files to {out} (results.csv, tables, plot)")
+            console.print(f"wrote results to {out} (results.csv, tables, plot)")
         notices.write(out)
         if result.runs.empty:
             console.print(f"[bold red]error:[/] no detector produced a result; see {out}")

@@ -38,3 +38,8 @@ __all__ = [
     "leave_one_subclass_out",
     "recall_at_budget",
 ]
+
+# ``serendip.evaluate(...)`` calls serendip.evaluate.experiment.evaluate
+from serendip.lazy import make_callable  # noqa: E402
+
+make_callable(__name__, "serendip.evaluate.experiment:evaluate")

@@ -49,6 +49,7 @@ class _Run:
     ):
         self.cfg = cfg
         self.dir = run_dir
+        self.layout = RunLayout(run_dir)
         self.store = StageStore(run_dir)
         self.progress = progress
         self.log = log
@@ -57,15 +58,15 @@ class _Run:
     @property
     def events(self) -> EventSet:
         if self._events is None:
-            files = read_table(self.dir / "files.parquet", columns=["obsreg_id"])
+            files = read_table(self.layout.files, columns=["obsreg_id"])
             self._events = EventSet.read(
-                self.dir / "events.parquet", order=files["obsreg_id"].astype(str).tolist()
+                self.layout.events, order=files["obsreg_id"].astype(str).tolist()
             )
         return self._events
 
     def event_features(self) -> pd.DataFrame:
         """The represent stage's per-file event features."""
-        return read_table(self.dir / "stages" / "represent" / "event_features.parquet")
+        return read_table(self.layout.event_features)
 
 
 # --------------------------------------------------------------------- stages
@@ -74,9 +75,9 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
     info: dict[str, Any] = {}
     # files of the other kind of input (an earlier simulated or real run in the same folder)
     # would be read by later stages as if they described this input
-    for stale in ("sources.parquet", "failures.csv", "gtis.parquet"):
-        (run.dir / stale).unlink(missing_ok=True)
-    outputs = {"events": run.dir / "events.parquet", "files": run.dir / "files.parquet"}
+    for stale in ("sources", "failures", "gtis"):
+        run.layout.path(stale).unlink(missing_ok=True)
+    outputs = {"events": run.layout.events, "files": run.layout.files}
     if inp["simulate"]:
         from serendip.simulate import simulate_population
 
@@ -106,7 +107,7 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
             known = read_known_transients(kt)[["obsreg_id", "type"]]
         else:
             known = pd.DataFrame({"obsreg_id": pd.Series(dtype=str), "type": pd.Series(dtype=str)})
-    known_path = run.dir / "known_transients.csv"
+    known_path = run.layout.known
     write_table(known, known_path)
     outputs["known"] = known_path
     info.update(n_files=run.events.n_files, n_events=run.events.n_events, n_known=len(known))
@@ -116,11 +117,11 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
 def _stage_represent(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
     from serendip.represent import event_features
 
-    files = read_table(run.dir / "files.parquet")
-    gti_path = run.dir / "gtis.parquet"  # ingested FITS files; simulated runs have none
+    files = read_table(run.layout.files)
+    gti_path = run.layout.gtis  # ingested FITS files; simulated runs have none
     gtis = read_table(gti_path) if gti_path.is_file() else None
     feats = event_features(run.events, files, gtis)
-    path = out / "event_features.parquet"
+    path = run.layout.event_features
     write_table(feats, path)
     return {"event_features": path}, {"n_features": feats.shape[1] - 1}
 
@@ -130,29 +131,29 @@ def _stage_features(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, An
 
     fc = run.cfg["features"]
     table = run.event_features()
-    check_data_size(run.cfg, len(table), run.dir / "config.toml")
+    check_data_size(run.cfg, len(table), run.layout.config)
     result = extract_features(
         fc["case"],
         events=run.events,
         n_components=int(fc["n_components"]) or None,
         event_table=table,
-        files=read_table(run.dir / "files.parquet"),
+        files=read_table(run.layout.files),
         seed=int(run.cfg["input"]["seed"]),
         progress=run.progress,
     )
     frame = result.to_frame()
-    path = out / "features.parquet"
+    path = run.layout.features
     write_table(frame, path)
     outputs = {"features": path}
     if result.model is not None and hasattr(result.model, "save"):
-        model_path = out / "feature_model.safetensors"
+        model_path = run.layout.feature_model
         result.model.save(model_path)
         outputs["model"] = model_path
     return outputs, {"n_columns": len(result.columns), "settings": result.settings}
 
 
 def _feature_matrix(run: _Run) -> tuple[np.ndarray, np.ndarray]:
-    frame = read_table(run.dir / "stages" / "features" / "features.parquet")
+    frame = read_table(run.layout.features)
     ids = frame["obsreg_id"].astype(str).to_numpy()
     X = frame.drop(columns=["obsreg_id"]).to_numpy(dtype=np.float64)
     return ids, X
@@ -161,7 +162,7 @@ def _feature_matrix(run: _Run) -> tuple[np.ndarray, np.ndarray]:
 def _stage_embed(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
     ec = run.cfg["embed"]
     ids, X = _feature_matrix(run)
-    check_data_size(run.cfg, len(ids), run.dir / "config.toml")  # never lowered silently
+    check_data_size(run.cfg, len(ids), run.layout.config)  # never lowered silently
     if ec["method"] == "tsne":
         from serendip.embed import TSNEEmbedder
 
@@ -186,9 +187,9 @@ def _stage_embed(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
             standardize=True,
         )
     Y = model.fit_transform(X)
-    path = run.dir / "embedding.parquet"
+    path = run.layout.embedding
     write_table(pd.DataFrame({"obsreg_id": ids, "x": Y[:, 0], "y": Y[:, 1]}), path)
-    model_path = out / "embedder.safetensors"
+    model_path = run.layout.embedder
     model.save(model_path)
     return {"embedding": path, "model": model_path}, {}
 
@@ -197,24 +198,24 @@ def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
     from serendip.cluster import cluster_embedding, cluster_summary, known_types_for
 
     cc = run.cfg["cluster"]
-    emb = read_table(run.dir / "embedding.parquet")
+    emb = read_table(run.layout.embedding)
     Y = emb[["x", "y"]].to_numpy()
-    check_data_size(run.cfg, len(Y), run.dir / "config.toml")
+    check_data_size(run.cfg, len(Y), run.layout.config)
     if cc["method"] == "dbscan":
         labels = cluster_embedding(
             Y, "dbscan", eps=float(cc["eps"]), min_samples=int(cc["min_samples"])
         )
     else:
         labels = cluster_embedding(Y, "hdbscan", min_cluster_size=int(cc["min_cluster_size"]))
-    known = read_table(run.dir / "known_transients.csv")
+    known = read_table(run.layout.known)
     ids = emb["obsreg_id"].astype(str).to_numpy()
     feats = run.event_features()
     summary = cluster_summary(
         labels, known_types_for(ids, known), feats.drop(columns=["obsreg_id"])
     )
-    path = run.dir / "clusters.parquet"
+    path = run.layout.clusters
     write_table(pd.DataFrame({"obsreg_id": ids, "cluster": labels}), path)
-    spath = run.dir / "cluster_summary.parquet"
+    spath = run.layout.cluster_summary
     write_table(summary, spath)
     return {"clusters": path, "summary": spath}, {
         "n_clusters": int(labels.max()),
@@ -229,14 +230,14 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
 
     kc = run.cfg["candidates"]
     ids, X = _feature_matrix(run)
-    check_data_size(run.cfg, len(ids), run.dir / "config.toml")
+    check_data_size(run.cfg, len(ids), run.layout.config)
     cands = rank_features(
         ids,
         X,
         run.event_features(),
-        read_table(run.dir / "known_transients.csv"),
-        clusters=read_table(run.dir / "clusters.parquet")["cluster"].to_numpy(),
-        embedding=read_table(run.dir / "embedding.parquet")[["x", "y"]].to_numpy(),
+        read_table(run.layout.known),
+        clusters=read_table(run.layout.clusters)["cluster"].to_numpy(),
+        embedding=read_table(run.layout.embedding)[["x", "y"]].to_numpy(),
         anomaly=kc["anomaly"],
         k=int(kc["k_neighbours"]),
         nn_span=float(kc["nn_span"]),
@@ -253,15 +254,15 @@ def _stage_report(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]
     from serendip.report import write_class_gallery, write_report
 
     outputs: dict[str, Path] = {}
-    summary = read_table(run.dir / "cluster_summary.parquet")
+    summary = read_table(run.layout.cluster_summary)
     settings = {"config": run.cfg, "stages": _stage_table(run)}
     path = write_report(
         run.dir, settings=settings, cluster_table=summary, n_top=int(run.cfg["report"]["n_top"])
     )
     outputs["report"] = Path(path)
-    sources_path = run.dir / "sources.parquet"
+    sources_path = run.layout.sources
     if sources_path.exists():
-        gallery = write_class_gallery(run.events, read_table(sources_path), run.dir / "gallery")
+        gallery = write_class_gallery(run.events, read_table(sources_path), run.layout.gallery)
         outputs.update({f"gallery_{k}": Path(v) for k, v in gallery.items()})
     return outputs, {}
 
@@ -307,7 +308,7 @@ def run_pipeline(
     run_dir.mkdir(parents=True, exist_ok=True)
     log = log or (lambda msg: None)
     _remove_stale_temporaries(run_dir, log)
-    dump_config(cfg, run_dir / "config.toml")
+    dump_config(cfg, RunLayout(run_dir).config)
     run = _Run(cfg, run_dir, progress, log)
     records: dict[str, StageRecord] = {}
     for name in STAGES:
@@ -341,7 +342,7 @@ def _write_warnings(run_dir: Path, records: dict[str, StageRecord], log) -> None
     the end-of-run summary."""
     all_notices = NoticeLog()
     for name in records:
-        path = run_dir / "stages" / name / "notices.parquet"
+        path = RunLayout(run_dir).notices(name)
         if path.exists():
             df = read_table(path)
             all_notices.extend(
@@ -378,5 +379,5 @@ def _write_run_json(run_dir: Path, records: dict[str, StageRecord]) -> None:
         }
         for name, r in records.items()
     }
-    with atomic_path(run_dir / "run.json") as tmp:
+    with atomic_path(RunLayout(run_dir).run_json) as tmp:
         tmp.write_text(json.dumps(data, indent=2, default=str))

@@ -25,6 +25,7 @@ from typing import Any
 
 from serendip import __version__
 from serendip.io.atomic import atomic_path
+from serendip.layout import RunLayout
 
 
 def stage_key(name: str, settings: dict[str, Any], input_keys: list[str]) -> str:
@@ -96,15 +97,16 @@ class StageStore:
 
     def __init__(self, run_dir: str | Path):
         self.run_dir = Path(run_dir)
-        self.stage_root = self.run_dir / "stages"
+        self.layout = RunLayout(self.run_dir)
+        self.stage_root = self.layout.stages
 
     def stage_dir(self, name: str) -> Path:
-        d = self.stage_root / name
+        d = self.layout.stage_dir(name)
         d.mkdir(parents=True, exist_ok=True)
         return d
 
     def manifest_path(self, name: str) -> Path:
-        return self.stage_root / name / "manifest.json"
+        return self.layout.manifest(name)
 
     def invalidate(self, name: str) -> None:
         """Delete the manifest of stage ``name`` (before the stage writes any output)."""

@@ -30,3 +30,8 @@ __all__ = [
     "simulate_population",
     "write_fits_events",
 ]
+
+# ``serendip.simulate(...)`` calls simulate_population
+from serendip.lazy import make_callable  # noqa: E402
+
+make_callable(__name__, "serendip.simulate.population:simulate_population")

@@ -1,0 +1,36 @@
+"""``serendip evaluate`` as one function: a configuration file in, the evaluation out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def evaluate(config: str | Path, out: str | Path | None = None, *, plot: bool = True):
+    """Leave-one-subclass-out evaluation of the detectors a configuration names.
+
+    Parameters
+    ----------
+    config : TOML file (see :mod:`serendip.evaluate.config`): the labelled table, its feature
+        columns, the class hierarchy, the detectors and the protocol settings.
+    out : folder for results.csv, runs.csv, per-metric tables (CSV, Markdown, LaTeX) and the
+        plot; None writes nothing.
+    plot : also write results.png (with ``out``).
+
+    Returns
+    -------
+    :class:`serendip.evaluate.EvaluationResult`; its ``failures`` list the runs that failed.
+    """
+    from serendip.evaluate.config import check_detectors, feature_matrix, load_config
+
+    cfg = load_config(config)  # every configuration error before the heavy imports
+    check_detectors(cfg, config)
+    from serendip.evaluate.protocol import leave_one_subclass_out
+    from serendip.io.tables import read_table
+
+    X, labels, groups = feature_matrix(cfg, read_table(cfg.table))
+    result = leave_one_subclass_out(
+        X, labels, cfg.detectors, groups=groups, hierarchy=cfg.hierarchy, **cfg.protocol
+    )
+    if out is not None:
+        result.write(out, plot=plot)
+    return result
