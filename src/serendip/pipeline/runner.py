@@ -244,7 +244,7 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
         n_estimators=int(kc["n_estimators"]),
         random_state=int(kc["random_state"]),
     )
-    cands = with_observation_columns(cands, read_table(run.dir / "files.parquet"))
+    cands = with_observation_columns(cands, read_table(run.layout.files))
     sha = config_file_hash(RunLayout(run.dir).config)
     paths = write_candidates(cands, run.dir, meta=provenance(config_sha=sha))
     return {f"candidates_{fmt}": Path(p) for fmt, p in paths.items()}, {"n_candidates": len(cands)}
