@@ -39,7 +39,8 @@ NOTEBOOK = textwrap.dedent(
     cands = serendip.rank_features(
         pop.events.obsreg_id, feats.features.astype(np.float64), table, known,
         clusters=clusters, embedding=xy, anomaly=k["anomaly"], k=k["k_neighbours"],
-        nn_span=k["nn_span"], n_estimators=k["n_estimators"], random_state=k["random_state"])
+        nn_span=k["nn_span"], n_estimators=k["n_estimators"], random_state=k["random_state"],
+        files=pop.files)
     cands.to_parquet(sys.argv[1])
     assert "serendip.cli" not in sys.modules
     """

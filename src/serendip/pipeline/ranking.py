@@ -27,20 +27,24 @@ def rank_features(
     nn_span: float = 0.2,
     n_estimators: int = 300,
     random_state: int = 0,
+    files: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Anomaly score of the features ``X`` (n_files, n_features), then the ranked candidate
-    table (:func:`serendip.catalog.build_candidates`) with ``event_table`` appended.
+    table (:func:`serendip.catalog.build_candidates`) with ``event_table`` appended and, when
+    the per-file table ``files`` is given, the observation columns of each file
+    (:func:`serendip.catalog.candidates.with_observation_columns`).
 
     ``anomaly`` names the detector: "iforest" (default) or any name in
     :data:`serendip.detect.DETECTORS`.
     """
     from serendip.catalog import anomaly_scores, build_candidates
+    from serendip.catalog.candidates import with_observation_columns
 
     detector = None if anomaly == "iforest" else anomaly
     scores = anomaly_scores(
         X, detector=detector, random_state=random_state, n_estimators=n_estimators
     )
-    return build_candidates(
+    cands = build_candidates(
         np.asarray(obsreg_id).astype(str),
         X,
         clusters=clusters,
@@ -52,6 +56,7 @@ def rank_features(
         nn_span=nn_span,
         random_state=random_state,
     )
+    return cands if files is None else with_observation_columns(cands, files)
 
 
 def rank_files(
@@ -95,4 +100,5 @@ def rank_files(
         nn_span=nn_span,
         n_estimators=n_estimators,
         random_state=random_state,
+        files=files,
     )

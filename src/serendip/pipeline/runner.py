@@ -225,7 +225,6 @@ def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
 
 def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
     from serendip.catalog import write_candidates
-    from serendip.catalog.candidates import with_observation_columns
     from serendip.pipeline.ranking import rank_features
 
     kc = run.cfg["candidates"]
@@ -243,8 +242,8 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
         nn_span=float(kc["nn_span"]),
         n_estimators=int(kc["n_estimators"]),
         random_state=int(kc["random_state"]),
+        files=read_table(run.layout.files),
     )
-    cands = with_observation_columns(cands, read_table(run.layout.files))
     sha = config_file_hash(RunLayout(run.dir).config)
     paths = write_candidates(cands, run.dir, meta=provenance(config_sha=sha))
     return {f"candidates_{fmt}": Path(p) for fmt, p in paths.items()}, {"n_candidates": len(cands)}
