@@ -3,7 +3,7 @@
 Config (TOML)::
 
     [input]
-    path = "my_csc_detections.csv"       # or an [input.tap] section (see serendip.io.catalog)
+    path = "my_csc_detections.csv"       # or an [input.tap] section (see serendip.classify.inputs)
 
     [model]
     kind = "shipped"                      # "shipped" | "boost" | "umlcaxs"

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import ConfigError, InputError
-from serendip.io.tables import read_table
+from serendip.io.tables import check_numeric_columns, read_table
 
 NAME_ALIASES = ("name", "CSCv2_name", "csc_name", "source_name", "NAME")
 """Columns accepted as the source identifier (the CSC "2CXO J..." name)."""
@@ -56,36 +56,6 @@ def _numeric_columns(df: pd.DataFrame, feature_set: str | None) -> list[str]:
         cols += [f"var_{k}_{b}" for k in ("sigma", "mean") for b in "bhs"]
         cols += ["var_min_b", "var_max_b"]
     return [c for c in dict.fromkeys(cols) if c in df.columns]
-
-
-def check_numeric_columns(df: pd.DataFrame, columns: list[str], source) -> None:
-    """Raise :class:`InputError` naming ``source`` when a column holds text or +-inf.
-
-    Empty cells and NaN are allowed (missing measurements); a string that is not a
-    number (``"abc"``, ``"1.2.3"``) or an infinite value is not.
-    """
-    for c in columns:
-        col = df[c]
-        if pd.api.types.is_bool_dtype(col.dtype):
-            raise InputError(source, f"column {c!r} holds true/false values, expected numbers")
-        num = pd.to_numeric(col, errors="coerce")
-        if not pd.api.types.is_numeric_dtype(col.dtype):
-            text = col.astype(str).str.strip()
-            bad = (num.isna() & col.notna() & (text != "")).to_numpy()
-            if bad.any():
-                first = text[bad].iloc[0]
-                raise InputError(
-                    source,
-                    f"column {c!r} has {int(bad.sum())} non-numeric value(s) "
-                    f"(first {first!r} at row {int(np.flatnonzero(bad)[0])}); expected numbers",
-                )
-        inf = np.isinf(num.to_numpy(dtype=np.float64))
-        if inf.any():
-            raise InputError(
-                source,
-                f"column {c!r} has {int(inf.sum())} infinite value(s) "
-                f"(first at row {int(np.flatnonzero(inf)[0])}); use NaN or an empty cell for missing",
-            )
 
 
 def check_units(df: pd.DataFrame, source, renames: dict[str, str] | None = None) -> None:

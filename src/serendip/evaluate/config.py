@@ -239,7 +239,7 @@ def feature_matrix(
     df = df[df[cfg.label].notna()]
     if cfg.features:
         require_columns(df, list(cfg.features), cfg.table)
-        from serendip.io.catalog import check_numeric_columns
+        from serendip.io.tables import check_numeric_columns
 
         cols = list(cfg.features)
         check_numeric_columns(df, cols, cfg.table)

@@ -27,7 +27,7 @@ def numeric_columns(df: pd.DataFrame, columns: list[str], source) -> list[str]:
     Numeric columns are kept; a text column in which some cells are numbers and others are
     not raises :class:`InputError`; a column with no number at all is skipped (counted).
     """
-    from serendip.io.catalog import check_numeric_columns
+    from serendip.io.tables import check_numeric_columns
 
     keep, skipped = [], []
     for c in columns:

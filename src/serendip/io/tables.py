@@ -167,3 +167,33 @@ def require_columns(df: pd.DataFrame, columns: list[str], source: str | Path | N
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise InputError(source, f"missing column(s) {missing}; found {list(df.columns)[:30]}")
+
+
+def check_numeric_columns(df: pd.DataFrame, columns: list[str], source) -> None:
+    """Raise :class:`InputError` naming ``source`` when a column holds text or +-inf.
+
+    Empty cells and NaN are allowed (missing measurements); a string that is not a
+    number (``"abc"``, ``"1.2.3"``) or an infinite value is not.
+    """
+    for c in columns:
+        col = df[c]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            raise InputError(source, f"column {c!r} holds true/false values, expected numbers")
+        num = pd.to_numeric(col, errors="coerce")
+        if not pd.api.types.is_numeric_dtype(col.dtype):
+            text = col.astype(str).str.strip()
+            bad = (num.isna() & col.notna() & (text != "")).to_numpy()
+            if bad.any():
+                first = text[bad].iloc[0]
+                raise InputError(
+                    source,
+                    f"column {c!r} has {int(bad.sum())} non-numeric value(s) "
+                    f"(first {first!r} at row {int(np.flatnonzero(bad)[0])}); expected numbers",
+                )
+        inf = np.isinf(num.to_numpy(dtype=np.float64))
+        if inf.any():
+            raise InputError(
+                source,
+                f"column {c!r} has {int(inf.sum())} infinite value(s) "
+                f"(first at row {int(np.flatnonzero(inf)[0])}); use NaN or an empty cell for missing",
+            )
