@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from serendip import __version__
-from serendip.io.atomic import atomic_path
+from serendip.io.atomic import atomic_path, digest_matches, file_digest
 from serendip.layout import RunLayout
 
 
@@ -61,35 +61,6 @@ class StageRecord:
 
 
 #: bytes read at a time when hashing an output
-_CHUNK = 1 << 20
-
-
-def file_digest(path: str | Path) -> dict[str, Any]:
-    """Size (bytes), modification time (ns) and SHA-256 of the file at ``path``."""
-    path = Path(path)
-    st = path.stat()
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": h.hexdigest()}
-
-
-def digest_matches(path: Path, digest: dict[str, Any]) -> bool:
-    """Whether the file at ``path`` still holds the content that ``digest`` records.
-
-    Same size and modification time is taken as unchanged (cheap); a file with another
-    modification time (e.g. copied without ``-p``) is re-hashed and compared by content.
-    """
-    try:
-        st = path.stat()
-    except OSError:
-        return False
-    if not path.is_file() or st.st_size != digest.get("size"):
-        return False
-    if st.st_mtime_ns == digest.get("mtime_ns"):
-        return True
-    return file_digest(path)["sha256"] == digest.get("sha256")
 
 
 class StageStore:

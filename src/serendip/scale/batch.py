@@ -43,8 +43,7 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
-from serendip.io.atomic import atomic_path
-from serendip.pipeline.stages import digest_matches, file_digest
+from serendip.io.atomic import atomic_path, digest_matches, file_digest
 from serendip.scale.chunks import (
     Chunk,
     ChunkReport,
