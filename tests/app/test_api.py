@@ -228,6 +228,10 @@ def test_candidates_and_rerank(fresh_run, emb):
         lab = "not interesting" if truth[sid] in ("steady", "agn") else "interesting"
         labels.append(lab)
         c.post("/api/labels", json={"obsreg_id": sid, "label": lab})
+    lc = c.get("/api/learning-curve").json()  # follows the labels without a re-rank
+    assert lc["n_labels"] == 12 and lc["curve"]["n_inspected"] == list(range(1, 13))
+    assert lc["static_curve"]["basis"] == "simulation truth"
+    assert len(lc["static_curve"]["n_interesting"]) == 12
     r = c.post("/api/rerank", json={}).json()
     assert r["ok"] and r["n_labels"] == 12
     assert r["curve"]["n_inspected"] == list(range(1, 13))

@@ -9,7 +9,9 @@ Endpoints (all JSON unless stated; tables are columnar):
 ``GET /``, ``GET /source/{id}`` (the page, opening that source: a deep link), ``GET /static/{name}``, ``GET /api/meta``, ``GET /api/points`` (cached, gzip),
 ``GET /api/source/{id}``, ``GET /api/etmap/{id}`` (E-t map only, for neighbour thumbnails),
 ``GET /api/analogs/{id}?k=``, ``GET /api/candidates?order=&limit=&include_labelled=``,
-``POST /api/labels``, ``GET /api/labels``, ``POST /api/rerank``,
+``POST /api/labels``, ``GET /api/labels``, ``POST /api/notes``, ``GET /api/notes``,
+``POST /api/unlabel``, ``POST /api/undo``, ``POST /api/review-state``, ``GET /api/learning-curve``,
+``GET /api/search?q=&radius_arcsec=``, ``GET /api/events/{id}?format=fits|csv``, ``POST /api/rerank``,
 ``GET /api/catalog?cls=&min_prob=&min_det=``, ``POST /api/export``.
 """
 
@@ -495,6 +497,17 @@ def create_app(
                 {"obsreg_id": r.obsreg_id, "label": r.label, "note": r.note, "time": r.time}
                 for r in latest.itertuples(index=False)  # one row per labelled source
             ]
+        }
+
+    @app.get("/api/learning-curve")
+    def learning_curve() -> dict:
+        # interesting found vs inspected so far and the static ranking's curve (no refit)
+        latest = state.latest_labels()
+        return {
+            "strategy": state.reviewer.strategy,
+            "n_labels": len(latest),
+            "curve": discovery_curve(latest),
+            "static_curve": static_curve(state.data, latest),
         }
 
     @app.post("/api/rerank")

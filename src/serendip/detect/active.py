@@ -37,9 +37,12 @@ interesting; an artefact counts as 0) it re-ranks the rows not yet seen. Strateg
 
 For ``aad`` and ``pine`` the learned forest is folded into the candidate score on a
 log-rank scale, ``t(pct) = -log10(1 - pct + 1/n)`` (top row log10 n, top 10 about
-log10(n/10)): ``score = t(base) + boost * (t(q) - t(q0))`` with ``q`` the percentile of the
+log10(n/10)): ``anchored = t(base) + boost * (t(q) - t(q0))`` with ``q`` the percentile of the
 forest's anomaly score after the labels and ``q0`` before any label, so a row the labels
-move from the forest's top 10 to its top 100 moves about tenfold down the candidate list.
+move from the forest's top 10 to its top 100 moves about tenfold down the candidate list;
+for ``aad``, after ``m`` labels the score hands over to the forest's own ranking,
+``score = (1 - w) anchored + w t(q)`` with ``w = m / (m + handover_labels)``, so with many
+labels ``aad`` ranks as coniferest's AADForest does.
 For every strategy the score is a monotone map of ``base_score`` until the first label,
 and the labels only move rows relative to the static ranking.
 
@@ -156,6 +159,11 @@ class ActiveRanker(BaseEstimator):
     forest_weight : ``knn`` weight of the extra-trees classifier term (0 = kernel only).
     forest_trees : ``knn`` trees of that classifier.
     pool_size : ``knn`` rows (highest kernel score first) the classifier re-scores.
+    handover_labels : ``aad``: labels at which the learned forest's own ranking
+        and the label-shifted static ranking weigh the same (weight ``m / (m + this)`` on the
+        forest after ``m`` labels; 0 = the forest's ranking from the first label). On
+        MUWCLASS XRBs the forest alone (coniferest's AADForest) finds about twice what the
+        shifted static ranking finds at 100 reviews (benchmarks/bench_active_real.py).
 
     Attributes (after :meth:`fit`)
     ------------------------------
@@ -182,6 +190,7 @@ class ActiveRanker(BaseEstimator):
         forest_weight: float = 0.5,
         forest_trees: int = 50,
         pool_size: int = 5000,
+        handover_labels: float = 10.0,
     ):
         self.strategy = strategy
         self.random_state = random_state
@@ -200,6 +209,7 @@ class ActiveRanker(BaseEstimator):
         self.forest_weight = forest_weight
         self.forest_trees = forest_trees
         self.pool_size = pool_size
+        self.handover_labels = handover_labels
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, base_score) -> ActiveRanker:
@@ -279,8 +289,15 @@ class ActiveRanker(BaseEstimator):
         return self
 
     def _combine(self) -> np.ndarray:
-        if self.strategy in ("aad", "pine"):
+        if self.strategy == "pine":
             return self._base_tail + self.boost * self._learned
+        if self.strategy == "aad":
+            # hand over from the static ranking to the learned forest as labels accrue:
+            # weight m / (m + handover_labels) on the forest's own log-rank score
+            m = len(self.labelled_)
+            lam = m / (m + float(self.handover_labels)) if self.handover_labels > 0 else 1.0
+            anchored = self._base_tail + self.boost * self._learned
+            return (1.0 - lam) * anchored + lam * (self._q0 + self._learned)
         return self.base_pct_ + self.boost * self._learned
 
     # ------------------------------------------------------------- queries

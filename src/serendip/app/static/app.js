@@ -936,6 +936,7 @@ async function saveNote() {
 async function undoLast() {
   const res = await (await apiPost("/api/undo", {})).json();
   await loadLabels();
+  refreshCurve().catch(reportError);
   if (!res.undone) {
     $("saved").textContent = "nothing to undo";
     return;
@@ -1022,6 +1023,7 @@ async function labelCurrent(label) {
     throw err;
   }
   loadLabels().catch(reportError);
+  refreshCurve().catch(reportError);
   if (state.pos < state.cands.length - 1) state.pos += 1;
   await showCandidate();
 }
@@ -1034,6 +1036,11 @@ async function rerank() {
   $("review-order").value = "active";
   await loadCandidates();
   setStatus(`re-ranked with ${res.n_labels} labels (${res.strategy})`);
+}
+
+async function refreshCurve() {
+  // the learning curve follows every label (no re-rank needed)
+  drawLearningCurve(await apiGet("/api/learning-curve"));
 }
 
 function drawLearningCurve(res) {
