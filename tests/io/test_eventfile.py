@@ -62,7 +62,7 @@ def test_mission_gains(tmp_path, telescope, instrument, pi, expected_ev, source)
     )
     ev.header.update(TELESCOP=telescope, INSTRUME=instrument, OBS_ID="0123", EXPOSURE=42.0)
     p = _write(tmp_path / "m.evt", fits.HDUList([fits.PrimaryHDU(), ev]))
-    ef = read_event_file(p)
+    ef = read_event_file(p, band=None)
     np.testing.assert_allclose(ef.energy, expected_ev, rtol=1e-6)
     assert ef.meta["energy_source"] == source
     assert ef.meta["exposure"] == 42.0 and ef.meta["exposure_source"] == "EXPOSURE keyword"
@@ -79,7 +79,7 @@ def test_energy_kev_unit_and_ogip_uppercase(tmp_path):
     )
     ev.header["TELESCOP"] = "SOMESAT"
     p = _write(tmp_path / "ogip.fits", fits.HDUList([fits.PrimaryHDU(), ev]))
-    ef = read_event_file(p)
+    ef = read_event_file(p, band=(500.0, 7000.0))
     np.testing.assert_allclose(ef.energy, [600, 2000, 6900], rtol=1e-6)
     assert ef.meta["energy_source"] == "ENERGY column [keV] x 1000"
     assert ef.obsreg_id == "ogip"  # no OBS_ID: file stem

@@ -160,6 +160,6 @@ def test_cli_ingest(tmp_path, mixed, corpus):
     r = runner.invoke(
         app, ["ingest", str(mixed), "--out", str(tmp_path / "run4"), "--region", "box(1,2)"]
     )
-    assert r.exit_code == 2 and "cannot parse region" in r.output
+    assert r.exit_code == 2 and "cannot parse box" in r.output
     r = runner.invoke(app, ["ingest", "--help"])
     assert r.exit_code == 0 and "--band" in r.output

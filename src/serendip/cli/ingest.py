@@ -17,7 +17,7 @@ def ingest_command(
         ..., "--out", "-o", help="Output folder for events.parquet, files.parquet, failures.csv."
     ),
     band: tuple[float, float] = typer.Option(
-        (500.0, 7000.0), "--band", help="Energy band LOW HIGH in eV, inclusive."
+        None, "--band", help="Energy band LOW HIGH in eV, inclusive (default: each mission's standard band)."
     ),
     all_energies: bool = typer.Option(
         False, "--all-energies", help="Keep every energy (no band cut)."
@@ -27,8 +27,21 @@ def ingest_command(
         "--region",
         help=(
             "Source region(s), repeatable: 'RA,DEC,R\"' (deg, deg, arcsec), 'sky:RA,DEC,R_ARCSEC', "
-            "'phys:X,Y,R_PIX', a ds9 circle, or a ds9 .reg file of circles."
+            "'phys:X,Y,R_PIX', a DS9 region ('galactic;ellipse(...)'), a DS9/CRTF/FITS region file, "
+            "'beside' (a region file named after each event file) or a manifest table (path, region)."
         ),
+    ),
+    sources: str = typer.Option(
+        None,
+        "--sources",
+        help=(
+            "Source list cutting each observation into one event list per source (OBSID_<id>): a "
+            "wavdetect/celldetect FITS list, a CSC table, a CSV with ra/dec and radius_arcsec (or "
+            "a_arcsec, b_arcsec, pa_deg), 'beside' or a manifest table (path, sources)."
+        ),
+    ),
+    csc_band: str = typer.Option(
+        "b", "--csc-band", help="CSC band whose 90%-ECF region is applied to CSC per-region products."
     ),
     gain: tuple[float, float] = typer.Option(
         (0.0, 0.0),
@@ -49,16 +62,20 @@ def ingest_command(
     """
     from rich.markup import escape
 
+    from serendip.io.ingest import large_cuts
     from serendip.io.regions import regions_from_text
+    from serendip.notices import NoticeLog
     from serendip.scale.verbs import ingest_files
 
-    with clear_errors():
+    with clear_errors(), NoticeLog() as log:
+        regions = (region[0] if len(region) == 1 and _plan_word(region[0]) else
+                   regions_from_text(list(region))) if region else None
         paths, summary = ingest_files(
-            inputs, out, band=None if all_energies else band,
-            region=regions_from_text(list(region)) if region else None,
-            gain=None if gain == (0.0, 0.0) else gain,
+            inputs, out, band=None if all_energies else (band or "auto"), region=regions,
+            sources=sources, csc_band=csc_band, gain=None if gain == (0.0, 0.0) else gain,
             chunk_size=chunk_size, scheduler=scheduler, progress=not quiet,
         )  # fmt: skip
+        log.write(out)
     if summary["chunks"]:
         console.print(
             f"{summary['chunks']} chunk(s) on {summary['n_workers']} worker(s): "
@@ -76,9 +93,22 @@ def ingest_command(
             console.print(f"  [red]failed[/] {escape(file)}: {escape(reason)}", highlight=False)
         if n_failed > len(shown):
             console.print(f"  ... and {n_failed - len(shown)} more in {paths['failures']}")
+    console.print(escape(log.summary()), highlight=False)
+    big = large_cuts(log)
+    if len(big):
+        console.print(f"{len(big)} cut(s) removed more than half of a file's events:")
+        for src, code, k, n in big.itertuples(index=False, name=None):
+            console.print(f"  {escape(src)}: {code} removed {k:,} of {n:,}", highlight=False)
     if n_ok == 0:
         console.print("[bold red]error:[/] nothing could be ingested")
         raise typer.Exit(code=2)
+
+
+def _plan_word(value: str) -> bool:
+    """'beside' or a manifest table: handed to ingest as is."""
+    from serendip.io.region_plan import BESIDE, _is_manifest
+
+    return value.strip().lower() == BESIDE or _is_manifest(value, "region")
 
 
 def register(app: typer.Typer) -> None:

@@ -10,8 +10,16 @@ What is applied, all vectorised over the whole event list:
 * ``TIMEZERO`` (or ``TIMEZERI + TIMEZERF``) added to event and GTI times;
 * GTIs: per-CCD GTI extensions (Chandra ``CCD_ID``, XMM ``CCDID`` keyword) on each
   CCD's events, the other GTI extensions (intersected) on all events;
-* the energy band (inclusive, eV) and an optional :class:`~serendip.io.regions.CircleRegion`;
+* rows with NaN/inf time or energy dropped and counted (the file is rejected when they are
+  more than :data:`MAX_NAN_FRACTION` of its rows); exact duplicate rows (every byte of the
+  row equal) dropped and counted;
+* the energy band (inclusive, eV): by default the mission's standard band
+  (:data:`serendip.io.missions.MISSIONS`), a user band wins; and optional source regions
+  (:mod:`serendip.io.regions`, :mod:`serendip.io.sourcelists`);
 * events sorted by time (stable) when the file is not.
+
+Every cut is counted in ``meta`` and recorded with :func:`serendip.notices.notice`; a cut
+that removes more than half of a file's events is a warning naming the cut and the counts.
 
 Exposure [s] is the good time of the GTIs (for a region: of the CCDs its events fall on)
 times the dead-time factor (``DEADC``, ``DTCOR`` or ``LIVETIME/ONTIME``); without GTIs
@@ -37,14 +45,23 @@ import numpy as np
 from serendip.errors import InputError
 from serendip.io.fitsraw import FitsFile, HDUInfo
 from serendip.io.gti import GTISet, find_column, is_gti_hdu, read_gtis, total_length
-from serendip.io.missions import Mission, describe_gain, energy_unit_scale, identify_mission
-from serendip.io.regions import (
-    CircleRegion,
-    PositionIndex,
-    SkyWCS,
-    regions_to_pixels,
-    wcs_from_header,
+from serendip.io.missions import (
+    Mission,
+    describe_gain,
+    energy_unit_scale,
+    format_energy,
+    identify_mission,
 )
+from serendip.io.regions import (
+    PixelRegions,
+    PositionIndex,
+    SourceRegion,
+    compile_regions,
+    default_row_height,
+    event_wcs,
+    select,
+)
+from serendip.notices import notice
 
 #: File name endings treated as FITS event files when scanning folders.
 EVENT_FILE_SUFFIXES = (".fits", ".fits.gz", ".evt", ".evt.gz", ".fit", ".fit.gz", ".fts", ".fts.gz")
@@ -52,6 +69,14 @@ EVENT_FILE_SUFFIXES = (".fits", ".fits.gz", ".evt", ".evt.gz", ".fit", ".fit.gz"
 EVENT_EXTNAMES = ("EVENTS", "EVENT", "STDEVT", "XTE_SE")
 _NOT_EVENTS_CLASSES = ("LIGHTCURVE", "SPECTRUM", "RESPONSE", "GTI", "IMAGE")
 _TIME_UNITS_S = ("s", "sec", "second", "seconds", "")
+#: a file whose rows with NaN/inf time or energy exceed this fraction is rejected
+MAX_NAN_FRACTION = 0.5
+#: a cut removing more than this fraction of a file's events is a warning
+LARGE_CUT_FRACTION = 0.5
+#: ``band="auto"``: the mission's standard band (:data:`serendip.io.missions.MISSIONS`)
+AUTO_BAND = "auto"
+#: median energy [value in the file] below which a unit-less energy column is taken as keV
+KEV_LOOKING_MEDIAN = 200.0
 
 
 @dataclass
@@ -94,9 +119,20 @@ def file_stem(path: str | Path) -> str:
     return name.rsplit(".", 1)[0] if "." in name else name
 
 
-def _check_band(band) -> tuple[float, float] | None:
+def _check_band(band) -> tuple[float, float] | str | None:
+    """Validate a band [eV]: ``None`` (all energies), ``"auto"`` (the mission's) or (low, high).
+
+    An astropy Quantity pair (``(0.5, 7) * u.keV``) is converted to eV."""
     if band is None:
         return None
+    if isinstance(band, str):
+        if band.strip().lower() in (AUTO_BAND, "mission", "default"):
+            return AUTO_BAND
+        raise InputError(None, f"band must be (low_eV, high_eV), 'auto' or None, got {band!r}")
+    if hasattr(band, "unit") or any(hasattr(b, "unit") for b in band):
+        import astropy.units as u
+
+        band = [float(u.Quantity(b).to_value(u.eV, equivalencies=u.spectral())) for b in band]
     try:
         lo, hi = (float(b) for b in band)
     except (TypeError, ValueError) as exc:
@@ -260,17 +296,9 @@ def _energy_from_columns(
     ecol = find_column(names, "ENERGY")
     if ecol is not None:
         unit = reader.unit(ext, ecol)
+        note = ""
         if not unit:
-            if mission.energy_unit is None:
-                raise InputError(
-                    path,
-                    f"energy column {ecol!r} has no unit (TUNIT); cannot tell eV from keV - "
-                    "add TUNITn = 'eV' or 'keV' to the header",
-                )
-            unit = mission.energy_unit
-            note = f" (no TUNIT; {mission.name} default)"
-        else:
-            note = ""
+            unit, note = _guess_energy_unit(reader.column(ext, ecol), ecol, mission, path)
         scale = energy_unit_scale(unit)
         if scale is None:
             raise InputError(
@@ -318,6 +346,31 @@ def _energy_from_columns(
     )
 
 
+def _guess_energy_unit(values, ecol: str, mission: Mission, path) -> tuple[str, str]:
+    """Unit of an energy column without ``TUNIT``: the mission's, unless the values look like
+    keV (median below :data:`KEV_LOOKING_MEDIAN`) where the mission says eV or nothing; every
+    guess is a notice."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    med = float(np.median(v)) if len(v) else float("nan")
+    default = mission.energy_unit
+    if default not in (None, "eV"):
+        unit, how = default, f"the {mission.name} convention"
+        sev = "info"
+    elif np.isfinite(med) and med < KEV_LOOKING_MEDIAN:
+        unit, how, sev = "keV", f"its values look like keV (median {med:.4g})", "warning"
+    elif default is not None:
+        unit, how, sev = default, f"the {mission.name} convention (median {med:.4g})", "info"
+    elif np.isfinite(med):
+        unit, how, sev = "eV", f"its values look like eV (median {med:.4g})", "warning"
+    else:
+        raise InputError(path, f"energy column {ecol!r} has no unit (TUNIT) and no finite value")
+    notice("ingest", "energy_unit_guessed",
+           f"energy column {ecol!r} has no unit (TUNIT); taken as {unit} because of {how}",
+           source=path, count=len(v), total=len(values), severity=sev)
+    return unit, f" (no TUNIT; {unit} from {how})"
+
+
 def _ebounds(ff: FitsFile, path) -> tuple[np.ndarray, np.ndarray] | None:
     """(sorted channels, mid energies [eV]) of an EBOUNDS extension, or None."""
     for h in ff.hdus[1:]:
@@ -360,7 +413,7 @@ class RawEvents:
     y: np.ndarray | None
     ccd: np.ndarray | None
     gtis: GTISet
-    wcs: SkyWCS | None
+    wcs: Any  # astropy WCS of x/y (serendip.io.regions.event_wcs) or None
     header: dict[str, Any]
     _index: PositionIndex | None = None
     _gti_cache: dict = field(default_factory=dict)
@@ -431,10 +484,27 @@ class RawEvents:
             "mjdref": h["mjdref"],
             "time_sorted_on_read": h["time_sorted_on_read"],
             "n_raw": h["n_raw"],
+            "n_nan_time": h["n_nan_time"],
+            "n_duplicates": h["n_duplicates"],
             "n_outside_gti": h["n_outside_gti"],
             **counts,
         }
         return EventFile(obsreg_id, time, energy, meta, self.good_times(ccds))
+
+    def resolve_band(self, band) -> tuple[float, float] | None:
+        """The band [eV] to apply: ``"auto"`` -> the mission's standard band (or None)."""
+        band = _check_band(band)
+        if band == AUTO_BAND:
+            return self.header["mission_band"]
+        return band
+
+    def _band_text(self, band) -> str:
+        if band is None:
+            return "all energies"
+        text = f"{format_energy(band[0])}-{format_energy(band[1])}"
+        if band == self.header["mission_band"]:
+            text += f" ({self.header['mission']} standard band)"
+        return text
 
     def _band_mask(self, band) -> np.ndarray:
         finite = np.isfinite(self.energy)
@@ -442,31 +512,39 @@ class RawEvents:
             return finite
         return finite & (self.energy >= band[0]) & (self.energy <= band[1])
 
-    def _cut_counts(self, band, in_band: np.ndarray, in_region: np.ndarray | None) -> dict:
-        bad = int(np.count_nonzero(~np.isfinite(self.energy)))
-        if in_region is None:
-            return {
-                "n_bad_energy": bad,
-                "n_outside_band": int(len(in_band) - in_band.sum() - bad),
-                "n_outside_region": 0,
-            }
-        n_reg = int(in_region.sum())
-        bad_reg = int(np.count_nonzero(~np.isfinite(self.energy[in_region])))
-        in_both = int((in_band & in_region).sum())
-        return {
-            "n_bad_energy": bad_reg,
-            "n_outside_band": n_reg - in_both - bad_reg,
-            "n_outside_region": int(len(in_band) - n_reg),
-        }
+    def _note_band_cut(self, band, n_bad: int, n_out: int, n_in: int, what: str = "") -> None:
+        """Notices for the energy cuts of the whole file (or of all its regions together)."""
+        n = n_bad + n_out + n_in
+        if n_bad:
+            notice("ingest", "bad_energy", f"{n_bad:,} of {n:,} events{what} have no valid energy "
+                   "(NaN, or a channel outside EBOUNDS) and were dropped",
+                   source=self.path, count=n_bad, total=n,
+                   severity="warning" if n_bad > LARGE_CUT_FRACTION * n else "info")
+        if band is None and self.header["mission_band"] is None:
+            notice("ingest", "no_standard_band", f"no standard band is known for TELESCOP="
+                   f"{self.header['telescope']!r} INSTRUME={self.header['instrument']!r}: every "
+                   "energy kept (give a band to cut)", source=self.path, count=0, total=n, severity="info")
+        if band is None:
+            return
+        large = n_out + n_bad > LARGE_CUT_FRACTION * n
+        notice("ingest", "band_cut",
+               f"band {self._band_text(band)} kept {n_in:,} of {n:,} events{what}"
+               + (f": {n_out + n_bad:,} ({100 * (n_out + n_bad) / max(n, 1):.0f}%) removed" if large else ""),
+               source=self.path, count=n_out + n_bad, total=n, severity="warning" if large else "info")
 
     def cut(
-        self, band=(500.0, 7000.0), region: CircleRegion | None = None, obsreg_id: str | None = None
+        self, band=AUTO_BAND, region: SourceRegion | None = None, obsreg_id: str | None = None
     ) -> EventFile:
-        """Apply the band [eV] and optional region; raise when no event is left."""
-        band = _check_band(band)
-        in_band = self._band_mask(band)
+        """Apply the band [eV] (``"auto"``: the mission's) and optional region; raise when no
+        event is left."""
+        band = self.resolve_band(band)
         if region is None:
-            counts = self._cut_counts(band, in_band, None)
+            in_band = self._band_mask(band)
+            bad = int(np.count_nonzero(~np.isfinite(self.energy)))
+            n_in = int(in_band.sum())
+            counts = {"n_bad_energy": bad, "n_outside_band": len(in_band) - n_in - bad,
+                      "n_outside_region": 0}
+            self._note_band_cut(band, bad, counts["n_outside_band"], n_in)
             ef = self._make(
                 np.flatnonzero(in_band), obsreg_id or self.header["default_id"], counts, band, None
             )
@@ -478,54 +556,105 @@ class RawEvents:
             raise InputError(self.path, zero_events_reason(ef.meta))
         return ef
 
+    def pixel_regions(self, regions) -> PixelRegions:
+        """Regions (list of SourceRegion, a SourceList or PixelRegions) in this file's pixels."""
+        from serendip.io.sourcelists import SourceList
+
+        if self.x is None or self.y is None:
+            raise InputError(self.path, "no x/y position columns, so a region cannot be applied")
+        if isinstance(regions, PixelRegions):
+            return regions
+        if isinstance(regions, SourceList):
+            return regions.to_pixels(self.wcs, self.path)
+        if isinstance(regions, SourceRegion):
+            regions = [regions]
+        return compile_regions(list(regions), self.wcs, self.header["image_offset"], self.path)
+
     def cut_regions(
         self,
-        regions: list[CircleRegion],
-        band=(500.0, 7000.0),
+        regions,
+        band=AUTO_BAND,
         keep_empty: bool = True,
         obsreg_ids=None,
     ):
-        """One :class:`EventFile` per region (see :func:`serendip.io.regions.extract_regions`)."""
-        band = _check_band(band)
-        if self.x is None or self.y is None:
-            raise InputError(self.path, "no x/y position columns, so a region cannot be applied")
-        pix = regions_to_pixels(regions, self.wcs, self.path)
+        """One :class:`EventFile` per source region (see :func:`extract_regions`).
+
+        ``regions``: a list of :class:`~serendip.io.regions.SourceRegion`, a
+        :class:`~serendip.io.sourcelists.SourceList` or compiled
+        :class:`~serendip.io.regions.PixelRegions`. Background regions (source lists give
+        each source an annulus) are counted in the band, leaving out the events of every
+        source, into ``meta`` (``bkg_counts``, ``bkg_area_pix``, ``src_area_pix``).
+        """
+        band = self.resolve_band(band)
+        pr = self.pixel_regions(regions)
         if self._index is None:
-            # y-bands about one typical circle high: a circle touches two or three of them
-            self._index = PositionIndex(
-                self.x, self.y, row_height=float(np.clip(2 * np.median(pix[:, 2]), 4, 1024))
-            )
+            self._index = PositionIndex(self.x, self.y, row_height=default_row_height(pr))
+        members = select(pr, self.x, self.y, self._index)
         in_band = self._band_mask(band)
         finite = np.isfinite(self.energy)
+        bkg_counts = bkg_area = None
+        if pr.background is not None:
+            in_any = np.zeros(len(self.x), bool)
+            for idx in members:
+                in_any[idx] = True
+            bmem = select(pr.background, self.x, self.y, self._index)
+            bkg_counts = np.array([np.count_nonzero(in_band[i] & ~in_any[i]) for i in bmem], np.int64)
+            bkg_area = pr.background.areas()
+        src_area = pr.areas()
+        boxes = pr.bboxes()
         out = []
         n_all = len(self.time)
-        for k, (reg, (cx, cy, r)) in enumerate(zip(regions, pix, strict=True)):
-            idx = self._index.inside(cx, cy, r)  # one binary search + a strip mask per region
+        tot_bad = tot_out = tot_in = 0
+        stem = self.header["obsid_or_stem"]
+        for k, idx in enumerate(members):
             keep = idx[in_band[idx]]
             bad = int(np.count_nonzero(~finite[idx]))
+            rows = pr.src == k
             counts = {
                 "n_bad_energy": bad,
                 "n_outside_band": int(len(idx) - len(keep) - bad),
                 "n_outside_region": int(n_all - len(idx)),
-                "region_x": float(cx),
-                "region_y": float(cy),
-                "region_radius_pix": float(r),
+                "region_x": float(np.mean(pr.cx[rows & pr.include])) if rows.any() else np.nan,
+                "region_y": float(np.mean(pr.cy[rows & pr.include])) if rows.any() else np.nan,
+                "region_radius_pix": float(np.max(np.r_[0.0, (boxes[rows, 1] - boxes[rows, 0]) / 2])),
+                "src_area_pix": float(src_area[k]),
             }
+            if bkg_counts is not None:
+                counts["bkg_counts"] = int(bkg_counts[k])
+                counts["bkg_area_pix"] = float(bkg_area[k])
+            tot_bad += bad
+            tot_out += counts["n_outside_band"]
+            tot_in += len(keep)
             if obsreg_ids is not None:
                 oid = str(obsreg_ids[k])
             else:
-                oid = f"{self.header['obsid_or_stem']}_{reg.name if reg.name else k + 1}"
-            ef = self._make(keep, oid, counts, band, reg.describe())
+                name = pr.names[k]
+                oid = f"{stem}_{name if name not in (None, '') else k + 1}"
+            ef = self._make(keep, oid, counts, band, pr.descriptions[k])
             if ef.n_events or keep_empty:
                 out.append(ef)
+        n_regions = len(members)
+        what = f" inside {n_regions:,} region{'s' if n_regions != 1 else ''}"
+        self._note_band_cut(band, tot_bad, tot_out, tot_in, what)
+        n_inside = tot_bad + tot_out + tot_in
+        if n_all:
+            notice("ingest", "region_cut",
+                   f"{n_regions:,} region{'s' if n_regions != 1 else ''} hold {n_inside:,} of {n_all:,} "
+                   f"events; {n_all - n_inside:,} outside" + (" every region" if n_regions > 1 else " the region")
+                   + " (events in overlapping regions counted once per region)",
+                   source=self.path, count=max(n_all - n_inside, 0), total=n_all, severity="info")
         return out
 
 
 def zero_events_reason(meta: dict) -> str:
     """Why an EventFile is empty, from its cut counts."""
     band = meta.get("band")
-    parts = [
-        f"{meta.get('n_raw', 0)} read",
+    parts = [f"{meta.get('n_raw', 0)} read"]
+    if meta.get("n_nan_time"):
+        parts.append(f"{meta['n_nan_time']} with NaN time")
+    if meta.get("n_duplicates"):
+        parts.append(f"{meta['n_duplicates']} duplicates")
+    parts += [
         f"{meta.get('n_outside_gti', 0)} outside GTIs",
         f"{meta.get('n_bad_energy', 0)} without a valid energy",
         f"{meta.get('n_outside_band', 0)} outside "
@@ -580,19 +709,13 @@ def _load_events(path: Path, gain) -> RawEvents:
             )
         time = _numeric_column(reader, ext, tcol, path, "TIME")
         tz = _timezero(hdr if ("TIMEZERO" in hdr or "TIMEZERI" in hdr) else prim, path)
-        bad = ~np.isfinite(time)
-        if bad.any():
-            raise InputError(
-                path, f"{int(bad.sum())} of {nrows} events have NaN/inf TIME in column {tcol!r}"
-            )
         time = time + tz if tz else time.copy()
 
         headers = [hdr, prim]
         telescope = _str_key(headers, "TELESCOP") or "unknown"
         instrument = _str_key(headers, "INSTRUME") or "unknown"
-        mission = identify_mission(telescope, instrument)
+        mission = identify_mission(telescope, instrument, _str_key(headers, "DETNAM"))
         energy, energy_source = _energy_from_columns(ext, reader, names, mission, gain, path)
-
         xcol, ycol = find_column(names, "X"), find_column(names, "Y")
         x = y = None
         if xcol is not None and ycol is not None:
@@ -600,6 +723,14 @@ def _load_events(path: Path, gain) -> RawEvents:
             y = _numeric_column(reader, ext, ycol, path, "y")
         ccol = find_column(names, "CCD_ID", "CCDNR")
         ccd = _numeric_column(reader, ext, ccol, path, "CCD", dtype=np.int64) if ccol else None
+
+        n_file_rows = len(time)
+        keep, n_nan_time, n_duplicates = _hygiene(reader, ext, path, tcol, time, energy)
+        if keep is not None:
+            time, energy = time[keep], energy[keep]
+            x = None if x is None else x[keep]
+            y = None if y is None else y[keep]
+            ccd = None if ccd is None else ccd[keep]
 
         sorted_on_read = False
         if len(time) > 1 and np.any(np.diff(time) < 0):
@@ -620,6 +751,12 @@ def _load_events(path: Path, gain) -> RawEvents:
                 y = None if y is None else y[good]
                 ccd = None if ccd is None else ccd[good]
         n_outside_gti = n_raw - len(time)
+        n_raw = n_file_rows
+        if n_outside_gti:
+            large = n_outside_gti > LARGE_CUT_FRACTION * n_raw
+            notice("ingest", "gti_cut", f"good-time intervals ({', '.join(gtis.extensions)}) removed "
+                   f"{n_outside_gti:,} of {n_raw:,} events", source=path, count=n_outside_gti,
+                   total=n_raw, severity="warning" if large else "info")
 
         tstart, tstop = _float_key(headers, "TSTART"), _float_key(headers, "TSTOP")
         tstart = None if tstart is None else tstart + tz
@@ -643,6 +780,7 @@ def _load_events(path: Path, gain) -> RawEvents:
             "telescope": telescope,
             "instrument": instrument,
             "mission": mission.name,
+            "mission_band": mission.band_ev,
             "obsid": obsid or "",
             "obsid_or_stem": obsid or file_stem(path),
             # an OBSREGID keyword (serendip's simulated files, per-region extractions) wins
@@ -662,16 +800,82 @@ def _load_events(path: Path, gain) -> RawEvents:
             "time_sorted_on_read": sorted_on_read,
             "n_raw": n_raw,
             "n_outside_gti": n_outside_gti,
+            "n_nan_time": n_nan_time,
+            "n_duplicates": n_duplicates,
             "events_extension": ename,
+            "image_offset": _image_offset(hdr, xcol, ycol),
         }
-        wcs = wcs_from_header(hdr, xcol, ycol) if xcol is not None else None
+        wcs = event_wcs(hdr, xcol, ycol) if xcol is not None and ycol is not None else None
         return RawEvents(str(path), time, energy, x, y, ccd, gtis, wcs, header)
+
+
+def _image_offset(hdr, xcol, ycol) -> tuple[float, float]:
+    """(x, y) to add to DS9 image pixels to get physical ones: ``TLMIN - 0.5`` (0 without TLMIN)."""
+    names = [str(hdr.get(f"TTYPE{i}", "")).strip() for i in range(1, int(hdr.get("TFIELDS", 0) or 0) + 1)]
+    out = []
+    for col in (xcol, ycol):
+        v = hdr.get(f"TLMIN{names.index(col) + 1}") if col in names else None
+        try:
+            out.append(float(v) - 0.5 if v is not None else 0.0)
+        except (TypeError, ValueError):
+            out.append(0.0)
+    return out[0], out[1]
+
+
+def _hygiene(reader: FitsFile, ext: int, path, tcol: str, time, energy):
+    """(rows to keep or None when all stay, n NaN-time rows, n duplicate rows) after dropping
+    NaN/inf times and exact duplicate rows (counted, noticed). Raises when NaN times or NaN
+    energies exceed :data:`MAX_NAN_FRACTION` of the rows (NaN energies are dropped by the band
+    cut, counted as ``n_bad_energy``)."""
+    n = len(time)
+    bad_t = ~np.isfinite(time)
+    nan_e = np.isnan(energy)  # NaN in an energy column (channels outside EBOUNDS are counted later)
+    drop = np.zeros(n, bool)
+    n_bad_t = int(bad_t.sum())
+    if n_bad_t:
+        if n_bad_t > MAX_NAN_FRACTION * n:
+            raise InputError(path, f"{n_bad_t:,} of {n:,} events have NaN/inf TIME in column {tcol!r} "
+                             f"(more than {MAX_NAN_FRACTION:.0%}: the file is rejected)")
+        notice("ingest", "nan_time", f"{n_bad_t:,} of {n:,} events have NaN/inf TIME and were dropped",
+               source=path, count=n_bad_t, total=n)
+        drop |= bad_t
+    if nan_e.sum() > MAX_NAN_FRACTION * n:
+        raise InputError(path, f"{int(nan_e.sum()):,} of {n:,} events have NaN energy "
+                         f"(more than {MAX_NAN_FRACTION:.0%}: the file is rejected)")
+    dup = _duplicate_rows(reader, ext, time)
+    n_dup = int((dup & ~drop).sum())
+    if n_dup:
+        notice("ingest", "duplicate_events", f"{n_dup:,} of {n:,} events are exact duplicates of an "
+               "earlier row (every column equal) and were dropped", source=path, count=n_dup, total=n)
+        drop |= dup
+    return (~drop if drop.any() else None), n_bad_t, n_dup
+
+
+def _duplicate_rows(reader: FitsFile, ext: int, time: np.ndarray) -> np.ndarray:
+    """Mask of rows whose bytes equal an earlier row's (only rows sharing a TIME are compared)."""
+    import pandas as pd
+
+    n = len(time)
+    cand = np.flatnonzero(pd.Series(time).duplicated(keep=False).to_numpy())
+    if not len(cand):
+        return np.zeros(n, bool)
+    h = reader.hdus[ext]
+    width = int(h.header.get("NAXIS1", 0) or 0)
+    out = np.zeros(n, bool)
+    if h.kind == "bintable" and width and h.data_offset + n * width <= len(reader.buf):
+        rows = np.ndarray((n,), dtype=f"S{width}", buffer=reader.buf, offset=h.data_offset)
+        # fixed-width rows: dropping trailing NUL bytes (as numpy's S dtype does) keeps them distinct
+        dup = pd.Series(rows[cand]).duplicated(keep="first").to_numpy()
+    else:  # rows not addressable as bytes: compare the time values alone is too weak; skip
+        return out
+    out[cand[dup]] = True
+    return out
 
 
 def read_event_file(
     path: str | Path,
-    band: tuple[float, float] | None = (500.0, 7000.0),
-    region: CircleRegion | None = None,
+    band: tuple[float, float] | str | None = AUTO_BAND,
+    region: SourceRegion | None = None,
     gain: tuple[float, float] | None = None,
     obsreg_id: str | None = None,
 ) -> EventFile:
@@ -681,10 +885,12 @@ def read_event_file(
     ----------
     path : str or Path
         FITS event file, optionally gzipped.
-    band : (float, float) or None
-        Energy band [eV], inclusive at both ends; ``None`` keeps every energy.
-    region : CircleRegion or None
-        Keep only events inside this circle (sky regions use the file's x/y WCS).
+    band : (float, float), "auto" or None
+        Energy band [eV] (or a Quantity pair), inclusive at both ends; ``"auto"`` (default)
+        the mission's standard band (:data:`serendip.io.missions.MISSIONS`); ``None`` keeps
+        every energy.
+    region : SourceRegion or None
+        Keep only events inside this region (sky regions use the file's x/y WCS).
     gain : (float, float) or None
         ``(ev_per_channel, offset_ev)`` for a channel column (PI, else PHA); overrides
         the mission's gain and an EBOUNDS table, never an ENERGY column.
@@ -704,3 +910,30 @@ def read_event_file(
         if exc.path is None:
             raise InputError(path, exc.problem) from exc
         raise
+
+
+def extract_regions(path, regions, band=AUTO_BAND, gain=None, keep_empty: bool = True):
+    """Cut many regions from one event file, reading it once.
+
+    Parameters
+    ----------
+    path : str or Path
+        Event file (FITS, optionally gzipped) with ``x``/``y`` columns.
+    regions : list of SourceRegion, or a SourceList
+        The regions (sky regions need the file's WCS); a
+        :class:`~serendip.io.sourcelists.SourceList` also gives each source a background.
+    band : (float, float), "auto" or None
+        Energy band [eV], inclusive; ``"auto"`` the mission's; ``None`` keeps all energies.
+    gain : (float, float) or None
+        ``(ev_per_channel, offset_ev)`` for files with only a channel column.
+    keep_empty : bool
+        Regions without events after the cuts are returned with zero events (``True``)
+        or left out (``False``).
+
+    Returns
+    -------
+    list of EventFile
+        One per region, in order; ``obsreg_id`` is ``{OBS_ID}_{name or n}`` (n from 1).
+    """
+    raw = load_events(path, gain=gain)
+    return raw.cut_regions(regions, band=band, keep_empty=keep_empty)

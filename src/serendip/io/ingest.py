@@ -11,6 +11,13 @@ Inputs may be files or folders; folders are searched recursively for FITS event 
 variants). Event tables in the reference ``eventfiles_table.csv`` layout
 (``.parquet``/``.csv``, see :mod:`serendip.io.reference`) are read when named directly.
 
+Each file gets its mission's standard band unless a band is given
+(:data:`serendip.io.missions.MISSIONS`). Chandra Source Catalog per-region products
+(``regevt3`` + ``reg3``) are paired and cut to their broad-band source region with ids
+``OBSID_REGION`` (:mod:`serendip.io.csc`); ``region`` and ``sources`` cut event files into
+sources (:mod:`serendip.io.region_plan`), recorded with their background in ``regions``
+(``regions.parquet``). Every cut and drop is a :func:`serendip.notices.notice`.
+
 A bad input never stops the run: its :class:`~serendip.errors.InputError` reason becomes
 a row of ``failures`` and the rest proceed. obsreg_ids are made unique: a repeated id
 gets ``.2``, ``.3``, ... appended (the ``files`` table keeps the path of each).
@@ -26,18 +33,23 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
+from serendip.io.csc import DEFAULT_CSC_BAND, pair_products, read_csc_region
 from serendip.io.eventfile import (
+    AUTO_BAND,
     EVENT_FILE_SUFFIXES,
+    LARGE_CUT_FRACTION,
     EventFile,
     _check_band,
     load_events,
     zero_events_reason,
 )
 from serendip.io.eventset import EventSet
+from serendip.io.missions import identify_mission
 from serendip.io.reference import is_event_table, read_event_table
-from serendip.io.regions import CircleRegion
+from serendip.io.region_plan import beside_files, make_plan
 from serendip.io.tables import write_table
 from serendip.layout import RunLayout
+from serendip.notices import notice
 
 #: Columns of :attr:`IngestResult.files`, in order (the first ten are the contract).
 FILES_COLUMNS = [
@@ -58,8 +70,26 @@ FILES_COLUMNS = [
     "n_outside_band",
     "n_outside_region",
     "region",
+    "band_low_ev",
+    "band_high_ev",
+]
+#: Columns of :attr:`IngestResult.regions` (one row per source region cut from a file):
+#: centre [pixel], size (half-extent [pixel], area [pixel^2]) and the background counts in
+#: the band with the background's geometric area (other sources' events left out)
+REGION_COLUMNS = [
+    "obsreg_id",
+    "path",
+    "region",
+    "x",
+    "y",
+    "radius_pix",
+    "src_area_pix",
+    "n_events",
+    "bkg_counts",
+    "bkg_area_pix",
 ]
 FAILURE_COLUMNS = ["file", "reason"]
+_CHANDRA_BAND = identify_mission("CHANDRA", "ACIS").band_ev
 GTI_COLUMNS = ["obsreg_id", "start", "stop"]
 
 
@@ -94,12 +124,15 @@ class IngestResult:
         Good-time intervals of each FITS file or region (``obsreg_id``, ``start``, ``stop``
         [s], merged; the region's CCDs where GTIs are per CCD); files without GTIs (and event
         tables) have no rows.
+    regions : DataFrame
+        One row per source region (:data:`REGION_COLUMNS`), empty without regions.
     """
 
     events: EventSet
     files: pd.DataFrame
     failures: pd.DataFrame
     gtis: pd.DataFrame = field(default_factory=empty_gtis)
+    regions: pd.DataFrame = field(default_factory=lambda: empty_regions())
 
     @property
     def n_ok(self) -> int:
@@ -149,6 +182,28 @@ def discover(
     return unique, failures
 
 
+def empty_regions() -> pd.DataFrame:
+    """A regions table with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype=object if c in ("obsreg_id", "path", "region") else float)
+                         for c in REGION_COLUMNS})
+
+
+def _region_row(ef: EventFile) -> dict:
+    m = ef.meta
+    return {
+        "obsreg_id": ef.obsreg_id,
+        "path": m["path"],
+        "region": m.get("region") or "",
+        "x": m.get("region_x", np.nan),
+        "y": m.get("region_y", np.nan),
+        "radius_pix": m.get("region_radius_pix", np.nan),
+        "src_area_pix": m.get("src_area_pix", np.nan),
+        "n_events": m["n_events"],
+        "bkg_counts": m.get("bkg_counts", -1),
+        "bkg_area_pix": m.get("bkg_area_pix", np.nan),
+    }
+
+
 def _file_row(ef: EventFile) -> dict:
     m = ef.meta
     return {
@@ -169,6 +224,8 @@ def _file_row(ef: EventFile) -> dict:
         "n_outside_band": m.get("n_outside_band", 0),
         "n_outside_region": m.get("n_outside_region", 0),
         "region": m.get("region") or "",
+        "band_low_ev": np.nan if m.get("band") is None else m["band"][0],
+        "band_high_ev": np.nan if m.get("band") is None else m["band"][1],
     }
 
 
@@ -199,11 +256,13 @@ def _progress(enabled: bool):
 
 def ingest(
     paths: str | Path | Iterable[str | Path],
-    band: tuple[float, float] | None = (500.0, 7000.0),
-    region: CircleRegion | Sequence[CircleRegion] | None = None,
+    band: tuple[float, float] | str | None = AUTO_BAND,
+    region=None,
     progress: bool = True,
     gain: tuple[float, float] | None = None,
     unique: bool = True,
+    sources=None,
+    csc_band: str = DEFAULT_CSC_BAND,
 ) -> IngestResult:
     """Read event files and tables into one :class:`IngestResult`.
 
@@ -211,11 +270,13 @@ def ingest(
     ----------
     paths : path or iterable of paths
         Files and/or folders (searched recursively for FITS event files).
-    band : (float, float) or None
-        Energy band [eV], inclusive; ``None`` keeps all energies.
-    region : CircleRegion, list of CircleRegion, or None
-        Regions cut from every FITS file (obsreg_id ``{OBS_ID}_{name or n}``); event
-        tables have no positions and are reported as failures when a region is given.
+    band : (float, float), "auto" or None
+        Energy band [eV] (or a Quantity pair), inclusive; ``"auto"`` (default) each file's
+        mission standard band; ``None`` keeps all energies.
+    region : region text, region file, SourceRegion(s), "beside", manifest or mapping
+        Regions cut from the FITS files (obsreg_id ``{OBS_ID}_{name or n}``); see
+        :mod:`serendip.io.region_plan`. Event tables have no positions and are reported as
+        failures when a region is given.
     progress : bool
         Show a rich progress bar on stderr.
     gain : (float, float) or None
@@ -224,14 +285,28 @@ def ingest(
         Make obsreg_ids unique (:func:`unique_ids`); ``False`` keeps the ids as read, for a
         caller that makes them unique over several ingests (chunked ingest on Dask). As ids
         may then repeat, ``gtis`` also gets ``file_row``, the row of ``files`` it belongs to.
+    sources : source list path, SourceList, "beside", manifest or mapping
+        Cut each observation into one event list per source (``{OBS_ID}_{source id}``), each
+        with a background annulus (:mod:`serendip.io.sourcelists`).
+    csc_band : str
+        CSC band whose 90%-ECF region is applied to CSC per-region products (``"b"``).
     """
     band = _check_band(band)
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    regions = (
-        None if region is None else ([region] if isinstance(region, CircleRegion) else list(region))
-    )
+    plan = make_plan(region, sources)
     inputs, failures = discover(paths)
+    helpers = set(plan.helper_files)
+    if plan.region_beside or plan.sources_beside:
+        for p in inputs:
+            helpers |= {f.resolve() for f in beside_files(p)}
+    inputs = [p for p in inputs if p.resolve() not in helpers]
+    _, csc_pairs, lonely = pair_products(inputs)
+    csc_regions = {reg for _, reg in csc_pairs.values() if reg is not None} | set(lonely)
+    for p in lonely:
+        notice("ingest", "csc_region_without_events", "CSC region file (reg3) without its event file "
+               "(regevt3, same ObsID and region): not used", source=str(p), count=1, total=1)
+    inputs = [p for p in inputs if p not in csc_regions]
 
     id_parts: list[np.ndarray] = []
     count_parts: list[np.ndarray] = []
@@ -239,6 +314,7 @@ def ingest(
     energy_parts: list[np.ndarray] = []
     row_parts: list[pd.DataFrame] = []
     rows: list[dict] = []
+    region_rows: list[dict] = []
     gti_parts: list[tuple[int, np.ndarray, np.ndarray]] = []  # (file position, start, stop)
     n_files = 0
 
@@ -252,14 +328,16 @@ def ingest(
         for path in inputs:  # one file at a time; everything inside a file is vectorised
             try:
                 if is_event_table(path):
-                    if regions is not None:
+                    if not plan.empty:
                         raise InputError(
                             path,
-                            "event table has no sky positions, so --region cannot be applied; ingest it without a region",
+                            "event table has no sky positions, so a region or source list cannot be "
+                            "applied; ingest it without one",
                         )
-                    tr = read_event_table(path, band=band)
+                    # the reference table layout is the Chandra CSC pipeline's: Chandra's band
+                    tr = read_event_table(path, band=_CHANDRA_BAND if band == AUTO_BAND else band)
                     flush_rows()
-                    row_parts.append(tr.files[FILES_COLUMNS])
+                    row_parts.append(tr.files.reindex(columns=FILES_COLUMNS))
                     id_parts.append(np.asarray(tr.events.obsreg_id, dtype=object))
                     n_files += tr.events.n_files
                     count_parts.append(tr.events.counts)
@@ -267,11 +345,7 @@ def ingest(
                     energy_parts.append(tr.events.energy)
                     failures.extend(tr.failures.itertuples(index=False, name=None))
                 else:
-                    raw = load_events(path, gain=gain)
-                    if regions is None:
-                        efs = [raw.cut(band=band)]
-                    else:
-                        efs = raw.cut_regions(regions, band=band, keep_empty=True)
+                    efs, regional = _cut_file(path, band, gain, plan, csc_pairs.get(path), csc_band)
                     for ef in efs:
                         if ef.n_events == 0:
                             failures.append(
@@ -279,6 +353,8 @@ def ingest(
                             )
                             continue
                         rows.append(_file_row(ef))
+                        if regional:
+                            region_rows.append(_region_row(ef))
                         if ef.good_times is not None:
                             gti_parts.append((n_files, *ef.good_times))
                         n_files += 1
@@ -324,12 +400,62 @@ def ingest(
         gtis = _typed_gtis(gtis)
         if not unique:
             gtis["file_row"] = pos
-    return IngestResult(events, files, fail_df, gtis)
+    regions = empty_regions()
+    if region_rows:
+        regions = pd.DataFrame(region_rows, columns=REGION_COLUMNS)
+        # the same unique ids as files: region rows are the regional files' rows, in order
+        regional = files["path"].isin(regions["path"]) & files["region"].ne("")
+        if int(regional.sum()) == len(regions):
+            regions["obsreg_id"] = files.loc[regional, "obsreg_id"].to_numpy()
+    return IngestResult(events, files, fail_df, gtis, regions)
+
+
+def _cut_file(path: Path, band, gain, plan, csc, csc_band: str) -> tuple[list[EventFile], bool]:
+    """The event lists of one FITS file: whole, its CSC region, its regions or its sources.
+    Returns (event lists, whether they are regions)."""
+    raw = load_events(path, gain=gain)
+    entry = plan.for_file(path)
+    if entry is None and csc is not None:
+        name, reg3 = csc
+        if reg3 is None:
+            notice("ingest", "csc_events_without_region", f"CSC event file without its region file "
+                   f"(reg3 of ObsID {name.obsid}, region {name.region}): every event of the file kept",
+                   source=str(path), count=1, total=1)
+            return [raw.cut(band=band, obsreg_id=name.obsreg_id)], False
+        sl = read_csc_region(reg3, csc_band, name=str(name.region))
+        return raw.cut_regions(sl, band=band, obsreg_ids=[name.obsreg_id]), True
+    if entry is None:
+        return [raw.cut(band=band)], False
+    kind, value = entry
+    if kind == "sources":
+        obsid = raw.header["obsid"]
+        sl = value.for_obsid(obsid)
+        if sl.n_sources < value.n_sources:
+            notice("ingest", "sources_other_obsid", f"{value.n_sources - sl.n_sources:,} of "
+                   f"{value.n_sources:,} sources of {value.path} belong to other ObsIDs than {obsid}",
+                   source=str(path), count=value.n_sources - sl.n_sources, total=value.n_sources,
+                   severity="info")
+        if sl.n_sources == 0:
+            raise InputError(path, f"source list {value.path} has no source of ObsID {obsid}")
+        value = sl
+    return raw.cut_regions(value, band=band), True
+
+
+def large_cuts(log) -> pd.DataFrame:
+    """Files that lost more than half their events to one cut, from a NoticeLog's records:
+    ``source``, ``code``, ``count``, ``total`` (what the end-of-run summary lists)."""
+    rows = [
+        (r.source, r.code, r.count, r.total)
+        for r in log.records
+        if r.stage == "ingest" and r.code.endswith("_cut") and r.total > 0
+        and r.count > LARGE_CUT_FRACTION * r.total and r.severity != "info"
+    ]
+    return pd.DataFrame(rows, columns=["source", "code", "count", "total"])
 
 
 def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
     files = files[FILES_COLUMNS].copy()
-    for c in ("exposure", "tstart", "tstop"):
+    for c in ("exposure", "tstart", "tstop", "band_low_ev", "band_high_ev"):
         files[c] = pd.to_numeric(files[c], errors="coerce").astype(np.float64)
     for c in ("n_events", "n_raw", "n_outside_gti", "n_outside_band", "n_outside_region"):
         files[c] = pd.to_numeric(files[c], errors="coerce").fillna(0).astype(np.int64)
@@ -359,6 +485,8 @@ def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
         "failures": write_table(result.failures[FAILURE_COLUMNS], RunLayout(out).failures),
         "gtis": write_table(result.gtis[GTI_COLUMNS], RunLayout(out).gtis),
     }
+    if len(result.regions):
+        paths["regions"] = write_table(result.regions[REGION_COLUMNS], out / "regions.parquet")
     return paths
 
 
@@ -372,4 +500,6 @@ def read_ingest(out_dir: str | Path) -> IngestResult:
     failures = pd.read_csv(RunLayout(out).failures, dtype=str, keep_default_na=False)
     gti_path = RunLayout(out).gtis
     gtis = _typed_gtis(read_table(gti_path)[GTI_COLUMNS]) if gti_path.is_file() else empty_gtis()
-    return IngestResult(events, files, failures, gtis)
+    reg_path = out / "regions.parquet"
+    regions = read_table(reg_path) if reg_path.is_file() else empty_regions()
+    return IngestResult(events, files, failures, gtis, regions)

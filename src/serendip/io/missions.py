@@ -1,24 +1,32 @@
-"""Which mission wrote an event file, and how its channels become energies [eV].
+"""Which mission wrote an event file: its standard science band and how channels become energies [eV].
 
-Each :class:`Mission` knows how to turn its PI channel column into photon energy
-(``E [eV] = channel * ev_per_channel + offset_ev``) and which unit an energy column
-has when the file does not say. Missions are recognised from the ``TELESCOP`` and
-``INSTRUME`` header keywords.
+:data:`MISSIONS` is the one table of mission knowledge: each :class:`Mission` row says how
+its PI channel column becomes photon energy (``E [eV] = channel * ev_per_channel +
+offset_ev``), which unit an energy column has when the file does not say, and the
+mission's standard science band with its reference. Rows are recognised from the
+``TELESCOP``, ``INSTRUME`` and (Fermi GBM) ``DETNAM`` header keywords, first match wins;
+:func:`mission_table` renders the table for the docs. A band given by the user always wins
+over the mission's; files of an unknown mission keep every energy (stated in a notice).
 
-Gains used (the standard, time-independent conversions of each mission's PI column):
-
-=============  ================================  ===========================
-mission        channel column                    energy
-=============  ================================  ===========================
-Chandra        ``energy`` [eV] (fallback ``pi``)  PI x 14.6 eV
-XMM-Newton     ``PI``                            PI is already in eV
-eROSITA        ``PI``                            PI is already in eV
-NICER          ``PI``                            PI x 10 eV
-NuSTAR         ``PI``                            PI x 40 eV + 1.6 keV
-Swift-XRT      ``PI``                            PI x 10 eV
-Suzaku-XIS     ``PI``                            PI x 3.65 eV
-RXTE           ``PHA``                           no fixed gain (rejected)
-=============  ================================  ===========================
+=======================  ====================  ========================  ==========================================
+mission / instrument     channel -> energy     standard band             reference for the band
+=======================  ====================  ========================  ==========================================
+Chandra ACIS             ENERGY [eV]; PI x14.6  0.5-7 keV                 CSC broad band (Evans et al. 2010, ApJS 189, 37)
+Chandra HRC              none (no resolution)  0.1-10 keV                CSC wide band (Evans et al. 2010)
+XMM-Newton EPIC pn/MOS   PI [eV]               0.2-12 keV                4XMM bands 1-5 (Webb et al. 2020, A&A 641, A136)
+Swift XRT                PI x 10 eV            0.3-10 keV                2SXPS total band (Evans et al. 2020, ApJS 247, 54)
+eROSITA                  PI [eV]               0.2-2.3 keV               eRASS1 main band (Merloni et al. 2024, A&A 682, A34)
+NICER XTI                PI x 10 eV            0.3-12 keV                NICER XTI (Gendreau et al. 2016, SPIE 9905)
+NuSTAR FPMA/B            PI x 40 eV + 1.6 keV  3-79 keV                  Harrison et al. 2013, ApJ 770, 103
+RXTE PCA                 no fixed gain         2-60 keV                  Jahoda et al. 2006, ApJS 163, 401
+Einstein Probe WXT       ENERGY column         0.5-4 keV                 Yuan et al. 2022 (EP WXT design band)
+Einstein Probe FXT       ENERGY column         0.3-10 keV                Chen et al. 2020, SPIE 11444 (EP FXT)
+Fermi GBM NaI            EBOUNDS               8 keV-1 MeV               Meegan et al. 2009, ApJ 702, 791
+Fermi GBM BGO            EBOUNDS               200 keV-40 MeV            Meegan et al. 2009
+Fermi LAT                ENERGY [MeV]          100 MeV-300 GeV           Atwood et al. 2009, ApJ 697, 1071
+Suzaku XIS               PI x 3.65 eV          0.2-12 keV                Koyama et al. 2007, PASJ 59, S23
+AstroSat LAXPC           ENERGY column         3-80 keV                  Antia et al. 2017, ApJS 231, 10
+=======================  ====================  ========================  ==========================================
 """
 
 from __future__ import annotations
@@ -57,31 +65,78 @@ class Mission:
     channel_columns: tuple[str, ...] = ("PI",)
     energy_unit: str | None = None
     no_gain_reason: str = ""
+    #: standard science band (low, high) [eV]; None keeps every energy
+    band_ev: tuple[float, float] | None = None
+    #: where the band comes from
+    band_reference: str = ""
+    #: regular expression matched against ``DETNAM`` (``""`` = any)
+    detector: str = ""
 
-    def matches(self, telescope: str, instrument: str) -> bool:
+    def matches(self, telescope: str, instrument: str, detector: str = "") -> bool:
         if not re.fullmatch(self.telescope, telescope.strip(), flags=re.I):
             return False
-        return not self.instrument or bool(
-            re.fullmatch(self.instrument, instrument.strip(), flags=re.I)
-        )
+        if self.instrument and not re.fullmatch(self.instrument, instrument.strip(), flags=re.I):
+            return False
+        return not self.detector or bool(re.fullmatch(self.detector, detector.strip(), flags=re.I))
+
+    def describe_band(self) -> str:
+        """``"0.5-7 keV (CSC broad band ...)"`` or ``"all energies"``."""
+        if self.band_ev is None:
+            return "all energies"
+        return f"{format_energy(self.band_ev[0])}-{format_energy(self.band_ev[1])} ({self.band_reference})"
 
 
+def format_energy(ev: float) -> str:
+    """``500 -> "0.5 keV"``, ``1e8 -> "100 MeV"``."""
+    for unit, scale in (("GeV", 1e9), ("MeV", 1e6), ("keV", 1e3)):
+        if ev >= scale:
+            return f"{ev / scale:g} {unit}"
+    return f"{ev:g} eV"
+
+
+_CSC = "CSC 2 broad band, Evans et al. 2010, ApJS 189, 37"
+_GBM = "GBM, Meegan et al. 2009, ApJ 702, 791"
 MISSIONS: tuple[Mission, ...] = (
-    Mission(
-        "Chandra", r"CHANDRA|AXAF", gain=(14.6, 0.0), channel_columns=("PI",), energy_unit="eV"
-    ),
-    Mission("XMM-Newton", r"XMM(-NEWTON)?", gain=(1.0, 0.0)),
-    Mission("eROSITA", r"EROSITA|SRG(/EROSITA)?", gain=(1.0, 0.0)),
-    Mission("NICER", r"NICER", gain=(10.0, 0.0)),
-    Mission("NuSTAR", r"NUSTAR", gain=(40.0, 1600.0)),
-    Mission("Swift-XRT", r"SWIFT", r"XRT", gain=(10.0, 0.0)),
-    Mission("Suzaku-XIS", r"SUZAKU|ASTRO-E2", r"XIS.*", gain=(3.65, 0.0)),
+    Mission("Chandra", r"CHANDRA|AXAF", r"HRC.*", gain=None, energy_unit="eV",
+            no_gain_reason="HRC has almost no energy resolution and no fixed PI gain",
+            band_ev=(100.0, 10000.0), band_reference="CSC 2 wide band, Evans et al. 2010, ApJS 189, 37"),
+    Mission("Chandra", r"CHANDRA|AXAF", gain=(14.6, 0.0), channel_columns=("PI",), energy_unit="eV",
+            band_ev=(500.0, 7000.0), band_reference=_CSC),
+    Mission("XMM-Newton", r"XMM(-NEWTON)?", r"EPN|EMOS[12]|EPIC.*", gain=(1.0, 0.0), energy_unit="eV",
+            band_ev=(200.0, 12000.0), band_reference="4XMM bands 1-5, Webb et al. 2020, A&A 641, A136"),
+    Mission("XMM-Newton", r"XMM(-NEWTON)?", gain=(1.0, 0.0), energy_unit="eV",
+            band_ev=(200.0, 12000.0), band_reference="4XMM bands 1-5, Webb et al. 2020, A&A 641, A136"),
+    Mission("eROSITA", r"EROSITA|SRG(/EROSITA)?", gain=(1.0, 0.0), energy_unit="eV",
+            band_ev=(200.0, 2300.0), band_reference="eRASS1 main band, Merloni et al. 2024, A&A 682, A34"),
+    Mission("NICER", r"NICER", gain=(10.0, 0.0),
+            band_ev=(300.0, 12000.0), band_reference="NICER XTI, Gendreau et al. 2016, SPIE 9905"),
+    Mission("NuSTAR", r"NUSTAR", gain=(40.0, 1600.0),
+            band_ev=(3000.0, 79000.0), band_reference="Harrison et al. 2013, ApJ 770, 103"),
+    Mission("Swift-XRT", r"SWIFT", r"XRT", gain=(10.0, 0.0),
+            band_ev=(300.0, 10000.0), band_reference="2SXPS total band, Evans et al. 2020, ApJS 247, 54"),
+    Mission("Einstein Probe WXT", r"EP|EINSTEIN.?PROBE", r"WXT.*", gain=None, energy_unit="keV",
+            no_gain_reason="no fixed WXT PI gain is known to serendip; use the ENERGY column or --gain",
+            band_ev=(500.0, 4000.0), band_reference="EP WXT, Yuan et al. 2022, Handbook of X-ray and Gamma-ray Astrophysics"),
+    Mission("Einstein Probe FXT", r"EP|EINSTEIN.?PROBE", r"FXT.*", gain=None, energy_unit="keV",
+            no_gain_reason="no fixed FXT PI gain is known to serendip; use the ENERGY column or --gain",
+            band_ev=(300.0, 10000.0), band_reference="EP FXT, Chen et al. 2020, SPIE 11444"),
+    Mission("Fermi GBM", r"GLAST|FERMI", r"GBM", detector=r"BGO.*", gain=None, channel_columns=("PHA",),
+            no_gain_reason="GBM channels need the file's EBOUNDS extension",
+            band_ev=(2.0e5, 4.0e7), band_reference=f"BGO detectors, {_GBM}"),
+    Mission("Fermi GBM", r"GLAST|FERMI", r"GBM", gain=None, channel_columns=("PHA",),
+            no_gain_reason="GBM channels need the file's EBOUNDS extension",
+            band_ev=(8.0e3, 1.0e6), band_reference=f"NaI detectors, {_GBM}"),
+    Mission("Fermi LAT", r"GLAST|FERMI", r"LAT", gain=None, energy_unit="MeV",
+            band_ev=(1.0e8, 3.0e11), band_reference="LAT, Atwood et al. 2009, ApJ 697, 1071"),
+    Mission("Suzaku-XIS", r"SUZAKU|ASTRO-E2", r"XIS.*", gain=(3.65, 0.0),
+            band_ev=(200.0, 12000.0), band_reference="XIS, Koyama et al. 2007, PASJ 59, S23"),
     Mission(
         "RXTE",
         r"XTE|RXTE",
         gain=None,
         channel_columns=("PHA", "PI"),
         no_gain_reason="RXTE/PCA PHA channels have a time- and detector-dependent gain (no fixed eV per channel)",
+        band_ev=(2000.0, 60000.0), band_reference="PCA, Jahoda et al. 2006, ApJS 163, 401",
     ),
     Mission(
         "AstroSat",
@@ -90,20 +145,44 @@ MISSIONS: tuple[Mission, ...] = (
         channel_columns=("PI", "PHA", "CHANNEL"),
         energy_unit="keV",
         no_gain_reason="AstroSat channel columns have a detector-dependent gain",
+        band_ev=(3000.0, 80000.0), band_reference="LAXPC, Antia et al. 2017, ApJS 231, 10",
     ),
 )
 
 UNKNOWN = Mission("unknown", r".*", gain=None, channel_columns=("PI", "PHA"))
 
 
-def identify_mission(telescope: str | None, instrument: str | None) -> Mission:
-    """The :class:`Mission` matching ``TELESCOP`` / ``INSTRUME``, or ``UNKNOWN``."""
+def identify_mission(telescope: str | None, instrument: str | None, detector: str | None = None) -> Mission:
+    """The :class:`Mission` matching ``TELESCOP`` / ``INSTRUME`` / ``DETNAM``, or ``UNKNOWN``."""
     tel = (telescope or "").strip()
     ins = (instrument or "").strip()
+    det = (detector or "").strip()
     for mission in MISSIONS:
-        if mission.matches(tel, ins):
+        if mission.matches(tel, ins, det):
             return mission
     return UNKNOWN
+
+
+def mission_table():
+    """:data:`MISSIONS` as a DataFrame (mission, TELESCOP, INSTRUME, DETNAM patterns, band [eV],
+    band reference, gain): what the docs show."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {
+                "mission": m.name,
+                "telescop": m.telescope,
+                "instrume": m.instrument or "any",
+                "detnam": m.detector or "any",
+                "band_low_ev": None if m.band_ev is None else m.band_ev[0],
+                "band_high_ev": None if m.band_ev is None else m.band_ev[1],
+                "band_reference": m.band_reference,
+                "gain": "" if m.gain is None else describe_gain(m.gain, m.channel_columns[0]),
+            }
+            for m in MISSIONS
+        ]
+    )
 
 
 ENERGY_UNITS_EV = {

@@ -83,7 +83,7 @@ def ingest_chunk(
 
     res = ingest(
         paths,
-        band=None if band is None else tuple(band),
+        band=band if band is None or isinstance(band, str) else tuple(band),
         region=regions,
         progress=False,
         gain=None if gain is None else tuple(gain),
@@ -117,7 +117,7 @@ def ingest_chunked(
     inputs: str | Path | Iterable[str | Path],
     out_dir: str | Path,
     *,
-    band: tuple[float, float] | None = (500.0, 7000.0),
+    band: tuple[float, float] | str | None = "auto",
     region=None,
     gain: tuple[float, float] | None = None,
     chunk_size: int = 64,
@@ -146,7 +146,7 @@ def ingest_chunked(
         empty_gtis,
         unique_ids,
     )
-    from serendip.io.regions import CircleRegion
+    from serendip.io.regions import SourceRegion
     from serendip.io.tables import write_table
     from serendip.scale.client import use_client, worker_count
 
@@ -156,13 +156,16 @@ def ingest_chunked(
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     regions = (
-        None if region is None else ([region] if isinstance(region, CircleRegion) else list(region))
+        None if region is None
+        else [region] if isinstance(region, SourceRegion)
+        else region if isinstance(region, str)
+        else list(region)
     )
     files, failures = discover(inputs)
     out = Path(out_dir)
     work = out / ".chunks" / "ingest"
     work.mkdir(parents=True, exist_ok=True)
-    bandl = None if band is None else [float(band[0]), float(band[1])]
+    bandl = band if band is None or isinstance(band, str) else [float(band[0]), float(band[1])]
     gainl = None if gain is None else [float(gain[0]), float(gain[1])]
     groups = [files[a : a + chunk_size] for a in range(0, len(files), chunk_size)]
     w = _width(len(groups))
@@ -411,14 +414,18 @@ def ingest_files(
     inputs: str | Path | Iterable[str | Path],
     out_dir: str | Path,
     *,
-    band: tuple[float, float] | None = (500.0, 7000.0),
+    band: tuple[float, float] | str | None = "auto",
     region=None,
     gain: tuple[float, float] | None = None,
     chunk_size: int = 64,
     scheduler: str | None = "auto",
     progress: bool = True,
+    sources=None,
+    csc_band: str = "b",
 ) -> tuple[dict[str, Path], dict[str, Any]]:
     """``serendip ingest``: event files into ``out_dir``, in process or in chunks.
+
+    A source list (``sources``) or a CSC band other than ``"b"`` is applied in this process.
 
     With ``scheduler="auto"`` the files are ingested in chunks of ``chunk_size`` on a local
     Dask cluster (:func:`ingest_chunked`) when they make more than :data:`AUTO_MIN_CHUNKS`
@@ -432,12 +439,15 @@ def ingest_files(
     if chunk_size < 1:
         raise InputError("--chunk-size", f"must be >= 1, got {chunk_size}")
     s = "auto" if scheduler is None else str(scheduler)
-    if s.strip().lower() == "auto":
+    if sources is not None or csc_band != "b":
+        mode = "none"
+    elif s.strip().lower() == "auto":
         mode = resolve_scheduler("auto", -(-len(discover(inputs)[0]) // chunk_size))
     else:
         mode = resolve_scheduler(s, 0)
     if mode.lower() == "none":
-        result = ingest(inputs, band=band, region=region, progress=progress, gain=gain)
+        result = ingest(inputs, band=band, region=region, progress=progress, gain=gain,
+                        sources=sources, csc_band=csc_band)
         paths = write_ingest(result, out_dir)
         summary = {"n_files": result.n_ok, "n_events": result.events.n_events, "chunks": 0}
         return paths, {**summary, "failures": result.failures}
