@@ -115,9 +115,9 @@ class SourceList:
             n = c.directional_offset_by(0 * u.deg, 1 * u.arcsec)
             xn, yn = wcs.world_to_pixel(n)
             north = np.rad2deg(np.arctan2(yn - y, xn - x))
-            # a position angle counts from north towards east; east lies at north + 90 deg on the
-            # sky, which is clockwise on a north-up east-left image when cdelt1 < 0
-            sign = -1.0 if wcs.wcs.cdelt[0] * wcs.wcs.cdelt[1] < 0 else 1.0
+            # a position angle counts from north towards east; on a north-up east-left image
+            # (cdelt1 * cdelt2 < 0) east lies 90 deg counter-clockwise of north in pixels
+            sign = 1.0 if wcs.wcs.cdelt[0] * wcs.wcs.cdelt[1] < 0 else -1.0
             theta = north + sign * self.angle
             a, b, ai, bi = (v / scale for v in (self.a, self.b, self.a_in, self.b_in))
         else:
