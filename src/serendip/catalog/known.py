@@ -15,6 +15,14 @@ Accepted layouts
 
 The same obsreg_id listed twice under one type is kept once; an obsreg_id listed under
 two different types keeps the first and warns.
+
+Matching a list to what was ingested (:func:`match_known_transients`, used by ``serendip
+run``): a known transient is found by its ``obsreg_id`` (``OBSID_REGION``, leading zeros
+ignored), else by its ``name`` (against the event files' ``OBJECT``), else by its ``ra``/``dec``
+within :data:`MATCH_RADIUS_ARCSEC` of an ingested source's position (region centre, or the
+observation's target). :func:`read_known_list` keeps the rows that have only a name or
+coordinates; unmatched entries are returned (the run writes ``known_unmatched.csv``) and
+counted in a notice.
 """
 
 from __future__ import annotations
@@ -28,8 +36,14 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
+from serendip.notices import notice
 
 TYPE_COLUMNS = ("type", "klass", "class", "label")
+NAME_COLUMNS = ("name", "object", "src_name", "source_name")
+RA_COLUMNS, DEC_COLUMNS = ("ra", "ra_deg", "raj2000"), ("dec", "dec_deg", "dej2000")
+#: default radius [arcsec] within which a known transient's coordinates match an ingested source
+MATCH_RADIUS_ARCSEC = 5.0
+KNOWN_LIST_COLUMNS = ["obsreg_id", "name", "ra", "dec", "type", "group"]
 
 
 def normalise_type(name: str) -> str:
@@ -112,10 +126,9 @@ def _from_table(path: Path) -> pd.DataFrame:
     ids = df["obsreg_id"]
     ok = ids.notna() & (ids.astype(str).str.strip() != "")
     if (~ok).any():
-        warnings.warn(
-            f"{path}: {int((~ok).sum())} of {len(df)} rows have no obsreg_id and are not used",
-            stacklevel=3,
-        )
+        msg = f"{int((~ok).sum())} of {len(df)} rows have no obsreg_id and are not used"
+        notice("input", "known_without_id", msg, source=path, count=int((~ok).sum()), total=len(df))
+        warnings.warn(f"{path}: {msg}", stacklevel=3)
     df = df.loc[ok]
     types = df[tcol].where(df[tcol].notna(), "unknown").astype(str)
     ids = df["obsreg_id"].astype(str)
@@ -133,6 +146,8 @@ def _clean(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     df = df.drop_duplicates(["obsreg_id", "type"])
     dup = df["obsreg_id"].duplicated(keep="first")
     if dup.any():
+        notice("input", "known_conflicting_types", f"{int(dup.sum())} obsreg_id(s) listed under two "
+               "types, keeping the first", source=path, count=int(dup.sum()), total=len(df))
         warnings.warn(
             f"{path}: {int(dup.sum())} obsreg_id(s) listed under two types, keeping the first "
             f"(e.g. {df.loc[dup, 'obsreg_id'].iloc[0]!r})",
@@ -146,3 +161,110 @@ def known_type_counts(known: pd.DataFrame) -> dict[str, int]:
     """Number of known transients per type."""
     vals, counts = np.unique(known["type"].astype(str), return_counts=True)
     return dict(zip(vals.tolist(), counts.tolist(), strict=True))
+
+
+def _first(df: pd.DataFrame, names) -> str | None:
+    low = {c.lower(): c for c in df.columns}
+    return next((low[n] for n in names if n in low), None)
+
+
+def read_known_list(path: str | Path) -> pd.DataFrame:
+    """Every known transient of a file with whatever identifies it: ``obsreg_id``, ``name``,
+    ``ra``, ``dec`` [deg] (NaN / "" when absent), ``type``, ``group``. Rows with none of the
+    three identifiers are dropped with a notice."""
+    path = Path(path)
+    if path.suffix.lower() == ".json" or not path.is_file():
+        df = read_known_transients(path)
+        return df.assign(name="", ra=np.nan, dec=np.nan)[KNOWN_LIST_COLUMNS]
+    from serendip.io.tables import read_table
+
+    df = read_table(path)
+    tcol = _first(df, TYPE_COLUMNS)
+    if tcol is None:
+        raise InputError(path, f"no type column (one of {list(TYPE_COLUMNS)}); found {list(df.columns)[:20]}")
+
+    def text(col):
+        if col is None:
+            return pd.Series([""] * len(df), index=df.index)
+        return df[col].where(df[col].notna(), "").astype(str).str.strip().str.removesuffix(".0")
+
+    oid, name = text(_first(df, ("obsreg_id",))), text(_first(df, NAME_COLUMNS))
+    rac, decc = _first(df, RA_COLUMNS), _first(df, DEC_COLUMNS)
+    ra = pd.to_numeric(df[rac], errors="coerce") if rac else pd.Series(np.nan, index=df.index)
+    dec = pd.to_numeric(df[decc], errors="coerce") if decc else pd.Series(np.nan, index=df.index)
+    ok = (oid != "") | (name != "") | (ra.notna() & dec.notna())
+    if (~ok).any():
+        notice("input", "known_unidentified", f"{int((~ok).sum())} of {len(df)} known transients "
+               "have no obsreg_id, name or coordinates and are not used", source=path,
+               count=int((~ok).sum()), total=len(df))
+    group = df[tcol].where(df[tcol].notna(), "unknown").astype(str)
+    out = pd.DataFrame({"obsreg_id": oid, "name": name, "ra": ra, "dec": dec,
+                        "type": [normalise_type(g) for g in group], "group": group})[ok]
+    if not len(out):
+        raise InputError(path, "lists no known transients")
+    return out.reset_index(drop=True)
+
+
+def _norm_id(ids) -> np.ndarray:
+    """``"23022_0122" -> "23022_122"`` (leading zeros of each numeric part ignored)."""
+    s = pd.Series(np.asarray(ids, dtype=object)).astype(str).str.strip()
+    return s.str.replace(r"(?<![0-9])0+(?=[0-9])", "", regex=True).to_numpy()
+
+
+def _norm_name(names) -> np.ndarray:
+    return pd.Series(np.asarray(names, dtype=object)).astype(str).str.lower().str.replace(
+        r"[\s_\-]+", "", regex=True).to_numpy()
+
+
+def match_known_transients(
+    known: pd.DataFrame, files: pd.DataFrame, radius_arcsec: float = MATCH_RADIUS_ARCSEC,
+    source: str = "known transients",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Match a :func:`read_known_list` table to ingested sources (``files``: obsreg_id, object,
+    ra, dec). Returns ``(matched, unmatched)``: matched has the ingested ``obsreg_id``, ``type``,
+    ``group``, ``known_id`` (the list's id or name), ``match`` (``obsreg_id``, ``name`` or
+    ``position``) and ``sep_arcsec``; unmatched is the list's unmatched rows. A notice counts
+    the unmatched ones."""
+    ids = files["obsreg_id"].astype(str).to_numpy()
+    by_id = dict(zip(_norm_id(ids), ids, strict=True))
+    rows, done = [], np.zeros(len(known), bool)
+    kid = _norm_id(known["obsreg_id"])
+    for i, k in enumerate(kid):
+        if known["obsreg_id"].iloc[i] and k in by_id:
+            rows.append((by_id[k], i, "obsreg_id", 0.0))
+            done[i] = True
+    if "object" in files.columns:
+        objects = _norm_name(files["object"])
+        for i, nm in enumerate(_norm_name(known["name"])):
+            if not done[i] and known["name"].iloc[i]:
+                hit = np.flatnonzero(objects == nm)
+                rows.extend((ids[j], i, "name", np.nan) for j in hit)
+                done[i] = len(hit) > 0
+    kra, kdec = known["ra"].to_numpy(float), known["dec"].to_numpy(float)
+    fra = files["ra"].to_numpy(float) if "ra" in files.columns else np.full(len(files), np.nan)
+    fdec = files["dec"].to_numpy(float) if "dec" in files.columns else np.full(len(files), np.nan)
+    want = ~done & np.isfinite(kra) & np.isfinite(kdec)
+    have = np.isfinite(fra) & np.isfinite(fdec)
+    if want.any() and have.any():
+        import astropy.units as u
+        from astropy.coordinates import SkyCoord
+
+        kc = SkyCoord(kra[want] * u.deg, kdec[want] * u.deg)
+        fc = SkyCoord(fra[have] * u.deg, fdec[have] * u.deg)
+        j, sep, _ = kc.match_to_catalog_sky(fc)
+        sep = sep.to_value(u.arcsec)
+        for i, jj, d in zip(np.flatnonzero(want), np.atleast_1d(j), np.atleast_1d(sep), strict=True):
+            if d <= radius_arcsec:
+                rows.append((ids[have][jj], i, "position", float(d)))
+                done[i] = True
+    ref = np.where(known["obsreg_id"].astype(str) != "", known["obsreg_id"].astype(str), known["name"].astype(str))
+    matched = pd.DataFrame(
+        [(oid, known["type"].iloc[i], known["group"].iloc[i], ref[i], how, d) for oid, i, how, d in rows],
+        columns=["obsreg_id", "type", "group", "known_id", "match", "sep_arcsec"],
+    ).drop_duplicates("obsreg_id", keep="first").reset_index(drop=True)
+    unmatched = known[~done].reset_index(drop=True)
+    if len(unmatched):
+        notice("input", "known_unmatched", f"{len(unmatched)} of {len(known)} known transients match "
+               f"no ingested source (by obsreg_id, name, or position within {radius_arcsec:g} arcsec); "
+               "listed in known_unmatched.csv", source=source, count=len(unmatched), total=len(known))
+    return matched, unmatched

@@ -458,6 +458,10 @@ class RawEvents:
             ccds = np.unique(self.ccd[idx])
         exposure, ontime, exp_src = self.exposure(ccds)
         h = self.header
+        ra, dec = h["target_radec"]
+        if region_desc is not None and self.wcs is not None and "region_x" in counts:
+            if np.isfinite(counts["region_x"]):
+                ra, dec = (float(v) for v in self.wcs.pixel_to_world_values(counts["region_x"], counts["region_y"]))
         meta = {
             "telescope": h["telescope"],
             "instrument": h["instrument"],
@@ -474,6 +478,8 @@ class RawEvents:
             if h["tstop"] is not None
             else (float(time[-1]) if len(time) else np.nan),
             "n_events": int(len(time)),
+            "ra": ra,
+            "dec": dec,
             "path": self.path,
             "energy_source": h["energy_source"],
             "band": None if band is None else tuple(band),
@@ -804,9 +810,20 @@ def _load_events(path: Path, gain) -> RawEvents:
             "n_duplicates": n_duplicates,
             "events_extension": ename,
             "image_offset": _image_offset(hdr, xcol, ycol),
+            "target_radec": _target_radec(headers),
         }
         wcs = event_wcs(hdr, xcol, ycol) if xcol is not None and ycol is not None else None
         return RawEvents(str(path), time, energy, x, y, ccd, gtis, wcs, header)
+
+
+def _target_radec(headers) -> tuple[float, float]:
+    """(ra, dec) [deg] the observation points at (``RA_TARG``/``DEC_TARG``, ``RA_OBJ``/``DEC_OBJ``,
+    ``RA_NOM``/``DEC_NOM``), NaN when the header has none."""
+    for a, b in (("RA_TARG", "DEC_TARG"), ("RA_OBJ", "DEC_OBJ"), ("RA_NOM", "DEC_NOM"), ("RA_PNT", "DEC_PNT")):
+        ra, dec = _float_key(headers, a), _float_key(headers, b)
+        if ra is not None and dec is not None and -90 <= dec <= 90:
+            return ra, dec
+    return float("nan"), float("nan")
 
 
 def _image_offset(hdr, xcol, ycol) -> tuple[float, float]:

@@ -72,6 +72,8 @@ FILES_COLUMNS = [
     "region",
     "band_low_ev",
     "band_high_ev",
+    "ra",
+    "dec",
 ]
 #: Columns of :attr:`IngestResult.regions` (one row per source region cut from a file):
 #: centre [pixel], size (half-extent [pixel], area [pixel^2]) and the background counts in
@@ -80,6 +82,8 @@ REGION_COLUMNS = [
     "obsreg_id",
     "path",
     "region",
+    "ra",
+    "dec",
     "x",
     "y",
     "radius_pix",
@@ -194,6 +198,8 @@ def _region_row(ef: EventFile) -> dict:
         "obsreg_id": ef.obsreg_id,
         "path": m["path"],
         "region": m.get("region") or "",
+        "ra": m.get("ra", np.nan),
+        "dec": m.get("dec", np.nan),
         "x": m.get("region_x", np.nan),
         "y": m.get("region_y", np.nan),
         "radius_pix": m.get("region_radius_pix", np.nan),
@@ -226,6 +232,8 @@ def _file_row(ef: EventFile) -> dict:
         "region": m.get("region") or "",
         "band_low_ev": np.nan if m.get("band") is None else m["band"][0],
         "band_high_ev": np.nan if m.get("band") is None else m["band"][1],
+        "ra": m.get("ra", np.nan),
+        "dec": m.get("dec", np.nan),
     }
 
 
@@ -455,7 +463,7 @@ def large_cuts(log) -> pd.DataFrame:
 
 def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
     files = files[FILES_COLUMNS].copy()
-    for c in ("exposure", "tstart", "tstop", "band_low_ev", "band_high_ev"):
+    for c in ("exposure", "tstart", "tstop", "band_low_ev", "band_high_ev", "ra", "dec"):
         files[c] = pd.to_numeric(files[c], errors="coerce").astype(np.float64)
     for c in ("n_events", "n_raw", "n_outside_gti", "n_outside_band", "n_outside_region"):
         files[c] = pd.to_numeric(files[c], errors="coerce").fillna(0).astype(np.int64)

@@ -78,13 +78,35 @@ class InputSection(Section):
         description="event files, folders or event tables (when simulate = false)",
     )
     band_ev: list[float] = Field(
-        default_factory=lambda: [500.0, 7000.0],
-        description="energy band [low, high] of the events kept [eV]",
+        default_factory=list,
+        description="energy band [low, high] of the events kept [eV]; [] = each file's mission "
+        "standard band (serendip.io.missions)",
+    )
+    region: str | dict[str, str] = Field(
+        "",
+        description='source region(s) cut from every event file: region text, a DS9/CRTF/FITS '
+        'region file, "beside" (a region file named after each event file), a manifest table '
+        "(path, region) or a table {event file = region file}",
+    )
+    sources: str | dict[str, str] = Field(
+        "",
+        description='source list cutting each observation into sources (OBSID_<id>): a FITS '
+        'source list, CSC table or CSV, "beside", a manifest table (path, sources) or a table '
+        "{event file = source list}",
+    )
+    csc_band: Literal["b", "u", "s", "m", "h", "w"] = Field(
+        "b", description="CSC band whose 90%-ECF region is applied to CSC per-region products"
     )
     known_transients: str = Field(
         "truth",
         description="known transients: JSON (reference bonafide layout) or CSV (obsreg_id, "
         'type); "truth" labels a random fraction of the simulated flares/dips; "" none',
+    )
+    known_radius_arcsec: float = _finite(
+        default=5.0,
+        gt=0,
+        description="known transients with coordinates match an ingested source within this "
+        "radius [arcsec] (after obsreg_id and name)",
     )
     known_fraction: float = _finite(
         default=0.1,
@@ -96,8 +118,8 @@ class InputSection(Section):
     @field_validator("band_ev")
     @classmethod
     def _band(cls, band: list[float]) -> list[float]:
-        if len(band) != 2 or not 0 < band[0] < band[1] < float("inf"):
-            raise ValueError(f"must be [low, high] eV with 0 < low < high; got {band!r}")
+        if band and (len(band) != 2 or not 0 < band[0] < band[1] < float("inf")):
+            raise ValueError(f"must be [low, high] eV with 0 < low < high, or []; got {band!r}")
         return band
 
     @model_validator(mode="after")
@@ -114,6 +136,15 @@ class InputSection(Section):
         kt = self.known_transients
         if kt and kt != "truth" and not Path(kt).is_file():
             raise ValueError(f"input.known_transients: no such file {kt!r}")
+        if self.region and self.sources:
+            raise ValueError("give input.region or input.sources, not both")
+        for key in ("region", "sources"):
+            value = getattr(self, key)
+            files = value.values() if isinstance(value, dict) else (
+                [value] if key == "sources" and value and value != "beside" else [])
+            for f in files:
+                if not Path(f).is_file():
+                    raise ValueError(f"input.{key}: no such file {f!r}")
         return self
 
 

@@ -75,7 +75,7 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
     info: dict[str, Any] = {}
     # files of the other kind of input (an earlier simulated or real run in the same folder)
     # would be read by later stages as if they described this input
-    for stale in ("sources", "failures", "gtis"):
+    for stale in ("sources", "failures", "gtis", "regions", "known_unmatched"):
         run.layout.path(stale).unlink(missing_ok=True)
     outputs = {"events": run.layout.events, "files": run.layout.files}
     if inp["simulate"]:
@@ -90,7 +90,12 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
         from serendip.io.ingest import ingest, write_ingest
 
         result = ingest(
-            [Path(p) for p in inp["paths"]], band=tuple(inp["band_ev"]), progress=run.progress
+            [Path(p) for p in inp["paths"]],
+            band=tuple(inp["band_ev"]) if inp["band_ev"] else "auto",
+            region=inp.get("region") or None,
+            sources=inp.get("sources") or None,
+            csc_band=inp.get("csc_band", "b"),
+            progress=run.progress,
         )
         if result.events.n_files == 0:
             raise InputError(
@@ -102,9 +107,14 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
         info["n_failures"] = len(result.failures)
         kt = inp["known_transients"]
         if kt and kt != "truth":
-            from serendip.catalog import read_known_transients
+            from serendip.catalog.known import match_known_transients, read_known_list
 
-            known = read_known_transients(kt)[["obsreg_id", "type"]]
+            known, unmatched = match_known_transients(
+                read_known_list(kt), result.files, float(inp.get("known_radius_arcsec", 5.0)), kt
+            )
+            outputs["known_unmatched"] = write_table(unmatched, run.layout.known_unmatched)
+            info["n_known_unmatched"] = len(unmatched)
+            known = known[["obsreg_id", "type"]]
         else:
             known = pd.DataFrame({"obsreg_id": pd.Series(dtype=str), "type": pd.Series(dtype=str)})
     known_path = run.layout.known
