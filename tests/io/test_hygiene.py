@@ -136,3 +136,17 @@ def test_ingest_records_band_per_file(tmp_path, fitsmaker):
     res = ingest([p, q], progress=False)
     assert list(zip(res.files["band_low_ev"], res.files["band_high_ev"], strict=True)) == [
         (8e3, 1e6), (500.0, 7000.0)]
+
+
+def test_readme_shows_the_mission_table():
+    from pathlib import Path
+
+    from serendip.io.missions import band_table_markdown
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    shown = text.split("<!-- mission-bands -->\n", 1)[1].split("\n<!-- /mission-bands -->", 1)[0]
+    assert shown == band_table_markdown()
+    section = text.split("## Your own data", 1)[1].split("\n## ", 1)[0]
+    for product in ("regevt3", "--region psr.reg", "--sources", "XMM", "eROSITA", "Swift XRT",
+                    "NICER", "NuSTAR", "Fermi GBM"):
+        assert product in section

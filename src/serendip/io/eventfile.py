@@ -60,6 +60,7 @@ from serendip.io.regions import (
     default_row_height,
     event_wcs,
     select,
+    sorted_unique,
 )
 from serendip.notices import notice
 
@@ -429,8 +430,11 @@ class RawEvents:
     def exposure(self, ccds: np.ndarray | None = None) -> tuple[float, float | None, str]:
         """(exposure [s], ontime [s] or None, how it was obtained)."""
         h = self.header
-        iv = self.good_times(ccds)
-        ontime = None if iv is None else total_length(iv)
+        key = ("ontime", None if ccds is None else tuple(int(c) for c in ccds))
+        if key not in self._gti_cache:
+            iv = self.good_times(ccds)
+            self._gti_cache[key] = None if iv is None else total_length(iv)
+        ontime = self._gti_cache[key]
         deadc, dsrc = h["deadc"], h["deadc_source"]
         if ontime is not None and ontime > 0:
             if deadc is not None:
@@ -449,19 +453,20 @@ class RawEvents:
         return span, None, "event time span (no GTIs, EXPOSURE or TSTART/TSTOP)"
 
     def _make(
-        self, idx: np.ndarray | None, obsreg_id: str, counts: dict, band, region_desc
+        self, idx: np.ndarray | None, obsreg_id: str, counts: dict, band, region_desc,
+        ccds: np.ndarray | None = None, radec: tuple[float, float] | None = None,
     ) -> EventFile:
+        """An EventFile of rows ``idx``; ``ccds`` (the region's CCDs, for its GTIs) and
+        ``radec`` (its position) when the caller computed them for many regions at once."""
         time = self.time if idx is None else self.time[idx]
         energy = self.energy if idx is None else self.energy[idx]
-        ccds = None
-        if self.ccd is not None and self.gtis.per_ccd and region_desc is not None and len(time):
-            ccds = np.unique(self.ccd[idx])
+        if ccds is None and self.ccd is not None and self.gtis.per_ccd and region_desc is not None and len(time):
+            ccds = np.flatnonzero(np.bincount(self.ccd[idx] - self.ccd.min()) > 0) + self.ccd.min()
+        if ccds is not None and not len(ccds):
+            ccds = None
         exposure, ontime, exp_src = self.exposure(ccds)
         h = self.header
-        ra, dec = h["target_radec"]
-        if region_desc is not None and self.wcs is not None and "region_x" in counts:
-            if np.isfinite(counts["region_x"]):
-                ra, dec = (float(v) for v in self.wcs.pixel_to_world_values(counts["region_x"], counts["region_y"]))
+        ra, dec = h["target_radec"] if radec is None else radec
         meta = {
             "telescope": h["telescope"],
             "instrument": h["instrument"],
@@ -576,6 +581,20 @@ class RawEvents:
             regions = [regions]
         return compile_regions(list(regions), self.wcs, self.header["image_offset"], self.path)
 
+    def _ccd_sets(self, members: list[np.ndarray]) -> list[np.ndarray | None]:
+        """The CCDs each region's events fall on (for per-CCD GTIs), for all regions at once."""
+        if self.ccd is None or not self.gtis.per_ccd or not members:
+            return [None] * len(members)
+        sizes = np.array([len(m) for m in members])
+        owner = np.repeat(np.arange(len(members)), sizes)
+        allidx = np.concatenate(members) if sizes.sum() else np.zeros(0, np.int64)
+        c0 = int(self.ccd.min()) if len(self.ccd) else 0
+        span = int(self.ccd.max()) - c0 + 1 if len(self.ccd) else 1
+        pairs = sorted_unique(owner * span + (self.ccd[allidx] - c0))
+        who, ccd = pairs // span, pairs % span + c0
+        bounds = np.searchsorted(who, np.arange(len(members) + 1))
+        return [ccd[bounds[k] : bounds[k + 1]] if bounds[k + 1] > bounds[k] else None for k in range(len(members))]
+
     def cut_regions(
         self,
         regions,
@@ -608,21 +627,33 @@ class RawEvents:
             bkg_area = pr.background.areas()
         src_area = pr.areas()
         boxes = pr.bboxes()
+        first = np.full(pr.n_sources, -1)
+        inc_rows = np.flatnonzero(pr.include)
+        first[pr.src[inc_rows][::-1]] = inc_rows[::-1]  # first include shape of each source
+        cx = np.where(first >= 0, pr.cx[np.maximum(first, 0)], np.nan)
+        cy = np.where(first >= 0, pr.cy[np.maximum(first, 0)], np.nan)
+        half = np.zeros(pr.n_sources)
+        np.maximum.at(half, pr.src, np.maximum(boxes[:, 1] - boxes[:, 0], boxes[:, 3] - boxes[:, 2]) / 2)
+        ra = np.full(pr.n_sources, self.header["target_radec"][0])
+        dec = np.full(pr.n_sources, self.header["target_radec"][1])
+        if self.wcs is not None and pr.n_sources:
+            ra, dec = (np.asarray(v, float) for v in self.wcs.pixel_to_world_values(cx, cy))
+        ccd_sets = self._ccd_sets(members)
         out = []
         n_all = len(self.time)
         tot_bad = tot_out = tot_in = 0
         stem = self.header["obsid_or_stem"]
         for k, idx in enumerate(members):
-            keep = idx[in_band[idx]]
-            bad = int(np.count_nonzero(~finite[idx]))
-            rows = pr.src == k
+            sel = in_band[idx]
+            keep = idx[sel]
+            bad = int(len(idx) - np.count_nonzero(finite[idx]))
             counts = {
                 "n_bad_energy": bad,
                 "n_outside_band": int(len(idx) - len(keep) - bad),
                 "n_outside_region": int(n_all - len(idx)),
-                "region_x": float(np.mean(pr.cx[rows & pr.include])) if rows.any() else np.nan,
-                "region_y": float(np.mean(pr.cy[rows & pr.include])) if rows.any() else np.nan,
-                "region_radius_pix": float(np.max(np.r_[0.0, (boxes[rows, 1] - boxes[rows, 0]) / 2])),
+                "region_x": float(cx[k]),
+                "region_y": float(cy[k]),
+                "region_radius_pix": float(half[k]),
                 "src_area_pix": float(src_area[k]),
             }
             if bkg_counts is not None:
@@ -636,7 +667,8 @@ class RawEvents:
             else:
                 name = pr.names[k]
                 oid = f"{stem}_{name if name not in (None, '') else k + 1}"
-            ef = self._make(keep, oid, counts, band, pr.descriptions[k])
+            ef = self._make(keep, oid, counts, band, pr.descriptions[k], ccd_sets[k],
+                            (float(ra[k]), float(dec[k])))
             if ef.n_events or keep_empty:
                 out.append(ef)
         n_regions = len(members)

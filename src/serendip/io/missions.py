@@ -87,10 +87,13 @@ class Mission:
 
 
 def format_energy(ev: float) -> str:
-    """``500 -> "0.5 keV"``, ``1e8 -> "100 MeV"``."""
-    for unit, scale in (("GeV", 1e9), ("MeV", 1e6), ("keV", 1e3)):
-        if ev >= scale:
-            return f"{ev / scale:g} {unit}"
+    """``500 -> "0.5 keV"``, ``1e8 -> "100 MeV"``, ``5 -> "5 eV"``."""
+    if ev >= 1e9:
+        return f"{ev / 1e9:g} GeV"
+    if ev >= 1e6:
+        return f"{ev / 1e6:g} MeV"
+    if ev >= 10.0:
+        return f"{ev / 1e3:g} keV"
     return f"{ev:g} eV"
 
 
@@ -161,6 +164,16 @@ def identify_mission(telescope: str | None, instrument: str | None, detector: st
         if mission.matches(tel, ins, det):
             return mission
     return UNKNOWN
+
+
+def band_table_markdown() -> str:
+    """The standard bands of :data:`MISSIONS` as a Markdown table (the README shows it)."""
+    lines = ["| mission | INSTRUME | DETNAM | standard band | reference |", "|---|---|---|---|---|"]
+    for m in MISSIONS:
+        band = "all energies" if m.band_ev is None else f"{format_energy(m.band_ev[0])} - {format_energy(m.band_ev[1])}"
+        ins, det = (p.replace("|", " / ").replace(".*", "*") or "any" for p in (m.instrument, m.detector))
+        lines.append(f"| {m.name} | {ins} | {det} | {band} | {m.band_reference} |")
+    return "\n".join(lines)
 
 
 def mission_table():

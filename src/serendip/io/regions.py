@@ -573,6 +573,17 @@ class PositionIndex:
         self.ys = y[self.order]
         self.n_rows = int(self.rows[-1]) + 1 if len(self.rows) else 0
         self.row_start = np.searchsorted(self.rows, np.arange(self.n_rows + 1))
+        self.x_lo = float(np.min(x[ok])) if ok.any() else 0.0
+        self._keys = None
+
+    def keys(self) -> tuple[np.ndarray, float]:
+        """(sorted key ``band * (width + 1) + x - x_lo`` of every event, width): one binary
+        search on it finds a box's x-range within a y-band (events without a position sort
+        first, at negative keys)."""
+        if self._keys is None:
+            width = float(np.max(self.xs[self.rows >= 0]) - self.x_lo) + 1.0 if len(self.xs) else 1.0
+            self._keys = (self.rows * (width + 1.0) + (self.xs - self.x_lo), width)
+        return self._keys
 
     def in_box(self, xmin: float, xmax: float, ymin: float, ymax: float) -> np.ndarray:
         """Indices (into the original arrays) of events inside a box, unsorted."""
@@ -609,32 +620,97 @@ class PositionIndex:
         return out
 
 
+def _pairs_in_boxes(index: PositionIndex, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (box number, event index) pairs with the event inside the box, for every box at
+    once: one vectorised binary search per (box, y-band) pair on a combined (band, x) key."""
+    if not len(boxes) or not len(index.xs):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    h, y0 = index.h, index.y0
+    r0 = np.clip(np.floor((boxes[:, 2] - y0) / h).astype(np.int64), 0, max(index.n_rows - 1, 0))
+    r1 = np.clip(np.floor((boxes[:, 3] - y0) / h).astype(np.int64), -1, index.n_rows - 1)
+    nrow = np.maximum(r1 - r0 + 1, 0)
+    box = np.repeat(np.arange(len(boxes)), nrow)
+    row = np.repeat(r0, nrow) + (np.arange(nrow.sum()) - np.repeat(np.cumsum(nrow) - nrow, nrow))
+    key, width = index.keys()
+    xmin = np.clip(boxes[box, 0] - index.x_lo, -0.5, width)
+    xmax = np.clip(boxes[box, 1] - index.x_lo, -0.5, width)
+    lo = np.searchsorted(key, row * (width + 1.0) + xmin, side="left")
+    hi = np.searchsorted(key, row * (width + 1.0) + xmax, side="right")
+    n = np.maximum(hi - lo, 0)
+    pos = np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    owner = np.repeat(box, n)
+    ys = index.ys[pos]
+    ok = (ys >= boxes[owner, 2]) & (ys <= boxes[owner, 3])
+    return owner[ok], index.order[pos[ok]]
+
+
+def _inside_pairs(pr: PixelRegions, shape: np.ndarray, ev: np.ndarray, x, y) -> np.ndarray:
+    """Mask of (shape row, event) pairs with the event inside the shape, vectorised by kind."""
+    out = np.zeros(len(shape), bool)
+    poly = pr.kind[shape] == KIND_POLYGON
+    if (~poly).any():
+        s, e = shape[~poly], ev[~poly]
+        t = np.deg2rad(pr.theta)
+        c, sn = np.cos(t)[s], np.sin(t)[s]
+        dx, dy = x[e] - pr.cx[s], y[e] - pr.cy[s]
+        u = dx * c + dy * sn
+        v = dy * c - dx * sn
+        ell = (pr.kind == KIND_ELLIPSE)[s]
+        hole = (pr.a_in > 0)[s]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            un, vn = u * (1.0 / pr.a)[s], v * (1.0 / pr.b)[s]
+            q = un * un + vn * vn
+            inside = q <= 1.0 if ell.all() else np.where(ell, q <= 1.0, (np.abs(un) <= 1.0) & (np.abs(vn) <= 1.0))
+            if hole.any():
+                ra_, rb_ = pr.a_in / pr.a, pr.b_in / pr.b
+                # an elliptical hole of the same shape (a background annulus): q > ratio^2
+                similar = ((pr.kind == KIND_ELLIPSE) & (np.abs(ra_ - rb_) < 1e-12))[s]
+                fast = hole & similar
+                inside[fast] &= q[fast] > (ra_ * ra_)[s][fast]
+                h = np.flatnonzero(hole & ~similar)
+                if len(h):
+                    sh = s[h]
+                    uh, vh = u[h], v[h]
+                    in_hole = np.where(ell[h], (uh / pr.a_in[sh]) ** 2 + (vh / pr.b_in[sh]) ** 2 <= 1.0,
+                                       (np.abs(uh) < pr.a_in[sh]) & (np.abs(vh) < pr.b_in[sh]))
+                    inside[h] &= ~in_hole
+        out[~poly] = inside
+    for i in np.unique(shape[poly]):
+        m = poly & (shape == i)
+        out[m] = pr.shape_contains(int(i), x[ev[m]], y[ev[m]])
+    return out
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an integer array by sorting (numpy 2's hash-based unique is several
+    times slower on millions of int64 keys here)."""
+    a = np.sort(a)
+    if len(a) > 1:
+        a = a[np.r_[True, a[1:] != a[:-1]]]
+    return a
+
+
 def select(pr: PixelRegions, x: np.ndarray, y: np.ndarray, index: PositionIndex | None = None) -> list[np.ndarray]:
-    """For each source of ``pr``: sorted indices of the events (x, y) inside it
-    (in any include shape and in no exclude shape)."""
+    """For each source of ``pr``: sorted indices of the events (x, y) inside it (in any include
+    shape and in no exclude shape). Vectorised over all shapes at once."""
+    x = np.asarray(x, np.float64)
+    y = np.asarray(y, np.float64)
     if index is None:
         index = PositionIndex(x, y, row_height=default_row_height(pr))
-    boxes = pr.bboxes()
-    order = np.argsort(pr.src, kind="stable")
-    starts = np.searchsorted(pr.src[order], np.arange(pr.n_sources + 1))
-    out = []
-    for k in range(pr.n_sources):
-        rows = order[starts[k] : starts[k + 1]]
-        inc = rows[pr.include[rows]]
-        exc = rows[~pr.include[rows]]
-        if len(inc) == 0:
-            out.append(np.zeros(0, np.int64))
-            continue
-        bb = boxes[inc]
-        cand = index.in_box(bb[:, 0].min(), bb[:, 1].max(), bb[:, 2].min(), bb[:, 3].max())
-        xs, ys = x[cand], y[cand]
-        keep = pr.shape_contains(inc[0], xs, ys)
-        for i in inc[1:]:
-            keep |= pr.shape_contains(i, xs, ys)
-        for i in exc:
-            keep &= ~pr.shape_contains(i, xs, ys)
-        out.append(np.sort(cand[keep]))
-    return out
+    shape, ev = _pairs_in_boxes(index, pr.bboxes())
+    keep = _inside_pairs(pr, shape, ev, x, y)
+    shape, ev = shape[keep], ev[keep]
+    n_ev = max(len(x), 1)
+    src = pr.src[shape]
+    inc = pr.include[shape]
+    key_in = sorted_unique(src[inc] * n_ev + ev[inc])  # one per (source, event)
+    if (~inc).any():
+        out = sorted_unique(src[~inc] * n_ev + ev[~inc])
+        pos = np.clip(np.searchsorted(out, key_in), 0, len(out) - 1)
+        key_in = key_in[out[pos] != key_in]
+    bounds = np.searchsorted(key_in, np.arange(pr.n_sources + 1) * n_ev)
+    events = key_in - (key_in // n_ev) * n_ev
+    return [events[bounds[k] : bounds[k + 1]] for k in range(pr.n_sources)]
 
 
 def default_row_height(pr: PixelRegions) -> float:
