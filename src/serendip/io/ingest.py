@@ -494,7 +494,7 @@ def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
         "gtis": write_table(result.gtis[GTI_COLUMNS], RunLayout(out).gtis),
     }
     if len(result.regions):
-        paths["regions"] = write_table(result.regions[REGION_COLUMNS], out / "regions.parquet")
+        paths["regions"] = write_table(result.regions[REGION_COLUMNS], RunLayout(out).regions)
     return paths
 
 
@@ -508,6 +508,6 @@ def read_ingest(out_dir: str | Path) -> IngestResult:
     failures = pd.read_csv(RunLayout(out).failures, dtype=str, keep_default_na=False)
     gti_path = RunLayout(out).gtis
     gtis = _typed_gtis(read_table(gti_path)[GTI_COLUMNS]) if gti_path.is_file() else empty_gtis()
-    reg_path = out / "regions.parquet"
+    reg_path = RunLayout(out).regions
     regions = read_table(reg_path) if reg_path.is_file() else empty_regions()
     return IngestResult(events, files, failures, gtis, regions)
