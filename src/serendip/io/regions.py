@@ -119,6 +119,40 @@ class SourceRegion:
     def is_sky(self) -> bool:
         return any(s.system == "sky" for s in self.include)
 
+    # -- the first include shape's centre and size, in the units it was given
+    @property
+    def _first(self):
+        return self.include[0].region
+
+    @property
+    def ra(self) -> float | None:
+        """Longitude [deg] of the first shape's centre in its own frame (RA for icrs/fk5/fk4,
+        l for galactic); None for a pixel region."""
+        return float(self._first.center.spherical.lon.deg) if self.include[0].system == "sky" else None
+
+    @property
+    def dec(self) -> float | None:
+        """Latitude [deg] of the first shape's centre in its own frame; None for a pixel region."""
+        return float(self._first.center.spherical.lat.deg) if self.include[0].system == "sky" else None
+
+    @property
+    def x(self) -> float | None:
+        """x of the first shape's centre [pixel, as written]; None for a sky region."""
+        return None if self.include[0].system == "sky" else float(self._first.center.x) + 1.0
+
+    @property
+    def y(self) -> float | None:
+        return None if self.include[0].system == "sky" else float(self._first.center.y) + 1.0
+
+    @property
+    def radius(self) -> float | None:
+        """Radius of a circle (outer radius of an annulus): arcsec for sky, pixels for pixel
+        regions; None for other shapes."""
+        r = getattr(self._first, "radius", getattr(self._first, "outer_radius", None))
+        if r is None:
+            return None
+        return float(r.to_value("arcsec")) if hasattr(r, "unit") else float(r)
+
     def describe(self) -> str:
         text = " + ".join(s.describe() for s in self.include)
         if self.exclude:
@@ -164,7 +198,32 @@ def _parse_ds9_line(frame: str, body: str, where: str, path) -> list[Shape]:
     if not found:
         why = "; ".join(str(w.message) for w in caught) or "nothing parsed"
         raise InputError(path, f"{where}: cannot parse {shape} {body!r} in frame {frame}: {why}")
+    for r in found:
+        _check_values(r, f"{where}: {shape} {body!r}", path)
     return [Shape(r, system, where) for r in found]
+
+
+def _check_values(r, what: str, path) -> None:
+    """Every number of a parsed region finite, every size > 0, latitudes within +-90 deg."""
+    for name in ("radius", "inner_radius", "outer_radius", "width", "height", "inner_width",
+                 "inner_height", "outer_width", "outer_height"):
+        v = getattr(r, name, None)
+        if v is None:
+            continue
+        val = float(v.to_value("deg")) if hasattr(v, "unit") else float(v)
+        if not (np.isfinite(val) and val > 0):
+            raise InputError(path, f"{what}: {name} must be a finite number > 0, got {val}")
+    c = getattr(r, "center", None)
+    vals = []
+    if c is not None and hasattr(c, "spherical"):
+        vals = [c.spherical.lon.deg, c.spherical.lat.deg]
+    elif c is not None:
+        vals = [c.x, c.y]
+    elif hasattr(r, "vertices"):
+        v = r.vertices
+        vals = list(np.ravel(getattr(v, "x", []))) + list(np.ravel(getattr(v, "y", [])))
+    if not all(np.isfinite(np.asarray(vals, float))):
+        raise InputError(path, f"{what}: position is not finite")
 
 
 def read_ds9(text: str, path: str | Path | None = None, default_frame: str | None = None) -> list[SourceRegion]:
