@@ -128,9 +128,9 @@ def timed(fn, *args, repeat: int = 1, memory: bool = False, **kw) -> tuple[objec
     for _ in range(repeat):
         res = None
         gc.collect()
-        w0, c0 = time.perf_counter(), time.thread_time()
+        w0, c0 = time.perf_counter(), time.process_time()
         res = fn(*args, **kw)
-        w1, c1 = time.perf_counter(), time.thread_time()
+        w1, c1 = time.perf_counter(), time.process_time()
         if best is None or c1 - c0 < best.cpu:
             best = Timing(w1 - w0, c1 - c0)
     if memory:
@@ -161,7 +161,7 @@ def dt_mode_separation(events: EventSet, labels: np.ndarray, n: int, seed: int) 
     scores: dict[str, float] = {}
     for normalize in (False, True):
         for mode in ("linear", "log"):
-            x = etdt_cubes(sub, dt_mode=mode, normalize=normalize).reshape(len(idx), -1)
+            x = etdt_cubes(sub, dt_mode=mode, normalize=normalize).dense().reshape(len(idx), -1)
             if not normalize:
                 x = x / np.maximum(x.sum(axis=1, keepdims=True), 1)  # counts -> fractions
             accs = []
@@ -206,9 +206,8 @@ def main() -> None:
     maps, t_et = timed(et_maps, events, repeat=3, memory=True)
     del maps
     cubes, t_cube = timed(etdt_cubes, events, repeat=3, memory=True)
-    cube_gib = cubes.nbytes / 2**30
-    if not cubes.flags.owndata:  # output on an anonymous memory map: not seen by tracemalloc
-        t_cube.peak_mib += cubes.nbytes / 2**20
+    cube_gib = cubes.nbytes / 2**30  # sparse (SparseCubes): data + indices + indptr
+    dense_gib = n_f * 6144 * 4 / 2**30
     del cubes
     gc.collect()
 
@@ -299,8 +298,8 @@ def main() -> None:
     body = f"""Population: {n_f:,} files, {n_ev:,} events ({n_ev / n_f:.0f} per file), from `{source}` ({t_sim:.1f} s).
 Kernels were compiled before timing (first-call JIT of all kernels on 50 files: {t_jit.wall:.2f} s wall; cached on disk afterwards).
 The machine is shared (load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on 2 cores during this run), so wall-clock
-times are inflated by other processes; each step's CPU time of this thread (`time.thread_time`, user + system,
-page faults included) is the comparable measure, and ratios are given as CPU (wall). events/s is per CPU second.
+times are inflated by other processes; each step's CPU time of the process, all threads (`time.process_time`, user + system,
+page faults included; the map and cube kernels run on all numba threads) is the comparable measure, and ratios are given as CPU (wall). events/s is per CPU second.
 Each step is the fastest (CPU) of 3 runs (reference loop and features: 1 run). Peak memory: traced numpy allocations\nof one extra run per step (tracemalloc); process peak RSS {peak_rss_mib():,.0f} MiB for the whole run.
 
 | step | wall [s] | CPU [s] | events/s | peak alloc [MiB] | speed-up vs reference loop | time vs bincount of the same output size | time vs bincount of per-file counts |
@@ -316,13 +315,11 @@ possible pass): maps {t_et.cpu / t_bc_files.cpu:.2f}x, cubes {t_cube.cpu / t_bc_
 Reference loop: per-file `np.histogram2d` / `np.histogramdd` (`serendip.represent.reference`) over views of each
 file's events (no per-file table filtering, which would make the reference slower), timed on {len(ridx):,} random
 files holding {share:.2%} of the events and scaled by 1 / that share.
-Memory: the cubes' output is {cube_gib:.2f} GiB of float32 for {n_f:,} files (on an anonymous memory map, so
-added to its traced peak by hand) and is the only large allocation:
-kernels accumulate each file in a scratch histogram in cache and write its row once, with no per-event temporaries.
-For populations that do not fit, pass `out=np.lib.format.open_memmap(...)`; the kernels fill it chunk by chunk
-({CHUNK_FILES:,} files per chunk). A cube row is 24 KiB against ~{12 * n_ev / n_f / 1024:.1f} KiB of events per file, so
-cubes are bound by writing (and page-faulting) their output, not by the events: this is why they stay further
-from the per-file bincount than the maps.
+Memory: the cubes are stored sparse (`SparseCubes`: uint16 counts and uint16 cell numbers of the non-zero cells):
+{cube_gib:.3f} GiB for {n_f:,} files ({cube_gib / n_f * 1e5:.3f} GiB per 100,000 files) against {dense_gib:.2f} GiB as dense
+float32; they are made dense only per batch by their consumers (PCA, autoencoders).
+Kernels accumulate each file in a scratch histogram in cache and write its row (or its non-zero cells) once, with
+no per-event temporaries ({CHUNK_FILES:,} files per chunk).
 
 **Linear vs log dt** (E-t-dt cubes, {n_sep:,} files with >= 20 events, classes {", ".join(map(str, classes))};
 5-fold CV accuracy on 22 PCA components, standardised; kNN k = 15 and logistic regression):

@@ -1,8 +1,7 @@
-"""Report: self-contained HTML with embedded plots and the run's settings; class gallery PNGs."""
+"""Report: self-contained HTML with plots drawn from embedded data, settings last; class gallery PNGs."""
 
 from __future__ import annotations
 
-import base64
 import re
 
 import numpy as np
@@ -48,14 +47,15 @@ def run(tmp_path_factory):
     return run_dir, ev, cand
 
 
-def _images(text: str) -> list[bytes]:
-    return [
-        base64.b64decode(b)
-        for b in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
-    ]
+def _data(text: str) -> dict:
+    import json
+
+    m = re.search(r"<script type='application/json' id='report-data'>(.*?)</script>", text, re.S)
+    assert m, "no report data"
+    return json.loads(m.group(1).replace("<\\/", "</"))
 
 
-def test_report_is_self_contained_with_plots_and_settings(run):
+def test_report_is_self_contained_with_plots_from_data_and_settings_last(run):
     run_dir, ev, cand = run
     settings = {
         "embed": {"method": "tsne", "perplexity": 50},
@@ -65,16 +65,30 @@ def test_report_is_self_contained_with_plots_and_settings(run):
     path = write_report(run_dir, settings=settings, n_top=4, max_clusters=3, n_per_cluster=4)
     assert path == run_dir / "report.html" and path.stat().st_size > 10_000
     text = path.read_text()
-    imgs = _images(text)
-    # 3 embedding views + 4 top candidates + 3 cluster galleries
-    assert len(imgs) == 3 + 4 + 3
-    assert all(b.startswith(PNG_MAGIC) and len(b) > 2000 for b in imgs)
-    # nothing is loaded from elsewhere
-    assert not re.search(r'(src|href)="(?!data:)', text)
+    # nothing is loaded from elsewhere; no images: plots are drawn from the embedded numbers
+    assert not re.search(r'(src|href)=["\'](?!data:)', text)
+    assert "<img" not in text
+    data = _data(text)
+    emb = data["embedding"]
+    assert len(emb["x"]) == len(emb["y"]) == len(cand) and emb["top"] == [0, 1, 2, 3]
+    top = cand.sort_values("rank").iloc[0]
+    assert emb["id"][0] == str(top["obsreg_id"])
+    # 4 top candidates with their E-t map counts and light curves; 3 clusters x 4 thumbnails
+    assert [f["key"] for f in data["files"]] == ["top0", "top1", "top2", "top3"]
+    i0 = list(ev.obsreg_id).index(top["obsreg_id"])
+    t, e = ev.events_of(i0)
+    first = data["files"][0]
+    assert np.array(first["map"]["z"]).shape == (24, 16)
+    assert np.array(first["map"]["z"]).sum() == np.sum((e >= 500) & (e <= 7000))
+    assert first["map"]["e_kev"] == [0.5, 7.0] and len(first["lc"]["rate"]) >= 4
+    assert len(data["thumbs"]) == 3 * 4
     for token in ('"perplexity": 50', '"eps": 2.5', '"seed": 1234'):
         assert token in text
+    # results first, settings last
+    assert (
+        text.index("<h2>Embedding") < text.index("<h2>Top candidates") < text.index("<h2>Settings")
+    )
     # the top candidates appear with their reasons
-    top = cand.iloc[0]
     assert str(top["obsreg_id"]) in text and "anomaly-score top" in text
     assert "known flare (input list)" in text
 
@@ -84,7 +98,8 @@ def test_report_without_events_explains_and_still_plots(run, tmp_path):
     path = write_report(tmp_path / "r2", candidates=cand, settings={"x": 1}, n_top=3)
     text = path.read_text()
     assert "No events available" in text
-    assert len(_images(text)) == 3  # the embedding views only
+    data = _data(text)
+    assert len(data["embedding"]["x"]) == len(cand) and data["files"] == []
 
 
 def test_class_gallery_one_png_per_class(tmp_path):

@@ -83,7 +83,8 @@ def test_features_match_direct_computation(events):
         u = (t - t[0]) / (t[-1] - t[0])
         ks = stats.kstest(u, "uniform")
         assert row.ks_stat == pytest.approx(ks.statistic)
-        assert row.ks_pvalue == pytest.approx(ks.pvalue, rel=1e-6, abs=1e-12)
+        # the stated precision of serendip.represent.kolmogorov.ks_sf against scipy's exact kstwo
+        assert row.ks_pvalue == pytest.approx(ks.pvalue, rel=1e-4, abs=1e-5)
         c, _ = np.histogram(u, bins=16, range=(0, 1))
         assert row.excess_variance == pytest.approx((c.var(ddof=1) - c.mean()) / c.mean() ** 2)
         window = max(np.sum((u >= a) & (u <= a + 0.1)) for a in u)

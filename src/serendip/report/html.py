@@ -1,15 +1,24 @@
-"""``RUN_DIR/report.html``: one self-contained page (PNG plots embedded as base64).
+"""``RUN_DIR/report.html``: one self-contained page whose plots are drawn from data in the browser.
 
-Sections: the run's settings; the embedding coloured by cluster, by known type and by
-candidate score; the top candidates with their E-t maps and binned light curves with
-hardness ratio; a gallery per cluster (E-t maps of its best-scoring members) with the
-cluster summary table. The number of figures is bounded (3 + ``n_top`` +
-``max_clusters``), so the report of a 10^5-file run is written in seconds.
+Sections, results first: a summary line; the embedding (one interactive canvas scatter,
+coloured by cluster, by known type or by candidate score, with the top candidates ringed
+and a tooltip per point); the top candidates table; E-t maps and binned light curves with
+hardness ratio of the top candidates; a gallery per cluster (E-t maps of its best-scoring
+members) with the cluster summary table; the run's settings last.
+
+Nothing is rendered on the server: the page carries the numbers (embedding coordinates,
+E-t map counts, light-curve bins) as JSON and a small script draws them on ``<canvas>``
+elements, so writing the report costs the same few tenths of a second whatever the run
+size (the matplotlib version took 10-14 s for its 27 PNG figures). The conventions are the
+explorer app's (``serendip explore``): energies in keV, the Viridis colour map for counts
+and scores, the same categorical palette with noise (cluster 0) in grey, times in
+seconds from the file's first event, rate in counts/s with Poisson errors and hardness
+``(H - S) / (H + S)`` with S = 0.5-2 keV, H = 2-7 keV. The page fits a 1366 px wide
+screen without horizontal scrolling (wide tables scroll inside their own box).
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import time as _time
@@ -24,12 +33,94 @@ from serendip.io.atomic import atomic_path
 from serendip.io.eventset import EventSet
 from serendip.layout import RunLayout
 
+E_BAND_EV = (500.0, 7000.0)  # eV, the E-t map band
+ET_BINS = (24, 16)  # time x energy bins of the E-t maps shown
+
 _CSS = """
-body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:1.5em auto;max-width:1100px;color:#222}
-h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:12px;margin:.5em 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
-th{background:#f3f3f3}img{max-width:100%}pre{background:#f7f7f7;padding:.6em;font-size:12px;overflow-x:auto}
-.grid{display:flex;flex-wrap:wrap;gap:8px}.grid img{max-width:540px}.note{color:#666;font-size:12px}
+*{box-sizing:border-box}
+body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:1em auto;max-width:1200px;padding:0 12px;color:#222}
+h1{font-size:1.45em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.4em}
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;font-size:12px;margin:.5em 0}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
+td{max-width:420px;overflow-wrap:anywhere}th{background:#f3f3f3}
+pre{background:#f7f7f7;padding:.6em;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
+.note{color:#666;font-size:12px}.cards{display:flex;flex-wrap:wrap;gap:10px}
+.card{border:1px solid #e3e3e3;border-radius:4px;padding:6px;width:100%;max-width:580px}
+.card p{margin:.2em 0;font-size:12px}.thumbs{display:flex;flex-wrap:wrap;gap:6px}
+.thumb{font-size:10px;text-align:center}canvas{display:block;max-width:100%}
+#tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #999;padding:2px 5px;font-size:11px;display:none}
+"""
+
+#: the explorer app's categorical palette (src/serendip/app/static/app.js)
+PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79",
+]  # fmt: skip
+
+_JS = r"""
+"use strict";
+const D = JSON.parse(document.getElementById("report-data").textContent);
+const VIR = [[68,1,84],[71,44,122],[59,81,139],[44,113,142],[33,144,141],[39,173,129],[92,200,99],[170,220,50],[253,231,37]];
+function viridis(t){t=Math.min(1,Math.max(0,t));const x=t*(VIR.length-1),i=Math.min(VIR.length-2,Math.floor(x)),f=x-i;
+  const c=VIR[i].map((v,k)=>Math.round(v+(VIR[i+1][k]-v)*f));return `rgb(${c[0]},${c[1]},${c[2]})`;}
+function fmt(v){return v===null||v===undefined?"":(Math.abs(v)>=1e4||(Math.abs(v)<1e-3&&v!==0)?v.toExponential(3):(+v.toPrecision(4)).toString());}
+function setup(cv,w,h){const r=window.devicePixelRatio||1;cv.width=w*r;cv.height=h*r;cv.style.width=w+"px";cv.style.height=h+"px";
+  const g=cv.getContext("2d");g.setTransform(r,0,0,r,0,0);g.font="11px sans-serif";return g;}
+function axes(g,box,xr,yr,xl,yl,xlog,ylog){const [L,T,W,H]=box;g.strokeStyle="#444";g.strokeRect(L,T,W,H);g.fillStyle="#222";
+  g.textAlign="center";g.fillText(xl,L+W/2,T+H+28);g.save();g.translate(L-36,T+H/2);g.rotate(-Math.PI/2);g.fillText(yl,0,0);g.restore();
+  const tick=(v,log)=>log?fmt(Math.pow(10,v)):fmt(v);
+  for(let i=0;i<=4;i++){const xv=xr[0]+(xr[1]-xr[0])*i/4,yv=yr[0]+(yr[1]-yr[0])*i/4;
+    g.textAlign="center";g.fillText(tick(xv,xlog),L+W*i/4,T+H+13);g.textAlign="right";g.fillText(tick(yv,ylog),L-4,T+H-H*i/4+4);}}
+// ---- embedding
+const E=D.embedding;let mode=E?(E.n_clusters>1?"cluster":"score"):null;
+function colourOf(i){if(mode==="score"){return viridis((E.score[i]-E.smin)/Math.max(1e-12,E.smax-E.smin));}
+  if(mode==="known"){const k=E.known[i];return k<0?"#cccccc":D.palette[k%D.palette.length];}
+  const c=E.cluster[i];return c===0?"#c8c8c8":D.palette[E.cidx[i]%D.palette.length];}
+function drawEmbedding(){const cv=document.getElementById("emb");if(!cv||!E)return;const w=Math.min(760,cv.parentElement.clientWidth),h=Math.round(w*0.78);
+  const g=setup(cv,w,h),box=[50,10,w-60,h-50];E.box=box;const [L,T,W,H]=box;
+  const sx=v=>L+(v-E.xr[0])/(E.xr[1]-E.xr[0])*W,sy=v=>T+H-(v-E.yr[0])/(E.yr[1]-E.yr[0])*H;E.sx=sx;E.sy=sy;
+  const n=E.x.length,s=n>20000?1.5:n>3000?2.5:3.5;const order=E.order[mode];
+  for(const i of order){g.fillStyle=colourOf(i);g.fillRect(sx(E.x[i])-s/2,sy(E.y[i])-s/2,s,s);}
+  g.strokeStyle="#e41a1c";g.lineWidth=1.5;for(const i of E.top){g.beginPath();g.arc(sx(E.x[i]),sy(E.y[i]),6,0,2*Math.PI);g.stroke();}
+  g.lineWidth=1;axes(g,box,E.xr,E.yr,"t-SNE 1","t-SNE 2");legend();}
+function legend(){const el=document.getElementById("emb-legend");let h="";
+  if(mode==="score")h=`score: <span style="color:${viridis(0)}">&#9632;</span> ${fmt(E.smin)} &rarr; <span style="color:${viridis(1)}">&#9632;</span> ${fmt(E.smax)}`;
+  else if(mode==="known")h=E.known_names.map((k,j)=>`<span style="color:${D.palette[j%D.palette.length]}">&#9632;</span> ${k}`).join(" &nbsp;")+` &nbsp;<span style="color:#ccc">&#9632;</span> other`;
+  else h=E.legend.map(([c,n,j])=>`<span style="color:${c===0?"#c8c8c8":D.palette[j%D.palette.length]}">&#9632;</span> ${c===0?"noise":c} (${n})`).join(" &nbsp;");
+  el.innerHTML=h+" &nbsp; <span style='color:#e41a1c'>&#9675;</span> top candidates";}
+function hover(ev){const cv=document.getElementById("emb"),tip=document.getElementById("tip");if(!E||!E.sx)return;
+  const r=cv.getBoundingClientRect(),mx=ev.clientX-r.left,my=ev.clientY-r.top;let best=-1,bd=64;
+  for(let i=0;i<E.x.length;i++){const dx=E.sx(E.x[i])-mx,dy=E.sy(E.y[i])-my,d=dx*dx+dy*dy;if(d<bd){bd=d;best=i;}}
+  if(best<0){tip.style.display="none";return;}
+  tip.innerHTML=`${E.id[best]}<br>rank ${E.rank[best]}, score ${fmt(E.score[best])}<br>cluster ${E.cluster[best]===0?"noise":E.cluster[best]}${E.known[best]>=0?"<br>known "+E.known_names[E.known[best]]:""}`;
+  tip.style.left=(ev.clientX+12)+"px";tip.style.top=(ev.clientY+12)+"px";tip.style.display="block";}
+// ---- E-t maps and light curves
+function heat(cv,m,w,h,small){const g=setup(cv,w,h),box=small?[2,2,w-4,h-4]:[50,8,w-110,h-46];const [L,T,W,H]=box;
+  const z=m.z,nt=z.length,ne=z[0].length;let mx=0;for(const r of z)for(const v of r)mx=Math.max(mx,v);
+  for(let i=0;i<nt;i++)for(let j=0;j<ne;j++){g.fillStyle=viridis(mx>0?z[i][j]/mx:0);
+    g.fillRect(L+W*i/nt,T+H-H*(j+1)/ne,W/nt+0.5,H/ne+0.5);}
+  if(small)return;axes(g,box,[0,m.t_span_s],[Math.log10(m.e_kev[0]),Math.log10(m.e_kev[1])],"time since first event (s)","energy (keV)",false,true);
+  for(let k=0;k<=20;k++){g.fillStyle=viridis(k/20);g.fillRect(L+W+12,T+H-H*(k+1)/21,10,H/21+0.5);}
+  g.fillStyle="#222";g.textAlign="left";g.fillText("0",L+W+26,T+H);g.fillText(fmt(mx)+" counts",L+W+26,T+10);}
+function curve(cv,lc,w,h){const g=setup(cv,w,h);if(!lc.t.length){g.fillText("no events",20,20);return;}
+  const L=50,W=w-60,H1=Math.round((h-60)*0.66),H2=h-60-H1-8,T1=8,T2=T1+H1+8;
+  const tmax=Math.max(...lc.t.map((t,i)=>t+lc.w[i]/2)),sx=t=>L+t/tmax*W;
+  let rmax=0;lc.rate.forEach((r,i)=>rmax=Math.max(rmax,r+lc.err[i]));rmax=rmax||1;const sy=r=>T1+H1-r/rmax*H1;
+  g.strokeStyle="#1f77b4";g.fillStyle="#1f77b4";lc.t.forEach((t,i)=>{g.beginPath();g.moveTo(sx(t-lc.w[i]/2),sy(lc.rate[i]));g.lineTo(sx(t+lc.w[i]/2),sy(lc.rate[i]));
+    g.moveTo(sx(t),sy(Math.max(0,lc.rate[i]-lc.err[i])));g.lineTo(sx(t),sy(lc.rate[i]+lc.err[i]));g.stroke();g.fillRect(sx(t)-1.5,sy(lc.rate[i])-1.5,3,3);});
+  axes(g,[L,T1,W,H1],[0,tmax],[0,rmax],"","rate (ct/s)");const sh=v=>T2+H2-(v+1)/2*H2;g.strokeStyle="#444";g.strokeRect(L,T2,W,H2);
+  g.strokeStyle="#d62728";g.beginPath();let first=true;lc.t.forEach((t,i)=>{const v=lc.hr[i];if(v===null){first=true;return;}
+    if(first){g.moveTo(sx(t),sh(v));first=false;}else g.lineTo(sx(t),sh(v));});g.stroke();
+  g.fillStyle="#222";g.textAlign="right";g.fillText("HR +1",L-4,T2+9);g.fillText("-1",L-4,T2+H2);g.textAlign="center";
+  g.fillText("time since first event (s); HR = (H-S)/(H+S)",L+W/2,T2+H2+26);for(let i=0;i<=4;i++)g.fillText(fmt(tmax*i/4),L+W*i/4,T2+H2+12);}
+function drawFiles(){for(const f of D.files){const a=document.getElementById("map-"+f.key),b=document.getElementById("lc-"+f.key);
+    if(a)heat(a,f.map,280,200,false);if(b)curve(b,f.lc,290,200);}
+  for(const t of D.thumbs){const c=document.getElementById("th-"+t.key);if(c)heat(c,t.map,92,72,true);}}
+function init(){const sel=document.getElementById("emb-mode");if(sel&&E){sel.value=mode;sel.addEventListener("change",()=>{mode=sel.value;drawEmbedding();});
+    document.getElementById("emb").addEventListener("mousemove",hover);document.getElementById("emb").addEventListener("mouseleave",()=>{document.getElementById("tip").style.display="none";});}
+  drawEmbedding();drawFiles();document.body.dataset.ready="1";}
+window.addEventListener("resize",drawEmbedding);init();
 """
 
 TABLE_COLUMNS = [
@@ -45,14 +136,11 @@ TABLE_COLUMNS = [
 ]
 
 
-def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
-
-
 def _table(df: pd.DataFrame, float_fmt: str = "{:.4g}") -> str:
-    return df.to_html(
+    body = df.to_html(
         index=False, escape=True, border=0, float_format=lambda v: float_fmt.format(v), na_rep=""
     )
+    return f"<div class='scroll'>{body}</div>"
 
 
 def _load_events_for(run_dir: Path, ids: list[str]) -> EventSet | None:
@@ -64,6 +152,101 @@ def _load_events_for(run_dir: Path, ids: list[str]) -> EventSet | None:
         path, columns=["obsreg_id", "time", "energy"], filters=[("obsreg_id", "in", ids)]
     )
     return EventSet.from_frame(df, order=ids, source=path)
+
+
+def _round(a: np.ndarray, digits: int = 4) -> list:
+    """Floats as JSON-ready lists with ``digits`` significant digits (NaN -> None)."""
+    a = np.asarray(a, dtype=np.float64)
+    out = np.array([float(f"{v:.{digits}g}") if np.isfinite(v) else np.nan for v in a.ravel()])
+    return [None if not np.isfinite(v) else v for v in out.tolist()]
+
+
+def _rounded(a: np.ndarray, decimals: int) -> list:
+    """Large float arrays as lists rounded to ``decimals`` (vectorised; NaN -> 0)."""
+    return np.round(np.nan_to_num(np.asarray(a, dtype=np.float64)), decimals).tolist()
+
+
+def _embedding_data(cand: pd.DataFrame, clusters: np.ndarray, known_type: np.ndarray, n_top: int):
+    """Columns of the embedding scatter (coordinates rounded to 1/1000 of the range)."""
+    from serendip.report.plots import as_frame_xy
+
+    xy = as_frame_xy(cand)
+    if xy is None or not len(xy):
+        return None
+    score = cand["score"].to_numpy(dtype=np.float64)
+    span = np.ptp(xy, axis=0)
+    span[span == 0] = 1.0
+    decimals = int(np.clip(3 - np.floor(np.log10(span.max())), 0, 8))
+    names = sorted(set(known_type[known_type != ""]))
+    known = pd.Index(names).get_indexer(known_type)  # -1 = not known
+    cats, inv, counts = np.unique(clusters, return_inverse=True, return_counts=True)
+    order_cat = np.lexsort((cats, -counts))
+    order_cat = order_cat[cats[order_cat] != 0]
+    colour = np.zeros(len(cats), dtype=np.int64)
+    colour[order_cat] = np.arange(len(order_cat))
+    lo = float(np.quantile(score, 0.5)) if len(score) > 10 else float(score.min())
+    rank = cand["rank"].to_numpy() if "rank" in cand.columns else np.arange(1, len(cand) + 1)
+    pad = 0.03 * span
+    return {
+        "x": _rounded(xy[:, 0], decimals),
+        "y": _rounded(xy[:, 1], decimals),
+        "xr": [float(xy[:, 0].min() - pad[0]), float(xy[:, 0].max() + pad[0])],
+        "yr": [float(xy[:, 1].min() - pad[1]), float(xy[:, 1].max() + pad[1])],
+        "id": cand["obsreg_id"].astype(str).tolist(),
+        "rank": np.asarray(rank).astype(int).tolist(),
+        "score": np.round(score, 5).tolist(),
+        "smin": lo,
+        "smax": float(score.max()),
+        "cluster": clusters.astype(int).tolist(),
+        "cidx": colour[inv].astype(int).tolist(),
+        "n_clusters": int((cats != 0).sum()),
+        "legend": [[int(cats[c]), int(counts[c]), int(colour[c])] for c in order_cat[:20]]
+        + ([[0, int(counts[cats == 0].sum()), 0]] if (cats == 0).any() else []),
+        "known": known.astype(int).tolist(),
+        "known_names": names,
+        "top": list(range(min(n_top, len(cand)))),
+        "order": {  # drawing order: noise / unknown first, highest scores last
+            "cluster": np.argsort(clusters != 0, kind="stable").tolist(),
+            "known": np.argsort(known >= 0, kind="stable").tolist(),
+            "score": np.argsort(score, kind="stable").tolist(),
+        },
+    }
+
+
+def _file_data(events: EventSet, rows: np.ndarray) -> tuple[list[dict], np.ndarray]:
+    """E-t maps (counts, time span, band in keV) of files ``rows`` of ``events``."""
+    from serendip.represent.maps import et_maps
+
+    sub = events.select(rows)
+    maps = et_maps(
+        sub, t_bins=ET_BINS[0], e_bins=ET_BINS[1], e_min=E_BAND_EV[0], e_max=E_BAND_EV[1]
+    )
+    out = []
+    for j in range(sub.n_files):  # a few dozen files shown, one small dict each
+        t, _ = sub.events_of(j)
+        out.append(
+            {
+                "z": maps[j].astype(int).tolist(),
+                "t_span_s": float(t[-1] - t[0]) if len(t) > 1 else 1.0,
+                "e_kev": [E_BAND_EV[0] / 1000.0, E_BAND_EV[1] / 1000.0],
+            }
+        )
+    return out, maps
+
+
+def _lightcurve(time: np.ndarray, energy: np.ndarray) -> dict:
+    from serendip.represent import binned_lightcurve
+
+    if len(time) == 0:
+        return {"t": [], "w": [], "rate": [], "err": [], "hr": []}
+    lc = binned_lightcurve(time, energy, n_bins=int(np.clip(len(time) // 15, 4, 40)))
+    return {
+        "t": _round(lc["t_mid"].to_numpy() - time[0]),
+        "w": _round(lc["t_width"].to_numpy()),
+        "rate": _round(lc["rate"].to_numpy()),
+        "err": _round(lc["rate_err"].to_numpy()),
+        "hr": _round(lc["hr"].to_numpy(), 3),
+    }
 
 
 def write_report(
@@ -86,18 +269,17 @@ def write_report(
     run_dir : the run directory (created if missing).
     candidates : the catalogue from :func:`serendip.catalog.build_candidates`; default
         ``RUN_DIR/candidates.parquet``. Its ``emb_x``/``emb_y``, ``cluster``,
-        ``known_type`` and ``score`` columns drive the embedding plots.
+        ``known_type`` and ``score`` columns drive the embedding plot.
     events : EventSet holding (at least) the files to show; default: just those files
         read from ``RUN_DIR/events.parquet``. Without events the map / light-curve
         sections say so and are skipped.
-    settings : the run's settings (any JSON-serialisable dict), shown verbatim.
+    settings : the run's settings (any JSON-serialisable dict), shown verbatim at the end.
     cluster_table : per-cluster summary (:func:`serendip.cluster.cluster_summary`);
         computed from the catalogue when omitted.
     n_top : candidates shown with E-t map and light curve; ``n_table`` rows in the table.
     max_clusters, n_per_cluster : size of the per-cluster gallery (largest clusters).
     """
     from serendip.cluster.summary import cluster_summary
-    from serendip.report import plots
 
     t0 = _time.perf_counter()
     run_dir = Path(run_dir)
@@ -128,50 +310,41 @@ def write_report(
 
     # which files need events: top candidates + cluster gallery members
     big = pd.Series(clusters[clusters > 0]).value_counts().head(max_clusters).index.to_numpy()
-    gallery_rows = {
-        c: np.flatnonzero(clusters == c)[:n_per_cluster] for c in big
-    }  # cand sorted by rank
+    gallery_rows = {c: np.flatnonzero(clusters == c)[:n_per_cluster] for c in big}
     top_rows = np.arange(min(n_top, n))
     need = (
         np.unique(np.concatenate([top_rows, *gallery_rows.values()]).astype(np.int64))
         if n
         else np.zeros(0, int)
     )
-    need_ids = cand["obsreg_id"].astype(str).to_numpy()[need].tolist()
+    ids = cand["obsreg_id"].astype(str).to_numpy()
     if events is None:
-        events = _load_events_for(run_dir, need_ids)
+        events = _load_events_for(run_dir, ids[need].tolist())
     ev_index = (
         pd.Index(np.asarray(events.obsreg_id).astype(str)) if events is not None else pd.Index([])
     )
 
+    data: dict[str, Any] = {"palette": PALETTE, "files": [], "thumbs": []}
+    data["embedding"] = _embedding_data(cand, clusters, known_type, n_top)
+    n_clusters = len(np.unique(clusters[clusters > 0]))
     parts: list[str] = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
-        f"<p>{n} files; {int((clusters > 0).sum())} in {len(np.unique(clusters[clusters > 0]))} clusters, "
-        f"{int((clusters == 0).sum())} noise; {int((known_type != '').sum())} known transients. "
-        f"Written {pd.Timestamp.now('UTC').strftime('%Y-%m-%d %H:%M UTC')}.</p>",
-        "<h2>Settings</h2><pre>"
-        + html.escape(
-            json.dumps(settings or {}, indent=2, sort_keys=True, default=str), quote=False
-        )
-        + "</pre>",
+        f"<!doctype html><html><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<div id='tip'></div><h1>{html.escape(title)}</h1>",
+        f"<p>{n:,} files; {int((clusters > 0).sum()):,} in {n_clusters} clusters, "
+        f"{int((clusters == 0).sum()):,} noise (cluster 0); {int((known_type != '').sum())} known "
+        f"transients. Written {pd.Timestamp.now('UTC').strftime('%Y-%m-%d %H:%M UTC')}; settings "
+        f"at the end.</p>",
+        "<h2>Embedding</h2>",
     ]
-
-    xy = plots.as_frame_xy(cand)
-    parts.append("<h2>Embedding</h2>")
-    if xy is not None:
-        figs = [
-            (
-                plots.embedding_by_category(
-                    xy, clusters, "Embedding: clusters (0 = noise)", noise_label=0
-                ),
-                "clusters",
-            ),
-            (plots.embedding_by_known(xy, known_type), "known types"),
-            (plots.embedding_by_score(xy, cand["score"].to_numpy(), top_n=min(n_top, n)), "score"),
-        ]
+    if data["embedding"] is not None:
         parts.append(
-            '<div class="grid">' + "".join(_img(plots.png_bytes(f), a) for f, a in figs) + "</div>"
+            "<p>colour by <select id='emb-mode'><option value='cluster'>cluster</option>"
+            "<option value='known'>known type</option><option value='score'>candidate score"
+            "</option></select> &nbsp;<span class='note'>hover a point for its id</span></p>"
+            "<canvas id='emb' aria-label='embedding scatter'></canvas>"
+            "<p id='emb-legend' class='note'></p>"
         )
     else:
         parts.append(
@@ -181,28 +354,43 @@ def write_report(
     parts.append(
         f"<h2>Top candidates</h2>{_table(cand[[c for c in TABLE_COLUMNS if c in cand.columns]].head(n_table))}"
     )
-    parts.append(f"<h3>E-t maps and light curves of the top {len(top_rows)}</h3>")
+    parts.append(
+        f"<h3>E-t maps and light curves of the top {len(top_rows)}</h3>"
+        "<p class='note'>E-t map: counts per (time, energy) bin, 24 x 16 bins from the first to "
+        "the last event, 0.5-7 keV on a log scale. Light curve: rate in counts/s (bars: Poisson "
+        "errors, bin width) and hardness ratio (H-S)/(H+S), S = 0.5-2 keV, H = 2-7 keV.</p>"
+    )
     if events is None:
         parts.append(
             "<p class='note'>No events available (no RUN_DIR/events.parquet); maps skipped.</p>"
         )
     else:
-        for r in top_rows:
+        pos = ev_index.get_indexer(ids[top_rows]) if len(top_rows) else np.zeros(0, int)
+        shown = pos[pos >= 0]
+        maps, _ = _file_data(events, shown) if len(shown) else ([], None)
+        cards = []
+        k = 0
+        for r, j in zip(top_rows, pos, strict=True):
             row = cand.iloc[r]
-            j = ev_index.get_indexer([str(row["obsreg_id"])])[0]
             if j < 0:
-                parts.append(
+                cards.append(
                     f"<p class='note'>{html.escape(str(row['obsreg_id']))}: events not found.</p>"
                 )
                 continue
-            t, e = events.events_of(j)
-            cap = f"#{int(row.get('rank', r + 1))} {row['obsreg_id']}  score {row['score']:.4f}  ({len(t)} events)"
-            parts.append(
-                f"<p><b>{html.escape(cap)}</b><br>{html.escape(str(row.get('reasons', '')))}</p>"
+            t, e = events.events_of(int(j))
+            key = f"top{r}"
+            data["files"].append({"key": key, "map": maps[k], "lc": _lightcurve(t, e)})
+            k += 1
+            cap = (
+                f"#{int(row.get('rank', r + 1))} {row['obsreg_id']} score {row['score']:.4f} "
+                f"({len(t)} events)"
             )
-            parts.append(
-                _img(plots.png_bytes(plots.file_panel(t, e, cap)), f"candidate {row['obsreg_id']}")
+            cards.append(
+                f"<div class='card'><p><b>{html.escape(cap)}</b></p><p>"
+                f"{html.escape(str(row.get('reasons', '')))}</p><div class='thumbs'>"
+                f"<canvas id='map-{key}'></canvas><canvas id='lc-{key}'></canvas></div></div>"
             )
+        parts.append("<div class='cards'>" + "".join(cards) + "</div>")
 
     parts.append("<h2>Clusters</h2>")
     if cluster_table is None:
@@ -213,28 +401,43 @@ def write_report(
     parts.append(_table(cluster_table.head(60)))
     if events is not None and len(gallery_rows):
         parts.append(
-            f"<h3>Gallery: best-scoring members of the {len(gallery_rows)} largest clusters</h3>"
+            f"<h3>Gallery: E-t maps of the best-scoring members of the {len(gallery_rows)} "
+            "largest clusters</h3>"
         )
-        for c, rows in gallery_rows.items():
+        rows = np.concatenate(list(gallery_rows.values()))
+        pos = ev_index.get_indexer(ids[rows])
+        maps, _ = _file_data(events, pos[pos >= 0]) if (pos >= 0).any() else ([], None)
+        found = dict(zip(rows[pos >= 0].tolist(), maps, strict=True))
+        for c, members in gallery_rows.items():
             items = []
-            for r in rows:
-                j = ev_index.get_indexer([str(cand["obsreg_id"].iloc[r])])[0]
-                if j >= 0:
-                    items.append(
-                        (
-                            int(j),
-                            f"{cand['obsreg_id'].iloc[r]} #{int(cand['rank'].iloc[r]) if 'rank' in cand else r + 1}",
-                        )
-                    )
-            if items:
-                fig = plots.files_grid(
-                    events, items, f"cluster {c} ({int((clusters == c).sum())} files)"
+            for r in members:
+                if int(r) not in found:
+                    continue
+                key = f"c{c}r{r}"
+                data["thumbs"].append({"key": key, "map": found[int(r)]})
+                rank = int(cand["rank"].iloc[r]) if "rank" in cand else r + 1
+                items.append(
+                    f"<div class='thumb'><canvas id='th-{key}'></canvas>"
+                    f"{html.escape(str(ids[r]))} #{rank}</div>"
                 )
-                parts.append(_img(plots.png_bytes(fig), f"cluster {c}"))
+            if items:
+                parts.append(
+                    f"<p><b>cluster {c}</b> ({int((clusters == c).sum()):,} files)</p>"
+                    f"<div class='thumbs'>{''.join(items)}</div>"
+                )
     parts.append(
-        f"<p class='note'>Report written in {_time.perf_counter() - t0:.1f} s.</p></body></html>"
+        "<h2>Settings</h2><pre>"
+        + html.escape(
+            json.dumps(settings or {}, indent=2, sort_keys=True, default=str), quote=False
+        )
+        + "</pre>"
     )
-
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    parts.append(
+        f"<script type='application/json' id='report-data'>{payload}</script>"
+        f"<script>{_JS}</script>"
+        f"<p class='note'>Report written in {_time.perf_counter() - t0:.2f} s.</p></body></html>"
+    )
     path = RunLayout(run_dir).report
     with atomic_path(path) as tmp:
         Path(tmp).write_text("\n".join(parts), encoding="utf-8")

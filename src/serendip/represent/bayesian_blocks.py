@@ -6,8 +6,8 @@ between cells; fitness ``N_k ln(N_k / T_k)``; prior ``ncp_prior = 4 - ln(73.53 p
 (N = number of cells); dynamic programming then peeling off the last block. The block
 edges equal astropy's for files up to ``max_cells`` distinct times.
 
-Files with more distinct times than ``max_cells`` (the algorithm is O(N^2)) are first
-binned into ``max_cells`` equal-width time bins and the counts passed as binned events
+Files are spread over all numba threads (ranges of about equal O(N^2) cost). Files with
+more distinct times than ``max_cells`` (the algorithm is O(N^2)) are first binned into ``max_cells`` equal-width time bins and the counts passed as binned events
 (as astropy does for ``x=counts``), an approximation that keeps the cost bounded.
 """
 
@@ -73,10 +73,10 @@ def bb_cells(t, x, p0, best, last, edges, cps):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _bb_files(offsets, time, p0, max_cells, n_blocks, rate_ratio, max_rate):
-    """Per file: number of blocks, max/min block rate [1] and max block rate [counts/s]."""
+def _bb_files(offsets, time, p0, max_cells, n_blocks, rate_ratio, max_rate, start, stop):
+    """Files ``start..stop``: number of blocks, max/min block rate [1] and max block rate [counts/s]."""
     nmax = 1
-    for f in range(offsets.shape[0] - 1):
+    for f in range(start, stop):
         nmax = max(nmax, offsets[f + 1] - offsets[f])
     cap = min(nmax, max_cells)
     t = np.empty(cap)
@@ -85,7 +85,7 @@ def _bb_files(offsets, time, p0, max_cells, n_blocks, rate_ratio, max_rate):
     last = np.empty(cap, dtype=np.int64)
     edges = np.empty(cap + 1)
     cps = np.empty(cap + 1, dtype=np.int64)
-    for f in range(offsets.shape[0] - 1):
+    for f in range(start, stop):
         a = offsets[f]
         b = offsets[f + 1]
         n_blocks[f] = 0
@@ -146,6 +146,25 @@ def _bb_files(offsets, time, p0, max_cells, n_blocks, rate_ratio, max_rate):
     return n_blocks
 
 
+@nb.njit(cache=True, parallel=True)
+def _bb_files_parallel(bounds, offsets, time, p0, max_cells, n_blocks, rate_ratio, max_rate):
+    """:func:`_bb_files` over the file ranges ``bounds[c]..bounds[c + 1]`` on all threads."""
+    for c in nb.prange(bounds.shape[0] - 1):
+        _bb_files(
+            offsets, time, p0, max_cells, n_blocks, rate_ratio, max_rate, bounds[c], bounds[c + 1]
+        )
+
+
+def work_ranges(cost: np.ndarray, parts_per_thread: int = 8) -> np.ndarray:
+    """Bounds splitting files (per-file ``cost``) into contiguous ranges of about equal cost."""
+    n = len(cost)
+    n_parts = max(1, min(n, parts_per_thread * nb.get_num_threads()))
+    cum = np.concatenate([[0.0], np.cumsum(cost, dtype=np.float64)])
+    bounds = np.searchsorted(cum, np.linspace(0.0, cum[-1], n_parts + 1), side="left")
+    bounds[0], bounds[-1] = 0, n
+    return np.unique(bounds).astype(np.int64)
+
+
 def bayesian_blocks_edges(t: np.ndarray, p0: float = DEFAULT_P0) -> np.ndarray:
     """Block edges [s] of one file's event times (same answer as astropy's ``fitness='events'``)."""
     t = np.asarray(t, dtype=np.float64)
@@ -172,13 +191,13 @@ def bayesian_blocks_summary(
     n_blocks = np.zeros(n, dtype=np.int64)
     ratio = np.full(n, np.nan)
     max_rate = np.full(n, np.nan)
-    _bb_files(
-        np.asarray(offsets, np.int64),
-        np.asarray(time, np.float64),
-        float(p0),
-        int(max_cells),
-        n_blocks,
-        ratio,
-        max_rate,
-    )
+    offsets = np.asarray(offsets, np.int64)
+    args = (offsets, np.asarray(time, np.float64), float(p0), int(max_cells))
+    args += (n_blocks, ratio, max_rate)
+    cells = np.minimum(np.diff(offsets), int(max_cells)).astype(np.float64)
+    cost = cells * cells  # the dynamic programme is O(cells^2) per file
+    if cost.sum() > 2e6 and nb.get_num_threads() > 1:
+        _bb_files_parallel(work_ranges(cost), *args)
+    else:
+        _bb_files(*args, 0, n)
     return n_blocks, ratio, max_rate

@@ -18,7 +18,8 @@ Columns (units in brackets; NaN where a statistic is undefined, e.g. too few eve
 * ``excess_variance``: normalised excess variance of counts in 16 equal time bins,
   ``(var(c) - mean(c)) / mean(c)^2``;
 * ``ks_stat``, ``ks_pvalue``, ``var_prob``: Kolmogorov-Smirnov test of arrival times
-  against a constant rate over the file's interval, ``var_prob = 1 - p``;
+  against a constant rate over the file's interval, ``var_prob = 1 - p`` (p equal to
+  ``scipy.stats.kstwo.sf`` within 1e-5, see :mod:`serendip.represent.kolmogorov`);
 * ``adaptive_max_median_rate``: max over median rate in fixed-count bins of
   ``max(5, n // 16)`` events (NaN with fewer than 3 bins);
 * ``frac_brightest10``: largest fraction of the counts in any window of 10 % of the
@@ -38,12 +39,12 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from serendip.errors import InputError
 from serendip.io.eventset import EventSet
 from serendip.represent.bayesian_blocks import bayesian_blocks_summary
 from serendip.represent.burst import burst_significance
+from serendip.represent.kolmogorov import ks_sf
 from serendip.represent.maps import _check_events, file_tstart
 
 CSC_BANDS = ((500.0, 1200.0), (1200.0, 2000.0), (2000.0, 7000.0))  # eV: soft, medium, hard
@@ -260,7 +261,7 @@ def event_features(
     ks_d = order[:, 3]
     ks_p = np.full(n, np.nan)
     ok = np.isfinite(ks_d) & (counts > 0)
-    ks_p[ok] = stats.kstwo.sf(ks_d[ok], counts[ok])
+    ks_p[ok] = ks_sf(ks_d[ok], counts[ok])  # scipy's kstwo.sf to < 1e-5 (kolmogorov.py)
     n_blocks, bb_ratio, bb_max = bayesian_blocks_summary(arrival.offsets, arrival.time)
     burst = burst_significance(arrival, a_lo, a_hi)
 
