@@ -96,11 +96,11 @@ def test_em_recovers_shifted_priors():
 
 
 def test_classify_cv_cli_writes_honest_figures(tmp_path):
-    df = synthetic_detections(n_src=150, seed=3)
+    df = synthetic_detections(n_src=60, seed=3)
     df.to_csv(tmp_path / "lab.csv", index=False)
     (tmp_path / "c.toml").write_text(
         '[input]\npath = "lab.csv"\n[model]\nkind = "boost"\nfeature_set = "xray"\n'
-        'label_column = "label"\nn_members = 2\n'
+        'label_column = "label"\nn_members = 2\nn_components = 2\n'
     )
     res = CliRunner().invoke(
         app, ["classify", str(tmp_path / "c.toml"), "--cv", "3", "--out", str(tmp_path / "o")]

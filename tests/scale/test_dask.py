@@ -108,6 +108,12 @@ def test_classify_table_in_chunks_on_dask_equals_whole_table(client, tmp_path):
     ref = pd.read_parquet(tmp_path / "ref" / "detections.parquet")
     np.testing.assert_allclose(ref[p_cols].to_numpy(), a[p_cols].to_numpy(), rtol=1e-12, atol=0)
     assert (ref["class"].to_numpy() == a["class"].to_numpy()).all()
+    # detections of one source combined into its master class, as serendip classify does
+    srcs = pd.read_parquet(info1["sources_path"]).sort_values("name")
+    ref_src = pd.read_parquet(tmp_path / "ref" / "sources.parquet").sort_values("name")
+    assert info1["sources"] == df["name"].nunique() == len(srcs)
+    np.testing.assert_allclose(srcs[p_cols].to_numpy(), ref_src[p_cols].to_numpy(), rtol=1e-12)
+    assert (srcs["status"].to_numpy() == ref_src["status"].to_numpy()).all()
 
 
 def test_cli_batch_classify_and_bad_model(tmp_path):

@@ -105,7 +105,10 @@ def run_classify_cv(
     ]
     methods.append(("baseline HGB(class_weight=balanced)", BaselineHGB, X))
     if with_umlcaxs and kind != "umlcaxs":
-        ucols, uset = umlcaxs_recipe("umlcaxs" if feature_set == "umlcaxs" else "xray")
+        ucols, uset = umlcaxs_recipe(
+            "umlcaxs" if feature_set == "umlcaxs" else "xray",
+            n_components=mcfg.get("n_components"),
+        )
         from serendip.classify.umlcaxs import UmlcaxsClassifier
 
         Fu = build_features(df, "umlcaxs" if feature_set == "umlcaxs" else "xray", source=src)

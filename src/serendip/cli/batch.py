@@ -80,7 +80,8 @@ def batch_classify_command(
     scheduler: str = typer.Option("local", "--scheduler", help=SCHEDULER_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Class probabilities for every row of a big CSC table, in row chunks (resumable)."""
+    """Class probabilities for every row of a big CSC table, in row chunks (resumable), and the
+    source-level (master) class of every source (<out stem>_sources.parquet)."""
     from serendip.scale import classify_table
 
     with clear_errors():
@@ -94,7 +95,7 @@ def batch_classify_command(
         )
     console.print(
         f"[green]done[/]: {info['rows']:,} rows in {info['chunks']} chunk(s) "
-        f"({info['reused']} reused) -> {path}"
+        f"({info['reused']} reused) -> {path}; {info['sources']:,} sources -> {info['sources_path']}"
     )
 
 
