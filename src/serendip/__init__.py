@@ -49,6 +49,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "ingest": ("serendip.io.ingest", "ingest"),
     "read_lightcurves": ("serendip.io.lightcurves", "read_lightcurves"),
     "read_regions": ("serendip.io.regions", "read_region_file"),
+    "read_source_list": ("serendip.io.sourcelists", "read_source_list"),
     "read_table": ("serendip.io.tables", "read_table"),
     "write_table": ("serendip.io.tables", "write_table"),
     "EventSet": ("serendip.io.eventset", "EventSet"),
