@@ -92,6 +92,7 @@ def represent_cmd(
         from serendip.errors import InputError
         from serendip.io.eventset import EventSet
         from serendip.io.tables import read_table
+        from serendip.layout import RunLayout
         from serendip.represent.container import (
             KINDS,
             default_filename,
@@ -101,10 +102,10 @@ def represent_cmd(
 
         if kind not in KINDS:
             raise InputError(None, f"--kind must be one of {list(KINDS)}, got {kind!r}")
-        events_path = directory / "events.parquet"
+        events_path = RunLayout(directory).events
         if not directory.is_dir():
             raise InputError(directory, "no such folder")
-        files_path = directory / "files.parquet"
+        files_path = RunLayout(directory).files
         if files_path.exists():
             import pyarrow.parquet as pq
 
@@ -142,7 +143,7 @@ def represent_cmd(
         options = _options(kind, bins, normalize, time_mode, dt_mode)
         if kind != "features":
             options["progress"] = True
-        gti_path = directory / "gtis.parquet"  # written by `serendip ingest`
+        gti_path = RunLayout(directory).gtis  # written by `serendip ingest`
         gtis = read_table(gti_path) if kind == "features" and gti_path.is_file() else None
         rep = represent(
             events,

@@ -295,7 +295,7 @@ def represent_chunk(
     opts = dict(options)
     if kind != "features":
         opts["progress"] = False
-    gti_path = Path(files_path).with_name("gtis.parquet")
+    gti_path = RunLayout(Path(files_path).parent).gtis
     gtis = None
     if kind == "features" and gti_path.is_file():
         gtis = read_table(gti_path)
