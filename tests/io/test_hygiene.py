@@ -150,3 +150,18 @@ def test_readme_shows_the_mission_table():
     for product in ("regevt3", "--region psr.reg", "--sources", "XMM", "eROSITA", "Swift XRT",
                     "NICER", "NuSTAR", "Fermi GBM"):
         assert product in section
+
+
+def test_event_table_hygiene(tmp_path):
+    from serendip.io.reference import read_event_table
+
+    p = tmp_path / "eventfiles_table.csv"
+    p.write_text("obsreg_id,time,energy\n1_1,1.0,1.2\n1_1,2.0,3.5\n1_1,2.0,3.5\n1_1,nan,2.0\n"
+                 "2_1,nan,1.0\n2_1,nan,1.0\n2_1,3.0,1.0\n")
+    with NoticeLog() as log:
+        res = read_event_table(p, band=(500.0, 7000.0))
+    codes = {r.code: r for r in log.records}
+    assert set(codes) >= {"energy_unit_guessed", "duplicate_events", "nan_time"}
+    assert codes["duplicate_events"].count == 2  # 1_1 at t=2 and 2_1 (nan, 1.0) repeated
+    assert list(res.files["obsreg_id"]) == ["1_1"] and list(res.files["n_events"]) == [2]
+    assert "2 of 3 events have NaN/inf time" in res.failures["reason"].iloc[0]

@@ -145,3 +145,14 @@ def test_cli_ingest_sources(field, tmp_path):
     assert list(pd.read_parquet(out / "files.parquet")["obsreg_id"]) == ["9999_1", "9999_2"]
     assert len(pd.read_parquet(out / "regions.parquet")) == 2
     assert (out / "warnings.parquet").is_file()
+
+
+def test_batch_with_sources(field, tmp_path):
+    from serendip.scale import run_batch
+
+    p, *_ = field
+    cx = np.linspace(3950.0, 4250.0, 6)
+    lst = _fits_list(tmp_path / "s.fits", cx, cx, np.full((6, 2), 15.0), np.zeros(6), np.arange(1, 7))
+    res = run_batch([p], tmp_path / "batch", scheduler="none", sources=str(lst), n_fit=6,
+                    n_estimators=10, chunk_size=1, progress=False)
+    assert sorted(res.scores["obsreg_id"]) == [f"9999_{k}" for k in range(1, 7)]

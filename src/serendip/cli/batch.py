@@ -32,9 +32,15 @@ def batch_command(
     scheduler: str = typer.Option("local", "--scheduler", help=SCHEDULER_HELP),
     chunk_size: int = typer.Option(16, "--chunk-size", help="Input files per chunk."),
     band: tuple[float, float] = typer.Option(
-        (500.0, 7000.0), "--band", help="Energy band LOW HIGH in eV, inclusive."
+        None, "--band", help="Energy band LOW HIGH in eV, inclusive (default: each mission's band)."
     ),
     all_energies: bool = typer.Option(False, "--all-energies", help="No band cut."),
+    region: str = typer.Option(
+        None, "--region", help="Region (text or file), 'beside' or a manifest (path, region)."
+    ),
+    sources: str = typer.Option(
+        None, "--sources", help="Source list for every file, 'beside' or a manifest (path, sources)."
+    ),
     n_estimators: int = typer.Option(200, "--n-estimators", help="Isolation-forest trees."),
     n_fit: int = typer.Option(50_000, "--n-fit", help="Files in the seeded fit sample."),
     seed: int = typer.Option(0, "--seed", help="Seed of the fit sample and the forest."),
@@ -55,7 +61,9 @@ def batch_command(
             out,
             scheduler=scheduler,
             chunk_size=chunk_size,
-            band=None if all_energies else band,
+            band=None if all_energies else (band or "auto"),
+            region=region,
+            sources=sources,
             n_estimators=n_estimators,
             n_fit=n_fit,
             seed=seed,

@@ -5,10 +5,13 @@ The layout is a long table with one row per event and columns ``obsreg_id`` (str
 ``.pq``) and CSV/TSV (``.csv``, ``.csv.gz``, ``.tsv``) files are read.
 
 :func:`read_event_table` validates and groups the whole table at once (no loop over
-obsreg_ids): rows without an obsreg_id are dropped and reported; an obsreg_id with a
-NaN/inf time is rejected as a whole (its times cannot be trusted); events with a
-NaN/inf energy are dropped and counted; the energy band is applied; an obsreg_id left
-with no event is reported. Each problem becomes a ``(file, reason)`` failure row.
+obsreg_ids): rows without an obsreg_id are dropped and reported; events with a NaN/inf
+time are dropped and counted, and an obsreg_id is rejected only when they are more than
+:data:`~serendip.io.eventfile.MAX_NAN_FRACTION` of its events; events with a NaN/inf energy
+are dropped and counted; exact duplicate rows (obsreg_id, time, energy) are dropped and
+counted; energies that look like keV (all below 100) are converted to eV with a warning; the
+energy band is applied; an obsreg_id left with no event is reported. Each rejection becomes a
+``(file, reason)`` failure row, each drop a :func:`serendip.notices.notice`.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
+from serendip.io.eventfile import MAX_NAN_FRACTION
 from serendip.io.eventset import EVENT_COLUMNS, EventSet
 from serendip.io.tables import read_table
+from serendip.notices import notice
 
 #: File name endings read as event tables.
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")
@@ -82,26 +87,37 @@ def read_event_table(
 
     finite_e = np.isfinite(energy)
     if finite_e.any() and np.nanmax(np.where(finite_e, energy, np.nan)) < 100.0:
-        raise InputError(
-            path,
-            f"energies look like keV (largest {np.nanmax(energy[finite_e]):.3g}); the event-table layout needs eV",
-        )
+        notice("ingest", "energy_unit_guessed", f"energies look like keV (largest "
+               f"{np.nanmax(energy[finite_e]):.3g}) while the event-table layout is in eV: multiplied "
+               "by 1000", source=path, count=int(finite_e.sum()), total=len(energy))
+        energy = energy * 1e3
 
     codes, uniques = pd.factorize(ids, sort=False)
     n_ids = len(uniques)
     n_raw = np.bincount(codes, minlength=n_ids)
-    bad_time = np.bincount(codes, weights=~np.isfinite(time), minlength=n_ids).astype(np.int64)
-    bad_energy = np.bincount(codes, weights=~finite_e, minlength=n_ids).astype(np.int64)
+    dup = pd.DataFrame({"c": codes, "t": time, "e": energy}).duplicated().to_numpy()
+    if dup.any():
+        notice("ingest", "duplicate_events", f"{int(dup.sum()):,} of {len(dup):,} rows are exact "
+               "duplicates of an earlier row (obsreg_id, time, energy) and were dropped",
+               source=path, count=int(dup.sum()), total=len(dup))
+    t_bad = ~np.isfinite(time)
+    bad_time = np.bincount(codes, weights=t_bad, minlength=n_ids).astype(np.int64)
+    bad_energy = np.bincount(codes, weights=~finite_e & ~dup, minlength=n_ids).astype(np.int64)
     in_band = finite_e if band is None else finite_e & (energy >= band[0]) & (energy <= band[1])
-    kept = np.bincount(
-        codes, weights=in_band & ~bad_time[codes].astype(bool), minlength=n_ids
-    ).astype(np.int64)
+    in_band &= ~t_bad & ~dup
+    kept = np.bincount(codes, weights=in_band, minlength=n_ids).astype(np.int64)
 
-    reject_time = bad_time > 0
+    reject_time = bad_time > MAX_NAN_FRACTION * n_raw
     for i in np.flatnonzero(reject_time):
         failures.append(
-            (f"{path} [{uniques[i]}]", f"{bad_time[i]} of {n_raw[i]} events have NaN/inf time")
+            (f"{path} [{uniques[i]}]", f"{bad_time[i]} of {n_raw[i]} events have NaN/inf time "
+             f"(more than {MAX_NAN_FRACTION:.0%}: rejected)")
         )
+    some = (bad_time > 0) & ~reject_time
+    if some.any():
+        notice("ingest", "nan_time", f"{int(bad_time[some].sum()):,} events with NaN/inf time dropped "
+               f"from {int(some.sum())} obsreg_id(s) (e.g. {uniques[np.flatnonzero(some)[0]]})",
+               source=path, count=int(bad_time[some].sum()), total=int(n_raw[some].sum()))
     empty = (kept == 0) & ~reject_time
     for i in np.flatnonzero(empty):
         where = "the band" if band is None else f"{band[0]:g}-{band[1]:g} eV"

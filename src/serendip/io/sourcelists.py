@@ -122,10 +122,15 @@ class SourceList:
             a, b, ai, bi = (v / scale for v in (self.a, self.b, self.a_in, self.b_in))
         else:
             x, y, theta, a, b, ai, bi = self.lon, self.lat, self.angle, self.a, self.b, self.a_in, self.b_in
-        desc = [f"{'ellipse' if k == KIND_ELLIPSE else 'box'} from {Path(self.path).name}" for k in self.kind]
         first = np.searchsorted(self.src, np.arange(self.n_sources)) if self.n_sources else np.zeros(0, int)
+        name = Path(self.path).name
+        desc = [
+            f"{'ellipse' if self.kind[i] == KIND_ELLIPSE else 'box'}(x={x[i]:.2f}, y={y[i]:.2f}, "
+            f"a={a[i]:.2f}, b={b[i]:.2f} pix, angle={theta[i]:.1f} deg) from {name}"
+            for i in first
+        ]
         pr = PixelRegions(
-            [str(s) for s in self.names], [desc[i] if i < len(desc) else "" for i in first],
+            [str(s) for s in self.names], desc,
             self.src.astype(np.int64), self.include.astype(bool), self.kind.astype(np.int8),
             np.asarray(x, float), np.asarray(y, float), np.asarray(a, float), np.asarray(b, float),
             np.asarray(ai, float), np.asarray(bi, float), np.asarray(theta, float),

@@ -67,7 +67,10 @@ class BatchSettings:
     """Settings of :func:`run_batch` (all part of the chunk and model keys).
 
     chunk_size : input files per chunk (a survey tile table counts as one file).
-    band : energy band [eV] kept at ingest, or None for all energies.
+    band : energy band [eV] kept at ingest, "auto" (each mission's standard band) or None for
+        all energies.
+    region, sources : region or source list for every file, "beside", or a manifest table
+        (:mod:`serendip.io.region_plan`); None for whole files.
     n_estimators, max_samples : isolation-forest trees and rows per tree.
     n_fit : files in the seeded sample the forest is fitted on.
     contamination : fraction of the fit sample above the model's ``anomaly`` threshold.
@@ -76,7 +79,9 @@ class BatchSettings:
     """
 
     chunk_size: int = 16
-    band: tuple[float, float] | None = (500.0, 7000.0)
+    band: tuple[float, float] | str | None = "auto"
+    region: str | None = None
+    sources: str | None = None
     n_estimators: int = 200
     max_samples: int = 256
     n_fit: int = 50_000
@@ -93,7 +98,7 @@ class BatchSettings:
             raise InputError(
                 "settings", f"contamination must be in (0, 0.5), got {self.contamination}"
             )
-        if self.band is not None and not 0 <= self.band[0] < self.band[1]:
+        if self.band is not None and not isinstance(self.band, str) and not 0 <= self.band[0] < self.band[1]:
             raise InputError("--band", f"need 0 <= LOW < HIGH [eV], got {self.band}")
         return self
 
@@ -133,7 +138,8 @@ def discover_inputs(
 
 # ------------------------------------------------------------- chunk work
 def features_chunk(
-    paths: list[str], band: list[float] | None
+    paths: list[str], band: list[float] | str | None, region: str | None = None,
+    sources: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Ingest ``paths``, compute event features and the "events" feature block (one worker task).
 
@@ -146,7 +152,8 @@ def features_chunk(
     from serendip.represent import event_features
 
     t0 = time.perf_counter()
-    res = ingest(paths, band=None if band is None else tuple(band), progress=False)
+    res = ingest(paths, band=band if band is None or isinstance(band, str) else tuple(band),
+                 region=region, sources=sources, progress=False)
     t1 = time.perf_counter()
     info: dict[str, Any] = {
         "n_inputs": len(paths),
@@ -315,14 +322,14 @@ def run_batch(
             ", ".join(map(str, inputs)),
             "no event files or event tables found: " + "; ".join(r for _, r in failures[:3]),
         )
-    band = None if s.band is None else [float(s.band[0]), float(s.band[1])]
+    band = s.band if s.band is None or isinstance(s.band, str) else [float(s.band[0]), float(s.band[1])]
     groups = [files[a : a + s.chunk_size] for a in range(0, len(files), s.chunk_size)]
     width = max(6, len(str(len(groups))))
     fchunks = [
         Chunk(
             f"{i:0{width}d}",
-            chunk_key("features", file_fingerprint(g), band),
-            {"paths": [str(p) for p in g], "band": band},
+            chunk_key("features", file_fingerprint(g), band, s.region, s.sources),
+            {"paths": [str(p) for p in g], "band": band, "region": s.region, "sources": s.sources},
         )
         for i, g in enumerate(groups)
     ]

@@ -44,7 +44,6 @@ EXPECTED = {
     "bad_timezero.fits": "TIMEZERO keyword is not a number",
     "gti_without_columns.fits": "lacks START/STOP columns",
     "table_missing_column.csv": "missing column(s) ['energy']",
-    "table_kev_energies.csv": "energies look like keV",
 }
 
 
@@ -242,10 +241,6 @@ def make_corpus(out: Path = HERE) -> list[Path]:
     h[2] = fits.BinTableHDU.from_columns([fits.Column("BEGIN", "D", array=[1.0e8])], name="GTI")
     put("gti_without_columns.fits", _bytes(h))
     put("table_missing_column.csv", b"obsreg_id,time\n754_1,1.0\n754_1,2.0\n")
-    put(
-        "table_kev_energies.csv",
-        b"obsreg_id,time,energy\n754_1,1.0,1.2\n754_1,2.0,3.5\n754_2,1.5,0.7\n",
-    )
     return made
 
 
