@@ -79,6 +79,10 @@ def test_run_directory_holds_results_truth_and_settings(demo_run):
 def test_repeating_the_run_reuses_every_stage_and_a_change_recomputes_downstream(demo_run):
     run_dir, cfg, _ = demo_run
     before = (run_dir / "candidates.parquet").stat().st_mtime_ns
+    first = {
+        name: pd.read_parquet(run_dir / name)
+        for name in ("candidates.parquet", "clusters.parquet", "embedding.parquet")
+    }
     again = run_pipeline(cfg, run_dir, progress=False)
     assert all(r.reused for r in again.values())
     assert (run_dir / "candidates.parquet").stat().st_mtime_ns == before
@@ -94,5 +98,6 @@ def test_repeating_the_run_reuses_every_stage_and_a_change_recomputes_downstream
     # back to the original settings: recomputed again (keys changed), results identical
     restored = run_pipeline(cfg, run_dir, progress=False)
     assert not restored["cluster"].reused
-    a = pd.read_parquet(run_dir / "candidates.parquet")
-    assert np.isfinite(a["score"]).all()
+    for name, table in first.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(run_dir / name), table, check_exact=True)
+    assert np.isfinite(first["candidates.parquet"]["score"]).all()

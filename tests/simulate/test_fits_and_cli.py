@@ -33,7 +33,7 @@ def test_fits_layout(small_pop, tmp_path):
             assert ev.columns["energy"].unit == "eV" and ev.columns["time"].unit == "s"
             assert h["TELESCOP"] == "CHANDRA" and h["INSTRUME"] == "ACIS"
             assert h["OBS_ID"] == str(row["obsid"]) and h["OBSREGID"] == row["obsreg_id"]
-            assert h["TSTART"] == row["tstart"] and h["TSTOP"] == row["tstop"]
+            assert h["TSTART"] == row["tstart"] and h["TSTOP"] == row["tstop"]  # all digits
             assert h["EXPOSURE"] == pytest.approx(row["exposure"])
             assert h["MJDREF"] == 50814.0 and h["TIMEZERO"] == 0.0
             t, e = small_pop.events.events_of(i)
