@@ -154,5 +154,6 @@ class LabelStore:
         return len(self.latest())
 
     def close(self) -> None:
+        """Close the label database (further calls fail)."""
         with self._lock:
             self._con.close()

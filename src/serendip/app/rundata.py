@@ -398,6 +398,7 @@ class RunData:
     # --------------------------------------------------------------- accessors
     @property
     def n(self) -> int:
+        """Number of sources (rows) in the run."""
         return len(self.ids)
 
     def row_of(self, obsreg_id: str) -> int:
@@ -413,6 +414,7 @@ class RunData:
 
     @property
     def has_truth(self) -> bool:
+        """True when the run holds simulated truth labels."""
         return self._truth_label is not None
 
     def truth_label(self) -> np.ndarray | None:
@@ -640,6 +642,7 @@ class RunData:
         return props
 
     def event_feature_row(self, row: int) -> dict:
+        """Event features of one row as a dict (column -> value); empty when the run has none."""
         self.wait_details()
         if self.event_features is None:
             return {}

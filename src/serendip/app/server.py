@@ -83,25 +83,30 @@ def _static_path(name: str) -> Path:
 
 
 class LabelIn(BaseModel):
+    """Request body of a label: ``obsreg_id``, ``label`` and an optional ``note``."""
     obsreg_id: str = Field(max_length=200)
     label: str = Field(max_length=200)
     note: str = Field(default="", max_length=MAX_NOTE)
 
 
 class NoteIn(BaseModel):
+    """Request body of a note on one source (``obsreg_id``, ``note``)."""
     obsreg_id: str = Field(max_length=200)
     note: str = Field(default="", max_length=MAX_NOTE)
 
 
 class IdIn(BaseModel):
+    """Request body naming one source (``obsreg_id``)."""
     obsreg_id: str = Field(max_length=200)
 
 
 class ReviewStateIn(BaseModel):
+    """Request body choosing the review order: ``active`` or ``static``."""
     order: Literal["active", "static"]
 
 
 class ExportIn(BaseModel):
+    """Request body of an export: labels or a selection, as CSV, VOTable or FITS."""
     what: Literal["labels", "selection"]
     format: Literal["csv", "votable", "fits"]
     ids: list[str] = Field(default_factory=list, max_length=MAX_IDS)
@@ -204,18 +209,22 @@ class ExplorerState:
         return order if order in ("active", "static") else "static"
 
     def set_review_order(self, order: str) -> None:
+        """Store the review order (``active`` / ``static``) in the run's explore folder."""
         self.explore_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.review_path) as tmp:
             tmp.write_text(json.dumps({"order": order, "strategy": self.reviewer.strategy}))
 
     # --------------------------------------------------------------- helpers
     def row(self, obsreg_id: str) -> int:
+        """Row number of ``obsreg_id``; an unknown id is an HTTP 404."""
         try:
             return self.data.row_of(obsreg_id)
         except KeyError:
             raise HTTPException(404, f"unknown obsreg_id {obsreg_id!r}") from None
 
     def neighbour_rows(self, row: int, k: int) -> list[dict]:
+        """The ``k`` nearest neighbours of ``row`` in feature space, one dict each (obsreg_id,
+        feature_distance, known_type, score, rank, x, ...)."""
         d = self.data
         idx, dist = d.neighbours(row, k)
         dist, score = _round(dist), _round(d.score[idx])
@@ -233,6 +242,7 @@ class ExplorerState:
         ]
 
     def latest_labels(self) -> pd.DataFrame:
+        """The latest label of every labelled source (a DataFrame, one row per source)."""
         return self.labels.latest()
 
 

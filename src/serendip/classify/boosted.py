@@ -149,6 +149,8 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
         return self
 
     def predict_proba_uncalibrated(self, X) -> np.ndarray:
+        """Class probabilities before calibration, (n_samples, n_classes); columns = ``classes_``.
+        """
         return hgb_predict_proba(self.tree_arrays_, self._design(np.asarray(X, dtype=np.float64)))
 
     def predict_proba(self, X) -> np.ndarray:
@@ -163,6 +165,7 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
         return proba.argmax(axis=1)
 
     def predict(self, X) -> np.ndarray:
+        """Decided class of each row, (n_samples,) (may be the abstention label)."""
         return self.classes_[self.decide(self.predict_proba(X))]
 
     def cluster_proba(self, X) -> np.ndarray:
@@ -174,6 +177,7 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
 
     # ----------------------------------------------------------------- export
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Fitted state as (arrays, JSON settings) for :mod:`serendip.io.modelfile`."""
         a = dict(self.tree_arrays_)
         a.update(
             {
@@ -198,6 +202,7 @@ class ClusterBoostClassifier(BaseEstimator, ClassifierMixin):
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray], settings: dict) -> ClusterBoostClassifier:
+        """Rebuild a classifier written by :meth:`to_arrays`."""
         p = dict(settings["params"])
         p["k_range"] = tuple(p.get("k_range", ()))
         obj = cls(**p)

@@ -39,9 +39,11 @@ class TemperatureScaler:
         self.bounds = bounds
 
     def get_params(self, deep: bool = True) -> dict:
+        """Settings as a dict (scikit-learn style)."""
         return {"bounds": self.bounds}
 
     def fit(self, proba: np.ndarray, y) -> TemperatureScaler:
+        """Fit the temperature on probabilities (n, n_classes) and labels (n,); returns self."""
         proba = np.asarray(proba, dtype=np.float64)
         yi = _as_index(y, proba.shape[1])
         logp = np.log(np.clip(proba, _EPS, 1.0))
@@ -55,14 +57,17 @@ class TemperatureScaler:
         return self
 
     def transform(self, proba: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, (n, n_classes), rows summing to 1."""
         logp = np.log(np.clip(np.asarray(proba, dtype=np.float64), _EPS, 1.0))
         return _softmax(logp / self.temperature_)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
+        """Fitted state as arrays (``temperature``)."""
         return {"temperature": np.array([self.temperature_])}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> TemperatureScaler:
+        """Rebuild from :meth:`to_arrays`."""
         obj = cls()
         obj.temperature_ = float(arrays["temperature"][0])
         return obj
@@ -72,9 +77,13 @@ class IsotonicCalibrator:
     """One-vs-rest isotonic regression per class, rows renormalised to sum to 1."""
 
     def get_params(self, deep: bool = True) -> dict:
+        """Settings as a dict (none)."""
         return {}
 
     def fit(self, proba: np.ndarray, y) -> IsotonicCalibrator:
+        """Fit one isotonic map per class on probabilities (n, n_classes) and labels (n,); returns
+        self.
+        """
         from sklearn.isotonic import IsotonicRegression
 
         proba = np.asarray(proba, dtype=np.float64)
@@ -89,6 +98,7 @@ class IsotonicCalibrator:
         return self
 
     def transform(self, proba: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, (n, n_classes), renormalised to sum to 1."""
         proba = np.asarray(proba, dtype=np.float64)
         out = np.column_stack(
             [np.interp(proba[:, c], self.x_[c], self.y_[c]) for c in range(proba.shape[1])]
@@ -100,6 +110,7 @@ class IsotonicCalibrator:
         return out / s
 
     def to_arrays(self) -> dict[str, np.ndarray]:
+        """Fitted maps as NaN-padded arrays (``iso_x``, ``iso_y``, (n_classes, max_knots))."""
         n = max(len(x) for x in self.x_)
         xs = np.full((len(self.x_), n), np.nan)
         ys = np.full((len(self.x_), n), np.nan)
@@ -110,6 +121,7 @@ class IsotonicCalibrator:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> IsotonicCalibrator:
+        """Rebuild from :meth:`to_arrays`."""
         obj = cls()
         obj.x_ = [r[np.isfinite(r)] for r in arrays["iso_x"]]
         obj.y_ = [r[np.isfinite(r)] for r in arrays["iso_y"]]
@@ -130,9 +142,11 @@ class DirichletCalibrator:
         self.C = C
 
     def get_params(self, deep: bool = True) -> dict:
+        """Settings as a dict (``C``, the inverse L2 strength)."""
         return {"C": self.C}
 
     def fit(self, proba: np.ndarray, y) -> DirichletCalibrator:
+        """Fit the Dirichlet map (multinomial regression on log-probabilities); returns self."""
         from sklearn.linear_model import LogisticRegression
 
         proba = np.asarray(proba, dtype=np.float64)
@@ -151,14 +165,17 @@ class DirichletCalibrator:
         return self
 
     def transform(self, proba: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, (n, n_classes), rows summing to 1."""
         logp = np.log(np.clip(np.asarray(proba, dtype=np.float64), _EPS, 1.0))
         return _softmax(logp @ self.weights_.T + self.bias_)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
+        """Fitted weights (n_classes, n_classes) and bias (n_classes,) as arrays."""
         return {"dirichlet_w": self.weights_, "dirichlet_b": self.bias_}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> DirichletCalibrator:
+        """Rebuild from :meth:`to_arrays`."""
         obj = cls()
         obj.weights_, obj.bias_ = arrays["dirichlet_w"], arrays["dirichlet_b"]
         return obj

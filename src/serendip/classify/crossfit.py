@@ -172,6 +172,7 @@ class CrossFitBoostClassifier(BaseEstimator, ClassifierMixin):
         return decide(proba, self.decision, self.priors_, self.cost_matrix)
 
     def predict(self, X) -> np.ndarray:
+        """Decided class of each row, (n_samples,) (may be the abstention label)."""
         return self.classes_[self.decide(self.predict_proba(X))]
 
     def out_of_domain(self, X) -> np.ndarray:
@@ -183,6 +184,7 @@ class CrossFitBoostClassifier(BaseEstimator, ClassifierMixin):
 
     # ----------------------------------------------------------------- export
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Fitted state as (arrays, JSON settings) for :mod:`serendip.io.modelfile`."""
         a: dict[str, np.ndarray] = {
             "priors": self.priors_,
             "feature_min": self.feature_min_,
@@ -203,6 +205,7 @@ class CrossFitBoostClassifier(BaseEstimator, ClassifierMixin):
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray], settings: dict) -> CrossFitBoostClassifier:
+        """Rebuild a classifier written by :meth:`to_arrays`."""
         obj = cls(**settings["params"])
         obj.classes_ = np.array(settings["classes"], dtype=object)
         obj.priors_ = a["priors"]

@@ -91,6 +91,9 @@ class BaselineHGB:
         self.random_state = random_state
 
     def fit(self, X, y):
+        """Fit scikit-learn's HistGradientBoostingClassifier on the usable columns of X (n, d);
+        returns self.
+        """
         from sklearn.ensemble import HistGradientBoostingClassifier
         from threadpoolctl import threadpool_limits
 
@@ -104,6 +107,7 @@ class BaselineHGB:
         return self
 
     def predict_proba(self, X):
+        """Class probabilities, (n_samples, n_classes)."""
         return self.model_.predict_proba(np.asarray(X, dtype=np.float64)[:, self.keep_])
 
 

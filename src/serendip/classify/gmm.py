@@ -67,6 +67,9 @@ def fit_gmm(
 
 
 def gmm_to_arrays(gm: GaussianMixture, prefix: str = "gmm_") -> dict[str, np.ndarray]:
+    """A fitted GaussianMixture's weights, means, covariances and precisions as arrays (keys
+    ``prefix`` + name).
+    """
     return {
         prefix + "weights": gm.weights_,
         prefix + "means": gm.means_,

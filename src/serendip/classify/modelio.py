@@ -85,6 +85,7 @@ def load_classifier(path: str | Path):
 
 
 def shipped_model_path(name: str = "csc_xray_grouped") -> Path:
+    """Path of a shipped classifier model (one of ``SHIPPED``) in ``serendip/models``."""
     from serendip.paths import models_dir
 
     if name not in SHIPPED:

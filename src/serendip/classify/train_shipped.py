@@ -52,16 +52,22 @@ def training_table(real_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def labels(d: pd.DataFrame, level: str) -> np.ndarray:
+    """Class label per row of the training table, (n,) object; ``level`` = ``grouped`` or ``all``.
+    """
     if level == "grouped":
         return d["Class"].map(GROUPED).to_numpy(dtype=object)
     return d["Class"].to_numpy(dtype=object)
 
 
 def make_best(**override) -> ClusterBoostClassifier:
+    """The shipped classifier's settings (``BEST_PARAMS``) with ``override`` applied, unfitted."""
     return ClusterBoostClassifier(**{**BEST_PARAMS, **override})
 
 
 def build(real_dir: Path, out_dir: Path) -> dict:
+    """Train the shipped classifiers from the real-data folder into ``out_dir``; returns the
+    report dict.
+    """
     d, F = training_table(real_dir)
     groups = d["name"].to_numpy()
     report = {}
@@ -100,6 +106,7 @@ def build(real_dir: Path, out_dir: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: retrain the shipped classifiers."""
     from serendip.paths import models_dir, real_data_dir
 
     argv = sys.argv[1:] if argv is None else argv

@@ -19,6 +19,7 @@ class MedianImputer(BaseEstimator, TransformerMixin):
     """Replace NaN by the column median of the training data (0 for all-NaN columns)."""
 
     def fit(self, X, y=None):
+        """Learn each column's median over finite values of X (n, d); returns self."""
         X = np.asarray(X, dtype=np.float64)
         with np.errstate(all="ignore"):
             import warnings
@@ -30,6 +31,7 @@ class MedianImputer(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
+        """X (n, d) with non-finite values replaced by the column medians (a copy)."""
         X = np.array(X, dtype=np.float64, copy=True)
         bad = ~np.isfinite(X)
         X[bad] = np.broadcast_to(self.medians_, X.shape)[bad]
@@ -59,6 +61,7 @@ class LogMinMaxScaler(BaseEstimator, TransformerMixin):
         return X
 
     def fit(self, X, y=None):
+        """Learn the per-column log flag, floor and min/max of X (n, d); returns self."""
         X = np.asarray(X, dtype=np.float64)
         d = X.shape[1]
         self.mode_ = self._mode(d)
@@ -78,6 +81,7 @@ class LogMinMaxScaler(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
+        """X (n, d) log-scaled where chosen, then min-max scaled to about [0, 1]."""
         X = np.asarray(X, dtype=np.float64)
         L = self._log(X)
         scale = np.where(self.max_ > self.min_, self.max_ - self.min_, 1.0)
@@ -87,6 +91,7 @@ class LogMinMaxScaler(BaseEstimator, TransformerMixin):
         return S
 
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """Fitted state as arrays with keys ``prefix`` + name."""
         return {
             prefix + "mode": self.mode_,
             prefix + "floor": self.floor_,
@@ -96,6 +101,7 @@ class LogMinMaxScaler(BaseEstimator, TransformerMixin):
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray], prefix: str = "") -> LogMinMaxScaler:
+        """Rebuild from :meth:`to_arrays`."""
         mode = np.asarray(a[prefix + "mode"], dtype=np.int64)
         obj = cls(
             log_columns=tuple(np.flatnonzero(mode == 2)),
@@ -114,6 +120,7 @@ class Standardizer(BaseEstimator, TransformerMixin):
     """(x - mean) / std per column (std 0 -> 1); NaN must be imputed first."""
 
     def fit(self, X, y=None):
+        """Learn column means and standard deviations of X (n, d); returns self."""
         X = np.asarray(X, dtype=np.float64)
         self.mean_ = X.mean(axis=0)
         sd = X.std(axis=0)
@@ -121,4 +128,5 @@ class Standardizer(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
+        """(X - mean) / scale, (n, d) float64."""
         return (np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_

@@ -85,6 +85,9 @@ class MahalanobisClusterClassifier(BaseEstimator, ClassifierMixin):
         self.classes = classes
 
     def fit(self, X, y, clusters, n_clusters: int | None = None):
+        """Fit per-(cluster, class) Gaussians on X (n, d), labels y (n,) and cluster ids (n,);
+        returns self.
+        """
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=object)
         clusters = np.asarray(clusters, dtype=np.int64)
@@ -129,6 +132,9 @@ class MahalanobisClusterClassifier(BaseEstimator, ClassifierMixin):
         return D
 
     def predict_proba(self, X, clusters) -> np.ndarray:
+        """Class probabilities (n, n_classes) from Mahalanobis distances within each row's
+        cluster.
+        """
         D = self.distances(X, clusters)
         z = -D / float(self.temperature)
         zmax = z.max(axis=1, keepdims=True)
@@ -213,18 +219,22 @@ class UmlcaxsClassifier(BaseEstimator, ClassifierMixin):
         return self.gmm_.predict_proba(self._prep(X))
 
     def predict_cluster(self, X) -> np.ndarray:
+        """Gaussian-mixture cluster of each row, (n_samples,) int."""
         return self.gmm_.predict(self._prep(X))
 
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, (n_samples, n_classes); columns = ``classes_``."""
         Z = self._prep(X)
         self.mahal_.temperature = self.temperature
         return self.mahal_.predict_proba(Z, self.gmm_.predict(Z))
 
     def predict(self, X) -> np.ndarray:
+        """Most probable class of each row, (n_samples,)."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     # ----------------------------------------------------------------- export
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Fitted state as (arrays, JSON settings) for :mod:`serendip.io.modelfile`."""
         a = {
             "imputer_medians": self.imputer_.medians_,
             **self.scaler_.to_arrays("scaler_"),
@@ -253,6 +263,7 @@ class UmlcaxsClassifier(BaseEstimator, ClassifierMixin):
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray], settings: dict) -> UmlcaxsClassifier:
+        """Rebuild a classifier written by :meth:`to_arrays`."""
         p = dict(settings["params"])
         p["k_range"] = tuple(p.get("k_range", ()))
         obj = cls(**p)

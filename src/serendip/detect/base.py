@@ -140,6 +140,7 @@ class BaseDetector(BaseEstimator):
 
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
+        """Save the fitted detector to a safetensors file (no pickle); returns the path."""
         from serendip.io.modelfile import save_model
 
         self._check_fitted()

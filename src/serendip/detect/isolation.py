@@ -54,6 +54,7 @@ class TreeArrays:
 
     @classmethod
     def from_sklearn(cls, forest) -> TreeArrays:
+        """Export every tree of a fitted ``sklearn.ensemble.IsolationForest``."""
         lefts, rights, feats, thrs, vals, sizes = [], [], [], [], [], []
         for est, features in zip(forest.estimators_, forest.estimators_features_, strict=True):
             t = est.tree_
@@ -91,6 +92,7 @@ class TreeArrays:
         return 2.0 ** (-(depths / denom))
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The node arrays with keys ``prefix/name`` (for a model file)."""
         return {
             f"{prefix}/left": self.left,
             f"{prefix}/right": self.right,
@@ -103,6 +105,7 @@ class TreeArrays:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, n_features: int) -> TreeArrays:
+        """Rebuild from :meth:`to_arrays`, validating the structure against ``n_features``."""
         try:
             t = cls(
                 np.ascontiguousarray(arrays[f"{prefix}/left"], dtype=np.int32),

@@ -57,6 +57,7 @@ class MLPClassifierNet(nn.Module):
         self.head = nn.Linear(latent_dim, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits (batch, n_classes) of a float32 batch (batch, n_features)."""
         return self.head(self.latent(self.body(x)))
 
 

@@ -271,6 +271,7 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
 
     @property
     def classes_(self) -> np.ndarray:
+        """Known classes of the classifier, in column order."""
         return self.classifier.classes_
 
     def fit(self, table: pd.DataFrame, labels: pd.DataFrame) -> LightCurveAnomalyDetector:
@@ -322,6 +323,7 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
         )
 
     def save(self, path: str | Path) -> Path:
+        """Save classifier and latent detector to one safetensors file; returns the path."""
         from serendip.io.modelfile import save_model
 
         arrays, clf_settings = self.classifier.state()
@@ -346,6 +348,7 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_MODEL_PATH) -> LightCurveAnomalyDetector:
+        """Load a model written by :meth:`save` (default: the shipped model)."""
         from serendip.features.lc_classifier import GRUClassifier
         from serendip.io.modelfile import load_model
 

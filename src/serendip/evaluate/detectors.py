@@ -49,10 +49,12 @@ class PyODDetector:
         self.model = klass(**params)
 
     def fit(self, X, y=None):
+        """Fit the wrapped PyOD model on X (n, d); returns self."""
         self.model.fit(np.asarray(X, dtype=np.float64))
         return self
 
     def score_samples(self, X) -> np.ndarray:
+        """PyOD's raw score (its ``decision_function``), (n,), higher = more anomalous."""
         return np.asarray(
             self.model.decision_function(np.asarray(X, dtype=np.float64)), dtype=np.float64
         )
@@ -76,10 +78,12 @@ class SklearnDetector:
         self.model = klass(**params)
 
     def fit(self, X, y=None):
+        """Fit the wrapped scikit-learn model on X (n, d); returns self."""
         self.model.fit(np.asarray(X, dtype=np.float64))
         return self
 
     def score_samples(self, X) -> np.ndarray:
+        """Minus scikit-learn's ``score_samples``, (n,), higher = more anomalous."""
         return -np.asarray(
             self.model.score_samples(np.asarray(X, dtype=np.float64)), dtype=np.float64
         )

@@ -20,6 +20,7 @@ METRIC_ORDER = ("auroc", "aupr", "recall@1%", "recall@2%", "recall@5%", "recall@
 
 
 def metric_slug(metric: str) -> str:
+    """File-name-safe form of a metric name (``@`` -> ``_at_``, ``%`` -> ``pct``)."""
     return metric.replace("@", "_at_").replace("%", "pct")
 
 
@@ -55,6 +56,7 @@ def wide_table(
 
 
 def to_markdown(df: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table (index as the first column)."""
     cols = [df.index.name or ""] + [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for idx, row in df.iterrows():
@@ -63,6 +65,7 @@ def to_markdown(df: pd.DataFrame) -> str:
 
 
 def to_latex(df: pd.DataFrame, caption: str = "") -> str:
+    """A DataFrame as a LaTeX ``table`` (special characters escaped), with ``caption``."""
     def esc(s: str) -> str:
         return (
             str(s)

@@ -69,6 +69,7 @@ def compare_cases(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: compare the feature cases (see the module docstring)."""
     ap = argparse.ArgumentParser(
         prog="python -m serendip.features.compare_cases", description=__doc__.split("\n")[0]
     )

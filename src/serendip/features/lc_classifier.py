@@ -112,6 +112,7 @@ class GRUClassifier:
         self.verbose = verbose
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Settings as a dict (scikit-learn style)."""
         keys = (
             "hidden_size",
             "latent_size",
@@ -235,10 +236,12 @@ class GRUClassifier:
         return self.proba_from_latent(self.latent(seqs))
 
     def predict(self, seqs: LightCurveSequences) -> np.ndarray:
+        """Most probable class of each light curve, (N,)."""
         return self.classes_[np.argmax(self.predict_proba(seqs), axis=1)]
 
     # ---------------------------------------------------------- persistence
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Weights (arrays) and JSON settings of the fitted classifier."""
         arrays = {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
         settings = {
             "params": self.get_params(),
@@ -251,6 +254,7 @@ class GRUClassifier:
 
     @classmethod
     def from_state(cls, arrays: dict[str, np.ndarray], settings: dict[str, Any]) -> GRUClassifier:
+        """Rebuild a classifier from :meth:`state`."""
         torch = _torch()
         obj = cls(**settings["params"])
         obj.classes_ = np.asarray(settings["classes"])
@@ -267,6 +271,7 @@ class GRUClassifier:
         return obj
 
     def save(self, path: str | Path) -> Path:
+        """Save to a safetensors file (no pickle); returns the path."""
         from serendip.io.modelfile import save_model
 
         arrays, settings = self.state()
@@ -274,6 +279,7 @@ class GRUClassifier:
 
     @classmethod
     def load(cls, path: str | Path) -> GRUClassifier:
+        """Load a classifier written by :meth:`save`."""
         from serendip.io.modelfile import load_model
 
         arrays, settings, _ = load_model(path, KIND)

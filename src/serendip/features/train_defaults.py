@@ -27,6 +27,7 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: retrain the shipped encoders (see the module docstring)."""
     ap = argparse.ArgumentParser(
         prog="python -m serendip.features.train_defaults", description=__doc__.split("\n")[0]
     )

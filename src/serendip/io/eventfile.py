@@ -109,6 +109,7 @@ class EventFile:
 
     @property
     def n_events(self) -> int:
+        """Number of events in the file."""
         return len(self.time)
 
 

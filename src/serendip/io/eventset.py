@@ -56,10 +56,12 @@ class EventSet:
     # ------------------------------------------------------------------ sizes
     @property
     def n_files(self) -> int:
+        """Number of files (sources) in the set."""
         return len(self.obsreg_id)
 
     @property
     def n_events(self) -> int:
+        """Number of events over all files."""
         return len(self.time)
 
     @property

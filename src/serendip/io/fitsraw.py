@@ -274,6 +274,7 @@ class FitsFile:
         return len(self.hdus)
 
     def close(self) -> None:
+        """Release the bytes and any astropy file opened for a fallback."""
         if self._hdul is not None:
             self._hdul.close()
             self._hdul = None
@@ -286,6 +287,7 @@ class FitsFile:
 
     # ---------------------------------------------------------------- access
     def header(self, k: int) -> dict:
+        """Header of HDU ``k`` as a dict (keyword -> value)."""
         return self.hdus[k].header
 
     def names(self, k: int) -> list[str]:

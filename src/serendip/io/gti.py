@@ -109,6 +109,7 @@ class GTISet:
 
     @property
     def empty(self) -> bool:
+        """True when the set holds no intervals."""
         return self.common is None and not self.per_ccd
 
     def mask(self, time: np.ndarray, ccd: np.ndarray | None) -> np.ndarray:

@@ -140,10 +140,12 @@ class IngestResult:
 
     @property
     def n_ok(self) -> int:
+        """Number of files read."""
         return len(self.files)
 
     @property
     def n_failed(self) -> int:
+        """Number of files that failed (see ``failures``)."""
         return len(self.failures)
 
 

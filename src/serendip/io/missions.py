@@ -73,6 +73,7 @@ class Mission:
     detector: str = ""
 
     def matches(self, telescope: str, instrument: str, detector: str = "") -> bool:
+        """True when the header's TELESCOP / INSTRUME (and DETNAM) match this mission."""
         if not re.fullmatch(self.telescope, telescope.strip(), flags=re.I):
             return False
         if self.instrument and not re.fullmatch(self.instrument, instrument.strip(), flags=re.I):

@@ -101,6 +101,7 @@ class CscQuery:
     schema: str = ""
 
     def conditions(self) -> list[str]:
+        """The ADQL WHERE conditions of the query, one string each."""
         c = []
         if self.min_flux_significance_b is not None:
             c.append(f"o.flux_significance_b > {float(self.min_flux_significance_b):g}")
@@ -124,6 +125,7 @@ class CscQuery:
         return c
 
     def adql(self) -> str:
+        """The full ADQL query text."""
         s = self.schema
         cols = [f"m.{_check_column(c)}" for c in self.master_columns] + [
             f"o.{_check_column(c)}" for c in self.detection_columns

@@ -72,11 +72,13 @@ class StageStore:
         self.stage_root = self.layout.stages
 
     def stage_dir(self, name: str) -> Path:
+        """Folder of one stage's outputs inside the run directory."""
         d = self.layout.stage_dir(name)
         d.mkdir(parents=True, exist_ok=True)
         return d
 
     def manifest_path(self, name: str) -> Path:
+        """Path of one stage's manifest (its key, inputs and outputs)."""
         return self.layout.manifest(name)
 
     def invalidate(self, name: str) -> None:
@@ -123,6 +125,7 @@ class StageStore:
         started: float,
         info: dict[str, Any] | None = None,
     ) -> StageRecord:
+        """Write a finished stage's manifest so that a later run can reuse it."""
         rel = {
             k: str(Path(v).resolve().relative_to(self.run_dir.resolve()))
             for k, v in outputs.items()

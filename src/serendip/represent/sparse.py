@@ -63,10 +63,12 @@ class SparseCubes:
     # ------------------------------------------------------------ array-like
     @property
     def n_files(self) -> int:
+        """Number of files (cubes)."""
         return len(self.indptr) - 1
 
     @property
     def n_cells(self) -> int:
+        """Cells per cube (product of the per-file shape)."""
         return int(np.prod(self.cube_shape))
 
     @property
@@ -76,6 +78,7 @@ class SparseCubes:
 
     @property
     def ndim(self) -> int:
+        """Number of axes of the dense array (1 + per-file axes)."""
         return 1 + len(self.cube_shape)
 
     @property
@@ -85,6 +88,7 @@ class SparseCubes:
 
     @property
     def nnz(self) -> int:
+        """Number of non-zero cells stored."""
         return int(self.indptr[-1])
 
     @property

@@ -90,6 +90,7 @@ class BatchSettings:
     n_top: int = 100
 
     def check(self) -> BatchSettings:
+        """Raise InputError naming the setting when a value is out of range."""
         if self.chunk_size < 1:
             raise InputError("--chunk-size", f"must be >= 1, got {self.chunk_size}")
         if self.n_fit < 2 or self.n_estimators < 1 or self.max_samples < 2:
@@ -113,6 +114,7 @@ class BatchResult:
 
     @property
     def scores(self) -> pd.DataFrame:
+        """The per-source scores table of the batch run."""
         from serendip.io.tables import read_table
 
         return read_table(self.paths["scores"])

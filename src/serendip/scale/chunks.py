@@ -78,10 +78,12 @@ def file_fingerprint(paths: Sequence[str | Path]) -> list[list[Any]]:
 
 
 def table_path(out_dir: str | Path, chunk_id: str) -> Path:
+    """Path of a chunk's output table."""
     return Path(out_dir) / f"chunk-{chunk_id}.parquet"
 
 
 def marker_path(out_dir: str | Path, chunk_id: str) -> Path:
+    """Path of a chunk's completion marker."""
     return Path(out_dir) / f"chunk-{chunk_id}.json"
 
 

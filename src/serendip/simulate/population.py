@@ -143,6 +143,7 @@ class SimulationOptions:
 
     @classmethod
     def from_kwargs(cls, options: Mapping[str, object]) -> SimulationOptions:
+        """Options from keyword settings; unknown keys raise TypeError, inconsistent ranges ValueError."""
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - names)
         if unknown:
@@ -263,6 +264,8 @@ def class_counts(n: int, fractions: Mapping[str, float]) -> dict[str, int]:
 
 
 def normalise_fractions(class_fractions: Mapping[str, float] | None) -> dict[str, float]:
+    """Class fractions (the defaults when None) scaled to sum to 1; unknown labels, negative
+    values or a zero total raise ValueError."""
     if class_fractions is None:
         return dict(DEFAULT_CLASS_FRACTIONS)
     unknown = sorted(set(class_fractions) - set(LABELS))
