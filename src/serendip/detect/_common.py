@@ -86,15 +86,8 @@ class ScaledDetector(BaseDetector):
     scale: bool = True
 
     def fit(self, X, y=None):
-        """Fit on inlier features ``X`` (n_samples, n_features); returns self.
-
-        Parameters
-        ----------
-        X : array-like, shape (n_samples, n_features)
-            Training features (finite values).
-        y : array-like, shape (n_samples,), optional
-            Known-class labels, required when ``needs_labels`` and ignored otherwise.
-        """
+        """As :meth:`BaseDetector.fit` (``X`` (n_samples, n_features), ``y`` labels if needed),
+        with the optional scaler fitted first; returns self."""
         X, y = self._check_fit_input(X, y)
         self._train_scores = None
         Xs = self._fit_scaler(X)
