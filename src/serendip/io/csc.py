@@ -39,10 +39,12 @@ class CSCName:
 
     @property
     def obsreg_id(self) -> str:
+        """The source's id, ``<obsid>_<region>``."""
         return f"{self.obsid}_{self.region}"
 
     @property
     def key(self) -> tuple[int, int]:
+        """``(obsid, region)`` as integers (sort and pairing key)."""
         return (self.obsid, self.region)
 
 

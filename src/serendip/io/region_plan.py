@@ -51,6 +51,7 @@ class RegionPlan:
 
     @property
     def empty(self) -> bool:
+        """True when the plan names no region or source list for any file."""
         return not (self.region_all or self.sources_all is not None or self.region_map
                     or self.sources_map or self.region_beside or self.sources_beside)
 

@@ -64,6 +64,7 @@ class Shape:
     where: str = ""
 
     def describe(self) -> str:
+        """The shape in words, with its centre and size in the units it was given."""
         r = self.region
         name = type(r).__name__.replace("SkyRegion", "").replace("PixelRegion", "").lower()
         if self.system == "sky":
@@ -117,6 +118,7 @@ class SourceRegion:
 
     @property
     def is_sky(self) -> bool:
+        """True when any include shape is in sky coordinates."""
         return any(s.system == "sky" for s in self.include)
 
     # -- the first include shape's centre and size, in the units it was given
@@ -142,6 +144,7 @@ class SourceRegion:
 
     @property
     def y(self) -> float | None:
+        """Physical y pixel (1-based) of the first include shape's centre; None for sky shapes."""
         return None if self.include[0].system == "sky" else float(self._first.center.y) + 1.0
 
     @property
@@ -154,6 +157,7 @@ class SourceRegion:
         return float(r.to_value("arcsec")) if hasattr(r, "unit") else float(r)
 
     def describe(self) -> str:
+        """The region in words: include shapes joined by ``+``, exclusions by ``-``."""
         text = " + ".join(s.describe() for s in self.include)
         if self.exclude:
             text += " - " + " - ".join(s.describe() for s in self.exclude)
@@ -295,6 +299,7 @@ def read_crtf(path: Path) -> list[SourceRegion]:
 
 
 def is_fits_file(path: Path) -> bool:
+    """True when the file (gzip-compressed or not) starts with the FITS signature ``SIMPLE  =``."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(9)
@@ -427,6 +432,7 @@ def event_wcs(header, xcol: str, ycol: str):
 
 
 def arcsec_per_pixel(wcs) -> float:
+    """Pixel size [arcsec] of an astropy WCS (first axis)."""
     return float(abs(wcs.wcs.cdelt[0]) * 3600.0)
 
 
@@ -460,6 +466,7 @@ class PixelRegions:
 
     @property
     def n_sources(self) -> int:
+        """Number of sources (regions) compiled."""
         return len(self.names)
 
     def bboxes(self) -> np.ndarray:

@@ -79,6 +79,7 @@ class SourceList:
 
     @property
     def n_sources(self) -> int:
+        """Number of sources in the list."""
         return len(self.names)
 
     def for_obsid(self, obsid: str) -> SourceList:
