@@ -23,9 +23,13 @@ DPI = 80
 
 
 def png_bytes(fig) -> bytes:
-    """Render ``fig`` to PNG bytes and close it."""
+    """Render ``fig`` to PNG bytes and close it.
+
+    One draw: ``bbox_inches="tight"`` drew every figure twice (measured 1.9x the time); the
+    figures leave their own margins instead.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
     return buf.getvalue()
 
@@ -186,11 +190,11 @@ def draw_et_map(ax, time: np.ndarray, energy: np.ndarray, title: str = "") -> No
         h.T,
         origin="lower",
         aspect="auto",
-        cmap="magma",
-        extent=(0, 1, np.log10(E_MIN), np.log10(E_MAX)),
+        cmap="viridis",  # as the explorer app and report.html
+        extent=(0, 1, np.log10(E_MIN / 1000.0), np.log10(E_MAX / 1000.0)),
     )
     ax.set_xlabel("time (relative)")
-    ax.set_ylabel("log10 E [eV]")
+    ax.set_ylabel("log10 E [keV]")
     if title:
         ax.set_title(title, fontsize=8)
     plt.colorbar(im, ax=ax, fraction=0.05, pad=0.02, label="counts")
@@ -232,7 +236,16 @@ def _panel_into(
     fig, time: np.ndarray, energy: np.ndarray, title: str, map_xlabel: bool = True
 ) -> None:
     gs = fig.add_gridspec(
-        2, 2, width_ratios=(1.0, 1.5), height_ratios=(2, 1), hspace=0.08, wspace=0.5
+        2,
+        2,
+        width_ratios=(1.0, 1.5),
+        height_ratios=(2, 1),
+        hspace=0.08,
+        wspace=0.5,
+        left=0.1,
+        right=0.97,
+        top=0.88,
+        bottom=0.2,
     )
     ax_map = fig.add_subplot(gs[:, 0])
     draw_et_map(ax_map, time, energy)
@@ -261,7 +274,7 @@ def files_grid(events: EventSet, rows: list[tuple[int, str]], title: str, ncols:
     for ax, (i, caption) in zip(axes.ravel(), rows, strict=False):
         t, e = events.events_of(i)
         h = et_map_of(t, e)
-        ax.imshow(h.T, origin="lower", aspect="auto", cmap="magma")
+        ax.imshow(h.T, origin="lower", aspect="auto", cmap="viridis")
         ax.set_title(caption, fontsize=6)
     fig.suptitle(title, fontsize=9, y=1.0 + 0.08 / nrows)
     return fig
