@@ -15,10 +15,11 @@ Anything it does not handle (vector, bit, string or variable-length columns; a h
 cannot parse) falls back to astropy, opened lazily on the same bytes. Headers are plain
 dicts (keyword -> value; ``COMMENT``/``HISTORY`` dropped).
 
-Why hand-written: it measures 15x faster than astropy at what ingestion does (headers plus the
-``time`` and ``energy`` columns of the EVENTS table, from bytes in memory): 2.3 ms against
-35 ms per simulated Chandra file (about 300 events), median of 3 runs of 60 files in one
-process on the project's shared 2-core machine (14x in the issue's earlier measurement).
+Why hand-written: it measures 15-16x faster than astropy at what ingestion does (headers plus
+the ``time`` and ``energy`` columns of the EVENTS table, from bytes in memory): 2.3 ms against
+35 ms, and 2.8 against 44 ms, per simulated Chandra file (about 300 events) in two runs
+(median of 3 runs of 60 files in one process on the project's shared 2-core machine; 14x in
+the issue's earlier measurement).
 Reproduce: ``python benchmarks/bench_hand_vs_library.py`` (section ``hand-vs-library`` of
 BENCHMARKS.md).
 """

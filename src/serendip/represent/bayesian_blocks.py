@@ -10,10 +10,11 @@ Files are spread over all numba threads (ranges of about equal O(N^2) cost). Fil
 more distinct times than ``max_cells`` (the algorithm is O(N^2)) are first binned into ``max_cells`` equal-width time bins and the counts passed as binned events
 (as astropy does for ``x=counts``), an approximation that keeps the cost bounded.
 
-Why hand-written: with the same block edges, the numba kernel measures 24x faster than
+Why hand-written: with the same block edges, the numba kernel measures 24-38x faster than
 ``astropy.stats.bayesian_blocks(t, fitness="events", p0=0.05)`` per file: 8.7 ms against
-206 ms on simulated Chandra files (about 300 events each), median of 3 runs of 60 files in
-one process on the project's shared 2-core machine (39x in the issue's earlier measurement;
+206 ms, and 9.8 against 375 ms, in two runs on simulated Chandra files (about 300 events
+each; median of 3 runs of 60 files in one process on the project's shared, heavily loaded
+2-core machine; 39x in the issue's earlier measurement;
 the ratio grows with the events per file, the cost being O(N^2) in both). Reproduce:
 ``python benchmarks/bench_hand_vs_library.py`` (section ``hand-vs-library`` of BENCHMARKS.md),
 which also checks that the edges agree.
