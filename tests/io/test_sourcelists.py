@@ -156,3 +156,24 @@ def test_batch_with_sources(field, tmp_path):
     res = run_batch([p], tmp_path / "batch", scheduler="none", sources=str(lst), n_fit=6,
                     n_estimators=10, chunk_size=1, progress=False)
     assert sorted(res.scores["obsreg_id"]) == [f"9999_{k}" for k in range(1, 7)]
+
+
+def test_csc_sources_through_cached_tap(field, tmp_path, monkeypatch):
+    """sources="csc" asks CSC 2.1 (TAP) for the file's ObsID; the answer comes from the cache."""
+    from serendip.io.tap import CSC21_TAP_URL, CscQuery, cache_key
+
+    p, x, y, e = field
+    raw = load_events(p)
+    ra, dec = raw.wcs.pixel_to_world_values(np.array([4000.0, 4200.0]), np.array([4000.0, 4200.0]))
+    q = CscQuery(master_columns=["name", "ra", "dec"], detection_columns=["obsid", "region_id", "src_area_b"],
+                 min_flux_significance_b=None, not_null=[], obsids=[9999])
+    cache = tmp_path / "tap"
+    cache.mkdir()
+    pd.DataFrame({"name": ["2CXO A", "2CXO B"], "ra": ra, "dec": dec, "obsid": [9999, 9999],
+                  "region_id": [17, 4], "src_area_b": [200.0, 150.0]}).to_parquet(
+        cache / f"{cache_key(CSC21_TAP_URL, q.adql())}.parquet")
+    monkeypatch.setenv("SERENDIP_TAP_CACHE", str(cache))
+    res = ingest([p], sources="csc", band=None, progress=False)
+    assert list(res.files["obsreg_id"]) == ["9999_17", "9999_4"]
+    r_pix = np.sqrt(200.0 / np.pi) / 0.492
+    assert res.files["n_events"].iloc[0] == int(((x - 4000) ** 2 + (y - 4000) ** 2 <= r_pix**2).sum())

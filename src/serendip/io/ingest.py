@@ -424,7 +424,7 @@ def _cut_file(path: Path, band, gain, plan, csc, csc_band: str) -> tuple[list[Ev
     """The event lists of one FITS file: whole, its CSC region, its regions or its sources.
     Returns (event lists, whether they are regions)."""
     raw = load_events(path, gain=gain)
-    entry = plan.for_file(path)
+    entry = plan.for_file(path, raw.header["obsid"])
     if entry is None and csc is not None:
         name, reg3 = csc
         if reg3 is None:

@@ -7,6 +7,8 @@ The same values work in :func:`serendip.io.ingest.ingest`, the run configuration
   ``'RA,DEC,R"'``), a region file (DS9 ``.reg``, CRTF, FITS region) or a source list
   (FITS source list, CSC table, CSV), or already-made :class:`~serendip.io.regions.SourceRegion`
   / :class:`~serendip.io.sourcelists.SourceList` objects;
+* ``"csc"`` (sources only): the Chandra Source Catalog 2.1 detections of each file's ObsID,
+  fetched through TAP and cached (:func:`serendip.io.sourcelists.csc_observation_sources`);
 * ``"beside"``: a file next to each event file, named after it (``obs.fits.gz`` ->
   ``obs.reg``, ``obs.crtf``, ``obs_reg.fits``; sources: ``obs_src.fits``, ``obs_srclist.fits``,
   ``obs_sources.csv``, and ``..._src2.fits`` for a ``..._evt2`` file);
@@ -46,6 +48,7 @@ class RegionPlan:
     sources_map: dict = field(default_factory=dict)
     region_beside: bool = False
     sources_beside: bool = False
+    sources_csc: bool = False
     #: files that are regions or source lists of an event file (never ingested as events)
     helper_files: set = field(default_factory=set)
 
@@ -53,9 +56,10 @@ class RegionPlan:
     def empty(self) -> bool:
         """True when the plan names no region or source list for any file."""
         return not (self.region_all or self.sources_all is not None or self.region_map
-                    or self.sources_map or self.region_beside or self.sources_beside)
+                    or self.sources_map or self.region_beside or self.sources_beside
+                    or self.sources_csc)
 
-    def for_file(self, path: Path):
+    def for_file(self, path: Path, obsid: str = ""):
         """``("region", [SourceRegion, ...])``, ``("sources", SourceList)`` or None for one event file."""
         from serendip.io.regions import read_region_file
         from serendip.io.sourcelists import read_source_list
@@ -69,6 +73,12 @@ class RegionPlan:
             return "region", self.region_all
         if self.sources_all is not None:
             return "sources", self.sources_all
+        if self.sources_csc:
+            from serendip.io.sourcelists import csc_observation_sources
+
+            if not str(obsid).strip().isdigit():
+                raise InputError(path, f"sources = 'csc' needs a Chandra ObsID; the file's OBS_ID is {obsid!r}")
+            return "sources", csc_observation_sources(obsid)
         for beside, suffixes, kind, reader in (
             (self.region_beside, _region_names(path), "region", read_region_file),
             (self.sources_beside, _source_names(path), "sources", read_source_list),
@@ -141,6 +151,8 @@ def make_plan(region=None, sources=None) -> RegionPlan:
             plan.sources_all = sources
         elif isinstance(sources, str) and sources.strip().lower() == BESIDE:
             plan.sources_beside = True
+        elif isinstance(sources, str) and sources.strip().lower() == "csc":
+            plan.sources_csc = True
         elif isinstance(sources, dict):
             plan.sources_map = {_key(k): read_source_list(v) for k, v in sources.items()}
         elif _is_manifest(sources, "sources"):

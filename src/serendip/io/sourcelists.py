@@ -13,7 +13,8 @@ Accepted (:func:`read_source_list`):
   or pixel ``x``/``y`` with ``r_pix`` (or ``a_pix``, ``b_pix``, ``rotang``);
 * a Chandra Source Catalog table (``region_id``, ``ra``, ``dec`` and ``src_area_b``
   [arcsec^2], the broad-band aperture, as a circle of equal area; rows of other ObsIDs, by
-  its ``obsid`` column, are left out with a notice).
+  its ``obsid`` column, are left out with a notice), downloaded or fetched per ObsID through
+  serendip's cached CSC 2.1 TAP access (:func:`csc_observation_sources`; ``sources="csc"``).
 
 Each source is named by its id column (``COMPONENT``, ``region_id``, ``id``, ``name``, ...;
 else 1, 2, ...) and becomes the event list ``{OBSID}_{id}``. Each gets a background
@@ -418,3 +419,27 @@ def _positive(path, name, *arrays):
     for v in arrays:
         if (~np.isfinite(v) | (v <= 0)).any():
             raise InputError(path, f"column {name!r}: sizes must be finite and > 0")
+
+
+#: where ``sources="csc"`` caches its TAP answers (``$SERENDIP_TAP_CACHE`` overrides)
+def default_tap_cache() -> Path:
+    import os
+
+    return Path(os.environ.get("SERENDIP_TAP_CACHE", Path.home() / ".cache" / "serendip" / "tap"))
+
+
+def csc_observation_sources(
+    obsid: int | str, *, url: str | None = None, cache_dir: str | Path | None = None,
+    offline: bool = False, timeout_s: float = 120.0,
+) -> SourceList:
+    """The CSC 2.1 detections of one ObsID as a source list, through TAP (cached as Parquet
+    under ``cache_dir``, default :func:`default_tap_cache`, so a re-run works offline):
+    ``region_id`` names each source (``OBSID_REGION``), ``ra``/``dec`` [deg], and a circle of the
+    broad-band aperture's area ``src_area_b`` [arcsec^2]."""
+    from serendip.io.tap import CSC21_TAP_URL, CscQuery, run_tap
+
+    q = CscQuery(master_columns=["name", "ra", "dec"], detection_columns=["obsid", "region_id", "src_area_b"],
+                 min_flux_significance_b=None, not_null=[], obsids=[int(obsid)])
+    df = run_tap(q.adql(), url or CSC21_TAP_URL, cache_dir=cache_dir or default_tap_cache(),
+                 offline=offline, timeout_s=timeout_s)
+    return _from_table(df, {}, Path(f"CSC 2.1 TAP (ObsID {obsid})"), single_source=False)

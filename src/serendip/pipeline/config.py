@@ -91,8 +91,8 @@ class InputSection(Section):
     sources: str | dict[str, str] = Field(
         "",
         description='source list cutting each observation into sources (OBSID_<id>): a FITS '
-        'source list, CSC table or CSV, "beside", a manifest table (path, sources) or a table '
-        "{event file = source list}",
+        'source list, CSC table or CSV, "csc" (CSC 2.1 through TAP, cached), "beside", a manifest '
+        "table (path, sources) or a table {event file = source list}",
     )
     csc_band: Literal["b", "u", "s", "m", "h", "w"] = Field(
         "b", description="CSC band whose 90%-ECF region is applied to CSC per-region products"
@@ -141,7 +141,7 @@ class InputSection(Section):
         for key in ("region", "sources"):
             value = getattr(self, key)
             files = value.values() if isinstance(value, dict) else (
-                [value] if key == "sources" and value and value != "beside" else [])
+                [value] if key == "sources" and value and value not in ("beside", "csc") else [])
             for f in files:
                 if not Path(f).is_file():
                     raise ValueError(f"input.{key}: no such file {f!r}")
