@@ -45,6 +45,8 @@ def test_parse_forms():
     assert c.dec.deg == pytest.approx(-(59 + 8 / 60 + 9 / 3600))
     assert r.include[0].region.radius.to_value(u.arcsec) == pytest.approx(12.0)
     assert parse_region("galactic;ellipse(320.3,-1.2,3\",2\",30)").include[0].region.center.frame.name == "galactic"
+    q = SourceRegion.sky(228.48 * u.deg, -59.13 * u.deg, 0.1 * u.arcmin)  # Quantities too
+    assert (q.ra, q.dec, q.radius) == pytest.approx((228.48, -59.13, 6.0))
     for bad in ["sky:1,2", '228,-59,abc"', "phys:1,2,-3", "sky:1,95,3", "nonsense"]:
         with pytest.raises(InputError):
             parse_region(bad)

@@ -97,10 +97,15 @@ class SourceRegion:
     @classmethod
     def sky(cls, ra: float, dec: float, radius_arcsec: float, name: str | None = None,
             frame: str = "icrs") -> SourceRegion:
-        """Sky circle: ``ra``, ``dec`` [deg] in ``frame`` (lon/lat for galactic), radius [arcsec]."""
+        """Sky circle: ``ra``, ``dec`` [deg] in ``frame`` (lon/lat for galactic), radius [arcsec];
+        each may also be an astropy Quantity (``5 * u.arcsec``, ``0.1 * u.arcmin``)."""
         import astropy.units as u
         from astropy.coordinates import SkyCoord
         from regions import CircleSkyRegion
+
+        ra, dec = (v.to_value(u.deg) if hasattr(v, "unit") else v for v in (ra, dec))
+        if hasattr(radius_arcsec, "unit"):
+            radius_arcsec = radius_arcsec.to_value(u.arcsec)
 
         _check_circle(radius_arcsec, dec)
         c = SkyCoord(float(ra) * u.deg, float(dec) * u.deg, frame=frame)
