@@ -106,6 +106,9 @@ class EventFile:
     #: merged good-time intervals ``(start, stop)`` [s] of this file or region (its CCDs),
     #: None when the file has no GTIs
     good_times: tuple[np.ndarray, np.ndarray] | None = None
+    #: relative expected rate in each good-time interval (source + its share of the field's
+    #: background light curve, :mod:`serendip.io.background`); None: constant
+    gti_weight: np.ndarray | None = None
 
     @property
     def n_events(self) -> int:
@@ -596,12 +599,48 @@ class RawEvents:
         bounds = np.searchsorted(who, np.arange(len(members) + 1))
         return [ccd[bounds[k] : bounds[k + 1]] if bounds[k + 1] > bounds[k] else None for k in range(len(members))]
 
+    def _background_template(self, bmem, usable: np.ndarray, areas: np.ndarray):
+        """The field's background excess light curve from the background regions
+        (:func:`serendip.io.background.field_excess`): ``(edges, excess)``."""
+        from serendip.io.background import field_excess
+
+        good = self.good_times(None)
+        idx = [i[usable[i]] for i in bmem]
+        if good is None or not idx:
+            return np.zeros(0), np.zeros(0)
+        n = np.array([len(i) for i in idx])
+        flat = np.concatenate(idx) if n.sum() else np.zeros(0, np.int64)
+        w = np.repeat(1.0 / (np.maximum(areas, 1e-9) * len(idx)), n)
+        return field_excess(self.time[flat], w, len(np.unique(flat)), good[0], good[1], self.path)
+
+    @staticmethod
+    def _apply_template(ef: EventFile, template, flares, area: float, screen: bool):
+        """Give ``ef`` its expected-rate template as weighted GTIs and screen the field's
+        background flares out of it (:mod:`serendip.io.background`).
+        Returns (events screened out, 1 if the source kept a flare interval as its own)."""
+        from serendip.io.background import screen_flare, weighted_intervals
+
+        start, stop, w = weighted_intervals(*ef.good_times, *template, area, ef.n_events)
+        n_cut, own = 0, 0
+        if screen and len(flares[0]):
+            keep, start2, stop2, w2, n_cut = screen_flare(ef.time, start, stop, w, flares)
+            own, n_cut = int(n_cut < 0), max(n_cut, 0)
+            if len(start2) < len(start):
+                ef.time, ef.energy = ef.time[keep], ef.energy[keep]
+                ef.meta["n_events"] = int(len(ef.time))
+                ef.meta["n_background_flare"] = int(n_cut)
+                start, stop, w = start2, stop2, w2
+        if not np.allclose(w, 1.0) or len(start) != len(ef.good_times[0]):
+            ef.good_times, ef.gti_weight = (start, stop), w
+        return n_cut, own
+
     def cut_regions(
         self,
         regions,
         band=AUTO_BAND,
         keep_empty: bool = True,
         obsreg_ids=None,
+        screen: bool = True,
     ):
         """One :class:`EventFile` per source region (see :func:`extract_regions`).
 
@@ -609,7 +648,11 @@ class RawEvents:
         :class:`~serendip.io.sourcelists.SourceList` or compiled
         :class:`~serendip.io.regions.PixelRegions`. Background regions (source lists give
         each source an annulus) are counted in the band, leaving out the events of every
-        source, into ``meta`` (``bkg_counts``, ``bkg_area_pix``, ``src_area_pix``).
+        source, into ``meta`` (``bkg_counts``, ``bkg_area_pix``, ``src_area_pix``). From the
+        background regions the field's background light curve gives each source an
+        expected-rate template (``gti_weight``), and with ``screen`` the intervals of a
+        significant background flare are removed from every source that does not flare
+        itself then (:mod:`serendip.io.background`), with a notice giving the counts.
         """
         band = self.resolve_band(band)
         pr = self.pixel_regions(regions)
@@ -626,6 +669,11 @@ class RawEvents:
             bmem = select(pr.background, self.x, self.y, self._index)
             bkg_counts = np.array([np.count_nonzero(in_band[i] & ~in_any[i]) for i in bmem], np.int64)
             bkg_area = pr.background.areas()
+            template = self._background_template(bmem, in_band & ~in_any, bkg_area)
+            from serendip.io.background import flare_intervals
+
+            flares = flare_intervals(*template)
+        tot_screened = n_screened_src = n_own_flare = 0
         src_area = pr.areas()
         boxes = pr.bboxes()
         first = np.full(pr.n_sources, -1)
@@ -670,8 +718,25 @@ class RawEvents:
                 oid = f"{stem}_{name if name not in (None, '') else k + 1}"
             ef = self._make(keep, oid, counts, band, pr.descriptions[k], ccd_sets[k],
                             (float(ra[k]), float(dec[k])))
+            if bkg_counts is not None and ef.good_times is not None and len(template[0]):
+                n_screened, n_kept_flare = self._apply_template(ef, template, flares,
+                                                                float(src_area[k]), screen)
+                tot_screened += n_screened
+                n_screened_src += n_screened > 0
+                n_own_flare += n_kept_flare
             if ef.n_events or keep_empty:
                 out.append(ef)
+        if bkg_counts is not None and len(flares[0]):
+            n_fl = len(flares[0])
+            dur = float(np.sum(flares[1] - flares[0]))
+            if screen:
+                notice("ingest", "background_flare_screened",
+                       f"background-flare screening: {n_fl} interval{'s' if n_fl != 1 else ''} "
+                       f"({dur:.0f} s) of significant field background excess removed from "
+                       f"{n_screened_src:,} sources' good time ({tot_screened:,} events); "
+                       f"{n_own_flare:,} source{'s' if n_own_flare != 1 else ''} kept them because "
+                       "their own counts there exceed the background's share (a real flare is never "
+                       "cut)", source=self.path, count=tot_screened, total=n_all)
         n_regions = len(members)
         what = f" inside {n_regions:,} region{'s' if n_regions != 1 else ''}"
         self._note_band_cut(band, tot_bad, tot_out, tot_in, what)

@@ -94,7 +94,8 @@ REGION_COLUMNS = [
 ]
 FAILURE_COLUMNS = ["file", "reason"]
 _CHANDRA_BAND = identify_mission("CHANDRA", "ACIS").band_ev
-GTI_COLUMNS = ["obsreg_id", "start", "stop"]
+#: ``weight``: relative expected rate in the interval (1: constant; see io/background.py)
+GTI_COLUMNS = ["obsreg_id", "start", "stop", "weight"]
 
 
 def empty_gtis() -> pd.DataFrame:
@@ -106,7 +107,9 @@ def _typed_gtis(gtis: pd.DataFrame) -> pd.DataFrame:
     """``obsreg_id`` as Python str objects, ``start``/``stop`` float64 (one dtype however made)."""
     out = gtis.copy()
     out["obsreg_id"] = out["obsreg_id"].astype(str).to_numpy(dtype=object)
-    for c in ("start", "stop"):
+    if "weight" not in out.columns:
+        out["weight"] = 1.0
+    for c in ("start", "stop", "weight"):
         out[c] = out[c].to_numpy(dtype=np.float64)
     return out.reset_index(drop=True)
 
@@ -325,7 +328,7 @@ def ingest(
     row_parts: list[pd.DataFrame] = []
     rows: list[dict] = []
     region_rows: list[dict] = []
-    gti_parts: list[tuple[int, np.ndarray, np.ndarray]] = []  # (file position, start, stop)
+    gti_parts: list[tuple] = []  # (file position, start, stop, weight)
     n_files = 0
 
     def flush_rows() -> None:
@@ -366,7 +369,9 @@ def ingest(
                         if regional:
                             region_rows.append(_region_row(ef))
                         if ef.good_times is not None:
-                            gti_parts.append((n_files, *ef.good_times))
+                            w = ef.gti_weight
+                            gti_parts.append((n_files, *ef.good_times,
+                                              np.ones(len(ef.good_times[0])) if w is None else w))
                         n_files += 1
                         id_parts.append(np.array([ef.obsreg_id], dtype=object))
                         count_parts.append(np.array([ef.n_events], dtype=np.int64))
@@ -399,12 +404,13 @@ def ingest(
     fail_df = pd.DataFrame(failures, columns=FAILURE_COLUMNS).astype(str)
     gtis = empty_gtis() if unique else empty_gtis().assign(file_row=pd.Series(dtype=np.int64))
     if gti_parts:
-        pos = np.concatenate([np.full(len(a), i, dtype=np.int64) for i, a, _ in gti_parts])
+        pos = np.concatenate([np.full(len(p[1]), p[0], dtype=np.int64) for p in gti_parts])
         gtis = pd.DataFrame(
             {
                 "obsreg_id": files["obsreg_id"].to_numpy(dtype=object)[pos].astype(str),
-                "start": np.concatenate([a for _, a, _ in gti_parts]),
-                "stop": np.concatenate([b for _, _, b in gti_parts]),
+                "start": np.concatenate([p[1] for p in gti_parts]),
+                "stop": np.concatenate([p[2] for p in gti_parts]),
+                "weight": np.concatenate([p[3] for p in gti_parts]),
             }
         )
         gtis = _typed_gtis(gtis)
@@ -509,7 +515,7 @@ def read_ingest(out_dir: str | Path) -> IngestResult:
     events = EventSet.read(RunLayout(out).events, order=files["obsreg_id"].astype(str).tolist())
     failures = pd.read_csv(RunLayout(out).failures, dtype=str, keep_default_na=False)
     gti_path = RunLayout(out).gtis
-    gtis = _typed_gtis(read_table(gti_path)[GTI_COLUMNS]) if gti_path.is_file() else empty_gtis()
+    gtis = _typed_gtis(read_table(gti_path))[GTI_COLUMNS] if gti_path.is_file() else empty_gtis()
     reg_path = RunLayout(out).regions
     regions = read_table(reg_path) if reg_path.is_file() else empty_regions()
     return IngestResult(events, files, failures, gtis, regions)

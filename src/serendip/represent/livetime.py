@@ -4,6 +4,13 @@ An observation with gaps between its good-time intervals (GTIs) has no events in
 Scan statistics, uniformity tests and Bayesian blocks on raw times read such a gap as a
 deep dip or an eclipse. Mapping every event to *live time*, the good time elapsed since the
 first interval opened, closes the gaps: a constant source is uniform on ``[0, T_good]``.
+
+Intervals may carry a ``weight`` (relative expected rate in the interval, default 1; ingest
+writes it from the field's background light curve, :mod:`serendip.io.background`). Live time
+is then the integral of the weight, the cumulative expected counts in units of seconds at
+the mean rate: a source that follows its expected-rate template (source + scaled
+background(t)) is uniform on that axis, so every timing statistic tests against the template
+rather than a constant rate.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from serendip.io.eventset import EventSet
 
 
 @nb.njit(cache=True)
-def _to_live(offsets, time, g_off, g_start, g_stop, live, lo, hi):
+def _to_live(offsets, time, g_off, g_start, g_stop, g_w, live, lo, hi):
     for f in range(len(offsets) - 1):
         a, b = offsets[f], offsets[f + 1]
         g0, g1 = g_off[f], g_off[f + 1]
@@ -30,17 +37,17 @@ def _to_live(offsets, time, g_off, g_start, g_stop, live, lo, hi):
         for i in range(a, b):
             t = time[i]
             while j < g1 and t > g_stop[j]:
-                acc += g_stop[j] - g_start[j]
+                acc += g_w[j] * (g_stop[j] - g_start[j])
                 j += 1
             if j == g1:
                 live[i] = acc  # after the last interval: its end
             elif t < g_start[j]:
                 live[i] = acc  # in a gap (or before the first interval): the next opening
             else:
-                live[i] = acc + (t - g_start[j])
+                live[i] = acc + g_w[j] * (t - g_start[j])
         total = acc
         for k in range(j, g1):
-            total += g_stop[k] - g_start[k]
+            total += g_w[k] * (g_stop[k] - g_start[k])
         lo[f] = 0.0
         hi[f] = total
 
@@ -48,18 +55,24 @@ def _to_live(offsets, time, g_off, g_start, g_stop, live, lo, hi):
 def good_time_index(events: EventSet, gtis: pd.DataFrame) -> tuple[np.ndarray, ...]:
     """Intervals of ``gtis`` (``obsreg_id``, ``start``, ``stop`` [s]) in the events' file order.
 
-    Returns ``(offsets (n_files + 1,), start, stop)``: the intervals of file ``f`` are rows
-    ``offsets[f]:offsets[f + 1]``, sorted by start. Rows of files not in ``events`` are ignored;
+    Returns ``(offsets (n_files + 1,), start, stop, weight)``: the intervals of file ``f`` are
+    rows ``offsets[f]:offsets[f + 1]``, sorted by start; ``weight`` the ``weight`` column (1
+    where absent or not finite and positive). Rows of files not in ``events`` are ignored;
     overlapping intervals of one file raise :class:`InputError` (ingest writes merged ones).
     """
     n = events.n_files
     f = pd.Index(events.obsreg_id.astype(str)).get_indexer(gtis["obsreg_id"].astype(str))
     start = gtis["start"].to_numpy(dtype=np.float64)
     stop = gtis["stop"].to_numpy(dtype=np.float64)
+    weight = (
+        gtis["weight"].to_numpy(dtype=np.float64) if "weight" in gtis.columns
+        else np.ones(len(start))
+    )
+    weight = np.where(np.isfinite(weight) & (weight > 0), weight, 1.0)
     keep = (f >= 0) & np.isfinite(start) & np.isfinite(stop) & (stop > start)
-    f, start, stop = f[keep], start[keep], stop[keep]
+    f, start, stop, weight = f[keep], start[keep], stop[keep], weight[keep]
     order = np.lexsort((start, f))
-    f, start, stop = f[order], start[order], stop[order]
+    f, start, stop, weight = f[order], start[order], stop[order], weight[order]
     overlap = (f[1:] == f[:-1]) & (start[1:] < stop[:-1])
     if overlap.any():
         bad = events.obsreg_id[f[1:][overlap][0]]
@@ -69,7 +82,7 @@ def good_time_index(events: EventSet, gtis: pd.DataFrame) -> tuple[np.ndarray, .
         )
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(f, minlength=n), out=offsets[1:])
-    return offsets, start, stop
+    return offsets, start, stop, weight
 
 
 def live_time_events(
@@ -77,13 +90,14 @@ def live_time_events(
 ) -> tuple[EventSet, np.ndarray, np.ndarray]:
     """The events with times [s] on each file's live-time axis, and the new intervals.
 
-    Files with GTIs get times in ``[0, T_good]`` and interval ``(0, T_good)``; files without
+    Files with GTIs get times in ``[0, T_good]`` and interval ``(0, T_good)`` (``T_good``:
+    the weighted good time, ``sum(weight * (stop - start))``); files without
     keep their times and ``(t_lo, t_hi)``. Live time never decreases with time, so the events
     stay sorted within each file.
     """
-    g_off, g_start, g_stop = good_time_index(events, gtis)
+    g_off, g_start, g_stop, g_w = good_time_index(events, gtis)
     live = np.empty(events.n_events, dtype=np.float64)
     lo = np.asarray(t_lo, dtype=np.float64).copy()
     hi = np.asarray(t_hi, dtype=np.float64).copy()
-    _to_live(events.offsets, events.time, g_off, g_start, g_stop, live, lo, hi)
+    _to_live(events.offsets, events.time, g_off, g_start, g_stop, g_w, live, lo, hi)
     return EventSet(events.obsreg_id, events.offsets, live, events.energy), lo, hi
