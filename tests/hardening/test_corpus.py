@@ -60,7 +60,7 @@ READERS = {
     "catalog": lambda p: read_catalog(p, feature_set="xray"),
     "known": read_known_transients,
     "table": read_table,
-    "lightcurves": read_lightcurves,
+    "lightcurves": lambda p: read_lightcurves(p, strict=True),
     "run_config": load_config,
     "classify_config": load_classify_config,
     "model": lambda p: load_model(p, kind=maker.MODEL_KIND),

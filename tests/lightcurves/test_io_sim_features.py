@@ -58,10 +58,8 @@ def test_read_csv_with_aliases_sorts_and_converts(tmp_path):
     ("mutate", "message"),
     [
         (lambda d: d.drop(columns=["sigmapsf"]), "missing light-curve column"),
-        (lambda d: d.assign(magpsf=[18.0, np.nan, 1, 2, 3]), "NaN"),
-        (lambda d: d.assign(filter=["g", "r", "q", "r", "r"]), "unknown band"),
-        (lambda d: d.assign(sigmapsf=[0.1, 0.0, 0.1, 0.1, 0.1]), "non-positive"),
         (lambda d: d.drop(columns=["magpsf"]), "no flux or mag"),
+        (lambda d: d.assign(magpsf=np.nan), "no usable light-curve rows"),
     ],
 )
 def test_bad_tables_raise_input_error_naming_the_file(tmp_path, mutate, message):
@@ -70,6 +68,104 @@ def test_bad_tables_raise_input_error_naming_the_file(tmp_path, mutate, message)
     with pytest.raises(InputError, match=message) as info:
         read_lightcurves(p)
     assert info.value.path == str(p)
+
+
+def test_missing_column_error_lists_the_users_columns():
+    df = pd.DataFrame({"ID": ["a"], "MJD": [1.0], "Mag": [18.0]})
+    with pytest.raises(InputError) as info:
+        standardize_lightcurves(df, "crts.csv")
+    msg = str(info.value)
+    assert "['ID', 'MJD', 'Mag']" in msg and "mag_err" in msg and "magerr" in msg
+    assert "object_id" not in msg.split("the table has")[1]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        (lambda d: d.assign(magpsf=[18.0, np.nan, 1, 2, 3]), "drop_nan"),
+        (lambda d: d.assign(mjd=["x", 3.0, 1.0, 2.0, 4.0]), "drop_nan"),
+        (lambda d: d.assign(filter=["g", "r", "q", "r", "r"]), "drop_unknown_band"),
+        (lambda d: d.assign(sigmapsf=[0.1, 0.0, 0.1, 0.1, 0.1]), "drop_nonpositive_err"),
+        (lambda d: d.assign(sigmapsf=[0.1, -1.0, 0.1, 0.1, 0.1]), "drop_nonpositive_err"),
+        (lambda d: d.assign(oid=["b", None, "a", "a", "b"]), "drop_no_id"),
+        (lambda d: d.assign(mjd=[5.0, 3.0, 3.0, 3.0, 4.0]), "drop_duplicate"),
+    ],
+)
+def test_bad_rows_are_dropped_and_counted_per_reason(mutate, code):
+    from serendip.notices import NoticeLog
+
+    with NoticeLog() as log:
+        t = standardize_lightcurves(mutate(_raw()), "bad.csv")
+    recs = [r for r in log.records if r.code.startswith("drop_")]
+    assert [r.code for r in recs] == [code]
+    assert recs[0].count == 5 - len(t) and recs[0].total == 5 and recs[0].source == "bad.csv"
+    with pytest.raises(InputError, match="bad"):
+        standardize_lightcurves(mutate(_raw()), "bad.csv", strict=True)
+
+
+def test_crts_columns_one_default_band_stated(tmp_path):
+    from serendip.notices import NoticeLog
+
+    p = tmp_path / "crts.csv"
+    pd.DataFrame(
+        {"ID": [7, 7, 8], "MJD": [3.0, 1.0, 2.0], "Mag": [17.0, 17.1, 18.0],
+         "Magerr": [0.05, 0.05, 0.1]}
+    ).to_csv(p, index=False)  # fmt: skip
+    with NoticeLog() as log:
+        t = read_lightcurves(p)
+    assert t["object_id"].tolist() == ["7", "7", "8"] and t["time"].tolist() == [1.0, 3.0, 2.0]
+    assert set(t["band"]) == {"V"} and t.attrs["kind"] == "mag"
+    assert [r.code for r in log.records] == ["default_band"]
+    assert set(read_lightcurves(p, default_band="r")["band"]) == {"r"}
+
+
+def test_plain_flux_table_and_ztf_band_spellings():
+    df = pd.DataFrame(
+        {"Id": ["a"] * 4, "Time": [1.0, 2.0, 3.0, 4.0], "FLUX": [1.0, -2.0, 3.0, 4.0],
+         "Err": [0.1] * 4, "Band": ["ZTF g", "ZTF_r", "zi", "g"]}
+    )  # fmt: skip
+    t = standardize_lightcurves(df)
+    assert t["band"].tolist() == ["g", "r", "i", "g"] and t.attrs["kind"] == "flux"
+    assert t["flux"].tolist() == [1.0, -2.0, 3.0, 4.0]
+
+
+def test_ztf_forced_photometry_header_and_zeropoint(tmp_path):
+    p = tmp_path / "ZTF99x_bl.csv"
+    p.write_text(
+        "#name=ZTF99abc\n#ra=1.0\n,ampl_corr,ampl_err_corr,filter,obsmjd,magzp\n"
+        "0,100.0,10.0,ZTF g,58000.5,23.9\n1,100.0,10.0,ZTF r,58001.5,26.4\n"
+    )
+    t = read_lightcurves(p)
+    assert t["object_id"].tolist() == ["ZTF99abc"] * 2 and t["band"].tolist() == ["g", "r"]
+    assert t["flux"].to_numpy() == pytest.approx([100.0, 10.0])
+    assert t["flux_err"].to_numpy() == pytest.approx([10.0, 1.0])
+
+
+REAL_LC = {
+    "ztf_forcedphot_bts_tde_ztfparsnip/ZTF19aapreis_bl.csv.gz": ("flux", 1, {"g", "r"}),
+    "alerce_lc_classifier_examples/30_sne_detections_corr.csv.gz": ("mag", 30, {"g", "r"}),
+    "lightcurve_testdata_ztf_snia_sdss_rrlyr/sdss_s82_rrlyrae_lightcurves.csv.gz":
+        ("mag", 483, {"u", "g", "r", "i", "z"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(REAL_LC))
+def test_real_survey_tables_read_without_renaming(real_data, name):
+    from serendip.notices import NoticeLog
+
+    path = real_data / name
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    kind, n_obj, bands = REAL_LC[name]
+    with NoticeLog() as log:
+        t = read_lightcurves(path)
+    assert t.attrs["kind"] == kind and t["object_id"].nunique() == n_obj
+    assert bands <= set(t["band"])
+    raw = pd.read_csv(path, comment="#") if "forcedphot" not in name else None
+    dropped = sum(r.count for r in log.records if r.code.startswith("drop_"))
+    if raw is not None:
+        assert len(t) + dropped == len(raw)
+    assert not t.duplicated(["object_id", "band", "time"]).any()
 
 
 def test_band_wavelengths_and_ztf_fid():
