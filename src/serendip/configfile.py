@@ -161,7 +161,11 @@ def bounds_label(field: FieldInfo) -> str:
     """The numeric bounds of a field in words (``"> 0"``, ``"within [0, 1]"``), or ``""``."""
     lo = hi = None
     lo_open = hi_open = False
-    for m in field.metadata:
+    metadata = list(field.metadata)
+    for arg in typing.get_args(field.annotation):  # Annotated[float, Field(gt=0)] | "auto"
+        for m in getattr(arg, "__metadata__", ()):
+            metadata += getattr(m, "metadata", [m])
+    for m in metadata:
         if getattr(m, "gt", None) is not None:
             lo, lo_open = m.gt, True
         if getattr(m, "ge", None) is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from serendip.cluster import (
+    auto_eps,
     cluster_embedding,
     cluster_summary,
     dbscan_labels,
@@ -88,3 +91,54 @@ def test_summary_without_known_and_length_checks():
         cluster_summary(np.array([1, 1, 0]), ["flare", ""])
     with pytest.raises(InputError, match="features has 1 rows"):
         cluster_summary(np.array([1, 1, 0]), None, pd.DataFrame({"a": [1]}))
+
+
+# t-SNE maps (perplexity 30, 500 iterations, seed 0) of the "events" features of the
+# simulator's populations of 1,500 and 5,000 sources (simulate_population(n, seed=0)),
+# stored because t-SNE of 5,000 points takes minutes on CI's 2 cores.
+_TSNE = Path(__file__).resolve().parents[1] / "data" / "tsne_demo_embeddings.npz"
+
+
+@pytest.mark.parametrize("n", [1500, 5000])
+def test_auto_eps_adapts_to_the_number_of_sources(n):
+    from serendip.notices import NoticeLog
+
+    Y = np.load(_TSNE)[f"n{n}"].astype(np.float64)
+    fixed = dbscan_labels(Y, eps=2.5, min_samples=25)
+    # the reference radius fails on these maps: all noise at 1,500, most noise at 5,000
+    assert fixed.max() <= 1 or np.mean(fixed == 0) > 0.5
+    with NoticeLog() as log:
+        lab = dbscan_labels(Y, eps="auto", min_samples=25)
+    noise = float(np.mean(lab == 0))
+    assert noise < 0.05  # stated bound: under 5% noise
+    assert lab.max() >= 2  # more than one cluster
+    rec = [r for r in log.records if r.code == "dbscan_noise"]
+    assert len(rec) == 1 and rec[0].count == int(np.sum(lab == 0)) and rec[0].total == n
+    assert "auto" in rec[0].message
+    summ = cluster_summary(lab)
+    assert summ["fraction"].sum() == pytest.approx(1.0)
+    if noise > 0:
+        assert summ.loc[summ["cluster"] == 0, "fraction"].iloc[0] == pytest.approx(noise)
+
+
+def test_auto_eps_scales_with_the_embedding():
+    Y, _ = _embedding()
+    e1, e10 = auto_eps(Y, 25), auto_eps(10.0 * Y, 25)
+    assert e10 == pytest.approx(10.0 * e1)
+    assert np.array_equal(dbscan_labels(Y, eps="auto"), dbscan_labels(10.0 * Y, eps="auto"))
+    with pytest.raises(InputError, match="auto"):
+        dbscan_labels(Y, eps="knee")
+
+
+def test_run_config_eps_accepts_a_number_or_auto():
+    from serendip.configfile import validate_model
+    from serendip.errors import ConfigError
+    from serendip.pipeline.config import RunConfig
+
+    base = {"input": {"simulate": True}}
+    assert validate_model(RunConfig, base).cluster.eps == "auto"
+    assert validate_model(RunConfig, {**base, "cluster": {"eps": 3.0}}).cluster.eps == 3.0
+    with pytest.raises(ConfigError, match=r"cluster.eps = -1.0 is out of range: must be > 0"):
+        validate_model(RunConfig, {**base, "cluster": {"eps": -1.0}})
+    with pytest.raises(ConfigError, match=r"must be a number or 'auto'"):
+        validate_model(RunConfig, {**base, "cluster": {"eps": "knee"}})

@@ -5,6 +5,7 @@ Label convention everywhere: 0 = noise, 1..K = clusters (1 = largest).
 
 from serendip.cluster.density import (
     REFERENCE_DBSCAN,
+    auto_eps,
     cluster_embedding,
     dbscan_labels,
     hdbscan_labels,
@@ -14,6 +15,7 @@ from serendip.cluster.summary import cluster_summary, known_types_for
 
 __all__ = [
     "REFERENCE_DBSCAN",
+    "auto_eps",
     "cluster_embedding",
     "cluster_summary",
     "dbscan_labels",

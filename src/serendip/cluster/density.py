@@ -44,19 +44,80 @@ def relabel_by_size(raw: np.ndarray) -> np.ndarray:
     return out
 
 
+def k_distances(embedding, k: int = 25) -> np.ndarray:
+    """Sorted distance of every point to its k-th neighbour (the point itself counted, as
+    DBSCAN's ``min_samples`` counts it), (n_files,) ascending, in embedding units."""
+    from sklearn.neighbors import NearestNeighbors
+
+    Y = _check_embedding(embedding)
+    k = int(min(max(k, 1), Y.shape[0]))
+    dist, _ = NearestNeighbors(n_neighbors=k).fit(Y).kneighbors(Y)
+    return np.sort(dist[:, -1])
+
+
+def auto_eps(embedding, min_samples: int = 25) -> float:
+    """DBSCAN radius from the knee of the k-distance curve (k = ``min_samples``).
+
+    The sorted k-th neighbour distances rise slowly inside clusters and steeply among the
+    outliers; the knee is the point of the curve farthest below the chord joining its
+    ends, both axes scaled to [0, 1] (the "kneedle" rule, Satopaa et al. 2011). The chord
+    ends at the 99th percentile so that a handful of far outliers cannot flatten the
+    curve. Unlike a fixed radius it scales with the embedding, whose extent grows with the
+    number of points (t-SNE: roughly as sqrt(n)): on the simulated demo's 1,500- and
+    5,000-source t-SNE maps a fixed ``eps = 2.5`` leaves one cluster and 79% noise
+    respectively, the knee more than one cluster and a small noise fraction
+    (tests/pipeline/test_cluster.py).
+
+    Returns eps [embedding units], > 0.
+    """
+    d = k_distances(embedding, min_samples)
+    if len(d) < 3:
+        return float(max(d[-1], np.finfo(float).tiny)) if len(d) else 1.0
+    d = d[: max(int(np.ceil(0.99 * len(d))), 3)]
+    x = np.linspace(0.0, 1.0, len(d))
+    span = d[-1] - d[0]
+    if span <= 0:
+        return float(max(d[-1], np.finfo(float).tiny))
+    y = (d - d[0]) / span
+    eps = float(d[int(np.argmax(x - y))])
+    return eps if eps > 0 else float(d[d > 0][0]) if np.any(d > 0) else 1.0
+
+
 def dbscan_labels(
-    embedding, eps: float = 2.5, min_samples: int = 25, n_jobs: int = 1
+    embedding, eps: float | str = 2.5, min_samples: int = 25, n_jobs: int = 1
 ) -> np.ndarray:
     """DBSCAN on the embedding (reference defaults eps 2.5, min_samples 25).
 
-    ``embedding`` (n_files, n_dims) in embedding units; returns (n_files,) int64 labels,
-    0 = noise, 1..K clusters by decreasing size.
+    ``embedding`` (n_files, n_dims) in embedding units; ``eps`` a radius in the same units
+    or ``"auto"`` (:func:`auto_eps`, the knee of the k-distance curve). Returns (n_files,)
+    int64 labels, 0 = noise, 1..K clusters by decreasing size. The noise fraction is
+    recorded as a counted notice (``cluster``/``dbscan_noise``), with the eps used.
     """
     from sklearn.cluster import DBSCAN
 
+    from serendip.notices import notice
+
     Y = _check_embedding(embedding)
+    how = ""
+    if isinstance(eps, str):
+        if eps != "auto":
+            raise InputError(None, f'eps must be a positive number or "auto"; got {eps!r}')
+        eps = auto_eps(Y, min_samples)
+        how = " (auto: knee of the k-distance curve)"
     raw = DBSCAN(eps=float(eps), min_samples=int(min_samples), n_jobs=n_jobs).fit_predict(Y)
-    return relabel_by_size(raw)
+    labels = relabel_by_size(raw)
+    n_noise = int(np.count_nonzero(labels == 0))
+    notice(
+        "cluster",
+        "dbscan_noise",
+        f"DBSCAN (eps {float(eps):.3g}{how}, min_samples {int(min_samples)}) left "
+        f"{n_noise} of {len(labels)} points ({n_noise / len(labels):.1%}) as noise in "
+        f"{int(labels.max())} clusters",
+        count=n_noise,
+        total=len(labels),
+        severity="warning" if n_noise > 0.5 * len(labels) else "info",
+    )
+    return labels
 
 
 def hdbscan_labels(

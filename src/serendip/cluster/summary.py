@@ -37,7 +37,8 @@ def cluster_summary(labels, known_types=None, features: pd.DataFrame | None = No
 
     Returns
     -------
-    DataFrame with columns ``cluster``, ``size``, ``n_known``, ``known_<type>`` (count of
+    DataFrame with columns ``cluster``, ``size``, ``fraction`` (size / n_files: on the
+    noise row, the noise fraction), ``n_known``, ``known_<type>`` (count of
     known transients of each type inside), ``dominant_known_type`` (most frequent known
     type, ``""`` if none), ``dominant_known_count``, ``known_fraction`` (n_known / size)
     and ``median_<feature>`` per numeric feature; sorted by cluster label.
@@ -52,7 +53,7 @@ def cluster_summary(labels, known_types=None, features: pd.DataFrame | None = No
         if len(kt) != n:
             raise InputError(None, f"known_types has {len(kt)} entries for {n} cluster labels")
     clusters, sizes = np.unique(labels, return_counts=True)
-    out = pd.DataFrame({"cluster": clusters, "size": sizes})
+    out = pd.DataFrame({"cluster": clusters, "size": sizes, "fraction": sizes / max(n, 1)})
     is_known = kt != ""
     counts = (
         pd.crosstab(labels[is_known], kt[is_known]).reindex(clusters, fill_value=0)

@@ -20,7 +20,7 @@ Adding a key is one line in its section's model below (see CONTRIBUTING.md).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -215,7 +215,10 @@ class ClusterSection(Section):
     """Clusters of the 2-D embedding."""
 
     method: Literal["dbscan", "hdbscan"] = Field("dbscan", description="clustering method")
-    eps: float = _finite(default=2.5, gt=0, description="DBSCAN radius [embedding units]")
+    eps: Annotated[float, _finite(gt=0)] | Literal["auto"] = Field(
+        "auto",
+        description='DBSCAN radius [embedding units] or "auto" (knee of the k-distance curve)',
+    )
     min_samples: int = Field(25, ge=1, description="DBSCAN core-point neighbours")
     min_cluster_size: int = Field(25, ge=2, description="HDBSCAN smallest cluster; at most n_files")
 

@@ -141,6 +141,9 @@ class Run:
             rows.append(("feature case", str(case)))
         if "n_clusters" in info.get("cluster", {}):
             rows.append(("clusters", str(info["cluster"]["n_clusters"])))
+            if "noise_fraction" in info["cluster"]:
+                nf = info["cluster"]
+                rows.append(("cluster noise", f"{nf['noise']:,} ({nf['noise_fraction']:.1%})"))
         if "n_candidates" in info.get("candidates", {}):
             rows.append(("candidates", f"{info['candidates']['n_candidates']:,}"))
         done = [s for s in self.stages]

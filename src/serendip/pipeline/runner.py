@@ -213,7 +213,7 @@ def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
     check_data_size(run.cfg, len(Y), run.layout.config)
     if cc["method"] == "dbscan":
         labels = cluster_embedding(
-            Y, "dbscan", eps=float(cc["eps"]), min_samples=int(cc["min_samples"])
+            Y, "dbscan", eps=cc["eps"], min_samples=int(cc["min_samples"])
         )
     else:
         labels = cluster_embedding(Y, "hdbscan", min_cluster_size=int(cc["min_cluster_size"]))
@@ -230,6 +230,7 @@ def _stage_cluster(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
     return {"clusters": path, "summary": spath}, {
         "n_clusters": int(labels.max()),
         "noise": int((labels == 0).sum()),
+        "noise_fraction": float((labels == 0).mean()),
     }
 
 
