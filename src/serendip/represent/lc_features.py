@@ -10,6 +10,9 @@ points) are NaN. Column names are ``<band>_<feature>``; a cross-band colour
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -127,3 +130,118 @@ def _many(extractor, lcs, n_jobs: int, band: str) -> np.ndarray:
         raise InputError(
             None, f"light-curve features of band {band!r} failed on this input: {exc}"
         ) from None
+
+
+@dataclass
+class LightcurveFeatureResult:
+    """What :func:`lightcurve_feature_table` made.
+
+    Attributes
+    ----------
+    features : DataFrame (n_objects, n_columns) float64, index ``object_id``; NaN where a curve
+        is too short for a feature (never filled).
+    objects : DataFrame, one row per object: ``n_points``, ``n_points_<band>``,
+        ``n_missing_features``, ``excluded`` (bool: no feature computable) and ``reason``.
+    missing : Series, column -> number of objects with no value (only columns with any).
+    seconds : wall time of the feature extraction [s].
+    """
+
+    features: pd.DataFrame
+    objects: pd.DataFrame
+    missing: pd.Series
+    seconds: float
+
+    @property
+    def features_per_second(self) -> float:
+        """Feature values computed per second (objects x feature columns / seconds)."""
+        return self.features.size / max(self.seconds, 1e-9)
+
+    @property
+    def objects_per_second(self) -> float:
+        """Objects featurised per second."""
+        return len(self.features) / max(self.seconds, 1e-9)
+
+
+def lightcurve_feature_table(
+    table: pd.DataFrame | str | Path,
+    out: str | Path | None = None,
+    *,
+    bands: list[str] | None = None,
+    min_points: int = MIN_POINTS,
+    n_jobs: int = -1,
+    extractor=None,
+) -> LightcurveFeatureResult:
+    """Features of every light curve in a survey table, with the exclusions and their reasons.
+
+    Parameters
+    ----------
+    table : a light-curve file (read by :func:`serendip.io.lightcurves.read_lightcurves`, in
+        the survey's own columns) or a DataFrame (checked by ``standardize_lightcurves``).
+    out : when given, the feature table is written there (Parquet) and the per-object table
+        beside it as ``<stem>_objects.parquet``.
+    bands, min_points, n_jobs, extractor : as in :func:`lightcurve_features`.
+
+    Returns
+    -------
+    LightcurveFeatureResult
+        Missing feature values are counted per column (notice ``represent/feature_missing``)
+        and objects with no computable feature are marked ``excluded`` with the reason
+        (notice ``represent/object_excluded``); nothing is filled.
+    """
+    import time as _time
+
+    from serendip.io.lightcurves import read_lightcurves, standardize_lightcurves
+    from serendip.notices import notice
+
+    source = str(table) if isinstance(table, str | Path) else "table"
+    if isinstance(table, str | Path):
+        lc_table = read_lightcurves(table)
+    else:
+        lc_table = standardize_lightcurves(table, source)
+    t0 = _time.perf_counter()
+    feats = lightcurve_features(
+        lc_table, bands, extractor=extractor, min_points=min_points, n_jobs=n_jobs
+    )
+    seconds = _time.perf_counter() - t0
+    counts = lc_table.groupby(["object_id", "band"]).size().unstack("band", fill_value=0)
+    used = sorted(lc_table["band"].unique()) if bands is None else list(bands)
+    counts = counts.reindex(index=feats.index, columns=used, fill_value=0)
+    nan = feats.isna()
+    excluded = nan.all(axis=1).to_numpy()
+    per_band = counts.to_numpy()
+    reason = np.where(
+        excluded,
+        np.where(
+            per_band.max(axis=1) < min_points,
+            f"fewer than {min_points} points in every band",
+            "no feature computable",
+        ),
+        "",
+    )
+    objects = pd.DataFrame(
+        {
+            "n_points": per_band.sum(axis=1),
+            **{f"n_points_{b}": per_band[:, i] for i, b in enumerate(used)},
+            "n_missing_features": nan.sum(axis=1).to_numpy(),
+            "excluded": excluded,
+            "reason": reason,
+        },
+        index=feats.index,
+    )
+    missing = nan.sum()
+    missing = missing[missing > 0]
+    n = len(feats)
+    for col, k in missing.items():
+        notice("represent", "feature_missing", f"{col}: no value for {k:,} of {n:,} objects "
+               f"(fewer than {min_points} points in the band, or not computable); left "
+               "missing, not filled", source=col, count=int(k), total=n)  # fmt: skip
+    if excluded.any():
+        notice("represent", "object_excluded", f"{int(excluded.sum()):,} of {n:,} objects have "
+               f"no computable feature (fewer than {min_points} points in every band)",
+               source=source, count=int(excluded.sum()), total=n)  # fmt: skip
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        feats.to_parquet(out)
+        objects.to_parquet(out.with_name(f"{out.name.split('.')[0]}_objects.parquet"))
+    return LightcurveFeatureResult(feats, objects, missing, seconds)
