@@ -43,3 +43,22 @@ def test_flare_enters_the_template_in_proportion_to_area():
     expected = w * (e - s) / float(np.sum(w * (e - s))) * 300
     in_flare = (s >= 3e4) & (e <= 3.1e4)
     assert expected[in_flare].sum() == pytest.approx(200 + 100 / 4.5e4 * 1e3, rel=0.25)
+
+
+def test_screening_keeps_a_source_that_flares_itself():
+    from serendip.io.background import flare_intervals, screen_flare
+
+    edges = np.linspace(0.0, 1e4, 11)
+    excess = np.zeros(10)
+    excess[6] = 1e-4  # 5 background counts expected in a 50 px^2 source
+    flares = flare_intervals(edges, excess)
+    assert flares[0].tolist() == [6000.0] and flares[1].tolist() == [7000.0]
+    rng = np.random.default_rng(0)
+    s, e, w = weighted_intervals(np.array([0.0]), np.array([1e4]), edges, excess, 50.0, 100)
+    quiet = np.sort(rng.uniform(0, 1e4, 100))
+    keep, s2, e2, w2, n_cut = screen_flare(quiet, s, e, w, flares)
+    assert n_cut == int(np.count_nonzero((quiet >= 6000) & (quiet < 7000))) == int((~keep).sum())
+    assert float(np.sum(e2 - s2)) == pytest.approx(9000.0)
+    own = np.sort(np.concatenate([quiet, rng.uniform(6000, 6300, 40)]))
+    keep, s3, e3, w3, n_cut = screen_flare(own, s, e, w, flares)
+    assert n_cut == -1 and keep.all() and float(np.sum(e3 - s3)) == pytest.approx(1e4)
