@@ -163,3 +163,22 @@ def test_unknown_detector_kind_is_a_config_error():
         make_detector("NoSuchDetector")
     with pytest.raises(ConfigError):
         make_detector("pyod.NoSuchThing")
+
+
+def test_median_fill_of_missing_features_is_a_counted_notice():
+    from serendip.notices import NoticeLog
+
+    X, y = _blobs()
+    X[:5, 0] = np.nan
+    X[7, 1] = np.inf
+    df = pd.DataFrame(X, columns=["flux", "hr", "marker"])
+    with NoticeLog() as log:
+        res = leave_one_subclass_out(df, y, {"rec": _Recorder}, seeds=(0,), show_progress=False)
+    recs = [r for r in log.records if r.code == "imputed_missing"]
+    assert len(recs) == 1 and recs[0].count == 6 and recs[0].total == X.size
+    assert "flux (5)" in recs[0].message and "hr (1)" in recs[0].message
+    assert "marker" not in recs[0].message
+    assert np.isfinite(res.runs["value"].dropna()).all()
+    with NoticeLog() as log:
+        leave_one_subclass_out(_blobs()[0], y, {"rec": _Recorder}, seeds=(0,), show_progress=False)
+    assert not [r for r in log.records if r.code == "imputed_missing"]

@@ -68,6 +68,33 @@ def _resolve(spec: DetectorSpec) -> tuple[Callable[[], Any], bool]:
     return (lambda: make_detector(kind, params)), "random_state" not in params
 
 
+def state_imputation(X: np.ndarray, columns: Sequence[str] | None = None) -> dict[str, int]:
+    """Count the missing (NaN, +-inf) values per column that the protocol median-fills.
+
+    Each split sets them to the median of its training rows (0 for a column with none); this
+    records that once, as notice ``evaluate/imputed_missing`` naming the columns and their
+    counts. Returns ``{column: count}`` for the columns with any (empty when none).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    bad = (~np.isfinite(X)).sum(axis=0) if X.size else np.zeros(X.shape[1:], dtype=int)
+    names = [str(c) for c in columns] if columns is not None else [
+        f"column {j}" for j in range(X.shape[1])
+    ]  # fmt: skip
+    counts = {names[j]: int(bad[j]) for j in np.flatnonzero(bad)}
+    if counts:
+        from serendip.notices import notice
+
+        listed = ", ".join(f"{c} ({k:,})" for c, k in list(counts.items())[:20])
+        more = f" and {len(counts) - 20} more" if len(counts) > 20 else ""
+        notice(
+            "evaluate", "imputed_missing",
+            f"{sum(counts.values()):,} missing feature values in {len(counts)} of "
+            f"{X.shape[1]} columns set to each split's training median: {listed}{more}",
+            count=sum(counts.values()), total=int(X.size),
+        )  # fmt: skip
+    return counts
+
+
 def _prepare(
     X_train: np.ndarray, X_test: np.ndarray, scale: str | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -134,6 +161,8 @@ def leave_one_subclass_out(
     if Xv.ndim != 2 or Xv.shape[0] != y.size:
         raise InputError(None, f"features {Xv.shape} and {y.size} labels do not match")
     g = np.arange(y.size) if groups is None else np.asarray(groups)
+    columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
+    state_imputation(Xv, columns)
     branch_of = {}
     for branch, subs in (hierarchy or {}).items():
         for s in subs:
