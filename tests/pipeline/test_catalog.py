@@ -316,3 +316,35 @@ def test_no_known_no_clusters_still_ranks():
     assert cand.loc[0, "obsreg_id"] == "s17"
     assert (cand["nearest_known"] == "").all() and (cand["knn_rank"] == 0).all()
     assert (cand["reasons"].iloc[-10:] == "not flagged").all()
+
+
+def test_no_ties_at_the_top_of_a_simulated_run_and_a_deterministic_order():
+    import serendip
+    from serendip.catalog.candidates import TIE_BREAK
+
+    pop = serendip.simulate_population(600, seed=3)
+    table = serendip.event_features(pop.events, pop.files)
+    feats = serendip.extract_features(
+        "events", events=pop.events, event_table=table, files=pop.files, seed=3
+    )
+    X = feats.features.astype(np.float64)
+    ids = np.asarray(pop.events.obsreg_id).astype(str)
+    known = pop.known_transients(0.1)
+    anomaly = serendip.catalog.anomaly_scores(X, random_state=0, n_estimators=100)
+    cand = build_candidates(ids, X, known=known, event_features=table, anomaly=anomaly)
+    top = cand.head(40)
+    assert top["score"].duplicated().any()  # the score alone ties at the top
+    assert not top.duplicated(["score", "anomaly_score"]).any()
+    assert cand.attrs["TIEBREAK"] == TIE_BREAK
+    # within a tie of score, the secondary keys decide, in the stated order
+    keys = cand[["score", "anomaly_score", "burst_significance"]].to_numpy()
+    same = keys[1:, 0] == keys[:-1, 0]
+    assert np.all(keys[1:, 1][same] <= keys[:-1, 1][same])
+    # the order depends neither on a rerun nor on the input order
+    again = build_candidates(ids, X, known=known, event_features=table, anomaly=anomaly)
+    assert again["obsreg_id"].tolist() == cand["obsreg_id"].tolist()
+    p = np.random.default_rng(0).permutation(len(ids))
+    shuffled = build_candidates(
+        ids[p], X[p], known=known, event_features=table, anomaly=anomaly[p]
+    )
+    assert shuffled["obsreg_id"].tolist() == cand["obsreg_id"].tolist()

@@ -29,8 +29,12 @@ one reason on its own can lift a file to the top:
    files with ``burst_sig >= significance_min`` get ``s_sig`` = their percentile of
    ``burst_sig``. A bright flare whose other features look ordinary still rises.
 
-``score = max(s_anom, s_nn, s_cl, s_sig)``; ``rank`` 1 = best, ties broken by ``s_anom`` then
-obsreg_id. ``reasons`` spells out which of them apply, e.g. ``"anomaly-score top
+``score = max(s_anom, s_nn, s_cl, s_sig)``; ``rank`` 1 = best. Many files share a score
+(every file whose best reason is at the top of its scale scores 1.0), so **ties are broken
+by a stated secondary key** (:data:`TIE_BREAK`): the raw ``anomaly_score`` (higher first),
+then ``burst_significance`` [dex] (higher first), then ``obsreg_id`` (ascending), so the
+order is deterministic and does not depend on the input order. Both secondary columns are
+kept in the table and the rule is in its metadata (``TIEBREAK`` header keyword). ``reasons`` spells out which of them apply, e.g. ``"anomaly-score top
 2%; 3rd nearest neighbour of known flare 10996_49; cluster 7 dominated by known flares
 (5 of 6 known members)"``. Known transients from the input list stay in the catalogue
 (``known_type`` non-empty) and say so in ``reasons``.
@@ -63,6 +67,8 @@ STRING_COLUMNS = (
     "cluster_dominated_by",
     "known_type",
 )
+#: order of the catalogue: the first key decides, the next ones break its ties
+TIE_BREAK = "score, anomaly_score, burst_significance desc; obsreg_id asc"
 _EMPTY_KNOWN = pd.DataFrame({"obsreg_id": pd.Series(dtype=object), "type": pd.Series(dtype=object)})
 
 
@@ -167,8 +173,10 @@ def build_candidates(
 
     Returns
     -------
-    DataFrame sorted by ``rank``: obsreg_id, rank, score, reasons, anomaly_score,
-    anomaly_percentile, nn_score, cluster_score, knn_known, knn_known_type, knn_rank
+    DataFrame sorted by ``rank`` (ties of ``score`` broken by :data:`TIE_BREAK`, also in
+    ``attrs["TIEBREAK"]``): obsreg_id, rank, score, reasons, anomaly_score,
+    anomaly_percentile, nn_score, cluster_score, significance_score, burst_significance
+    [dex, 0 when none], knn_known, knn_known_type, knn_rank
     (0 = not among any known transient's k nearest), nearest_known,
     nearest_known_type, nearest_known_distance, cluster, cluster_dominated_by,
     known_type, [emb_x, emb_y], then the event features.
@@ -316,6 +324,7 @@ def build_candidates(
             "nn_score": s_nn,
             "cluster_score": s_cl,
             "significance_score": s_sig,
+            "burst_significance": sig,
             "knn_known": knn_known,
             "knn_known_type": knn_type,
             "knn_rank": knn_rank,
@@ -337,9 +346,10 @@ def build_candidates(
         out["emb_y"] = emb[:, 1]
     if event_features is not None:
         out = _append_features(out, event_features)
-    order = np.lexsort((ids, -s_anom, -score))
+    order = np.lexsort((ids, -sig, -anomaly, -score))  # TIE_BREAK: last key decides first
     out = out.iloc[order].reset_index(drop=True)
     out["rank"] = np.arange(1, n + 1, dtype=np.int64)
+    out.attrs["TIEBREAK"] = TIE_BREAK
     return out
 
 

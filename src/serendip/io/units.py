@@ -48,6 +48,7 @@ COLUMN_UNITS: dict[str, str] = {
     "log_energy_std": "dex",
     # significances (log10 of a chance probability)
     "burst_sig": "dex",
+    "burst_significance": "dex",
     "gap_sig": "dex",
     "log_median_dt": "dex",
 }
