@@ -20,12 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from serendip.classify.inputs import read_catalog
 from serendip.errors import InputError
-from serendip.io.catalog import read_catalog
 from serendip.io.eventfile import read_event_file
 from serendip.io.lightcurves import read_lightcurves, standardize_lightcurves
 from serendip.io.reference import read_event_table
 from serendip.io.regions import parse_region, read_region_file
+from serendip.notices import NoticeLog
 
 PROPS = settings(
     max_examples=int(os.environ.get("SERENDIP_FUZZ_EXAMPLES", "40")),
@@ -134,7 +135,12 @@ def test_random_event_tables_round_trip(scratch, rows, ext):
     df = pd.DataFrame(rows, columns=["obsreg_id", "time", "energy"])
     p = scratch / f"events{ext}"
     df.to_csv(p, index=False) if ext == ".csv" else df.to_parquet(p)
-    res = read_event_table(p, band=BAND)
+    with NoticeLog() as log:
+        res = read_event_table(p, band=BAND)
+    # exact duplicate rows are dropped and counted (issue 14), never kept silently
+    n_dup = int(df.duplicated().sum())
+    assert sum(r.count for r in log.records if "dup" in r.code) == n_dup
+    df = df.drop_duplicates()
     ev = res.events
     assert list(ev.obsreg_id) == list(pd.unique(df["obsreg_id"]))
     for k, oid in enumerate(ev.obsreg_id):
