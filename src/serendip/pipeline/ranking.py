@@ -32,7 +32,8 @@ def rank_features(
     """Anomaly score of the features ``X`` (n_files, n_features), then the ranked candidate
     table (:func:`serendip.catalog.build_candidates`) with ``event_table`` appended and, when
     the per-file table ``files`` is given, the observation columns of each file
-    (:func:`serendip.catalog.candidates.with_observation_columns`).
+    (:func:`serendip.catalog.candidates.with_observation_columns`) and the common-mode
+    ``background_flare`` flag (:func:`serendip.catalog.common_mode.flag_background_flares`).
 
     ``anomaly`` names the detector: "iforest" (default) or any name in
     :data:`serendip.detect.DETECTORS`.
@@ -56,7 +57,11 @@ def rank_features(
         nn_span=nn_span,
         random_state=random_state,
     )
-    return cands if files is None else with_observation_columns(cands, files)
+    if files is None:
+        return cands
+    from serendip.catalog.common_mode import flag_background_flares
+
+    return flag_background_flares(with_observation_columns(cands, files))
 
 
 def rank_files(
