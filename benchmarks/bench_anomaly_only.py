@@ -14,7 +14,7 @@ The baseline in the same process is the anomaly-only ranking. Targets (issue 16)
 alone >= 0.9 (events, serendip cases) and >= 0.7 (E-t map cases); final score >= 0.95.
 
     python benchmarks/bench_anomaly_only.py [--n-sources 2000] [--seeds 0 1 2]
-        [--cases events 2D-PCA]
+        [--cases events 2D-PCA serendip 2D-AE]
 """
 
 from __future__ import annotations
