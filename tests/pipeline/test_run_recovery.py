@@ -72,7 +72,11 @@ def test_run_directory_holds_results_truth_and_settings(demo_run):
     top = cands.sort_values("rank").head(20)
     assert (top["reasons"].str.len() > 0).all()
     html = (run_dir / "report.html").read_text()
-    assert "data:image/png;base64," in html and "perplexity" in html
+    # the report draws from embedded data (no images): the embedding of every file is there
+    assert "<canvas id='emb'" in html and "perplexity" in html
+    payload = html.split("id='report-data'>", 1)[1].split("</script>", 1)[0]
+    data = json.loads(payload)
+    assert isinstance(data, dict) and data
     assert set(json.loads((run_dir / "run.json").read_text())) == set(records)
 
 
