@@ -23,9 +23,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import peak_rss_mib, write_section  # noqa: E402
-from serendip.detect.lc_detect import LightCurveAnomalyDetector, load_default  # noqa: E402
+from serendip.detect.lc_detect import (  # noqa: E402
+    DEFAULT_RECIPE,  # noqa: E402
+    LightCurveAnomalyDetector,
+    load_default,
+)
 from serendip.evaluate.metrics import all_metrics, recall_at_budget  # noqa: E402
-from serendip.detect.lc_detect import DEFAULT_RECIPE  # noqa: E402
 from serendip.represent.lc_features import lightcurve_features  # noqa: E402
 from serendip.simulate.optical import (  # noqa: E402
     ANOMALY_CLASSES,

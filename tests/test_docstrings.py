@@ -41,7 +41,7 @@ def public_objects() -> dict[str, object]:
     found: dict[str, object] = {}
     for mod_name in ["serendip", *PACKAGES]:
         module = importlib.import_module(mod_name)
-        for qual, obj in _public(module):
+        for _qual, obj in _public(module):
             if not (inspect.isclass(obj) or inspect.isfunction(obj)):
                 continue  # constants and registries are documented where they are defined
             if not getattr(obj, "__module__", "").startswith("serendip"):

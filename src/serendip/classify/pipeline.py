@@ -105,9 +105,9 @@ def prepare(cfg: dict, base: Path) -> dict:
     "feature_set", "shipped" (model, settings, extra) for kind "shipped"}``.
     """
     from serendip.classify.features import FEATURE_SETS, build_features, missing_counterparts
+    from serendip.classify.inputs import load_catalog
     from serendip.classify.modelio import load_shipped
     from serendip.classify.umlcaxs import umlcaxs_recipe
-    from serendip.classify.inputs import load_catalog
     from serendip.notices import notice
 
     mcfg = cfg.get("model", {})

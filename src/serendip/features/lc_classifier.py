@@ -19,7 +19,6 @@ is reproduced with::
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
