@@ -59,6 +59,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "etdt_cubes": ("serendip.represent.maps", "etdt_cubes"),
     "dedt_maps": ("serendip.represent.dedt", "dedt_maps"),
     "event_features": ("serendip.represent.features", "event_features"),
+    "et_map": ("serendip.represent.single", "et_map"),
+    "etdt_cube": ("serendip.represent.single", "etdt_cube"),
+    "dedt_map": ("serendip.represent.single", "dedt_map"),
     "lightcurve_features": ("serendip.represent.lc_features", "lightcurve_features"),
     # features
     "FEATURE_CASES": ("serendip.features.registry", "FEATURE_CASES"),
