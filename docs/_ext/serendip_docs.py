@@ -1,0 +1,268 @@
+"""Sphinx extension: write the reference pages that come from the code itself.
+
+At ``builder-inited`` it writes Markdown files under ``docs/reference/_generated/``:
+
+* ``cli.md``: every ``serendip`` verb with its usage, help and options, from the typer app;
+* ``config.md``: every run-configuration key with its type, default and description, from
+  the configuration models;
+* ``missions.md``: the mission registry (bands, energy columns, gains, references);
+* ``detectors.md`` and ``feature_cases.md``: the detector and feature-case registries;
+* ``api_names.md``: every public name of ``serendip`` with its one-line summary.
+
+The pages under ``docs/`` include these files, so the site cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parents[1] / "reference" / "_generated"
+
+
+def _md_escape(text: Any) -> str:
+    s = "" if text is None else str(text)
+    return s.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _first_line(obj: Any) -> str:
+    doc = inspect.getdoc(obj) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+# ------------------------------------------------------------------ CLI
+def cli_markdown() -> str:
+    """The CLI reference: one section per verb, from the typer application."""
+    import click
+    import typer
+
+    cli = importlib.import_module("serendip.cli")
+    app = getattr(cli, "app")
+    if hasattr(cli, "_register_all_verbs"):
+        cli._register_all_verbs()
+    root = typer.main.get_command(app)
+    lines = [
+        "Generated from the command definitions (`serendip.cli`); every verb has `--help`.",
+        "",
+    ]
+    ctx = click.Context(root, info_name="serendip")
+    names = sorted(root.list_commands(ctx)) if hasattr(root, "list_commands") else []
+    lines.append("| verb | what it does |")
+    lines.append("|---|---|")
+    for name in names:
+        cmd = root.get_command(ctx, name)
+        lines.append(f"| [`serendip {name}`](#serendip-{name}) | {_md_escape(cmd.get_short_help_str(120))} |")
+    lines.append("")
+    for name in names:
+        cmd = root.get_command(ctx, name)
+        sub = click.Context(cmd, info_name=name, parent=ctx)
+        lines += [f"## serendip {name}", ""]
+        usage = " ".join(cmd.collect_usage_pieces(sub))
+        lines += ["```text", f"serendip {name} {usage}", "```", ""]
+        help_text = (cmd.help or "").replace("\b\n", "\n").strip()
+        if help_text:
+            lines += [help_text, ""]
+        rows = []
+        for p in cmd.params:
+            if getattr(p, "hidden", False):
+                continue
+            if getattr(p, "param_type_name", "") == "argument":
+                decl = (p.name or "").upper()
+                kind = "argument"
+            else:
+                decl = ", ".join(p.opts + list(p.secondary_opts))
+                kind = "option"
+            default = p.default if not callable(p.default) else "(computed)"
+            if default in (None, (), []) or kind == "argument":
+                default = ""
+            rows.append(
+                f"| `{_md_escape(decl)}` | {kind} | {_md_escape(_param_type(p))} "
+                f"| {_md_escape(default)} | {_md_escape(getattr(p, 'help', '') or '')} |"
+            )
+        if rows:
+            lines += ["| name | kind | type | default | help |", "|---|---|---|---|---|", *rows, ""]
+    return "\n".join(lines)
+
+
+def _param_type(p: Any) -> str:
+    if getattr(p, "is_flag", False):
+        return "flag"
+    td = getattr(p, "type_descriptor", None)
+    ann = getattr(td, "annotation", None)
+    if ann is not None:
+        return getattr(ann, "__name__", str(ann)).replace("typing.", "")
+    t = getattr(p, "type", None)
+    return getattr(t, "name", str(t) if t is not None else "")
+
+
+# ------------------------------------------------------------------ configuration
+def config_markdown() -> str:
+    """The run configuration reference, from the configuration models."""
+    cfg = importlib.import_module("serendip.pipeline.config")
+    for name in ("config_reference_markdown", "config_reference", "reference_markdown"):
+        fn = getattr(cfg, name, None)
+        if callable(fn):
+            text = fn()
+            if isinstance(text, str) and text.strip():
+                return text
+    defaults = getattr(cfg, "DEFAULT_CONFIG")
+    lines = ["Generated from `serendip.pipeline.config.DEFAULT_CONFIG`.", ""]
+    for section, keys in defaults.items():
+        lines += [f"## [{section}]", "", "| key | default | type |", "|---|---|---|"]
+        for k, v in keys.items():
+            lines.append(f"| `{k}` | `{_md_escape(v)!s}` | {type(v).__name__} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ registries
+def _rows_from_entries(entries: list[Any], fields: list[str]) -> list[str]:
+    rows = []
+    for e in entries:
+        vals = []
+        for f in fields:
+            v = getattr(e, f, None) if not isinstance(e, dict) else e.get(f)
+            if isinstance(v, tuple | list):
+                v = ", ".join(map(str, v)) if v else ""
+            vals.append(_md_escape("" if v is None else v))
+        rows.append("| " + " | ".join(vals) + " |")
+    return rows
+
+
+def missions_markdown() -> str:
+    """The mission registry as a table (bands, energy columns, gains, references)."""
+    m = importlib.import_module("serendip.io.missions")
+    entries = list(getattr(m, "MISSIONS", ()))
+    if not entries:
+        return "No mission registry found."
+    fields = [f.name for f in dataclasses.fields(entries[0])] if dataclasses.is_dataclass(
+        entries[0]) else list(vars(entries[0]))
+    keep = [f for f in fields if not f.startswith("_")]
+    lines = [
+        "Generated from `serendip.io.missions.MISSIONS`: the single table from which ingest "
+        "takes each mission's defaults (a band given by the user always wins).",
+        "",
+        "| " + " | ".join(keep) + " |",
+        "|" + "---|" * len(keep),
+        *_rows_from_entries(entries, keep),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def detectors_markdown() -> str:
+    """The detector registry: name, class, whether it needs labels, summary."""
+    reg = importlib.import_module("serendip.detect.registry")
+    table = getattr(reg, "DETECTORS")
+    lines = ["Generated from `serendip.detect.registry.DETECTORS`. Every score: higher = more "
+             "anomalous.", "", "| name | class | needs labels | what it is |", "|---|---|---|---|"]
+    for name, entry in table.items():
+        klass = entry
+        for attr in ("cls", "klass", "load", "resolve"):
+            if not inspect.isclass(klass) and hasattr(entry, attr):
+                val = getattr(entry, attr)
+                klass = val() if callable(val) and not inspect.isclass(val) and attr in (
+                    "load", "resolve") else val
+        needs = getattr(entry, "needs_labels", getattr(klass, "needs_labels", False))
+        summary = getattr(entry, "description", "") or _first_line(klass)
+        cname = getattr(klass, "__name__", str(klass))
+        lines.append(f"| `{name}` | `{cname}` | {'yes' if needs else 'no'} | {_md_escape(summary)} |")
+    return "\n".join(lines) + "\n"
+
+
+def feature_cases_markdown() -> str:
+    """The feature-case registry: name, representation, encoder, columns."""
+    reg = importlib.import_module("serendip.features.registry")
+    cases = getattr(reg, "FEATURE_CASES", None) or getattr(reg, "CASES")
+    entries = list(cases.values())
+    fields = [f.name for f in dataclasses.fields(entries[0])] if dataclasses.is_dataclass(
+        entries[0]) else [k for k in vars(entries[0]) if not k.startswith("_")]
+    fields = [f for f in fields if not f.startswith("_")]
+    lines = ["Generated from the feature-case registry (`serendip.features.registry`).", "",
+             "| " + " | ".join(fields) + " |", "|" + "---|" * len(fields),
+             *_rows_from_entries(entries, fields), ""]
+    return "\n".join(lines)
+
+
+def api_names_markdown() -> str:
+    """Every public name of ``serendip`` with its one-line summary and where it lives."""
+    import serendip
+
+    names = [n for n in getattr(serendip, "__all__", []) if not n.startswith("_")]
+    lines = ["| name | defined in | summary |", "|---|---|---|"]
+    for n in names:
+        obj = getattr(serendip, n)
+        mod = getattr(obj, "__module__", "") or ""
+        lines.append(f"| `serendip.{n}` | `{mod}` | {_md_escape(_first_line(obj))} |")
+    return "\n".join(lines) + "\n"
+
+
+def benchmarks_markdown() -> str:
+    """BENCHMARKS.md with its links to files of the repository made relative to the site page."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "BENCHMARKS.md").read_text()
+
+    assets = Path(__file__).resolve().parents[1] / "_generated_assets"
+
+    def fix(m: re.Match) -> str:
+        bang, label, target = m.group(1), m.group(2), m.group(3)
+        if re.match(r"[a-z]+:", target) or target.startswith("#") or not (root / target).is_file():
+            return m.group(0)
+        # copy the file next to the sources: a leading "/" is the source folder for images
+        # and downloads alike, wherever the including page sits
+        assets.mkdir(exist_ok=True)
+        name = target.replace("/", "__")
+        import shutil
+
+        shutil.copyfile(root / target, assets / name)
+        if bang:
+            return f"![{label}](/_generated_assets/{name})"
+        return f"[{label}](path:/_generated_assets/{name})"
+
+    return re.sub(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)", fix, text)
+
+
+GENERATORS = {
+    "benchmarks.md": benchmarks_markdown,
+    "cli.md": cli_markdown,
+    "config.md": config_markdown,
+    "missions.md": missions_markdown,
+    "detectors.md": detectors_markdown,
+    "feature_cases.md": feature_cases_markdown,
+    "api_names.md": api_names_markdown,
+}
+
+
+def write_generated(out: Path = OUT) -> list[Path]:
+    """Write every generated page; returns their paths. Errors propagate (they break the build)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, fn in GENERATORS.items():
+        path = out / name
+        text = fn()
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        written.append(path)
+    return written
+
+
+def _on_builder_inited(app) -> None:
+    write_generated()
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated metadata-routing setters (``set_*_request``)."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app) -> dict[str, Any]:
+    app.connect("builder-inited", _on_builder_inited)
+    app.connect("autodoc-skip-member", _skip_member)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
