@@ -59,6 +59,7 @@ autosummary_ignore_module_all = False
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+napoleon_use_ivar = True  # attributes as fields: no second description of dataclass fields
 nitpicky = False
 
 html_theme = "furo"

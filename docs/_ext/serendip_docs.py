@@ -255,6 +255,59 @@ def _on_builder_inited(app) -> None:
     write_generated()
 
 
+_PARAM_SECTIONS = ("parameters", "other parameters", "attributes", "keyword arguments")
+
+
+def normalise_docstring_lines(lines: list[str]) -> None:
+    """Rewrite serendip's ``name : description`` parameter lines into numpydoc's
+    ``name`` + indented description, in place, before napoleon reads them.
+
+    serendip's docstrings often put a short description where numpydoc expects a type
+    (``contamination : training fraction above ``threshold_``.``); napoleon would render
+    that text as a type and break its inline markup. A parameter line whose "type" has a
+    space or backtick is split: the name stays, the text becomes the description. A bare
+    ``a, b, c :`` line loses its empty type. Stars in shapes such as
+    ``(n_files, *cube_shape)`` outside literals are escaped.
+    """
+    import re
+
+    section = None
+    base = None
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if line.strip() and set(nxt.strip()) == {"-"} and len(nxt.strip()) >= 3:
+            section = line.strip().lower()
+            base = len(line) - len(line.lstrip())
+            out += [line, nxt]
+            i += 2
+            continue
+        parts = line.split("``")  # outside literals only (even-numbered parts)
+        parts[::2] = [re.sub(r"(\(\s*[\w\s-]+,\s*)\*(\w+)", r"\1\\*\2", p) for p in parts[::2]]
+        line = "``".join(parts)
+        indent = len(line) - len(line.lstrip())
+        m = re.match(r"^(\s*)([\w*][\w*, ]*?)\s:(?:\s(.*))?$", line)
+        if section in _PARAM_SECTIONS and m and indent == base:
+            pad, name, rest = m.group(1), m.group(2), (m.group(3) or "").strip()
+            if not rest:
+                out.append(f"{pad}{name}")
+            elif " " in rest or "`" in rest:
+                out += [f"{pad}{name}", f"{pad}    {rest}"]
+            else:
+                out.append(line)
+            i += 1
+            continue
+        out.append(line)
+        i += 1
+    lines[:] = out
+
+
+def _process_docstring(app, what, name, obj, options, lines) -> None:
+    normalise_docstring_lines(lines)
+
+
 def _skip_member(app, what, name, obj, skip, options):
     """Leave out scikit-learn's generated metadata-routing setters (``set_*_request``)."""
     if name.startswith("set_") and name.endswith("_request"):
@@ -265,4 +318,6 @@ def _skip_member(app, what, name, obj, skip, options):
 def setup(app) -> dict[str, Any]:
     app.connect("builder-inited", _on_builder_inited)
     app.connect("autodoc-skip-member", _skip_member)
+    # before napoleon (priority 500) turns the numpydoc sections into reST
+    app.connect("autodoc-process-docstring", _process_docstring, priority=400)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -7,7 +7,7 @@ safetensors file without pickle (scaler, class order and settings included). Sho
 for the CLI and configs: :data:`DETECTORS`.
 
 Glossary (scikit-learn and PyOD names; where the two disagree, serendip says which it follows)
----------------------------------------------------------------------------------------------
+----------------------------------------------------------------------------------------------
 ``score_samples(X)``
     Anomaly score per row, (n_samples,) float64, **higher = more anomalous** for every
     detector (scikit-learn's own ``score_samples`` has the opposite sign; PyOD calls this
