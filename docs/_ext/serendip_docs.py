@@ -227,6 +227,62 @@ def benchmarks_markdown() -> str:
     return re.sub(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)", fix, text)
 
 
+API_PACKAGES = (
+    "serendip.io", "serendip.represent", "serendip.features", "serendip.embed", "serendip.cluster",
+    "serendip.detect", "serendip.catalog", "serendip.classify", "serendip.evaluate",
+    "serendip.report", "serendip.app", "serendip.simulate", "serendip.pipeline", "serendip.scale",
+    "serendip.notices", "serendip.errors",
+)
+
+
+def api_pages(out: Path) -> list[Path]:
+    """One page per stage package documenting each public name of its ``__all__`` once,
+    under the module that defines it (a name re-exported by a later package links back)."""
+    import serendip
+
+    seen: dict[str, str] = {}
+    written = []
+    pages = []
+    (out / "api").mkdir(parents=True, exist_ok=True)
+    for pkg_name in API_PACKAGES:
+        pkg = importlib.import_module(pkg_name)
+        names = [n for n in getattr(pkg, "__all__", []) if not n.startswith("_")]
+        if not names:
+            names = [n for n in dir(pkg) if not n.startswith("_")
+                     and getattr(getattr(pkg, n), "__module__", "").startswith(pkg_name)]
+        lines = [f"# {pkg_name}", "", f"```{{eval-rst}}\n.. automodule:: {pkg_name}\n   :no-members:\n   :no-index:\n```", ""]
+        for n in sorted(names, key=str.lower):
+            try:
+                obj = getattr(pkg, n)
+            except Exception:  # a lazy name that cannot load here is a build error
+                raise
+            if inspect.ismodule(obj):
+                continue
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                canonical = f"{obj.__module__}.{obj.__qualname__}"
+                if canonical in seen:
+                    lines += [f"`{pkg_name}.{n}`: the same object as `{canonical}`, documented "
+                              f"under [{seen[canonical]}]({seen[canonical]}.md).", ""]
+                    continue
+                seen[canonical] = pkg_name
+                kind = "autoclass" if inspect.isclass(obj) else "autofunction"
+                opts = "\n   :members:" if kind == "autoclass" else ""
+                lines += [f"```{{eval-rst}}\n.. {kind}:: {canonical}{opts}\n```", ""]
+            else:
+                lines += [f"`{pkg_name}.{n}`: {type(obj).__name__}. {_md_escape(_first_line(obj)) if not isinstance(obj, (dict, tuple, list, str, int, float)) else ''}", ""]
+        path = out / "api" / f"{pkg_name}.md"
+        text = "\n".join(lines)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        written.append(path)
+        pages.append(pkg_name)
+    index = out / "api_toc.md"
+    toc = "```{toctree}\n:maxdepth: 1\n\n" + "\n".join(f"_generated/api/{p}" for p in pages) + "\n```\n"
+    if not index.exists() or index.read_text() != toc:
+        index.write_text(toc)
+    return written
+
+
 GENERATORS = {
     "benchmarks.md": benchmarks_markdown,
     "cli.md": cli_markdown,
@@ -248,6 +304,7 @@ def write_generated(out: Path = OUT) -> list[Path]:
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
         written.append(path)
+    written += api_pages(out)
     return written
 
 
@@ -299,6 +356,11 @@ def normalise_docstring_lines(lines: list[str]) -> None:
                 out.append(line)
             i += 1
             continue
+        if (section in _PARAM_SECTIONS and line.strip() and indent == base and not m
+                and out and not out[-1].strip()):
+            # a paragraph after the parameters: numpydoc has no way back, so it becomes Notes
+            out += [" " * base + "Notes", " " * base + "-----"]
+            section = "notes"
         out.append(line)
         i += 1
     lines[:] = out
