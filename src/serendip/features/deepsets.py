@@ -227,8 +227,8 @@ class DeepSetsEncoder(TransformerMixin, BaseEstimator):
     latent_dim : size of the file code (default 16).
     width : width of the per-event network phi and of rho.
     max_events : events per file seen in one training step (random subset; 0 = all).
-    epochs, batch_files, lr, weight_decay, l2_latent, val_fraction, patience, min_delta, seed,
-    verbose : training recipe (Adam, early stopping on the validation loss; see module docstring).
+    epochs, batch_files, lr, weight_decay, l2_latent, val_fraction, patience, min_delta, seed, verbose : recipe
+        Training recipe (Adam, early stopping on the validation loss; see module docstring).
     event_chunk : events encoded at once by ``transform`` (bounds memory; any file length works).
     standardize : return codes standardised by the mean and standard deviation of the training
         files' codes (stored with the model), so every feature has about unit scale.

@@ -66,6 +66,8 @@ MODEL_INFO = Path("model") / "model.json"
 class BatchSettings:
     """Settings of :func:`run_batch` (all part of the chunk and model keys).
 
+    Parameters
+    ----------
     chunk_size : input files per chunk (a survey tile table counts as one file).
     band : energy band [eV] kept at ingest, "auto" (each mission's standard band) or None for
         all energies.
