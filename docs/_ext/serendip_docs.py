@@ -277,7 +277,7 @@ def api_pages(out: Path) -> list[Path]:
         written.append(path)
         pages.append(pkg_name)
     index = out / "api_toc.md"
-    toc = "```{toctree}\n:maxdepth: 1\n\n" + "\n".join(f"api/{p}" for p in pages) + "\n```\n"
+    toc = "```{toctree}\n:maxdepth: 1\n\n" + "\n".join(f"/reference/_generated/api/{p}" for p in pages) + "\n```\n"
     if not index.exists() or index.read_text() != toc:
         index.write_text(toc)
     return written
