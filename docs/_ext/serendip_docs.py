@@ -342,7 +342,14 @@ def normalise_docstring_lines(lines: list[str]) -> None:
             i += 2
             continue
         parts = line.split("``")  # outside literals only (even-numbered parts)
-        parts[::2] = [re.sub(r"(\(\s*[\w\s-]+,\s*)\*(\w+)", r"\1\\*\2", p) for p in parts[::2]]
+        is_name_line = section in _PARAM_SECTIONS and base is not None and (
+            len(line) - len(line.lstrip()) == base)
+        for k in range(0, len(parts), 2):
+            p = re.sub(r"(\(\s*[\w\s-]+,\s*)\*(\w+)", r"\1\\*\2", parts[k])
+            p = re.sub(r"(?<![\w`|])\|(\w[^|`]*?)\|(?![\w`])", r"\\|\1\\|", p)  # |c_j| is no substitution
+            if not is_name_line:  # a trailing underscore (fitted_attr_) is no link target
+                p = re.sub(r"(?<=[A-Za-z0-9])_(?=[\s,.;:)\]]|$)", r"\\_", p)
+            parts[k] = p
         line = "``".join(parts)
         indent = len(line) - len(line.lstrip())
         m = re.match(r"^(\s*)([\w*][\w*, ]*?)\s:(?:\s(.*))?$", line)
@@ -351,7 +358,10 @@ def normalise_docstring_lines(lines: list[str]) -> None:
             if not rest:
                 out.append(f"{pad}{name}")
             elif " " in rest or "`" in rest:
-                out += [f"{pad}{name}", f"{pad}    {rest}"]
+                bits = rest.split("``")
+                bits[::2] = [re.sub(r"(?<=[A-Za-z0-9])_(?=[\s,.;:)\]]|$)", r"\\_", b)
+                             for b in bits[::2]]
+                out += [f"{pad}{name}", f"{pad}    {'``'.join(bits)}"]
             else:
                 out.append(line)
             i += 1

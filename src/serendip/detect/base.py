@@ -52,8 +52,8 @@ def check_contamination(contamination: float) -> None:
 class BaseDetector(BaseEstimator):
     """Abstract anomaly detector: subclasses implement ``_fit``, ``_score`` and state I/O.
 
-    Attributes (after ``fit``)
-    --------------------------
+    Attributes
+    ----------
     n_features_in_ : int
         Number of feature columns seen in ``fit``.
     feature_names_in_ : ndarray of str, shape (n_features_in_,)
