@@ -348,3 +348,23 @@ def test_no_ties_at_the_top_of_a_simulated_run_and_a_deterministic_order():
         ids[p], X[p], known=known, event_features=table, anomaly=anomaly[p]
     )
     assert shuffled["obsreg_id"].tolist() == cand["obsreg_id"].tolist()
+
+
+def test_fits_export_keeps_dex_units_as_nonstandard_tunit(tmp_path):
+    """A column in dex (log10 of a chance probability) keeps its unit in FITS as a commented,
+    non-standard TUNIT instead of looking dimensionless; standard units stay standard."""
+    from astropy.io import fits
+    from astropy.table import Table
+
+    from serendip.io.tables import write_table
+
+    df = pd.DataFrame({"burst_sig": [1.0, 2.0], "rate": [1.0, 2.0], "rank": [1, 2]})
+    df.attrs["units"] = {"burst_sig": "dex", "rate": "ct / s"}
+    path = write_table(df, tmp_path / "c.fits")
+    hdr = fits.getheader(path, 1)
+    assert hdr["TUNIT1"] == "dex" and "non-standard" in hdr.comments["TUNIT1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = Table.read(path)
+    assert str(t["burst_sig"].unit) == "dex" and str(t["rate"].unit) == "ct / s"
+    assert t["rank"].unit is None

@@ -43,8 +43,9 @@ def table_format(path: str | Path) -> str:
 
 
 def _fits_unit_ok(unit: str) -> bool:
-    """Whether FITS (TUNITn) and VOTable can store ``unit``; "dex" cannot and stays out of
-    both (the ECSV .csv keeps it)."""
+    """Whether FITS (TUNITn) and VOTable can store ``unit`` as a standard unit string. "dex"
+    cannot: VOTable leaves it out, FITS gets it as a commented non-standard ``TUNITn``
+    (:func:`_write_nonstandard_fits_units`), the ECSV .csv keeps it."""
     from astropy import units as u
 
     try:
@@ -52,6 +53,24 @@ def _fits_unit_ok(unit: str) -> bool:
     except (ValueError, TypeError):
         return False
     return True
+
+
+def _write_nonstandard_fits_units(path, df: pd.DataFrame) -> None:
+    """Write units the FITS standard lacks ("dex": log10 of a chance probability or of a
+    quantity) as ``TUNITn`` with a comment, as astronomical catalogues commonly do; astropy
+    would drop them, leaving such columns looking dimensionless. Readers that know only the
+    standard see an unrecognised unit string, never a wrong one."""
+    units = {n: u for n, u in (df.attrs.get("units") or {}).items() if u and not _fits_unit_ok(u)}
+    if not units:
+        return
+    from astropy.io import fits
+
+    with fits.open(path, mode="update") as hdul:
+        hdr = hdul[1].header
+        names = [hdr.get(f"TTYPE{i}") for i in range(1, hdr.get("TFIELDS", 0) + 1)]
+        for i, name in enumerate(names, start=1):
+            if name in units:
+                hdr[f"TUNIT{i}"] = (units[name], "non-standard FITS unit")
 
 
 def _to_astropy(df: pd.DataFrame, fits_units: bool = False):
@@ -98,6 +117,7 @@ def write_table(df: pd.DataFrame, path: str | Path, *, overwrite: bool = True) -
             df.to_csv(tmp, index=False, sep="\t")
         elif fmt == "fits":
             _to_astropy(df, fits_units=True).write(tmp, format="fits", overwrite=True)
+            _write_nonstandard_fits_units(tmp, df)
         elif fmt == "votable":
             _to_astropy(df, fits_units=True).write(tmp, format="votable", overwrite=True)
         else:
