@@ -8,7 +8,7 @@ boosted trees), ``modelio`` (model files, shipped models), ``plots``, ``pipeline
 (``serendip classify``), ``train_shipped`` (rebuilds the shipped models).
 """
 
-from importlib import import_module
+from serendip.lazy import lazy_exports
 
 # Imported on first use (PEP 562): reading and checking a configuration
 # (serendip.classify.config) does not import scikit-learn.
@@ -22,16 +22,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(f"serendip.classify.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'serendip.classify' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 
 __all__ = [

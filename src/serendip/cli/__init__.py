@@ -21,7 +21,7 @@ SUMMARY = (
 #: command -> (module of serendip.cli that registers it, one-line help = its docstring's first line)
 COMMANDS: dict[str, tuple[str, str]] = {
     "batch": ("batch", "Ingest, represent, featurise and anomaly-score many event files in checkpointed chunks."),
-    "batch-classify": ("batch", "Class probabilities for every row of a big CSC table, in row chunks (resumable)."),
+    "batch-classify": ("batch", "Class probabilities for every row of a big CSC table, in row chunks (resumable), and the source-level (master) class of every source (<out stem>_sources.parquet)."),
     "classify": ("classify", "Classify a table of CSC properties (shipped model, or train on labels), or with --cv measure it honestly (out-of-fold figures only)."),
     "demo": ("run", "The full discovery run on the built-in simulated population (truth in sources.parquet)."),
     "detect": ("detect", "Score every row of a table with a saved detector: score, rank and anomaly flag per row."),

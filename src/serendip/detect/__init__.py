@@ -41,7 +41,7 @@ Glossary (scikit-learn and PyOD names; where the two disagree, serendip says whi
     column order.
 """
 
-from importlib import import_module
+from serendip.lazy import lazy_exports
 
 # Detectors are imported on first use (PEP 562), so that ``import serendip.detect.active`` or
 # ``serendip.detect.strategies`` does not pull in PyTorch.
@@ -67,16 +67,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(f"serendip.detect.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'serendip.detect' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 
 __all__ = [

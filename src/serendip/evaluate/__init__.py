@@ -1,6 +1,6 @@
 """Evaluation harness: leave-one-subclass-out over a class hierarchy, grouped splits, metrics, tables."""
 
-from importlib import import_module
+from serendip.lazy import lazy_exports
 
 # Imported on first use (PEP 562): reading and checking a configuration
 # (serendip.evaluate.config) does not import pandas or the detectors.
@@ -16,16 +16,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(f"serendip.evaluate.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'serendip.evaluate' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 
 __all__ = [

@@ -14,7 +14,7 @@
 All models are PyTorch (CPU) or numpy, seeded, and saved without pickle.
 """
 
-from importlib import import_module
+from serendip.lazy import lazy_exports
 
 # Imported on first use (PEP 562): the registry is light; the encoders pull in PyTorch.
 _WHERE = {
@@ -35,16 +35,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(f"serendip.features.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'serendip.features' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 
 __all__ = [

@@ -9,7 +9,7 @@ Names are imported on first use (PEP 562): reading and validating a configuratio
 (:mod:`serendip.pipeline.config`) does not import the stages' numerical libraries.
 """
 
-from importlib import import_module
+from serendip.lazy import lazy_exports
 
 _WHERE = {
     "DEFAULT_CONFIG": "config",
@@ -22,16 +22,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(f"serendip.pipeline.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'serendip.pipeline' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 
 __all__ = [
