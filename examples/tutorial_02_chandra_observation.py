@@ -14,8 +14,8 @@ present; otherwise a simulated population stands in.
 # A source list is usually the observation's CSC source table or a wavdetect list
 # (``serendip ingest evt2 --sources LIST``). Here a crude one is made in a few lines: the
 # 150 brightest 8x8-pixel cells of the field, each a circle of 6 pixels (3").
-from pathlib import Path
 import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -14,8 +14,8 @@ UMLCAXS reference method, and only out-of-fold figures. This is ``serendip class
 # ----------------
 # The MUWCLASS training set (Yang et al. 2022: 3,126 CSC sources with literature classes) when
 # the real data folder is present; otherwise a simulated CSC table with the same kind of columns.
-from pathlib import Path
 import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
