@@ -1,34 +1,7 @@
 """``serendip classify CONFIG.toml --out DIR``: classify a CSC property table end to end.
 
-Config (TOML; every key, its type, default and allowed values: :mod:`serendip.classify.config`)::
-
-    [input]
-    path = "my_csc_detections.csv"       # or an [input.tap] section (see serendip.classify.inputs)
-
-    [model]
-    kind = "shipped"                      # "shipped" | "boost" | "umlcaxs"
-    name = "csc_xray_grouped"             # shipped model name (kind = "shipped")
-    feature_set = "xray"                  # "xray" | "xray+mw" | "umlcaxs" (kinds that train)
-    n_components = "bic"                  # umlcaxs: GMM K or "bic"
-    features = ["hr_hm", "hr_ms"]         # optional subset of the feature set (kinds that train)
-    label_column = "label"                # class per row for training kinds (empty = unlabelled)
-    calibration = "dirichlet"             # boost: "dirichlet" | "temperature" | "isotonic" | "none"
-    n_members = 3                         # boost: cross-fitted members
-    decision = "balanced"                 # reported class: "argmax" | "balanced" | "cost"
-    cost_matrix = [[0, 1], [5, 0]]        # decision = "cost": rows true, columns reported class
-    priors = "em"                         # prior shift: {AGN = 0.6, ...} or "em" (re-estimated)
-
-    [labels]                              # optional: labels by crossmatch with a local table
-    path = "simbad_types.csv"             # ra, dec [deg] and a SIMBAD type column
-    # simbad = true                       # ...or query SIMBAD online (astroquery), no path
-    # simbad = true                       # ...or query SIMBAD online (astroquery) instead of path
-    otype_column = "main_type"
-    radius_arcsec = 1.0
-    level = "fine"                        # "fine" | "muwclass" | "grouped"
-
-    [output]
-    formats = ["parquet", "fits", "csv", "votable"]
-    plots = true
+The configuration (TOML) and an annotated example of every key are in
+:mod:`serendip.classify.config`, the one place that defines them.
 
 Writes ``DIR/detections.<ext>`` and ``DIR/sources.<ext>`` for every format, the plots
 ``hardness_variability.png``, ``bic.png`` and ``reliability.png``, ``summary.json`` and,
