@@ -41,8 +41,11 @@ def register(app: typer.Typer) -> None:
         """Hold out each subclass in turn as the anomaly and score every configured detector.
 
         Writes OUT/results.csv (held_out_class, detector, metric, mean, std), runs.csv, per-metric
-        tables as CSV, Markdown and LaTeX, and results.png.
+        tables as CSV, Markdown and LaTeX, results.png, and status.csv (every run: ok, failed or
+        skipped, with its reason). A failed run makes the exit status 1 unless --allow-failures.
         """
+        from rich.markup import escape
+
         from serendip.cli._common import clear_errors, console, report_notices
 
         with clear_errors(), report_notices() as notices:
@@ -55,8 +58,14 @@ def register(app: typer.Typer) -> None:
                 f"{s['held_out_class'].nunique() if len(s) else 0} held-out class(es), "
                 f"{len(result.runs)} runs"
             )
-            for run, reason in result.failures:
-                console.print(f"[yellow]failed:[/] {run}: {reason}")
+            for row in result.problems().itertuples(index=False):
+                console.print(
+                    f"[yellow]{row.detector} {row.status}[/] on {row.n_runs} run(s) "
+                    f"(held out: {row.held_out}): {escape(str(row.reason))}"
+                )
+            merged = result.status.loc[result.status["merged"] != "", "merged"].unique()
+            for text in merged:
+                console.print(f"[cyan]note:[/] {escape(str(text))} (see {out / 'status.csv'})")
             console.print(f"wrote results to {out} (results.csv, tables, plot)")
         notices.write(out)
         if result.runs.empty:

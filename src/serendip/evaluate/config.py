@@ -17,6 +17,8 @@ Example::
     held_out = ["CV", "NS"]         # optional: default every class
     scale = "standard"              # "standard", "robust" or "none"
     train_mode = "branch"           # or "all"
+    small_classes = "merge"         # inlier classes of < min_label_rows training rows:
+    min_label_rows = 3              #   "merge" (into "other (merged)"), "skip" or "error"
 
     [hierarchy]                     # optional: branch = [subclasses]
     transient = ["SNIa", "SNII"]
@@ -133,6 +135,14 @@ class ProtocolSection(Section):
     )
     pass_labels: bool = Field(True, description="give the inliers' labels to fit")
     min_class_size: int = Field(2, ge=2, description="smallest class (objects) held out")
+    small_classes: Literal["merge", "skip", "error"] = Field(
+        "merge",
+        description="inlier classes with fewer than min_label_rows training rows: merged into "
+        "one 'other (merged)' class, label-using detectors skipped on that split, or left to fail",
+    )
+    min_label_rows: int = Field(
+        3, ge=2, description="training rows an inlier class needs to keep its own label"
+    )
 
     @field_validator("seeds")
     @classmethod

@@ -14,6 +14,12 @@ held out in turn as "the anomaly":
 
 Metrics per (seed, held-out class, detector): AUROC, AUPR and its baseline (prevalence), recall
 at the inspection budgets; then mean and standard deviation over seeds.
+
+Every (seed, held-out class, detector) run is also a row of ``status`` (``ok``, ``failed`` or
+``skipped``, with the reason and any merge of small inlier classes): a detector that fails on a
+split is recorded, never dropped without a word. Inlier classes with fewer than
+``min_label_rows`` training rows are merged, skipped or left to fail as ``small_classes`` says
+(:mod:`serendip.evaluate.small_classes`).
 """
 
 from __future__ import annotations
@@ -33,14 +39,41 @@ from serendip.evaluate.splits import grouped_stratified_split
 DetectorSpec = Callable[[], Any] | tuple[str, dict] | str
 
 
+#: columns of :attr:`EvaluationResult.status`
+STATUS_COLUMNS = ["seed", "held_out_class", "detector", "status", "reason", "merged"]
+
+
 @dataclass
 class EvaluationResult:
-    """Per-run metrics (``runs``), their mean/std (``summary``) and any detector failures."""
+    """Per-run metrics (``runs``), their mean/std (``summary``) and the status of every run.
+
+    ``failures`` lists ``(run, reason)`` of the runs that failed; ``status`` has one row per
+    (seed, held-out class, detector) with columns :data:`STATUS_COLUMNS` (``status`` is ok,
+    failed or skipped; ``merged`` says which small inlier classes were merged for that split).
+    """
 
     runs: pd.DataFrame
     summary: pd.DataFrame
     failures: list[tuple[str, str]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STATUS_COLUMNS))
+
+    @property
+    def skipped(self) -> pd.DataFrame:
+        """The ``status`` rows of runs that were skipped (with their reason)."""
+        return self.status[self.status["status"] == "skipped"]
+
+    def problems(self) -> pd.DataFrame:
+        """Failed and skipped runs per (detector, status, reason): ``n_runs`` and held-out classes."""
+        bad = self.status[self.status["status"] != "ok"]
+        if bad.empty:
+            return pd.DataFrame(columns=["detector", "status", "reason", "n_runs", "held_out"])
+        return (
+            bad.groupby(["detector", "status", "reason"], sort=False)
+            .agg(n_runs=("seed", "size"), held_out=("held_out_class", lambda v: ", ".join(
+                dict.fromkeys(map(str, v)))))
+            .reset_index()
+        )  # fmt: skip
 
     def table(self, metric: str = "auroc") -> pd.DataFrame:
         """Wide table: rows held-out classes, columns detectors, values mean (and ``std`` sibling)."""
@@ -135,6 +168,8 @@ def leave_one_subclass_out(
     train_mode: str = "branch",
     pass_labels: bool = True,
     min_class_size: int = 2,
+    small_classes: str = "merge",
+    min_label_rows: int = 3,
     show_progress: bool = True,
 ) -> EvaluationResult:
     """Run the leave-one-subclass-out protocol.
@@ -155,7 +190,20 @@ def leave_one_subclass_out(
     scale : "standard", "robust" or None, fitted on the training rows.
     train_mode : "branch" (train on the held-out class's branch only) or "all".
     pass_labels : give the inliers' labels to ``fit`` (multi-class detectors use them).
+    min_class_size : smallest class (objects) held out by default.
+    small_classes : "merge", "skip" or "error": what to do, per split, with inlier classes of
+        fewer than ``min_label_rows`` training rows (:mod:`serendip.evaluate.small_classes`).
+    min_label_rows : training rows an inlier class needs to keep its own label.
     """
+    from serendip.evaluate.small_classes import (
+        POLICIES,
+        merge_small_classes,
+        needs_labels,
+        small_inlier_classes,
+    )
+
+    if small_classes not in POLICIES:
+        raise ValueError(f"small_classes must be one of {POLICIES}, not {small_classes!r}")
     Xv = np.asarray(X.to_numpy() if isinstance(X, pd.DataFrame) else X, dtype=np.float64)
     y = np.asarray(labels).astype(str)
     if Xv.ndim != 2 or Xv.shape[0] != y.size:
@@ -190,7 +238,8 @@ def leave_one_subclass_out(
     if unknown:
         raise InputError(None, f"held-out class(es) {unknown} not among the labels {list(classes)}")
     factories = {name: _resolve(spec) for name, spec in detectors.items()}
-    rows, failures = [], []
+    rows, failures, status = [], [], []
+    merges: dict[str, set] = {}
     total = len(seeds) * len(held_out) * len(factories)
     progress = None
     if show_progress:
@@ -214,12 +263,29 @@ def leave_one_subclass_out(
                     raise RuntimeError("an object is in both the training and the test set")
                 Xtr, Xte = _prepare(Xv[tr], Xv[te], scale)
                 is_anom = y[te] == s
+                small = small_inlier_classes(y[tr], min_label_rows) if pass_labels else []
+                y_fit, merged = y[tr], ""
+                if small and small_classes == "merge":
+                    y_fit, merged = merge_small_classes(y[tr], small)
+                    merges.setdefault(merged, set()).add(seed)
                 for name, (factory, reseed) in factories.items():
                     det = factory()
                     _set_seed(det, seed) if reseed else None
+                    state = {"seed": seed, "held_out_class": s, "detector": name,
+                             "status": "ok", "reason": "", "merged": merged}  # fmt: skip
+                    if small and small_classes == "skip" and needs_labels(det):
+                        state.update(
+                            status="skipped",
+                            reason=f"inlier class(es) {', '.join(small)} have fewer than "
+                            f"{min_label_rows} training rows (small_classes = 'skip')",
+                        )
+                        status.append(state)
+                        if progress is not None:
+                            progress.advance(task)
+                        continue
                     t0 = time.perf_counter()
                     try:
-                        det.fit(Xtr, y[tr]) if pass_labels else det.fit(Xtr)
+                        det.fit(Xtr, y_fit) if pass_labels else det.fit(Xtr)
                         t1 = time.perf_counter()
                         sc = np.asarray(det.score_samples(Xte), dtype=np.float64)
                         t2 = time.perf_counter()
@@ -228,10 +294,11 @@ def leave_one_subclass_out(
                         metrics = all_metrics(is_anom, sc, budgets)
                         metrics["fit_s"], metrics["score_s"] = t1 - t0, t2 - t1
                     except Exception as exc:  # noqa: BLE001 - record the failure and go on
-                        failures.append(
-                            (f"{name} / held out {s} / seed {seed}", f"{type(exc).__name__}: {exc}")
-                        )
+                        reason = f"{type(exc).__name__}: {exc}"
+                        failures.append((f"{name} / held out {s} / seed {seed}", reason))
+                        state.update(status="failed", reason=reason)
                         metrics = {}
+                    status.append(state)
                     for metric, value in metrics.items():
                         rows.append(
                             {
@@ -266,14 +333,44 @@ def leave_one_subclass_out(
         ],
     )
     summary = summarise(runs)
+    _state_small_classes(merges, status, len(seeds) * len(held_out))
     settings = {
         "seeds": list(seeds),
         "test_size": test_size,
         "budgets": list(budgets),
         "scale": scale,
         "train_mode": train_mode,
+        "small_classes": small_classes,
+        "min_label_rows": min_label_rows,
     }
-    return EvaluationResult(runs=runs, summary=summary, failures=failures, settings=settings)
+    return EvaluationResult(
+        runs=runs,
+        summary=summary,
+        failures=failures,
+        settings=settings,
+        status=pd.DataFrame(status, columns=STATUS_COLUMNS),
+    )
+
+
+def _state_small_classes(merges: dict[str, set], status: list[dict], n_splits: int) -> None:
+    """Notices for merged small inlier classes and for runs skipped because of them."""
+    from serendip.notices import notice
+
+    for text, seeds in merges.items():
+        notice(
+            "evaluate", "merged_small_classes",
+            f"inlier class(es) {text} for the label-using detectors (seeds "
+            f"{sorted(seeds)}); see status.csv, column 'merged'",
+            count=len(seeds), total=n_splits,
+        )  # fmt: skip
+    skipped = [r for r in status if r["status"] == "skipped"]
+    if skipped:
+        names = ", ".join(dict.fromkeys(r["detector"] for r in skipped))
+        notice(
+            "evaluate", "skipped_small_classes",
+            f"{len(skipped)} run(s) of {names} skipped: {skipped[0]['reason']}",
+            count=len(skipped), total=len(status), severity="warning",
+        )  # fmt: skip
 
 
 def _set_seed(det: Any, seed: int) -> None:

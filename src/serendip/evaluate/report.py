@@ -5,6 +5,12 @@ For each metric a wide table (held-out class x detector, "mean ± std", best mea
 is written as ``table_<metric>.csv/.md/.tex``; the AUPR table carries the random baseline
 (prevalence) as its own column. ``results.md`` / ``results.tex`` hold all tables together and
 ``results.png`` plots AUROC and AUPR (with the baseline) per held-out class and detector.
+
+``status.csv`` has one row per (seed, held-out class, detector) run: ok, failed or skipped, the
+reason and any merge of small inlier classes; ``failures.csv`` the failed runs. In the tables a
+detector that failed or was skipped on every seed of a class shows "failed" / "skipped" (it
+shows "(k failed)" after its numbers when only some seeds failed), and ``results.md`` ends with
+a section naming every failed or skipped detector with its reason.
 """
 
 from __future__ import annotations
@@ -24,27 +30,57 @@ def metric_slug(metric: str) -> str:
     return metric.replace("@", "_at_").replace("%", "pct")
 
 
+def _bad_counts(status: pd.DataFrame | None) -> dict[tuple[str, str], tuple[str, int, int]]:
+    """(held-out class, detector) -> (worst status, runs not ok, runs) from a status table."""
+    if status is None or status.empty:
+        return {}
+    out = {}
+    for (cls, det), grp in status.groupby(["held_out_class", "detector"], sort=False):
+        bad = grp[grp["status"] != "ok"]
+        if len(bad):
+            worst = "failed" if (bad["status"] == "failed").any() else "skipped"
+            out[(str(cls), str(det))] = (worst, len(bad), len(grp))
+    return out
+
+
 def wide_table(
-    summary: pd.DataFrame, metric: str, digits: int = 3, bold: str | None = "md"
+    summary: pd.DataFrame,
+    metric: str,
+    digits: int = 3,
+    bold: str | None = "md",
+    status: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Held-out class x detector strings "mean ± std"; the best mean per row in bold (md or tex)."""
+    """Held-out class x detector strings "mean ± std"; the best mean per row in bold (md or tex).
+
+    With ``status`` (:attr:`EvaluationResult.status`), detectors that failed or were skipped
+    appear too: "failed" / "skipped" where no seed gave a result, "(k failed)" after the
+    numbers where some did not.
+    """
     sub = summary[summary["metric"] == metric]
     mean = sub.pivot(index="held_out_class", columns="detector", values="mean")
     std = sub.pivot(index="held_out_class", columns="detector", values="std").reindex_like(mean)
     detectors = list(dict.fromkeys(sub["detector"]))
+    bad = _bad_counts(status)
+    if bad:
+        classes = list(dict.fromkeys(list(mean.index) + [c for c, _ in bad]))
+        detectors = list(dict.fromkeys(list(status["detector"].astype(str))))
+        mean = mean.reindex(index=classes, columns=detectors)
+        std = std.reindex(index=classes, columns=detectors)
     mean, std = mean[detectors], std[detectors]
     out = pd.DataFrame(index=mean.index, columns=detectors, dtype=object)
-    best = (
-        mean.idxmax(axis=1, skipna=True)
-        if mean.notna().any().any()
-        else pd.Series(index=mean.index, dtype=object)
-    )
+    has = mean.notna().any(axis=1)  # a class whose every detector failed has no best
+    best = pd.Series(index=mean.index, dtype=object)
+    if has.any():
+        best[has] = mean[has].astype(float).idxmax(axis=1, skipna=True)
     for cls in mean.index:
         for det in detectors:
             m, s = mean.at[cls, det], std.at[cls, det]
             text = "—" if not np.isfinite(m) else f"{m:.{digits}f} ± {s:.{digits}f}"
             if bold and np.isfinite(m) and best.get(cls) == det:
                 text = f"**{text}**" if bold == "md" else f"\\textbf{{{text}}}"
+            if (str(cls), str(det)) in bad:
+                worst, k, n = bad[(str(cls), str(det))]
+                text = worst if not np.isfinite(m) else f"{text} ({k} of {n} {worst})"
             out.at[cls, det] = text
     if metric == "aupr":
         base = (
@@ -107,6 +143,9 @@ def write_results(
         summary[["held_out_class", "detector", "metric", "mean", "std"]], out / "results.csv"
     )
     paths["runs.csv"] = write_table(result.runs, out / "runs.csv")
+    status = getattr(result, "status", None)
+    if status is not None:
+        paths["status.csv"] = write_table(status, out / "status.csv")
     if result.failures:
         paths["failures.csv"] = write_table(
             pd.DataFrame(result.failures, columns=["run", "reason"]), out / "failures.csv"
@@ -122,11 +161,15 @@ def write_results(
         slug = metric_slug(metric)
         if "csv" in formats:
             paths[f"table_{slug}.csv"] = write_table(
-                wide_table(summary, metric, bold=None).reset_index(), out / f"table_{slug}.csv"
+                wide_table(summary, metric, bold=None, status=status).reset_index(),
+                out / f"table_{slug}.csv",
             )
-        md = f"### {metric}\n\n" + to_markdown(wide_table(summary, metric, bold="md"))
+        md = f"### {metric}\n\n" + to_markdown(
+            wide_table(summary, metric, bold="md", status=status)
+        )
         tex = to_latex(
-            wide_table(summary, metric, bold="tex"), caption=f"{metric}, mean ± std over seeds"
+            wide_table(summary, metric, bold="tex", status=status),
+            caption=f"{metric}, mean ± std over seeds",
         )
         md_all.append(md)
         tex_all.append(tex)
@@ -136,6 +179,9 @@ def write_results(
                 with atomic_path(p) as tmp:
                     Path(tmp).write_text(text)
                 paths[p.name] = p
+    notes = problems_markdown(result)
+    if notes:
+        md_all.append(notes)
     for fmt, parts in (("md", md_all), ("tex", tex_all)):
         if fmt in formats:
             p = out / f"results.{fmt}"
@@ -145,6 +191,26 @@ def write_results(
     if plot and not summary.empty:
         paths["results.png"] = plot_results(summary, out / "results.png")
     return paths
+
+
+def problems_markdown(result) -> str:
+    """A Markdown section naming every failed or skipped detector (with its reason and runs) and
+    every merge of small inlier classes; "" when there is none."""
+    status = getattr(result, "status", None)
+    if status is None or status.empty:
+        return ""
+    parts = []
+    probs = result.problems()
+    if len(probs):
+        parts.append("### Failed or skipped runs\n\n" + to_markdown(probs.set_index("detector")))
+    merged = status.loc[status["merged"].astype(str) != "", ["seed", "held_out_class", "merged"]]
+    if len(merged):
+        merged = merged.drop_duplicates()
+        parts.append(
+            "### Small inlier classes merged for the label-using detectors\n\n"
+            + to_markdown(merged.set_index("seed"))
+        )
+    return "\n".join(parts)
 
 
 def plot_results(summary: pd.DataFrame, path) -> Path:
