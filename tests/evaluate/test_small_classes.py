@@ -32,7 +32,8 @@ kind = "mcdsvdd"
 params = {{ max_epochs = 2, pretrain_epochs = 1, hidden_sizes = [8], rep_dim = 4 }}
 """
 
-CONFIG = """
+CONFIG = (
+    """
 [data]
 table = "table.csv"
 label = "klass"
@@ -41,7 +42,9 @@ label = "klass"
 seeds = [0]
 held_out = ["C"]
 {protocol}
-""" + DETECTORS
+"""
+    + DETECTORS
+)
 
 
 def _table(seed=0) -> pd.DataFrame:
@@ -69,7 +72,10 @@ def test_one_member_inlier_class_runs_every_detector_and_says_it_merged(tmp_path
     assert set(results.detector) == {"iforest", "mcif", "latent", "mcdsvdd"}
     status = pd.read_csv(tmp_path / "out" / "status.csv", keep_default_na=False)
     assert (status["status"] == "ok").all() and len(status) == 4
-    assert status["merged"].str.contains(OTHER, regex=False).all() and status["merged"].str.contains("B").all()
+    assert (
+        status["merged"].str.contains(OTHER, regex=False).all()
+        and status["merged"].str.contains("B").all()
+    )
     assert "merged into" in out and "B" in out
     assert "merged" in (tmp_path / "out" / "results.md").read_text()
     warnings = pd.read_parquet(tmp_path / "out" / "warnings.parquet")
