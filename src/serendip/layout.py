@@ -62,6 +62,9 @@ RUN_FILES: Registry[RunFile] = Registry(
         RunFile("failures", "failures.csv", "input", "files that could not be read, and why"),
         RunFile("regions", "regions.parquet", "input",
                 "source regions cut from event files: centre, size, background counts and area"),
+        RunFile("artefacts", "artefacts.parquet", "input",
+                "instrumental-artefact diagnostics per source: chip edge, dither, afterglow, "
+                "streak, counts per frame, dead time"),
         RunFile("known_unmatched", "known_unmatched.csv", "input",
                 "known transients that match no ingested source"),
         RunFile("sources", "sources.parquet", "input", "simulated truth (simulated runs)"),

@@ -47,6 +47,7 @@ def test_ingest_folder_and_round_trip(tmp_path, mixed):
     out = tmp_path / "out"
     paths = write_ingest(res, out)
     assert sorted(p.name for p in out.iterdir()) == [
+        "artefacts.parquet",  # Chandra ACIS files: counts per frame, dither power
         "events.parquet",
         "failures.csv",
         "files.parquet",

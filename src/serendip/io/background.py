@@ -109,7 +109,7 @@ def weighted_intervals(
     Returns ``(start, stop, weight)``: ``weight`` is the expected rate ``r0 + area * excess``
     relative to its mean over good time (so ``sum(weight * (stop - start))`` is the good time).
     """
-    if not len(edges) or not np.any(excess) or not len(good_start):
+    if not len(edges) or not np.any(excess) or not len(good_start) or n_events <= 0:
         return good_start, good_stop, np.ones(len(good_start))
     cuts = np.unique(np.concatenate([good_start, good_stop, edges]))
     lo, hi = cuts[:-1], cuts[1:]

@@ -422,6 +422,8 @@ class RawEvents:
     header: dict[str, Any]
     _index: PositionIndex | None = None
     _gti_cache: dict = field(default_factory=dict)
+    #: optional raw columns for the artefact diagnostics (:data:`AUX_COLUMNS`), (n,) each
+    aux: dict[str, np.ndarray] = field(default_factory=dict)
 
     def good_times(self, ccds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
         """Merged GTIs [s] of a set of CCDs (None: all), cached: many regions share one set."""
@@ -560,9 +562,10 @@ class RawEvents:
             counts = {"n_bad_energy": bad, "n_outside_band": len(in_band) - n_in - bad,
                       "n_outside_region": 0}
             self._note_band_cut(band, bad, counts["n_outside_band"], n_in)
-            ef = self._make(
-                np.flatnonzero(in_band), obsreg_id or self.header["default_id"], counts, band, None
-            )
+            oid = obsreg_id or self.header["default_id"]
+            ef = self._make(np.flatnonzero(in_band), oid, counts, band, None)
+            ef.meta["artefacts"] = self.artefacts([np.arange(len(self.time))], np.array([np.nan]),
+                                                  [oid])[0]
         else:
             ef = self.cut_regions(
                 [region], band=band, keep_empty=True, obsreg_ids=[obsreg_id] if obsreg_id else None
@@ -570,6 +573,17 @@ class RawEvents:
         if ef.n_events == 0:
             raise InputError(self.path, zero_events_reason(ef.meta))
         return ef
+
+    def artefacts(self, members: list[np.ndarray], half_pix: np.ndarray, ids: list[str]) -> list[dict]:
+        """Artefact diagnostics of each source (rows of :func:`serendip.io.artefacts.measure_artefacts`,
+        every energy of its region), as one dict per source."""
+        from serendip.io.artefacts import measure_artefacts
+        from serendip.io.regions import arcsec_per_pixel
+
+        scale = arcsec_per_pixel(self.wcs) if self.wcs is not None else None
+        tab = measure_artefacts(self.time, self.ccd, self.aux, self.header, members, half_pix, ids,
+                                scale, self.good_times(None))
+        return tab.to_dict("records")
 
     def pixel_regions(self, regions) -> PixelRegions:
         """Regions (list of SourceRegion, a SourceList or PixelRegions) in this file's pixels."""
@@ -692,6 +706,10 @@ class RawEvents:
         n_all = len(self.time)
         tot_bad = tot_out = tot_in = 0
         stem = self.header["obsid_or_stem"]
+        oids = [str(obsreg_ids[k]) if obsreg_ids is not None
+                else f"{stem}_{pr.names[k] if pr.names[k] not in (None, '') else k + 1}"
+                for k in range(len(members))]
+        artefacts = self.artefacts(members, half, oids)
         for k, idx in enumerate(members):
             sel = in_band[idx]
             keep = idx[sel]
@@ -711,13 +729,9 @@ class RawEvents:
             tot_bad += bad
             tot_out += counts["n_outside_band"]
             tot_in += len(keep)
-            if obsreg_ids is not None:
-                oid = str(obsreg_ids[k])
-            else:
-                name = pr.names[k]
-                oid = f"{stem}_{name if name not in (None, '') else k + 1}"
-            ef = self._make(keep, oid, counts, band, pr.descriptions[k], ccd_sets[k],
+            ef = self._make(keep, oids[k], counts, band, pr.descriptions[k], ccd_sets[k],
                             (float(ra[k]), float(dec[k])))
+            ef.meta["artefacts"] = artefacts[k]
             if bkg_counts is not None and ef.good_times is not None and len(template[0]):
                 n_screened, n_kept_flare = self._apply_template(ef, template, flares,
                                                                 float(src_area[k]), screen)
@@ -827,6 +841,7 @@ def _load_events(path: Path, gain) -> RawEvents:
             y = _numeric_column(reader, ext, ycol, path, "y")
         ccol = find_column(names, "CCD_ID", "CCDNR")
         ccd = _numeric_column(reader, ext, ccol, path, "CCD", dtype=np.int64) if ccol else None
+        aux, chip_range = _aux_columns(reader, ext, names, path)
 
         n_file_rows = len(time)
         keep, n_nan_time, n_duplicates = _hygiene(reader, ext, path, tcol, time, energy)
@@ -835,6 +850,7 @@ def _load_events(path: Path, gain) -> RawEvents:
             x = None if x is None else x[keep]
             y = None if y is None else y[keep]
             ccd = None if ccd is None else ccd[keep]
+            aux = {k: v[keep] for k, v in aux.items()}
 
         sorted_on_read = False
         if len(time) > 1 and np.any(np.diff(time) < 0):
@@ -843,6 +859,7 @@ def _load_events(path: Path, gain) -> RawEvents:
             x = None if x is None else x[perm]
             y = None if y is None else y[perm]
             ccd = None if ccd is None else ccd[perm]
+            aux = {k: v[perm] for k, v in aux.items()}
             sorted_on_read = True
 
         gtis = read_gtis(reader, path, lambda h: _timezero(h, path))
@@ -854,6 +871,7 @@ def _load_events(path: Path, gain) -> RawEvents:
                 x = None if x is None else x[good]
                 y = None if y is None else y[good]
                 ccd = None if ccd is None else ccd[good]
+                aux = {k: v[good] for k, v in aux.items()}
         n_outside_gti = n_raw - len(time)
         n_raw = n_file_rows
         if n_outside_gti:
@@ -909,9 +927,52 @@ def _load_events(path: Path, gain) -> RawEvents:
             "events_extension": ename,
             "image_offset": _image_offset(hdr, xcol, ycol),
             "target_radec": _target_radec(headers),
+            "frame_s": _frame_time(headers),
+            "chip_range": chip_range,
         }
         wcs = event_wcs(hdr, xcol, ycol) if xcol is not None and ycol is not None else None
-        return RawEvents(str(path), time, energy, x, y, ccd, gtis, wcs, header)
+        return RawEvents(str(path), time, energy, x, y, ccd, gtis, wcs, header, aux=aux)
+
+
+#: optional raw columns read for the artefact diagnostics (:mod:`serendip.io.artefacts`):
+#: {key: column names tried}
+AUX_COLUMNS = {"chipx": ("CHIPX",), "chipy": ("CHIPY",), "expno": ("EXPNO",),
+               "prior": ("PRIOR",), "deadtime": ("DEADTIME",)}
+
+
+def _aux_columns(reader: FitsFile, ext: int, names, path) -> tuple[dict[str, np.ndarray], tuple | None]:
+    """The :data:`AUX_COLUMNS` the file has (float64), and the chip x range ``(TLMIN, TLMAX)``
+    of ``chipx`` [chip pixel] when the header gives it."""
+    aux = {}
+    for key, cols in AUX_COLUMNS.items():
+        col = find_column(names, *cols)
+        if col is not None:
+            try:
+                aux[key] = _numeric_column(reader, ext, col, path, key)
+            except InputError:  # an optional column that cannot be read: diagnostics go without it
+                continue
+    chip_range = None
+    col = find_column(names, "CHIPX")
+    if col is not None:
+        h = reader.header(ext)
+        i = [str(h.get(f"TTYPE{k}", "")).strip() for k in range(1, int(h.get("TFIELDS", 0) or 0) + 1)]
+        if col in i:
+            lo, hi = h.get(f"TLMIN{i.index(col) + 1}"), h.get(f"TLMAX{i.index(col) + 1}")
+            try:
+                chip_range = (float(lo), float(hi)) if lo is not None and hi is not None else None
+            except (TypeError, ValueError):
+                chip_range = None
+    return aux, chip_range
+
+
+def _frame_time(headers) -> float | None:
+    """Frame time [s] of a framed detector: ``TIMEDEL``, ``FRAMETIM``, ``EXPTIME`` or XMM's
+    ``FRMTIME`` [ms]; None when absent or not in (0, 100] s."""
+    for key, scale in (("TIMEDEL", 1.0), ("FRAMETIM", 1.0), ("EXPTIME", 1.0), ("FRMTIME", 1e-3)):
+        v = _float_key(headers, key)
+        if v is not None and 0 < v * scale <= 100.0:
+            return v * scale
+    return None
 
 
 def _target_radec(headers) -> tuple[float, float]:

@@ -43,6 +43,7 @@ from serendip.io.eventfile import (
     load_events,
     zero_events_reason,
 )
+from serendip.io.artefacts import ARTEFACT_COLUMNS, empty_artefacts, note_unmeasured
 from serendip.io.eventset import EventSet
 from serendip.io.missions import identify_mission
 from serendip.io.reference import is_event_table, read_event_table
@@ -133,6 +134,10 @@ class IngestResult:
         tables) have no rows.
     regions : DataFrame
         One row per source region (:data:`REGION_COLUMNS`), empty without regions.
+    artefacts : DataFrame
+        Instrumental-artefact diagnostics of each FITS file or region
+        (:mod:`serendip.io.artefacts`): chip-edge distance, dither power, afterglow chains,
+        readout streaks, counts per frame, dead time.
     """
 
     events: EventSet
@@ -140,6 +145,9 @@ class IngestResult:
     failures: pd.DataFrame
     gtis: pd.DataFrame = field(default_factory=empty_gtis)
     regions: pd.DataFrame = field(default_factory=lambda: empty_regions())
+    #: per-source artefact diagnostics (:data:`serendip.io.artefacts.ARTEFACT_COLUMNS`), one row
+    #: per FITS file or region (event tables have none)
+    artefacts: pd.DataFrame = field(default_factory=lambda: empty_artefacts())
 
     @property
     def n_ok(self) -> int:
@@ -329,6 +337,7 @@ def ingest(
     rows: list[dict] = []
     region_rows: list[dict] = []
     gti_parts: list[tuple] = []  # (file position, start, stop, weight)
+    art_rows: list[tuple[int, dict]] = []  # (file position, artefact diagnostics)
     n_files = 0
 
     def flush_rows() -> None:
@@ -368,6 +377,8 @@ def ingest(
                         rows.append(_file_row(ef))
                         if regional:
                             region_rows.append(_region_row(ef))
+                        if ef.meta.get("artefacts") is not None:
+                            art_rows.append((n_files, ef.meta["artefacts"]))
                         if ef.good_times is not None:
                             w = ef.gti_weight
                             gti_parts.append((n_files, *ef.good_times,
@@ -423,7 +434,17 @@ def ingest(
         regional = files["path"].isin(regions["path"]) & files["region"].ne("")
         if int(regional.sum()) == len(regions):
             regions["obsreg_id"] = files.loc[regional, "obsreg_id"].to_numpy()
-    return IngestResult(events, files, fail_df, gtis, regions)
+    artefacts = empty_artefacts()
+    if art_rows:
+        artefacts = pd.DataFrame([r for _, r in art_rows]).reindex(columns=ARTEFACT_COLUMNS)
+        pos = np.array([p for p, _ in art_rows], dtype=np.int64)
+        artefacts["obsreg_id"] = files["obsreg_id"].to_numpy(dtype=object)[pos].astype(str)
+        for path, part in artefacts.groupby(files["path"].to_numpy()[pos], sort=False):
+            note_unmeasured(part, str(path))
+        measured = artefacts.drop(columns=[
+            "obsreg_id", "ccd", "n_ccds", "r90_pix", "dither_amp_pix", "frame_s", "pileup_threshold"]).notna().any(axis=1)
+        artefacts = artefacts[measured.to_numpy()].reset_index(drop=True)  # nothing to say: no row
+    return IngestResult(events, files, fail_df, gtis, regions, artefacts)
 
 
 def _cut_file(path: Path, band, gain, plan, csc, csc_band: str) -> tuple[list[EventFile], bool]:
@@ -503,6 +524,8 @@ def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
     }
     if len(result.regions):
         paths["regions"] = write_table(result.regions[REGION_COLUMNS], RunLayout(out).regions)
+    if len(result.artefacts):
+        paths["artefacts"] = write_table(result.artefacts[ARTEFACT_COLUMNS], RunLayout(out).artefacts)
     return paths
 
 
@@ -518,4 +541,6 @@ def read_ingest(out_dir: str | Path) -> IngestResult:
     gtis = _typed_gtis(read_table(gti_path))[GTI_COLUMNS] if gti_path.is_file() else empty_gtis()
     reg_path = RunLayout(out).regions
     regions = read_table(reg_path) if reg_path.is_file() else empty_regions()
-    return IngestResult(events, files, failures, gtis, regions)
+    art_path = RunLayout(out).artefacts
+    artefacts = read_table(art_path) if art_path.is_file() else empty_artefacts()
+    return IngestResult(events, files, failures, gtis, regions, artefacts)

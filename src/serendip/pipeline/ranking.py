@@ -28,12 +28,15 @@ def rank_features(
     n_estimators: int = 300,
     random_state: int = 0,
     files: pd.DataFrame | None = None,
+    artefacts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Anomaly score of the features ``X`` (n_files, n_features), then the ranked candidate
     table (:func:`serendip.catalog.build_candidates`) with ``event_table`` appended and, when
     the per-file table ``files`` is given, the observation columns of each file
     (:func:`serendip.catalog.candidates.with_observation_columns`) and the common-mode
-    ``background_flare`` flag (:func:`serendip.catalog.common_mode.flag_background_flares`).
+    ``background_flare`` flag (:func:`serendip.catalog.common_mode.flag_background_flares`);
+    with the ingest's per-source diagnostics ``artefacts`` (``artefacts.parquet``), the
+    instrumental-artefact flags (:func:`serendip.catalog.artefacts.flag_artefacts`).
 
     ``anomaly`` names the detector: "iforest" (default) or any name in
     :data:`serendip.detect.DETECTORS`.
@@ -61,7 +64,12 @@ def rank_features(
         return cands
     from serendip.catalog.common_mode import flag_background_flares
 
-    return flag_background_flares(with_observation_columns(cands, files))
+    cands = flag_background_flares(with_observation_columns(cands, files))
+    if artefacts is not None:
+        from serendip.catalog.artefacts import flag_artefacts
+
+        cands = flag_artefacts(cands, artefacts)
+    return cands
 
 
 def rank_files(
@@ -75,6 +83,7 @@ def rank_files(
     nn_span: float = 0.2,
     n_estimators: int = 300,
     random_state: int = 0,
+    artefacts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Candidate table of ``events``, sorted by rank (1 = most interesting).
 
@@ -87,6 +96,8 @@ def rank_files(
     gtis : good-time intervals (``obsreg_id``, ``start``, ``stop`` [s]), so that gaps between
         them do not count as dips (see :func:`serendip.represent.event_features`).
     case : feature case (:data:`serendip.features.CASES`).
+    artefacts : the ingest's per-source artefact diagnostics
+        (:attr:`serendip.io.ingest.IngestResult.artefacts`), for the artefact flags; needs ``files``.
     """
     from serendip.features import extract_features
     from serendip.represent import event_features
@@ -106,4 +117,5 @@ def rank_files(
         n_estimators=n_estimators,
         random_state=random_state,
         files=files,
+        artefacts=artefacts,
     )
