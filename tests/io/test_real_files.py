@@ -105,7 +105,8 @@ def test_nustar_duplicates_are_exact_row_copies(real_data):
 
 def test_rxte_reads_with_a_user_gain(real_data):
     ef = read_event_file(
-        real_data / "stingray_testdata/xte_test.evt.gz", band=None, gain=(60.0, 0.0)
+        real_data / "stingray_testdata/xte_test.evt.gz", band=None, gain=(60.0, 0.0),
+        barycentre=False,  # the raw times, to compare with the file's TIME + TIMEZERO
     )
     with fits.open(real_data / "stingray_testdata/xte_test.evt.gz") as h:
         tz = h[1].header["TIMEZERO"]
@@ -120,8 +121,12 @@ def test_rxte_reads_with_a_user_gain(real_data):
 
 
 def test_obsid754_numbers_match_the_data_readme(real_data):
-    """README: 258,419 events, 4 GTI extensions, EXPOSURE 18.9 ks over 19.2 ks."""
-    ef = read_event_file(real_data / OBS754, band=None)
+    """README: 258,419 events, 4 GTI extensions, EXPOSURE 18.9 ks over 19.2 ks (spacecraft
+    clock: barycentring stretches the good time by the Earth's motion, < 1e-4)."""
+    ef = read_event_file(real_data / OBS754, band=None, barycentre=False)
+    bary = read_event_file(real_data / OBS754, band=None)
+    assert bary.meta["ontime"] == pytest.approx(ef.meta["ontime"], rel=1e-4)
+    assert bary.meta["ontime"] != ef.meta["ontime"]
     m = ef.meta
     assert m["n_raw"] == 258419 and ef.n_events == 258419 and m["n_outside_gti"] == 0
     assert len(m["gti_extensions"]) == 4

@@ -46,6 +46,7 @@ from serendip.errors import InputError
 from serendip.io.fitsraw import FitsFile, HDUInfo
 from serendip.io.gti import GTISet, find_column, is_gti_hdu, read_gtis, total_length
 from serendip.io.missions import (
+    MODE_KEYWORDS,
     Mission,
     describe_gain,
     energy_unit_scale,
@@ -62,6 +63,7 @@ from serendip.io.regions import (
     select,
     sorted_unique,
 )
+from serendip.io.timesys import Barycentre, TimeSystem, read_time_system
 from serendip.notices import notice
 
 #: File name endings treated as FITS event files when scanning folders.
@@ -473,6 +475,19 @@ class RawEvents:
         exposure, ontime, exp_src = self.exposure(ccds)
         h = self.header
         ra, dec = h["target_radec"] if radec is None else radec
+        good = self.good_times(ccds)
+        tstart, tstop = h["tstart"], h["tstop"]
+        bary = h.get("barycentre")
+        if bary is not None and radec is not None and np.isfinite(ra) and np.isfinite(dec):
+            # the file was barycentred for its target; move to this source's own direction
+            def shift(t):
+                t = np.asarray(t, dtype=np.float64)
+                return t + bary.difference(t + h["time_origin"], *h["target_radec"], ra, dec)
+
+            time = shift(time)
+            good = None if good is None else (shift(good[0]), shift(good[1]))
+            tstart = None if tstart is None else float(shift(tstart))
+            tstop = None if tstop is None else float(shift(tstop))
         meta = {
             "telescope": h["telescope"],
             "instrument": h["instrument"],
@@ -482,11 +497,11 @@ class RawEvents:
             "exposure": float(exposure),
             "exposure_source": exp_src,
             "ontime": ontime,
-            "tstart": h["tstart"]
-            if h["tstart"] is not None
+            "tstart": tstart
+            if tstart is not None
             else (float(time[0]) if len(time) else np.nan),
-            "tstop": h["tstop"]
-            if h["tstop"] is not None
+            "tstop": tstop
+            if tstop is not None
             else (float(time[-1]) if len(time) else np.nan),
             "n_events": int(len(time)),
             "ra": ra,
@@ -498,7 +513,14 @@ class RawEvents:
             "gti_extensions": list(self.gtis.extensions),
             "timezero": h["timezero"],
             "timesys": h["timesys"],
+            "timeref": h["timeref"],
             "mjdref": h["mjdref"],
+            "time_origin": h["time_origin"],
+            "time_correction": h["time_correction"],
+            "imaging": h["imaging"],
+            "has_energy": h["has_energy"],
+            "mode": h["mode"],
+            "n_quality": h["n_quality"],
             "time_sorted_on_read": h["time_sorted_on_read"],
             "n_raw": h["n_raw"],
             "n_nan_time": h["n_nan_time"],
@@ -506,11 +528,17 @@ class RawEvents:
             "n_outside_gti": h["n_outside_gti"],
             **counts,
         }
-        return EventFile(obsreg_id, time, energy, meta, self.good_times(ccds))
+        return EventFile(obsreg_id, time, energy, meta, good)
 
     def resolve_band(self, band) -> tuple[float, float] | None:
         """The band [eV] to apply: ``"auto"`` -> the mission's standard band (or None)."""
         band = _check_band(band)
+        if not self.header["has_energy"]:
+            if band not in (AUTO_BAND, None):
+                raise InputError(self.path, f"{self.header['mission']} {self.header['instrument']} "
+                                 "has no usable energy resolution, so an energy band cannot be "
+                                 "applied; ingest it with the automatic band or none")
+            return None
         if band == AUTO_BAND:
             return self.header["mission_band"]
         return band
@@ -523,8 +551,14 @@ class RawEvents:
             text += f" ({self.header['mission']} standard band)"
         return text
 
+    def _finite_energy(self) -> np.ndarray:
+        """Events with a usable energy (every event of a file without energies)."""
+        if not self.header["has_energy"]:
+            return np.ones(len(self.energy), bool)
+        return np.isfinite(self.energy)
+
     def _band_mask(self, band) -> np.ndarray:
-        finite = np.isfinite(self.energy)
+        finite = self._finite_energy()
         if band is None:
             return finite
         return finite & (self.energy >= band[0]) & (self.energy <= band[1])
@@ -557,7 +591,7 @@ class RawEvents:
         band = self.resolve_band(band)
         if region is None:
             in_band = self._band_mask(band)
-            bad = int(np.count_nonzero(~np.isfinite(self.energy)))
+            bad = int(np.count_nonzero(~self._finite_energy()))
             n_in = int(in_band.sum())
             counts = {"n_bad_energy": bad, "n_outside_band": len(in_band) - n_in - bad,
                       "n_outside_region": 0}
@@ -674,7 +708,7 @@ class RawEvents:
             self._index = PositionIndex(self.x, self.y, row_height=default_row_height(pr))
         members = select(pr, self.x, self.y, self._index)
         in_band = self._band_mask(band)
-        finite = np.isfinite(self.energy)
+        finite = self._finite_energy()
         bkg_counts = bkg_area = None
         if pr.background is not None:
             in_any = np.zeros(len(self.x), bool)
@@ -783,19 +817,25 @@ def zero_events_reason(meta: dict) -> str:
     return "zero events after cuts (" + ", ".join(parts) + ")"
 
 
-def load_events(path: str | Path, gain=None) -> RawEvents:
-    """Read, validate and GTI-filter one event file (no band or region cut yet)."""
+def load_events(path: str | Path, gain=None, quality: bool = True, barycentre: bool = True) -> RawEvents:
+    """Read, validate and GTI-filter one event file (no band or region cut yet).
+
+    ``quality``: apply the instrument's standard event screening (the mission registry's
+    ``quality`` rules, counted in a notice); ``barycentre``: correct times measured at the
+    spacecraft (``TIMEREF`` other than ``SOLARSYSTEM``) to the solar-system barycentre when
+    the file gives a position and ``MJDREF`` (:mod:`serendip.io.timesys`; stated in a notice
+    and in ``meta["time_correction"]``)."""
     path = Path(path)
     gain = _check_gain(gain)
     try:
-        return _load_events(path, gain)
+        return _load_events(path, gain, quality, barycentre)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - never a bare traceback for a bad file
         raise InputError(path, f"could not be read: {type(exc).__name__}: {exc}") from exc
 
 
-def _load_events(path: Path, gain) -> RawEvents:
+def _load_events(path: Path, gain, quality: bool = True, barycentre: bool = True) -> RawEvents:
     reader = _open_fits(path)
     nbytes = len(reader.buf)
     with reader:
@@ -832,8 +872,25 @@ def _load_events(path: Path, gain) -> RawEvents:
         headers = [hdr, prim]
         telescope = _str_key(headers, "TELESCOP") or "unknown"
         instrument = _str_key(headers, "INSTRUME") or "unknown"
-        mission = identify_mission(telescope, instrument, _str_key(headers, "DETNAM"))
-        energy, energy_source = _energy_from_columns(ext, reader, names, mission, gain, path)
+        modes = {k: _str_key(headers, k) for k in MODE_KEYWORDS}
+        mission = identify_mission(telescope, instrument, _str_key(headers, "DETNAM"), modes)
+        has_energy = mission.energy_resolution or gain is not None
+        if has_energy:
+            energy, energy_source = _energy_from_columns(ext, reader, names, mission, gain, path)
+        else:  # never invent energies (HRC): NaN, no band cut, representations adapt
+            energy = np.full(len(time), np.nan, dtype=np.float32)
+            energy_source = (f"none: {mission.name} {instrument} has no usable energy resolution "
+                             "(energies not invented)")
+            notice("ingest", "no_energy_resolution", f"{mission.name} {instrument} has no usable "
+                   "energy resolution: energies are left empty (NaN), no band is cut, and "
+                   "representations that need energies use time alone", source=path,
+                   count=len(time), total=len(time), severity="info")
+        tsys = read_time_system(headers, mission)
+        if tsys.origin:
+            time = time - tsys.origin
+            notice("ingest", "time_origin", f"times are relative to {tsys.origin_keyword} = "
+                   f"{tsys.origin:.6f} s (mission seconds = time + {tsys.origin:.6f})",
+                   source=path, count=0, total=len(time), severity="info")
         xcol, ycol = find_column(names, "X"), find_column(names, "Y")
         x = y = None
         if xcol is not None and ycol is not None:
@@ -844,7 +901,18 @@ def _load_events(path: Path, gain) -> RawEvents:
         aux, chip_range = _aux_columns(reader, ext, names, path)
 
         n_file_rows = len(time)
-        keep, n_nan_time, n_duplicates = _hygiene(reader, ext, path, tcol, time, energy)
+        keep, n_nan_time, n_duplicates = _hygiene(reader, ext, path, tcol, time, energy, has_energy)
+        n_quality = 0
+        qkeep = _quality_mask(reader, ext, names, mission, instrument, path) if quality else None
+        if qkeep is not None:
+            before = keep if keep is not None else np.ones(n_file_rows, bool)
+            keep = before & qkeep
+            n_quality = int(np.count_nonzero(before)) - int(np.count_nonzero(keep))
+            large = n_quality > LARGE_CUT_FRACTION * n_file_rows
+            notice("ingest", "quality_cut", f"{mission.name} standard event screening "
+                   f"({mission.describe_quality()}) removed {n_quality:,} of {n_file_rows:,} events",
+                   source=path, count=n_quality, total=n_file_rows,
+                   severity="warning" if large else "info")
         if keep is not None:
             time, energy = time[keep], energy[keep]
             x = None if x is None else x[keep]
@@ -862,7 +930,7 @@ def _load_events(path: Path, gain) -> RawEvents:
             aux = {k: v[perm] for k, v in aux.items()}
             sorted_on_read = True
 
-        gtis = read_gtis(reader, path, lambda h: _timezero(h, path))
+        gtis = read_gtis(reader, path, lambda h: _timezero(h, path) - tsys.origin)
         n_raw = len(time)
         if not gtis.empty:
             good = gtis.mask(time, ccd)
@@ -881,8 +949,8 @@ def _load_events(path: Path, gain) -> RawEvents:
                    total=n_raw, severity="warning" if large else "info")
 
         tstart, tstop = _float_key(headers, "TSTART"), _float_key(headers, "TSTOP")
-        tstart = None if tstart is None else tstart + tz
-        tstop = None if tstop is None else tstop + tz
+        tstart = None if tstart is None else tstart + tz - tsys.origin
+        tstop = None if tstop is None else tstop + tz - tsys.origin
         deadc, deadc_src = _float_key(headers, "DEADC"), "DEADC"
         if deadc is None:
             deadc, deadc_src = _float_key(headers, "DTCOR"), "DTCOR"
@@ -895,9 +963,20 @@ def _load_events(path: Path, gain) -> RawEvents:
         if deadc == 1.0:
             deadc = None
         obsid = _str_key(headers, "OBS_ID") or _str_key(headers, "OBSID")
-        mjdref = _float_key(headers, "MJDREF")
-        if mjdref is None and _float_key(headers, "MJDREFI") is not None:
-            mjdref = _float_key(headers, "MJDREFI") + (_float_key(headers, "MJDREFF") or 0.0)
+        target = _target_radec(headers)
+        bary, correction = None, ""
+        if barycentre:
+            bary, correction = _barycentre_plan(path, tsys, target, time, gtis, tstart, tstop)
+        if bary is not None:
+            def shift(t, _b=bary, _o=tsys.origin, _p=target):
+                t = np.asarray(t, dtype=np.float64)
+                return t + _b.correction(t + _o, *_p)
+
+            time = shift(time)
+            gtis = gtis.mapped(shift)
+            tstart = None if tstart is None else float(shift(tstart))
+            tstop = None if tstop is None else float(shift(tstop))
+        mode_key = mission.mode_keyword or next((k for k in MODE_KEYWORDS if modes.get(k)), "")
         header = {
             "telescope": telescope,
             "instrument": instrument,
@@ -917,8 +996,16 @@ def _load_events(path: Path, gain) -> RawEvents:
             "deadc_source": deadc_src,
             "energy_source": energy_source,
             "timezero": tz,
-            "timesys": _str_key(headers, "TIMESYS") or "",
-            "mjdref": mjdref,
+            "timesys": "TDB" if bary is not None else tsys.timesys,
+            "timeref": "SOLARSYSTEM" if bary is not None else tsys.timeref,
+            "mjdref": tsys.mjdref,
+            "time_origin": tsys.origin,
+            "time_correction": correction,
+            "barycentre": bary,
+            "imaging": mission.imaging,
+            "has_energy": has_energy,
+            "mode": modes.get(mode_key) or "",
+            "n_quality": n_quality,
             "time_sorted_on_read": sorted_on_read,
             "n_raw": n_raw,
             "n_outside_gti": n_outside_gti,
@@ -926,7 +1013,7 @@ def _load_events(path: Path, gain) -> RawEvents:
             "n_duplicates": n_duplicates,
             "events_extension": ename,
             "image_offset": _image_offset(hdr, xcol, ycol),
-            "target_radec": _target_radec(headers),
+            "target_radec": target,
             "frame_s": _frame_time(headers),
             "chip_range": chip_range,
         }
@@ -985,6 +1072,71 @@ def _target_radec(headers) -> tuple[float, float]:
     return float("nan"), float("nan")
 
 
+def _quality_mask(reader: FitsFile, ext: int, names, mission: Mission, instrument: str, path):
+    """Rows (n,) bool kept by the mission's standard screening, in file order; None when the
+    mission has none or the file lacks every column it uses (a notice names the missing)."""
+    if not mission.quality:
+        return None
+    keep, missing = None, []
+    for cut in mission.quality:
+        col = find_column(names, cut.column)
+        if col is None:
+            missing.append(str(cut))
+            continue
+        raw = reader.bit_column(ext, col)
+        if raw is None:
+            raw = reader.column(ext, col)
+        ok = cut.keep(raw)
+        keep = ok if keep is None else keep & ok
+    if missing:
+        notice("ingest", "quality_column_missing", f"{mission.name} {instrument} screening "
+               f"rule{'s' if len(missing) > 1 else ''} {'; '.join(missing)} not applied: the file "
+               "has no such column (a level-2 file is usually screened already)",
+               source=path, count=0, total=0, severity="info")
+    return keep
+
+
+def _barycentre_plan(path, tsys: TimeSystem, target, time, gtis, tstart, tstop):
+    """``(Barycentre or None, text)``: whether and how the file's times are barycentred.
+
+    Corrected only when ``TIMEREF`` says the times are not barycentric, and ``MJDREF``, a
+    known time scale and a position are known; every other case is stated in a notice."""
+    from serendip.io.timesys import _SCALES, GEOCENTRE_NOTE
+
+    if tsys.barycentred:
+        return None, ""
+    if not tsys.timeref:
+        notice("ingest", "timeref_missing", "no TIMEREF keyword: times are taken as they are "
+               "(not barycentred by serendip)", source=path, count=0, total=0, severity="info")
+        return None, ""
+    why = ""
+    if tsys.mjdref is None:
+        why = "no MJDREF"
+    elif tsys.timesys.upper() not in _SCALES:
+        why = f"unknown TIMESYS {tsys.timesys!r}"
+    elif not np.all(np.isfinite(target)):
+        why = "no source or pointing position (RA_TARG/RA_OBJ/RA_NOM)"
+    if why:
+        notice("ingest", "not_barycentred", f"times are at TIMEREF={tsys.timeref} and cannot be "
+               f"barycentred ({why}): cross-mission times may differ by up to 500 s",
+               source=path, count=len(time), total=len(time), severity="warning")
+        return None, ""
+    span = [float(time.min()), float(time.max())] if len(time) else []
+    for iv in ([gtis.common] if gtis.common is not None else []) + list(gtis.per_ccd.values()):
+        if len(iv[0]):
+            span += [float(iv[0][0]), float(iv[1][-1])]
+    span += [v for v in (tstart, tstop) if v is not None]
+    lo, hi = min(span) + tsys.origin, max(span) + tsys.origin
+    bary = Barycentre(lo, hi, tsys.mjdref, tsys.timesys)
+    dt = bary.correction(np.array([lo, hi]), *target)
+    text = (f"barycentred by serendip (TIMEREF={tsys.timeref}, {tsys.timesys} -> TDB) for RA, Dec "
+            f"= {target[0]:.5f}, {target[1]:.5f} deg (each source's own position where cut by "
+            f"regions); correction {dt.min():+.3f} to {dt.max():+.3f} s; {GEOCENTRE_NOTE}")
+    notice("ingest", "barycentred", text, source=path, count=len(time), total=len(time),
+           severity="info")
+    return bary, text
+
+
 def _image_offset(hdr, xcol, ycol) -> tuple[float, float]:
     """(x, y) to add to DS9 image pixels to get physical ones: ``TLMIN - 0.5`` (0 without TLMIN)."""
     names = [str(hdr.get(f"TTYPE{i}", "")).strip() for i in range(1, int(hdr.get("TFIELDS", 0) or 0) + 1)]
@@ -998,7 +1150,7 @@ def _image_offset(hdr, xcol, ycol) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def _hygiene(reader: FitsFile, ext: int, path, tcol: str, time, energy):
+def _hygiene(reader: FitsFile, ext: int, path, tcol: str, time, energy, has_energy: bool = True):
     """(rows to keep or None when all stay, n NaN-time rows, n duplicate rows) after dropping
     NaN/inf times and exact duplicate rows (counted, noticed). Raises when NaN times or NaN
     energies exceed :data:`MAX_NAN_FRACTION` of the rows (NaN energies are dropped by the band
@@ -1015,7 +1167,7 @@ def _hygiene(reader: FitsFile, ext: int, path, tcol: str, time, energy):
         notice("ingest", "nan_time", f"{n_bad_t:,} of {n:,} events have NaN/inf TIME and were dropped",
                source=path, count=n_bad_t, total=n)
         drop |= bad_t
-    if nan_e.sum() > MAX_NAN_FRACTION * n:
+    if has_energy and nan_e.sum() > MAX_NAN_FRACTION * n:
         raise InputError(path, f"{int(nan_e.sum()):,} of {n:,} events have NaN energy "
                          f"(more than {MAX_NAN_FRACTION:.0%}: the file is rejected)")
     dup = _duplicate_rows(reader, ext, time)
@@ -1054,6 +1206,8 @@ def read_event_file(
     region: SourceRegion | None = None,
     gain: tuple[float, float] | None = None,
     obsreg_id: str | None = None,
+    quality: bool = True,
+    barycentre: bool = True,
 ) -> EventFile:
     """Read one event file into an :class:`EventFile`.
 
@@ -1072,6 +1226,10 @@ def read_event_file(
         the mission's gain and an EBOUNDS table, never an ENERGY column.
     obsreg_id : str or None
         Identifier to use; default the ``OBSREGID`` keyword, else ``OBS_ID`` (or the file stem), ``{OBS_ID}_1`` with a region.
+    quality : bool
+        Apply the instrument's standard event screening (mission registry; counted).
+    barycentre : bool
+        Barycentre times measured at the spacecraft when a position is known (stated).
 
     Raises
     ------
@@ -1079,7 +1237,7 @@ def read_event_file(
         For any file that cannot be used, with the reason; including when no event is
         left after the GTI, band and region cuts.
     """
-    raw = load_events(path, gain=gain)
+    raw = load_events(path, gain=gain, quality=quality, barycentre=barycentre)
     try:
         return raw.cut(band=band, region=region, obsreg_id=obsreg_id)
     except InputError as exc:

@@ -327,6 +327,22 @@ class FitsFile:
                 self._hdul = fits.open(io.BytesIO(self.buf), memmap=False)
         return self._hdul
 
+    def bit_column(self, k: int, name: str) -> np.ndarray | None:
+        """A bit (``X``) column of table ``k`` as its raw bytes, (nrows, n_bytes) uint8 (a
+        view); None when ``name`` is not a bit column the native layout can address."""
+        hdu = self.hdus[k]
+        layout = self._layout(k) if hdu.kind == "bintable" else None
+        entry = None if layout is None else layout.get(name)
+        if entry is None or entry[1] != "X":
+            return None
+        off, _, repeat, _ = entry
+        nrows, naxis1 = int(hdu.header["NAXIS2"]), int(hdu.header["NAXIS1"])
+        width = (repeat + 7) // 8
+        if hdu.data_offset + nrows * naxis1 > len(self.buf):
+            raise ValueError(f"column {name!r} runs past the end of the file")
+        return np.ndarray(shape=(nrows, width), dtype=np.uint8, buffer=self.buf,
+                          offset=hdu.data_offset + off, strides=(naxis1, 1))
+
     def column(self, k: int, name: str) -> np.ndarray:
         """Column ``name`` of binary-table extension ``k`` (physical values, native byte order)."""
         hdu = self.hdus[k]

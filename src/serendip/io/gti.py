@@ -147,6 +147,15 @@ class GTISet:
             iv = u if iv is None else intersect_intervals(iv, u)
         return merge_intervals(*iv)
 
+    def mapped(self, func) -> GTISet:
+        """The same intervals with every boundary ``t`` replaced by ``func(t)`` (an increasing
+        map of time, e.g. a barycentric correction or a change of origin)."""
+        def one(iv: Intervals) -> Intervals:
+            return merge_intervals(func(iv[0]), func(iv[1]))
+
+        return GTISet(None if self.common is None else one(self.common),
+                      {c: one(iv) for c, iv in self.per_ccd.items()}, list(self.extensions))
+
     def ontime(self, ccds: np.ndarray | None = None) -> float | None:
         """Good time [s] of :meth:`intervals`; ``None`` when there are no GTIs at all."""
         iv = self.intervals(ccds)

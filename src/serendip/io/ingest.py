@@ -75,6 +75,17 @@ FILES_COLUMNS = [
     "band_high_ev",
     "ra",
     "dec",
+    "n_quality",
+    "mode",
+    "imaging",
+    "has_energy",
+    "timesys",
+    "timeref",
+    "mjdref",
+    "time_origin",
+    "time_correction",
+    "tstart_utc",
+    "tstop_utc",
 ]
 #: Columns of :attr:`IngestResult.regions` (one row per source region cut from a file):
 #: centre [pixel], size (half-extent [pixel], area [pixel^2]) and the background counts in
@@ -247,7 +258,26 @@ def _file_row(ef: EventFile) -> dict:
         "band_high_ev": np.nan if m.get("band") is None else m["band"][1],
         "ra": m.get("ra", np.nan),
         "dec": m.get("dec", np.nan),
+        "n_quality": m.get("n_quality", 0),
+        "mode": m.get("mode", ""),
+        "imaging": m.get("imaging", ""),
+        "has_energy": m.get("has_energy", True),
+        "timesys": m.get("timesys", ""),
+        "timeref": m.get("timeref", ""),
+        "mjdref": np.nan if m.get("mjdref") is None else m["mjdref"],
+        "time_origin": m.get("time_origin", 0.0),
+        "time_correction": m.get("time_correction", ""),
+        **_utc_columns(m),
     }
+
+
+def _utc_columns(m: dict) -> dict:
+    """``tstart_utc``/``tstop_utc``: UTC ISO strings of the file's interval ("" unknown)."""
+    from serendip.io.timesys import utc_iso
+
+    t = np.array([m.get("tstart", np.nan), m.get("tstop", np.nan)], dtype=np.float64)
+    iso = utc_iso(t, m.get("mjdref"), m.get("timesys") or "", m.get("time_origin", 0.0))
+    return {"tstart_utc": iso[0], "tstop_utc": iso[1]}
 
 
 def unique_ids(ids: Sequence[str]) -> np.ndarray:
@@ -284,6 +314,8 @@ def ingest(
     unique: bool = True,
     sources=None,
     csc_band: str = DEFAULT_CSC_BAND,
+    quality: bool = True,
+    barycentre: bool = True,
 ) -> IngestResult:
     """Read event files and tables into one :class:`IngestResult`.
 
@@ -311,6 +343,14 @@ def ingest(
         with a background annulus (:mod:`serendip.io.sourcelists`).
     csc_band : str
         CSC band whose 90%-ECF region is applied to CSC per-region products (``"b"``).
+    quality : bool
+        Apply each instrument's standard event screening (Chandra status and grades, XMM
+        PATTERN/FLAG per camera, Swift grades by mode, eROSITA FLAG: the mission registry,
+        :data:`serendip.io.missions.MISSIONS`); every cut is counted in a notice.
+    barycentre : bool
+        Correct times measured at the spacecraft (``TIMEREF`` not ``SOLARSYSTEM``) to the
+        solar-system barycentre for each source's position (:mod:`serendip.io.timesys`);
+        stated in a notice and in the ``time_correction`` column.
     """
     band = _check_band(band)
     if isinstance(paths, (str, Path)):
@@ -367,7 +407,8 @@ def ingest(
                     energy_parts.append(tr.events.energy)
                     failures.extend(tr.failures.itertuples(index=False, name=None))
                 else:
-                    efs, regional = _cut_file(path, band, gain, plan, csc_pairs.get(path), csc_band)
+                    efs, regional = _cut_file(path, band, gain, plan, csc_pairs.get(path), csc_band,
+                                              quality, barycentre)
                     for ef in efs:
                         if ef.n_events == 0:
                             failures.append(
@@ -447,10 +488,11 @@ def ingest(
     return IngestResult(events, files, fail_df, gtis, regions, artefacts)
 
 
-def _cut_file(path: Path, band, gain, plan, csc, csc_band: str) -> tuple[list[EventFile], bool]:
+def _cut_file(path: Path, band, gain, plan, csc, csc_band: str, quality: bool = True,
+              barycentre: bool = True) -> tuple[list[EventFile], bool]:
     """The event lists of one FITS file: whole, its CSC region, its regions or its sources.
     Returns (event lists, whether they are regions)."""
-    raw = load_events(path, gain=gain)
+    raw = load_events(path, gain=gain, quality=quality, barycentre=barycentre)
     entry = plan.for_file(path, raw.header["obsid"])
     if entry is None and csc is not None:
         name, reg3 = csc
@@ -492,9 +534,13 @@ def large_cuts(log) -> pd.DataFrame:
 
 def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
     files = files[FILES_COLUMNS].copy()
-    for c in ("exposure", "tstart", "tstop", "band_low_ev", "band_high_ev", "ra", "dec"):
+    for c in ("exposure", "tstart", "tstop", "band_low_ev", "band_high_ev", "ra", "dec", "mjdref",
+              "time_origin"):
         files[c] = pd.to_numeric(files[c], errors="coerce").astype(np.float64)
-    for c in ("n_events", "n_raw", "n_outside_gti", "n_outside_band", "n_outside_region"):
+    files["time_origin"] = files["time_origin"].fillna(0.0)
+    files["has_energy"] = files["has_energy"].map(
+        lambda v: bool(v) if isinstance(v, (bool, np.bool_)) else True).astype(bool)
+    for c in ("n_events", "n_raw", "n_outside_gti", "n_outside_band", "n_outside_region", "n_quality"):
         files[c] = pd.to_numeric(files[c], errors="coerce").fillna(0).astype(np.int64)
     for c in (
         "obsreg_id",
@@ -506,8 +552,15 @@ def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
         "object",
         "exposure_source",
         "region",
+        "mode",
+        "imaging",
+        "timesys",
+        "timeref",
+        "time_correction",
+        "tstart_utc",
+        "tstop_utc",
     ):
-        files[c] = files[c].fillna("").astype(str)
+        files[c] = files[c].astype(object).where(files[c].notna(), "").astype(str)
     return files.reset_index(drop=True)
 
 

@@ -71,20 +71,96 @@ class Mission:
     band_reference: str = ""
     #: regular expression matched against ``DETNAM`` (``""`` = any)
     detector: str = ""
+    #: regular expression matched against the value of :attr:`mode_keyword` (``""`` = any mode)
+    mode: str = ""
+    #: header keyword naming the instrument mode (Swift ``DATAMODE``, XMM ``SUBMODE``...)
+    mode_keyword: str = ""
+    #: ``"2d"`` imaging, ``"1d"`` one-dimensional (Swift XRT WT), ``"none"`` non-imaging
+    imaging: str = "2d"
+    #: False: no usable energy resolution (HRC); energies are never invented for such files
+    energy_resolution: bool = True
+    #: the instrument's standard event screening, applied at ingest unless switched off
+    quality: tuple[QualityCut, ...] = ()
+    #: where the screening comes from
+    quality_reference: str = ""
+    #: time system and MJD reference [d] assumed when the header lacks ``TIMESYS``/``MJDREF``
+    timesys: str = "TT"
+    mjdref: float | None = None
+    #: header keyword of a time origin subtracted from event times (GBM ``TRIGTIME``)
+    time_origin: str = ""
+    #: regular expression on ``OBS_MODE`` marking survey/scan data (eROSITA ``SURVEY``/``SCAN``)
+    survey_mode: str = ""
+    #: > 0: good time in groups separated by gaps longer than this [s] is a sequence of
+    #: snapshots with different pointings (Swift)
+    snapshot_gap_s: float = 0.0
 
-    def matches(self, telescope: str, instrument: str, detector: str = "") -> bool:
-        """True when the header's TELESCOP / INSTRUME (and DETNAM) match this mission."""
+    def matches(
+        self, telescope: str, instrument: str, detector: str = "", mode: str | None = None
+    ) -> bool:
+        """True when the header's TELESCOP / INSTRUME (and DETNAM, mode) match this mission.
+
+        ``mode``: the value of :attr:`mode_keyword` in the header (None: not known, so a row
+        that needs a mode does not match)."""
         if not re.fullmatch(self.telescope, telescope.strip(), flags=re.I):
             return False
         if self.instrument and not re.fullmatch(self.instrument, instrument.strip(), flags=re.I):
             return False
+        if self.mode and (mode is None or not re.fullmatch(self.mode, mode.strip(), flags=re.I)):
+            return False
         return not self.detector or bool(re.fullmatch(self.detector, detector.strip(), flags=re.I))
+
+    def describe_quality(self) -> str:
+        """``"status = 0; GRADE in 0,2,3,4,6 (reference)"`` or ``"none"``."""
+        if not self.quality:
+            return "none"
+        return "; ".join(map(str, self.quality)) + (f" ({self.quality_reference})" if self.quality_reference else "")
 
     def describe_band(self) -> str:
         """``"0.5-7 keV (CSC broad band ...)"`` or ``"all energies"``."""
         if self.band_ev is None:
             return "all energies"
         return f"{format_energy(self.band_ev[0])}-{format_energy(self.band_ev[1])} ({self.band_reference})"
+
+
+@dataclass(frozen=True)
+class QualityCut:
+    """One rule of an instrument's standard event screening (kept events satisfy it).
+
+    ``rule``: ``"le"`` (column <= values[0]), ``"in"`` (column in values), ``"zero"``
+    (column == 0; for a bit column every bit 0), ``"mask"`` (column & values[0] == 0).
+    A file without the column is not screened by the rule (stated in a notice)."""
+
+    column: str
+    rule: str
+    values: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        if self.rule == "le":
+            return f"{self.column} <= {self.values[0]}"
+        if self.rule == "in":
+            return f"{self.column} in {','.join(map(str, self.values))}"
+        if self.rule == "mask":
+            return f"{self.column} & {self.values[0]:#x} = 0"
+        return f"{self.column} = 0"
+
+    def keep(self, column):
+        """Mask (n,) of the events kept; ``column`` (n,) integers or (n, k) bits/bytes."""
+        import numpy as np
+
+        a = np.asarray(column)
+        if a.ndim > 1:  # bit (X) or byte columns: every bit zero
+            return ~a.reshape(len(a), -1).astype(bool).any(axis=1)
+        if self.rule == "le":
+            return a <= self.values[0]
+        if self.rule == "in":
+            return np.isin(a, np.asarray(self.values))
+        if self.rule == "mask":
+            return (a.astype(np.int64) & int(self.values[0])) == 0
+        return a == 0
+
+
+def _grades(*g: int) -> tuple[int, ...]:
+    return tuple(g)
 
 
 def format_energy(ev: float) -> str:
@@ -100,24 +176,44 @@ def format_energy(ev: float) -> str:
 
 _CSC = "CSC 2 broad band, Evans et al. 2010, ApJS 189, 37"
 _GBM = "GBM, Meegan et al. 2009, ApJ 702, 791"
+_XMM_BAND = dict(band_ev=(200.0, 12000.0), band_reference="4XMM bands 1-5, Webb et al. 2020, A&A 641, A136")
+_XMM_TIME = dict(mode_keyword="SUBMODE", mjdref=50814.0)
+_XMM_Q = "XMM-Newton SAS threads: PATTERN and FLAG == 0 (the strict selection; #XMMEA_EP/EM is looser)"
+_SWIFT = dict(gain=(10.0, 0.0), band_ev=(300.0, 10000.0), mode_keyword="DATAMODE",
+              band_reference="2SXPS total band, Evans et al. 2020, ApJS 247, 54",
+              mjdref=51910.00074287037, snapshot_gap_s=600.0,
+              quality_reference="Swift XRT user's guide: grades 0-12 (PC), 0-2 (WT)")
+_FERMI_MJDREF = 51910.00074287037
 MISSIONS: tuple[Mission, ...] = (
     Mission("Chandra", r"CHANDRA|AXAF", r"HRC.*", gain=None, energy_unit="eV",
             no_gain_reason="HRC has almost no energy resolution and no fixed PI gain",
-            band_ev=(100.0, 10000.0), band_reference="CSC 2 wide band, Evans et al. 2010, ApJS 189, 37"),
+            band_ev=(100.0, 10000.0), band_reference="CSC 2 wide band, Evans et al. 2010, ApJS 189, 37",
+            energy_resolution=False, mjdref=50814.0),
     Mission("Chandra", r"CHANDRA|AXAF", gain=(14.6, 0.0), channel_columns=("PI",), energy_unit="eV",
-            band_ev=(500.0, 7000.0), band_reference=_CSC),
-    Mission("XMM-Newton", r"XMM(-NEWTON)?", r"EPN|EMOS[12]|EPIC.*", gain=(1.0, 0.0), energy_unit="eV",
-            band_ev=(200.0, 12000.0), band_reference="4XMM bands 1-5, Webb et al. 2020, A&A 641, A136"),
-    Mission("XMM-Newton", r"XMM(-NEWTON)?", gain=(1.0, 0.0), energy_unit="eV",
-            band_ev=(200.0, 12000.0), band_reference="4XMM bands 1-5, Webb et al. 2020, A&A 641, A136"),
+            band_ev=(500.0, 7000.0), band_reference=_CSC, mode_keyword="READMODE", mjdref=50814.0,
+            quality=(QualityCut("STATUS", "zero"), QualityCut("GRADE", "in", _grades(0, 2, 3, 4, 6))),
+            quality_reference="CIAO level-2 filter: status=0, ASCA grades 0,2,3,4,6"),
+    Mission("XMM-Newton", r"XMM(-NEWTON)?", r"EPN", gain=(1.0, 0.0), energy_unit="eV", **_XMM_BAND,
+            **_XMM_TIME, quality=(QualityCut("PATTERN", "le", (4,)), QualityCut("FLAG", "zero")),
+            quality_reference=_XMM_Q),
+    Mission("XMM-Newton", r"XMM(-NEWTON)?", r"EMOS[12]", gain=(1.0, 0.0), energy_unit="eV", **_XMM_BAND,
+            **_XMM_TIME, quality=(QualityCut("PATTERN", "le", (12,)), QualityCut("FLAG", "zero")),
+            quality_reference=_XMM_Q),
+    Mission("XMM-Newton", r"XMM(-NEWTON)?", gain=(1.0, 0.0), energy_unit="eV", **_XMM_BAND, **_XMM_TIME),
     Mission("eROSITA", r"EROSITA|SRG(/EROSITA)?", gain=(1.0, 0.0), energy_unit="eV",
-            band_ev=(200.0, 2300.0), band_reference="eRASS1 main band, Merloni et al. 2024, A&A 682, A34"),
-    Mission("NICER", r"NICER", gain=(10.0, 0.0),
+            band_ev=(200.0, 2300.0), band_reference="eRASS1 main band, Merloni et al. 2024, A&A 682, A34",
+            mode_keyword="OBS_MODE", mjdref=51543.875, survey_mode=r"SURVEY|SCAN|SLEW",
+            quality=(QualityCut("FLAG", "mask", (0xC00FFF30,)),),
+            quality_reference="eSASS evtool flag=0xC00FFF30, Merloni et al. 2024"),
+    Mission("NICER", r"NICER", gain=(10.0, 0.0), imaging="none", mjdref=56658.000777592593,
             band_ev=(300.0, 12000.0), band_reference="NICER XTI, Gendreau et al. 2016, SPIE 9905"),
-    Mission("NuSTAR", r"NUSTAR", gain=(40.0, 1600.0),
+    Mission("NuSTAR", r"NUSTAR", gain=(40.0, 1600.0), mjdref=55197.00076601852,
             band_ev=(3000.0, 79000.0), band_reference="Harrison et al. 2013, ApJ 770, 103"),
-    Mission("Swift-XRT", r"SWIFT", r"XRT", gain=(10.0, 0.0),
-            band_ev=(300.0, 10000.0), band_reference="2SXPS total band, Evans et al. 2020, ApJS 247, 54"),
+    Mission("Swift-XRT", r"SWIFT", r"XRT", mode=r"WINDOWED|WT", imaging="1d", **_SWIFT,
+            quality=(QualityCut("GRADE", "le", (2,)),)),
+    Mission("Swift-XRT", r"SWIFT", r"XRT", mode=r"PHOTON|PC", **_SWIFT,
+            quality=(QualityCut("GRADE", "le", (12,)),)),
+    Mission("Swift-XRT", r"SWIFT", r"XRT", **_SWIFT),
     Mission("Einstein Probe WXT", r"EP|EINSTEIN.?PROBE", r"WXT.*", gain=None, energy_unit="keV",
             no_gain_reason="no fixed WXT PI gain is known to serendip; use the ENERGY column or --gain",
             band_ev=(500.0, 4000.0), band_reference="EP WXT, Yuan et al. 2022, Handbook of X-ray and Gamma-ray Astrophysics"),
@@ -126,13 +222,15 @@ MISSIONS: tuple[Mission, ...] = (
             band_ev=(300.0, 10000.0), band_reference="EP FXT, Chen et al. 2020, SPIE 11444"),
     Mission("Fermi GBM", r"GLAST|FERMI", r"GBM", detector=r"BGO.*", gain=None, channel_columns=("PHA",),
             no_gain_reason="GBM channels need the file's EBOUNDS extension",
-            band_ev=(2.0e5, 4.0e7), band_reference=f"BGO detectors, {_GBM}"),
+            band_ev=(2.0e5, 4.0e7), band_reference=f"BGO detectors, {_GBM}",
+            imaging="none", mjdref=_FERMI_MJDREF, time_origin="TRIGTIME"),
     Mission("Fermi GBM", r"GLAST|FERMI", r"GBM", gain=None, channel_columns=("PHA",),
             no_gain_reason="GBM channels need the file's EBOUNDS extension",
-            band_ev=(8.0e3, 1.0e6), band_reference=f"NaI detectors, {_GBM}"),
-    Mission("Fermi LAT", r"GLAST|FERMI", r"LAT", gain=None, energy_unit="MeV",
+            band_ev=(8.0e3, 1.0e6), band_reference=f"NaI detectors, {_GBM}",
+            imaging="none", mjdref=_FERMI_MJDREF, time_origin="TRIGTIME"),
+    Mission("Fermi LAT", r"GLAST|FERMI", r"LAT", gain=None, energy_unit="MeV", mjdref=_FERMI_MJDREF,
             band_ev=(1.0e8, 3.0e11), band_reference="LAT, Atwood et al. 2009, ApJ 697, 1071"),
-    Mission("Suzaku-XIS", r"SUZAKU|ASTRO-E2", r"XIS.*", gain=(3.65, 0.0),
+    Mission("Suzaku-XIS", r"SUZAKU|ASTRO-E2", r"XIS.*", gain=(3.65, 0.0), mjdref=51544.0,
             band_ev=(200.0, 12000.0), band_reference="XIS, Koyama et al. 2007, PASJ 59, S23"),
     Mission(
         "RXTE",
@@ -141,6 +239,7 @@ MISSIONS: tuple[Mission, ...] = (
         channel_columns=("PHA", "PI"),
         no_gain_reason="RXTE/PCA PHA channels have a time- and detector-dependent gain (no fixed eV per channel)",
         band_ev=(2000.0, 60000.0), band_reference="PCA, Jahoda et al. 2006, ApJS 163, 401",
+        imaging="none", mjdref=49353.000696574074,
     ),
     Mission(
         "AstroSat",
@@ -150,36 +249,52 @@ MISSIONS: tuple[Mission, ...] = (
         energy_unit="keV",
         no_gain_reason="AstroSat channel columns have a detector-dependent gain",
         band_ev=(3000.0, 80000.0), band_reference="LAXPC, Antia et al. 2017, ApJS 231, 10",
+        imaging="none", mjdref=55197.0,
     ),
 )
+
+#: header keywords that name an instrument mode (each registry row says which one it reads)
+MODE_KEYWORDS = ("DATAMODE", "SUBMODE", "READMODE", "OBS_MODE")
 
 UNKNOWN = Mission("unknown", r".*", gain=None, channel_columns=("PI", "PHA"))
 
 
-def identify_mission(telescope: str | None, instrument: str | None, detector: str | None = None) -> Mission:
-    """The :class:`Mission` matching ``TELESCOP`` / ``INSTRUME`` / ``DETNAM``, or ``UNKNOWN``."""
+def identify_mission(
+    telescope: str | None,
+    instrument: str | None,
+    detector: str | None = None,
+    modes: dict[str, str] | None = None,
+) -> Mission:
+    """The :class:`Mission` matching ``TELESCOP`` / ``INSTRUME`` / ``DETNAM`` (and the mode
+    keywords ``modes``, e.g. ``{"DATAMODE": "WINDOWED"}``), or ``UNKNOWN``; first match wins,
+    so a mode-specific row comes before the instrument's catch-all row."""
     tel = (telescope or "").strip()
     ins = (instrument or "").strip()
     det = (detector or "").strip()
+    modes = {k.upper(): str(v) for k, v in (modes or {}).items() if v is not None}
     for mission in MISSIONS:
-        if mission.matches(tel, ins, det):
+        if mission.matches(tel, ins, det, modes.get(mission.mode_keyword.upper())):
             return mission
     return UNKNOWN
 
 
 def band_table_markdown() -> str:
     """The standard bands of :data:`MISSIONS` as a Markdown table (the README shows it)."""
-    lines = ["| mission | INSTRUME | DETNAM | standard band | reference |", "|---|---|---|---|---|"]
+    lines = ["| mission | INSTRUME | DETNAM | mode | standard band | event screening | reference |",
+             "|---|---|---|---|---|---|---|"]
     for m in MISSIONS:
         band = "all energies" if m.band_ev is None else f"{format_energy(m.band_ev[0])} - {format_energy(m.band_ev[1])}"
-        ins, det = (p.replace("|", " / ").replace(".*", "*") or "any" for p in (m.instrument, m.detector))
-        lines.append(f"| {m.name} | {ins} | {det} | {band} | {m.band_reference} |")
+        ins, det, mode = (p.replace("|", " / ").replace(".*", "*") or "any"
+                          for p in (m.instrument, m.detector, m.mode))
+        screen = "; ".join(map(str, m.quality)).replace("|", "/") or "none"
+        lines.append(f"| {m.name} | {ins} | {det} | {mode} | {band} | {screen} | {m.band_reference} |")
     return "\n".join(lines)
 
 
 def mission_table():
     """:data:`MISSIONS` as a DataFrame (mission, TELESCOP, INSTRUME, DETNAM patterns, band [eV],
-    band reference, gain): what the docs show."""
+    band reference, gain, mode, imaging, energy resolution, event screening, MJDREF [d], time
+    origin keyword): what the docs show."""
     import pandas as pd
 
     return pd.DataFrame(
@@ -193,6 +308,12 @@ def mission_table():
                 "band_high_ev": None if m.band_ev is None else m.band_ev[1],
                 "band_reference": m.band_reference,
                 "gain": "" if m.gain is None else describe_gain(m.gain, m.channel_columns[0]),
+                "mode": m.mode or "any",
+                "imaging": m.imaging,
+                "energy_resolution": m.energy_resolution,
+                "quality": m.describe_quality(),
+                "mjdref": m.mjdref,
+                "time_origin": m.time_origin,
             }
             for m in MISSIONS
         ]
