@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
+from serendip.io.artefacts import ARTEFACT_COLUMNS, empty_artefacts, note_unmeasured
 from serendip.io.csc import DEFAULT_CSC_BAND, pair_products, read_csc_region
 from serendip.io.eventfile import (
     AUTO_BAND,
@@ -43,7 +44,6 @@ from serendip.io.eventfile import (
     load_events,
     zero_events_reason,
 )
-from serendip.io.artefacts import ARTEFACT_COLUMNS, empty_artefacts, note_unmeasured
 from serendip.io.eventset import EventSet
 from serendip.io.missions import identify_mission
 from serendip.io.reference import is_event_table, read_event_table
