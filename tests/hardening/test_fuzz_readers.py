@@ -295,9 +295,11 @@ def test_csv_light_curves(scratch, cut, flips, junk):
     lc = _read_or_input_error(read_lightcurves, p)
     if lc is not None:
         assert len(lc) > 0
-        for c in ("time", "mag", "mag_err"):
-            assert np.isfinite(lc[c].to_numpy()).all()
-        assert (lc["mag_err"] > 0).all()
+        v = lc.attrs["kind"]  # ZTF fid + magpsf: signed difference flux [uJy]
+        det = lc[~lc["is_upper_limit"]]
+        for c in ("time", v, f"{v}_err"):
+            assert np.isfinite(det[c].to_numpy()).all()
+        assert (det[f"{v}_err"] > 0).all()
         assert not lc.duplicated(["object_id", "band", "time"]).any()
 
 

@@ -40,7 +40,10 @@ def test_read_csv_with_aliases_sorts_and_converts(tmp_path):
     p = tmp_path / "lc.csv"
     _raw().to_csv(p, index=False)
     t = read_lightcurves(p)
-    assert list(t.columns) == ["object_id", "time", "band", "mag", "mag_err"]
+    assert list(t.columns)[:5] == ["object_id", "time", "band", "mag", "mag_err"]
+    assert list(t.columns)[5:] == ["flux_type", "is_upper_limit", "limit_flux", "calib_group",
+                                   "zeropoint", "mag_system"]
+    assert (t["flux_type"] == "total").all() and not t["is_upper_limit"].any()
     assert t["object_id"].tolist() == ["a", "a", "a", "b", "b"]
     assert t["time"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
     f = read_lightcurves(p, to_flux=True)
@@ -143,7 +146,7 @@ def test_ztf_forced_photometry_header_and_zeropoint(tmp_path):
 
 REAL_LC = {
     "ztf_forcedphot_bts_tde_ztfparsnip/ZTF19aapreis_bl.csv.gz": ("flux", 1, {"g", "r"}),
-    "alerce_lc_classifier_examples/30_sne_detections_corr.csv.gz": ("mag", 30, {"g", "r"}),
+    "alerce_lc_classifier_examples/30_sne_detections_corr.csv.gz": ("flux", 30, {"g", "r"}),
     "lightcurve_testdata_ztf_snia_sdss_rrlyr/sdss_s82_rrlyrae_lightcurves.csv.gz":
         ("mag", 483, {"u", "g", "r", "i", "z"}),
 }  # fmt: skip

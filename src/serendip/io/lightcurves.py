@@ -40,37 +40,59 @@ BAND_WAVELENGTH_NM: dict[str, float] = {
     "w": 620.0,  # ATLAS-like wide
     "c": 533.0,  # ATLAS cyan
     "o": 679.0,  # ATLAS orange
+    "Kp": 640.0,  # Kepler (broad, 420-900 nm)
+    "T": 787.0,  # TESS (broad, 600-1000 nm)
 }
 
 #: The one alias table: standard column -> accepted input names, lower-cased, in order of
-#: preference (the first present wins). Matching ignores case and surrounding spaces.
+#: preference (the first present wins; a survey format may prefer its own first, see
+#: :data:`serendip.io.lc_formats.LC_FORMATS`). Matching ignores case and surrounding spaces.
 #:
-#: * CRTS: ``ID, MJD, Mag, Magerr``
-#: * ZTF forced photometry (ztfparsnip / IPAC ``*_bl.csv``): ``obsmjd, filter ("ZTF g"),
-#:   ampl_corr|ampl, ampl_err_corr|ampl.err, magzp`` (the object name from the ``#name=`` header)
-#: * ZTF alerts / ALeRCE detections: ``objectId|oid, mjd, fid (1, 2, 3 = g, r, i), magpsf, sigmapsf``
+#: * CRTS: ``ID|MasterID, MJD, Mag, Magerr``
+#: * ZTF forced photometry, fpbot / ztfparsnip (``*_bl.csv``): ``obsmjd, filter ("ZTF_g"),
+#:   ampl, ampl.err, magzp`` (the object name from the ``#name=`` header)
+#: * ZTF forced photometry, IPAC service: ``jd, filter, forcediffimflux, forcediffimfluxunc,
+#:   zpdiff``
+#: * ZTF alerts / ALeRCE detections and non-detections: ``objectId|oid, mjd|jd, fid (1, 2, 3
+#:   = g, r, i), magpsf, sigmapsf, isdiffpos, diffmaglim``
+#: * ATLAS forced photometry: ``MJD, uJy, duJy, F (c/o), mag5sig``
+#: * Rubin/LSST DiaSource: ``diaObjectId, midpointMjdTai, psfFlux, psfFluxErr [nJy], band``
+#: * Kepler/K2/TESS FITS: ``TIME, PDCSAP_FLUX, PDCSAP_FLUX_ERR`` (object from the header)
+#: * OGLE / MACHO text: ``HJD|MJD, Mag, Err``
 #: * plain: ``id, time, mag|flux, err[, band]``
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "object_id": ("object_id", "oid", "objectid", "object", "id", "name", "ztf_id", "ztfid",
-                  "sesar_id", "source_id", "sourceid", "diaobjectid"),
-    "time": ("time", "mjd", "obsmjd", "mjd_obs", "midpointtai", "t", "jd"),
-    "band": ("band", "filter", "passband", "fid", "filtername"),
-    "flux": ("flux", "ampl_corr", "ampl", "forcediffimflux", "psfflux", "fluxcal"),
-    "flux_err": ("flux_err", "fluxerr", "flux_error", "ampl_err_corr", "ampl.err", "ampl_err",
-                 "forcediffimfluxunc", "psffluxerr", "fluxcalerr", "err", "error"),
-    "mag": ("mag", "magpsf", "mag_psf", "magnitude"),
+                  "sesar_id", "source_id", "sourceid", "diaobjectid", "masterid", "starid"),
+    "time": ("time", "mjd", "obsmjd", "mjd_obs", "midpointmjdtai", "midpointtai", "t", "jd",
+             "hjd", "bjd", "rjd", "bkjd", "btjd"),
+    "band": ("band", "filter", "passband", "fid", "filtername", "f"),
+    "flux": ("flux", "ampl", "forcediffimflux", "psfflux", "ujy", "pdcsap_flux", "sap_flux",
+             "fluxcal", "ampl_corr"),
+    "flux_err": ("flux_err", "fluxerr", "flux_error", "ampl.err", "ampl_err",
+                 "forcediffimfluxunc", "psffluxerr", "dujy", "pdcsap_flux_err", "sap_flux_err",
+                 "fluxcalerr", "ampl_err_corr", "err", "error"),
+    "mag": ("mag", "magpsf", "mag_psf", "magnitude", "m"),
     "mag_err": ("mag_err", "magerr", "sigmapsf", "mag_error", "magerror", "e_mag", "sigma_mag",
-                "err", "error"),
+                "dm", "err", "error"),
 }  # fmt: skip
 
-#: lower-cased input name -> standard name (derived from :data:`COLUMN_ALIASES`)
+#: limiting magnitude of a non-detection (a row with no value but a limit is an upper limit)
+LIMIT_ALIASES: tuple[str, ...] = ("diffmaglim", "maglim", "mag5sig", "limiting_mag", "lim_mag",
+                                  "upper_limit")  # fmt: skip
+
+#: Galactic E(B-V) [mag] per row: extinction is corrected when present
+EBV_ALIASES: tuple[str, ...] = ("ebv", "mw_ebv", "e_bv", "e(b-v)", "ebv_sfd")
+
+#: values of the per-row ``flux_type`` column
+FLUX_TYPES = ("difference", "total")
+
 ALIASES: dict[str, str] = {a: std for std, names in COLUMN_ALIASES.items() for a in names}
 
 #: band given to every row of a table without a band column (CRTS is V-calibrated unfiltered)
 DEFAULT_BAND = "V"
 
 #: reasons a row is dropped, in the order they are checked (the notice code is ``drop_<reason>``)
-DROP_REASONS = ("no_id", "nan", "nonpositive_err", "unknown_band", "duplicate")
+DROP_REASONS = ("no_id", "nan", "nonpositive_err", "quality", "unknown_band", "duplicate")
 
 #: ZTF alert filter ids (fid) -> band name
 ZTF_FID = {1: "g", 2: "r", 3: "i"}
@@ -106,18 +128,30 @@ def mag_to_flux(mag, mag_err, zeropoint: float = AB_ZEROPOINT_UJY) -> tuple[np.n
     return flux, flux * mag_err * (0.4 * np.log(10.0))
 
 
-def _pick_columns(columns) -> dict[str, str]:
-    """``{standard name: user's column}`` for the first alias of each standard column present."""
+def _pick_columns(columns, prefer: dict[str, tuple[str, ...]] | None = None) -> dict[str, str]:
+    """``{standard name: user's column}`` for the first alias of each standard column present
+    (``prefer``'s names first); a column is used once."""
     by_key: dict[str, str] = {}
     for c in columns:
-        by_key.setdefault(str(c).strip().lower(), c)
+        by_key.setdefault(_key(c), c)
     picked: dict[str, str] = {}
+    prefer = prefer or {}
     for std, names in COLUMN_ALIASES.items():
-        for a in names:
+        for a in (*prefer.get(std, ()), *names):
             if a in by_key and by_key[a] not in picked.values():
                 picked[std] = by_key[a]
                 break
     return picked
+
+
+def aliases_markdown() -> str:
+    """Markdown table of :data:`COLUMN_ALIASES`, :data:`LIMIT_ALIASES` and :data:`EBV_ALIASES`
+    (what the documentation shows)."""
+    rows = ["| standard column | accepted names (any case, first present wins) |", "|---|---|"]
+    rows += [f"| `{k}` | {', '.join(f'`{a}`' for a in v)} |" for k, v in COLUMN_ALIASES.items()]
+    rows.append(f"| limiting magnitude | {', '.join(f'`{a}`' for a in LIMIT_ALIASES)} |")
+    rows.append(f"| E(B-V) | {', '.join(f'`{a}`' for a in EBV_ALIASES)} |")
+    return "\n".join(rows)
 
 
 def standardize_lightcurves(
@@ -127,17 +161,31 @@ def standardize_lightcurves(
     column_map: dict[str, str] | None = None,
     bands: list[str] | None = None,
     to_flux: bool = False,
-    default_band: str = DEFAULT_BAND,
+    default_band: str | None = None,
     object_id: str | None = None,
     strict: bool = False,
+    format: str | None = None,
+    time_offset: float | None = None,
+    time_convention: str | None = None,
+    baseline: bool | None = None,
+    quality: bool = True,
 ) -> pd.DataFrame:
     """Check a long light-curve table in a survey's own columns and return the standard form.
 
-    Columns are found through :data:`COLUMN_ALIASES` (case-insensitive, nothing to rename).
-    Rows that cannot be used are dropped and counted per reason (:data:`DROP_REASONS`) with
-    :func:`serendip.notices.notice` (stage ``io``, code ``drop_<reason>``): no object id,
-    NaN/non-numeric time, value or error, non-positive error, unknown band, and repeated
-    (object, band, time) observations (the first is kept).
+    Columns are found through :data:`COLUMN_ALIASES` (case-insensitive, nothing to rename);
+    the survey format (:data:`serendip.io.lc_formats.LC_FORMATS`) is recognised from the
+    columns and says what the flux is. Rows that cannot be used are dropped and counted per
+    reason (:data:`DROP_REASONS`) with :func:`serendip.notices.notice` (stage ``io``, code
+    ``drop_<reason>``): no object id, NaN/non-numeric time, value or error (a row with no
+    value but a limiting magnitude is a non-detection, kept as an upper limit), non-positive
+    error, a failed survey quality flag, unknown or missing band, and repeated (object,
+    band, time) observations (the first is kept).
+
+    Difference photometry (forced photometry, alerts, DiaSources) always becomes a signed
+    difference flux in microJansky (never a magnitude); forced photometry gets a baseline per
+    object and calibration group (:func:`serendip.io.lc_baseline.fit_baseline`). Total
+    magnitudes stay magnitudes unless ``to_flux``. An E(B-V) column (``ebv``, ``mw_ebv``)
+    corrects Galactic extinction (:data:`serendip.io.lc_formats.EXTINCTION_R`).
 
     Parameters
     ----------
@@ -145,24 +193,47 @@ def standardize_lightcurves(
     source : file or table name used in messages.
     column_map : explicit renames ``{input name: standard name}``, applied before the aliases.
     bands : allowed band names; default every band in :data:`BAND_WAVELENGTH_NM`.
-    to_flux : convert magnitudes to flux [microJansky, AB zero point 23.9].
-    default_band : band of every row when the table has no band column (stated in a notice).
+    to_flux : convert total magnitudes to flux [microJansky, AB zero point 23.9].
+    default_band : band of every row when the table has no band column (stated in a notice);
+        default the format's (Kepler ``Kp``, TESS ``T``) or :data:`DEFAULT_BAND`.
     object_id : identifier of every row when the table has no object-id column (a file that
         holds one object, e.g. ZTF forced photometry); without it such a table is an error.
     strict : raise :class:`InputError` on the first bad row instead of dropping it.
+    format : a name of :data:`serendip.io.lc_formats.LC_FORMATS` instead of recognising it.
+    time_offset : MJD = time + time_offset [days], instead of the time column's convention
+        (:data:`serendip.io.lc_formats.TIME_CONVENTIONS`); ``time_convention`` describes it.
+    baseline : fit and subtract the forced-photometry baseline (default: the format's rule).
+    quality : apply the format's quality cuts (counted as ``drop_quality``).
 
     Returns
     -------
-    DataFrame with columns object_id (str), time [MJD], band (str), flux/flux_err or
-    mag/mag_err (float64), sorted by object and time, ``attrs["kind"]`` in {"flux", "mag"}.
-    ZTF forced-photometry amplitudes are scaled by their zero point ``magzp`` to microJansky.
+    DataFrame sorted by object and time with columns object_id (str), time [MJD], band
+    (str), flux/flux_err [microJansky, or ``attrs["flux_unit"]``] or mag/mag_err, and per
+    row: ``flux_type`` ("difference"/"total"), ``is_upper_limit`` (bool; value and error
+    NaN), ``limit_flux`` [microJansky, NaN when unknown], ``calib_group`` (str, "" when
+    none), ``zeropoint`` [mag of one input unit, NaN when none] and ``mag_system``; forced
+    photometry adds ``baseline`` [microJansky] and ``n_baseline``. ``attrs``: ``kind``
+    ("flux"/"mag"), ``flux_unit``, ``format``, ``time_convention``, ``columns``.
     """
+    from serendip.io.lc_formats import (
+        EXTINCTION_R,
+        FORMATS_BY_NAME,
+        TIME_CONVENTIONS,
+        detect_format,
+    )
     from serendip.notices import notice
 
     user_columns = [str(c) for c in df.columns]
     df = df.rename(columns=column_map or {})
-    picked = _pick_columns(df.columns)
-    if "flux" in picked and "flux_err" in picked:
+    if format is not None and format not in FORMATS_BY_NAME:
+        raise InputError(source, f"unknown light-curve format {format!r}; known: "
+                         f"{sorted(FORMATS_BY_NAME)}")  # fmt: skip
+    fmt = detect_format(df.columns, format)
+    picked = _pick_columns(df.columns, fmt.prefer)
+    limit_col = _pick_one(df.columns, (fmt.limit_column,) if fmt.limit_column else LIMIT_ALIASES)
+    if fmt.unit == "mag" and "mag" in picked:
+        kind, value, err = "mag", "mag", "mag_err"
+    elif "flux" in picked and "flux_err" in picked:
         kind, value, err = "flux", "flux", "flux_err"
     elif "mag" in picked:
         kind, value, err = "mag", "mag", "mag_err"
@@ -199,52 +270,84 @@ def standardize_lightcurves(
     if "band" in picked:
         band, band_ok = _band_names(df[picked["band"]])
     else:
+        default_band = default_band or fmt.default_band or DEFAULT_BAND
         band, band_ok = np.full(n, default_band, dtype=object), np.ones(n, dtype=bool)
         notice("io", "default_band", f"no band column ({list(COLUMN_ALIASES['band'])}): all "
                f"{n:,} rows are band {default_band!r}", source=name, count=n, total=n,
                severity="info")  # fmt: skip
     time = pd.to_numeric(df[picked["time"]], errors="coerce").to_numpy(dtype=np.float64)
-    if str(picked["time"]).strip().lower() == "jd":
-        time = time - 2400000.5
-        notice("io", "jd_to_mjd", f"times in column {picked['time']!r} are JD: MJD = JD - "
-               "2400000.5", source=name, count=n, total=n, severity="info")  # fmt: skip
-    val = pd.to_numeric(df[picked[value]], errors="coerce").to_numpy(dtype=np.float64)
-    unc = pd.to_numeric(df[picked[err]], errors="coerce").to_numpy(dtype=np.float64)
-    if kind == "flux" and str(picked["flux"]).lower().startswith("ampl"):
-        zp_col = _pick_one(df.columns, ("magzp",))
-        if zp_col is not None:
-            scale = 10.0 ** (-0.4 * (pd.to_numeric(df[zp_col], errors="coerce").to_numpy(
-                dtype=np.float64) - AB_ZEROPOINT_UJY))  # fmt: skip
-            val, unc = val * scale, unc * scale
-            notice("io", "flux_zeropoint", f"ZTF forced-photometry {picked['flux']!r} scaled by "
-                   f"{zp_col!r} to microJansky (AB)", source=name, count=n, total=n,
-                   severity="info")  # fmt: skip
+    tname = _key(picked["time"])
+    if time_offset is None:
+        time_offset, convention = TIME_CONVENTIONS.get(tname, (0.0, "MJD (as given)"))
+    else:
+        convention = time_convention or f"MJD = {picked['time']} {time_offset:+.1f}"
+    if time_offset:
+        time = time + time_offset
+        notice("io", "time_to_mjd", f"times in column {picked['time']!r}: {convention}; "
+               f"MJD = value {time_offset:+.1f}", source=name, count=n, total=n,
+               severity="info")  # fmt: skip
+    vcol, ecol = picked[value], picked[err]
+    val = pd.to_numeric(df[vcol], errors="coerce").to_numpy(dtype=np.float64)
+    unc = pd.to_numeric(df[ecol], errors="coerce").to_numpy(dtype=np.float64)
+    if fmt.name == "ztf_fps":  # IPAC marks failed measurements with -99999
+        val = np.where(val == -99999.0, np.nan, val)
+    limit_mag = (
+        pd.to_numeric(df[limit_col], errors="coerce").to_numpy(dtype=np.float64)
+        if limit_col is not None else np.full(n, np.nan)
+    )  # fmt: skip
+    # forced photometry measures every epoch: there a missing value is a failed measurement
+    upper = ~np.isfinite(val) & np.isfinite(limit_mag) & (limit_mag > 0) & (not fmt.baseline)
+    limit_flux = 10.0 ** (-0.4 * (limit_mag - AB_ZEROPOINT_UJY))
+    flux_type = fmt.flux_type
+    zeropoint = np.full(n, np.nan)
+    unit = fmt.unit
+    if kind == "flux":
+        val, unc, zeropoint, unit = _flux_to_ujy(df, fmt, picked, val, unc, name)
+    elif fmt.flux_type == "difference":  # signed difference magnitudes -> difference flux
+        sign = _sign(df, fmt.sign_column, n)
+        flux, flux_err = mag_to_flux(val, unc)
+        val, unc, kind, value, err = sign * flux, flux_err, "flux", "flux", "flux_err"
+        zeropoint[:] = AB_ZEROPOINT_UJY
+        unit = "uJy"
+        notice("io", "difference_mag_to_flux", f"difference magnitudes {picked['mag']!r} "
+               f"(signed by {fmt.sign_column!r}) turned into difference flux [microJansky, AB]; "
+               "never the other way", source=name, count=n, total=n,
+               severity="info")  # fmt: skip
     known = (
         set(bands)
         if bands is not None
         else set(BAND_WAVELENGTH_NM) | {b.lower() for b in BAND_WAVELENGTH_NM}
     )
     band_ok = band_ok & pd.Series(band).isin(known).to_numpy()
+    qbad, qdesc = _quality(df, fmt, n) if quality else (np.zeros(n, dtype=bool), "")
     bad = {
         "no_id": no_id,
-        "nan": ~(np.isfinite(time) & np.isfinite(val) & np.isfinite(unc)),
-        "nonpositive_err": ~(unc > 0),
+        "nan": ~np.isfinite(time) | (~upper & ~(np.isfinite(val) & np.isfinite(unc))),
+        "nonpositive_err": ~upper & ~(unc > 0),
+        "quality": qbad,
         "unknown_band": ~band_ok,
     }
-    finite = {picked[c]: np.isfinite(v) for c, v in (("time", time), (value, val), (err, unc))}
+    finite = {c: np.isfinite(v) | (upper & (c != picked["time"]))
+              for c, v in ((picked["time"], time), (vcol, val), (ecol, unc))}  # fmt: skip
     nan_cols = ", ".join(f"{c!r} ({int((~ok & ~bad['no_id']).sum())})"
                          for c, ok in finite.items() if (~ok & ~bad["no_id"]).any())  # fmt: skip
     describe = {
         "no_id": f"no object id in column {picked.get('object_id')!r}",
         "nan": f"NaN, infinite or non-numeric value in {nan_cols}",
-        "nonpositive_err": f"non-positive error in column {picked[err]!r}",
-        "unknown_band": f"band not in {sorted(known)} (column {picked.get('band')!r})",
+        "nonpositive_err": f"non-positive error in column {ecol!r}",
+        "quality": f"survey quality flag ({qdesc})",
+        "unknown_band": f"band not in {sorted(known)}, or missing (column {picked.get('band')!r})",
         "duplicate": "repeated (object, band, time) observation (the first is kept)",
     }
-    drop = np.zeros(n, dtype=bool)
+    calib = _calib_group(df, fmt, n)
+    val = np.where(upper, np.nan, val)
+    unc = np.where(upper, np.nan, unc)
     out = pd.DataFrame(
-        {"object_id": id_values, "time": time, "band": band, value: val, err: unc}
-    )
+        {"object_id": id_values, "time": time, "band": band, value: val, err: unc,
+         "flux_type": flux_type, "is_upper_limit": upper, "limit_flux": limit_flux,
+         "calib_group": calib, "zeropoint": zeropoint, "mag_system": fmt.mag_system}
+    )  # fmt: skip
+    drop = np.zeros(n, dtype=bool)
     for reason in DROP_REASONS:
         if reason == "duplicate":
             keep = np.flatnonzero(~drop)
@@ -263,20 +366,201 @@ def standardize_lightcurves(
         notice("io", f"drop_{reason}", msg, source=name, count=k, total=n)
         drop |= hit
     out = out.loc[~drop]
-    if len(out) == 0:
+    if len(out) == 0 or bool(out["is_upper_limit"].all()) and not upper.all():
         raise InputError(source, f"no usable light-curve rows left of {n:,} (see the notices)")
+    n_ul = int(out["is_upper_limit"].sum())
+    if n_ul:
+        notice("io", "upper_limits", f"{n_ul:,} non-detections kept as upper limits (limiting "
+               f"magnitude {limit_col!r}; no flux value; not used as measurements)",
+               source=name, count=n_ul, total=n, severity="info")  # fmt: skip
+    if fmt.baseline and baseline is not False and kind == "flux":
+        out = _subtract_baseline(out, name)
     if kind == "mag" and to_flux:
         flux, flux_err = mag_to_flux(out["mag"], out["mag_err"])
-        out = out.drop(columns=["mag", "mag_err"]).assign(flux=flux, flux_err=flux_err)
-        kind = "flux"
+        out = out.drop(columns=["mag", "mag_err"])
+        out.insert(3, "flux", flux)
+        out.insert(4, "flux_err", flux_err)
+        out["zeropoint"] = AB_ZEROPOINT_UJY
+        kind, value, err, unit = "flux", "flux", "flux_err", "uJy"
+        if fmt.mag_system != "AB":
+            notice("io", "mag_system_assumed", f"{fmt.mag_system} magnitudes turned into "
+                   "microJansky with the AB zero point 23.9 (no Vega-to-AB offset applied)",
+                   source=name, count=len(out), total=n)  # fmt: skip
+    ebv_col = _pick_one(df.columns, EBV_ALIASES)
+    if ebv_col is not None:
+        ebv = pd.to_numeric(df[ebv_col], errors="coerce").to_numpy(dtype=np.float64)[~drop]
+        out = _deredden(out, ebv, kind, EXTINCTION_R, ebv_col, name)
+    out["flux_type"] = pd.Categorical(out["flux_type"], categories=FLUX_TYPES)
+    out["mag_system"] = out["mag_system"].astype("category")
     out = out.sort_values(["object_id", "time"], kind="stable").reset_index(drop=True)
     out.attrs["kind"] = kind
+    out.attrs["flux_unit"] = unit if kind == "flux" else "mag"
+    out.attrs["format"] = fmt.name
+    out.attrs["time_convention"] = convention
     out.attrs["columns"] = {k: str(v) for k, v in picked.items()}
     return out
 
 
+def _flux_to_ujy(df, fmt, picked, val, unc, name):
+    """Flux and error in microJansky (or in the file's own unit when it is not a flux
+    density), the input zero point per row and the unit name."""
+    from serendip.notices import notice
+
+    n = len(val)
+    zp = np.full(n, np.nan)
+    col = picked["flux"]
+    units = df.attrs.get("units", {}) if isinstance(df.attrs.get("units"), dict) else {}
+    if fmt.zeropoint_column is not None:
+        zp_col = _pick_one(df.columns, (fmt.zeropoint_column,))
+        if zp_col is None:
+            raise InputError(name, f"{fmt.name}: zero-point column {fmt.zeropoint_column!r} "
+                             "missing")  # fmt: skip
+        zp = pd.to_numeric(df[zp_col], errors="coerce").to_numpy(dtype=np.float64)
+        scale = 10.0 ** (-0.4 * (zp - AB_ZEROPOINT_UJY))
+        notice("io", "flux_zeropoint", f"{fmt.name} {col!r} [DN] scaled by zero point "
+               f"{zp_col!r} to microJansky (AB)", source=name, count=n, total=n,
+               severity="info")  # fmt: skip
+        return val * scale, unc * scale, zp, "uJy"
+    unit = fmt.unit or units.get(str(col), "")
+    if unit in ("", "uJy"):
+        if unit == "uJy":
+            zp[:] = AB_ZEROPOINT_UJY
+        return val, unc, zp, unit
+    try:
+        import astropy.units as u
+
+        q = u.Unit(unit)
+        factor = q.to(u.uJy)
+    except (ValueError, TypeError, u.UnitsError):
+        return val, unc, zp, unit  # e.g. e-/s: not a flux density, kept as it is
+    zp[:] = AB_ZEROPOINT_UJY + 2.5 * np.log10(factor)
+    notice("io", "flux_unit", f"{col!r} in {unit} converted to microJansky (x {factor:g})",
+           source=name, count=n, total=n, severity="info")  # fmt: skip
+    return val * factor, unc * factor, zp, "uJy"
+
+
+def _sign(df, column, n) -> np.ndarray:
+    """+1/-1 per row from a ZTF ``isdiffpos`` column ('t'/'1'/1.0 positive); +1 without one."""
+    col = _pick_one(df.columns, (column,)) if column else None
+    if col is None:
+        return np.ones(n)
+    s = df[col].astype(str).str.strip().str.lower()
+    neg = s.isin(["f", "0", "0.0", "-1", "-1.0", "false"]).to_numpy()
+    return np.where(neg, -1.0, 1.0)
+
+
+def _quality(df, fmt, n) -> tuple[np.ndarray, str]:
+    """Rows failing the format's quality cuts, and what was cut (columns with counts)."""
+    bad = np.zeros(n, dtype=bool)
+    said = []
+    for cut in fmt.quality:
+        col = _pick_one(df.columns, (cut.column,))
+        if col is None:
+            continue
+        raw = df[col]
+        if cut.rule == "true":
+            hit = raw.astype(str).str.strip().str.lower().isin(["true", "1", "1.0", "t"])
+        elif cut.rule == "nonzero":
+            num = pd.to_numeric(raw, errors="coerce")
+            hit = num.ne(0) & num.notna() | raw.notna() & num.isna() & (raw.astype(str).str.strip() != "")
+        else:  # "ge:<n>"
+            hit = pd.to_numeric(raw, errors="coerce") >= float(cut.rule[3:])
+        hit = hit.to_numpy(dtype=bool)
+        if hit.any():
+            said.append(f"{cut.meaning}: {int(hit.sum()):,}")
+        bad |= hit
+    return bad, "; ".join(said)
+
+
+def _calib_group(df, fmt, n) -> np.ndarray:
+    """Calibration group per row: the format's columns joined (ATLAS: the camera of Obs)."""
+    parts = []
+    for c in fmt.calib_columns:
+        col = _pick_one(df.columns, (c,))
+        if col is None:
+            continue
+        v = df[col].astype(str).str.strip()
+        if fmt.name == "atlas_fp" and c == "obs":
+            v = v.str[:3]
+        parts.append(f"{c}=" + v)
+    if not parts:
+        return np.full(n, "", dtype=object)
+    parts = [p.where(~p.str.endswith("=nan"), "") for p in parts]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + "," + p
+    return out.to_numpy(dtype=object)
+
+
+def _subtract_baseline(out: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Forced photometry minus its baseline per (object, calibration group); counted."""
+    from serendip.io.lc_baseline import MIN_BASELINE_EPOCHS, fit_baseline
+    from serendip.notices import notice
+
+    det = ~out["is_upper_limit"].to_numpy()
+    sub = out.loc[det]
+    b = fit_baseline(sub["object_id"].to_numpy(), sub["calib_group"].to_numpy(),
+                     sub["time"].to_numpy(), sub["flux"].to_numpy(),
+                     sub["flux_err"].to_numpy())  # fmt: skip
+    out = out.copy()
+    out["baseline"] = np.nan
+    out["n_baseline"] = 0
+    out.loc[det, "flux"] = sub["flux"].to_numpy() - b["baseline"].to_numpy()
+    out.loc[det, "flux_err"] = sub["flux_err"].to_numpy() * b["baseline_err_mult"].to_numpy()
+    out.loc[det, "baseline"] = b["baseline"].to_numpy()
+    out.loc[det, "n_baseline"] = b["n_baseline"].to_numpy()
+    groups = out.loc[det].groupby(["object_id", "calib_group"])["n_baseline"].first()
+    ng = len(groups)
+    notice("io", "baseline", f"forced-photometry baseline subtracted per object and calibration "
+           f"group ({ng} groups; median {int(groups.median()) if ng else 0} baseline epochs)",
+           source=name, count=ng, total=ng, severity="info")  # fmt: skip
+    none = groups[groups == 0]
+    short = groups[(groups > 0) & (groups < MIN_BASELINE_EPOCHS)]
+    if len(none):
+        notice("io", "no_baseline", f"{len(none)} of {ng} calibration groups have no baseline "
+               f"epoch (e.g. {none.index[0][1]!r} of {none.index[0][0]!r}): their fluxes are not "
+               "baseline-corrected", source=name, count=len(none), total=ng)  # fmt: skip
+    if len(short):
+        notice("io", "short_baseline", f"{len(short)} of {ng} calibration groups have fewer than "
+               f"{MIN_BASELINE_EPOCHS} baseline epochs (fewest {int(short.min())}): their "
+               "baseline is uncertain", source=name, count=len(short), total=ng)  # fmt: skip
+    return out
+
+
+def _deredden(out, ebv, kind, coeffs, col, name) -> pd.DataFrame:
+    """Correct Galactic extinction A = R_band * E(B-V) (:data:`~serendip.io.lc_formats.EXTINCTION_R`)."""
+    from serendip.notices import notice
+
+    r = out["band"].map(coeffs).to_numpy(dtype=np.float64)
+    ok = np.isfinite(r) & np.isfinite(ebv)
+    a = np.where(ok, r * np.nan_to_num(ebv), 0.0)
+    out = out.copy()
+    if kind == "mag":
+        out["mag"] = out["mag"] - a
+    else:
+        f = 10.0 ** (0.4 * a)
+        out["flux"] = out["flux"] * f
+        out["flux_err"] = out["flux_err"] * f
+    out["limit_flux"] = out["limit_flux"] * 10.0 ** (0.4 * a)
+    n = len(out)
+    notice("io", "extinction_corrected", f"Galactic extinction corrected with E(B-V) column "
+           f"{col!r} and A/E(B-V) of Schlafly & Finkbeiner 2011 (R_V = 3.1)",
+           source=name, count=int(ok.sum()), total=n, severity="info")  # fmt: skip
+    if (~ok).any():
+        miss = sorted(set(out["band"].to_numpy()[~np.isfinite(r)]))
+        notice("io", "extinction_not_corrected", f"{int((~ok).sum()):,} of {n:,} rows not "
+               f"corrected (no E(B-V) value, or no coefficient for band(s) {miss})",
+               source=name, count=int((~ok).sum()), total=n)  # fmt: skip
+    return out
+
+
+def _key(column) -> str:
+    """How a column name is matched: lower case, without spaces or leading '#' (ATLAS ``###MJD``)."""
+    return str(column).strip().lstrip("#").strip().lower()
+
+
 def _pick_one(columns, names) -> str | None:
-    low = {str(c).strip().lower(): c for c in columns}
+    low = {_key(c): c for c in columns}
     return next((low[a] for a in names if a in low), None)
 
 
@@ -297,37 +581,46 @@ def _band_names(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_lightcurves(
-    path: str | Path,
+    path: str | Path | list[str | Path] | tuple[str | Path, ...],
     *,
     column_map: dict[str, str] | None = None,
     bands: list[str] | None = None,
     to_flux: bool = False,
-    default_band: str = DEFAULT_BAND,
+    default_band: str | None = None,
     strict: bool = False,
+    format: str | None = None,
+    baseline: bool | None = None,
+    quality: bool = True,
 ) -> pd.DataFrame:
-    """Read a long light-curve table (CSV, CSV.gz, Parquet, FITS...) into the standard form.
+    """Read light-curve tables (CSV, CSV.gz, Parquet, FITS, whitespace text) into the standard form.
 
-    A CSV may start with ``#key=value`` header lines (ZTF forced photometry); a ``name=`` line
-    there, else the file name, identifies the object when the table has no object-id column.
-    See :func:`standardize_lightcurves` for the aliases, the counted drops and the parameters;
-    every problem is an :class:`InputError` naming ``path``.
+    ``path`` may be a list of files (e.g. an ALeRCE detections export and its
+    non-detections, or one ZTF forced-photometry file per object): each is read in its own
+    columns and the results are joined. A CSV may start with ``#key=value`` header lines (ZTF
+    forced photometry); a ``name=`` line there, else the file name, identifies the object
+    when the table has no object-id column. A whitespace text file may name its columns in
+    its last ``#`` line (MACHO ``#MJD Mag Err``). Kepler/K2/TESS light-curve FITS files take
+    the object from ``OBJECT`` and the time origin from ``BJDREFI + BJDREFF``.
+    See :func:`standardize_lightcurves` for the aliases, formats, counted drops and the other
+    parameters; every problem is an :class:`InputError` naming the file.
     """
-    from serendip.io.tables import read_table
-
-    header = _comment_header(path)
-    if header is not None:
-        try:
-            df = pd.read_csv(path, skiprows=header[0], low_memory=False)
-        except (ValueError, OSError, pd.errors.ParserError) as exc:
-            raise InputError(path, f"cannot read the CSV after its # header: {exc}") from None
-        name = header[1].get("name") or _stem(path)
-    else:
-        df = read_table(path)
-        name = _stem(path)
+    if isinstance(path, list | tuple):
+        if not path:
+            raise InputError(None, "no light-curve file given")
+        parts = [
+            read_lightcurves(p, column_map=column_map, bands=bands, to_flux=to_flux,
+                             default_band=default_band, strict=strict, format=format,
+                             baseline=baseline, quality=quality)
+            for p in path
+        ]  # fmt: skip
+        return concat_lightcurves(parts, ", ".join(map(str, path)))
+    kw: dict = {}
+    df, name, kw = _read_raw(path)
     try:
         return standardize_lightcurves(
             df, path, column_map=column_map, bands=bands, to_flux=to_flux,
-            default_band=default_band, object_id=name, strict=strict,
+            default_band=default_band, object_id=name, strict=strict, format=format,
+            baseline=baseline, quality=quality, **kw,
         )  # fmt: skip
     except InputError as exc:
         if exc.path is None:
@@ -335,9 +628,108 @@ def read_lightcurves(
         raise
 
 
+def concat_lightcurves(parts: list[pd.DataFrame], source: str = "tables") -> pd.DataFrame:
+    """Join standard light-curve tables (of one kind, flux or mag) sorted by object and time."""
+    kinds = {p.attrs.get("kind") for p in parts}
+    if len(kinds) > 1:
+        raise InputError(source, "the files mix magnitudes and fluxes; read them with "
+                         "to_flux=True (or `--to-flux`) to put them on one scale")  # fmt: skip
+    units = {p.attrs.get("flux_unit") for p in parts}
+    if len(units) > 1:
+        raise InputError(source, f"the files have different flux units {sorted(map(str, units))}")
+    attrs = dict(parts[0].attrs)
+    formats = sorted({str(p.attrs.get("format")) for p in parts})
+    parts = [p.copy() for p in parts]
+    for p in parts:
+        p.attrs = {}
+    out = pd.concat(parts, ignore_index=True)
+    for c in ("flux_type", "mag_system"):
+        if c in out.columns:
+            out[c] = out[c].astype(str).astype("category")
+    out = out.sort_values(["object_id", "time"], kind="stable").reset_index(drop=True)
+    attrs["format"] = ",".join(formats)
+    out.attrs = attrs
+    return out
+
+
+def _read_raw(path) -> tuple[pd.DataFrame, str, dict]:
+    """The file's table, the object name it implies and reader settings from its header."""
+    from serendip.io.tables import read_table, table_format
+
+    p = Path(path)
+    header = _comment_header(path)
+    if header is not None:
+        try:
+            df = pd.read_csv(path, skiprows=header[0], low_memory=False)
+        except (ValueError, OSError, pd.errors.ParserError) as exc:
+            raise InputError(path, f"cannot read the CSV after its # header: {exc}") from None
+        return df, header[1].get("name") or _stem(path), {}
+    if p.exists() and not p.is_dir() and table_format(p) == "fits":
+        import warnings
+
+        with warnings.catch_warnings():  # TUNIT "e-/s", "BJD - 2454833": kept as text
+            warnings.filterwarnings("ignore", message=".*did not parse as fits unit")
+            df = read_table(path)
+        return df, *_fits_header(path)
+    text = _text_header(path)
+    if text is not None:
+        try:
+            df = pd.read_csv(path, sep=r"\s+", comment="#", header=None, names=text)
+        except (ValueError, OSError, pd.errors.ParserError) as exc:
+            raise InputError(path, f"cannot read the text table: {exc}") from None
+        return df, _stem(path), {}
+    return read_table(path), _stem(path), {}
+
+
+def _fits_header(path) -> tuple[str, dict]:
+    """Object name and time origin of a Kepler/K2/TESS light-curve FITS file."""
+    from astropy.io import fits
+
+    try:
+        with fits.open(path) as hdul:
+            h0 = hdul[0].header
+            h1 = hdul[1].header if len(hdul) > 1 else h0
+            name = str(h0.get("OBJECT") or h1.get("OBJECT") or _stem(path)).strip()
+            refi, reff = h1.get("BJDREFI"), h1.get("BJDREFF", 0.0)
+            tel = str(h0.get("TELESCOP", "")).strip()
+    except (OSError, IndexError, ValueError) as exc:
+        raise InputError(path, f"cannot read the FITS header: {exc}") from None
+    if refi is None:
+        return name, {}
+    offset = float(refi) + float(reff or 0.0) - 2400000.5
+    label = {"Kepler": "BKJD = BJD - 2454833", "TESS": "BTJD = BJD - 2457000"}.get(
+        tel, f"BJD - {float(refi) + float(reff or 0.0):.1f}"
+    )
+    return name, {"time_offset": offset,
+                  "time_convention": f"{tel or 'FITS'} TIME is {label} (TDB, barycentric)"}
+
+
+def _text_header(path) -> list[str] | None:
+    """Column names of a whitespace text table from its last ``#`` line, or None."""
+    import gzip
+
+    p = str(path).lower()
+    if not p.endswith((".txt", ".dat", ".mjd", ".lc", ".txt.gz", ".dat.gz")):
+        return None
+    opener = gzip.open if p.endswith(".gz") else open
+    last = None
+    try:
+        with opener(path, "rt", errors="replace") as fh:
+            for line in fh:
+                if not line.startswith("#"):
+                    first = line.split()
+                    break
+                last = line[1:].split()
+            else:
+                return None
+    except (OSError, EOFError):
+        return None
+    return last if last and len(last) == len(first) else None
+
+
 def _stem(path) -> str:
     name = Path(path).name
-    for ext in (".gz", ".csv", ".parquet", ".fits", ".txt"):
+    for ext in (".gz", ".csv", ".parquet", ".fits", ".txt", ".dat", ".mjd"):
         name = name.removesuffix(ext)
     return name
 
@@ -367,17 +759,34 @@ def _comment_header(path) -> tuple[int, dict[str, str]] | None:
 def checked_order(table: pd.DataFrame, source=None) -> pd.DataFrame:
     """``table`` (a standard long light-curve table) ready for per-object slicing.
 
-    Raises :class:`InputError` naming ``source`` for missing columns and for NaN/inf times,
-    values or errors (the Rust feature code would panic on them); returns the table itself
-    when each object's rows are contiguous and time-ordered, else a copy stably sorted by
-    object and time (rows grouped by contiguity would split a shuffled object into many).
+    Raises :class:`InputError` naming ``source`` for missing columns, for missing (NaN)
+    bands and for NaN/inf times, values or errors (the Rust feature code would panic on
+    them). Upper limits (``is_upper_limit``) are not measurements: they are left out (a
+    counted ``io/upper_limits_left_out`` notice). Returns the table itself when each object's
+    rows are contiguous and time-ordered, else a copy stably sorted by object and time (rows
+    grouped by contiguity would split a shuffled object into many).
     """
+    if "is_upper_limit" in table.columns:
+        ul = table["is_upper_limit"].to_numpy(dtype=bool)
+        if ul.any():
+            from serendip.notices import notice
+
+            notice("io", "upper_limits_left_out", f"{int(ul.sum()):,} upper limits left out of "
+                   "the measurements used here", source=str(source or "table"),
+                   count=int(ul.sum()), total=len(table), severity="info")  # fmt: skip
+            table = table.loc[~ul]
     value = "flux" if "flux" in table.columns else "mag" if "mag" in table.columns else None
     if value is None:
         raise InputError(source, "light-curve table has neither a flux nor a mag column")
     missing = [c for c in ("object_id", "time", "band", f"{value}_err") if c not in table.columns]
     if missing:
         raise InputError(source, f"light-curve table lacks column(s) {missing}")
+    nb = table["band"].isna().to_numpy()
+    if nb.any():
+        first = table["object_id"].to_numpy()[np.argmax(nb)]
+        raise InputError(source, f"{int(nb.sum())} row(s) have no band (NaN; first in object "
+                         f"{first!r}); drop them or give the band (standardize_lightcurves "
+                         "drops and counts them)")  # fmt: skip
     for col in ("time", value, f"{value}_err"):
         try:
             v = table[col].to_numpy(dtype=np.float64)
