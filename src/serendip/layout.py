@@ -62,6 +62,8 @@ RUN_FILES: Registry[RunFile] = Registry(
         RunFile("failures", "failures.csv", "input", "files that could not be read, and why"),
         RunFile("regions", "regions.parquet", "input",
                 "source regions cut from event files: centre, size, background counts and area"),
+        RunFile("background", "background.parquet", "input",
+                "each source's background-annulus events in the band: obsreg_id, time [s]"),
         RunFile("artefacts", "artefacts.parquet", "input",
                 "instrumental-artefact diagnostics per source: chip edge, dither, afterglow, "
                 "streak, counts per frame, dead time"),

@@ -760,6 +760,10 @@ class RawEvents:
             if bkg_counts is not None:
                 counts["bkg_counts"] = int(bkg_counts[k])
                 counts["bkg_area_pix"] = float(bkg_area[k])
+                # the annulus's own events in the band (other sources' left out), for the
+                # candidate's own-background common-mode test (serendip.catalog.common_mode)
+                b = bmem[k]
+                counts["bkg_time"] = self.time[b[in_band[b] & ~in_any[b]]]
             tot_bad += bad
             tot_out += counts["n_outside_band"]
             tot_in += len(keep)

@@ -159,6 +159,10 @@ class IngestResult:
     #: per-source artefact diagnostics (:data:`serendip.io.artefacts.ARTEFACT_COLUMNS`), one row
     #: per FITS file or region (event tables have none)
     artefacts: pd.DataFrame = field(default_factory=lambda: empty_artefacts())
+    #: each source's background-annulus events in the band (``obsreg_id``, ``time`` [s]; other
+    #: sources' events left out; ``area_ratio``: source area / annulus area), for the
+    #: own-background common-mode test; empty without source-list backgrounds
+    background: pd.DataFrame = field(default_factory=lambda: empty_background())
 
     @property
     def n_ok(self) -> int:
@@ -208,6 +212,12 @@ def discover(
             seen.add(key)
             unique.append(f)
     return unique, failures
+
+
+def empty_background() -> pd.DataFrame:
+    """A background-event table with no rows (``obsreg_id``, ``time`` [s], ``area_ratio``)."""
+    return pd.DataFrame({"obsreg_id": pd.Series(dtype=object), "time": pd.Series(dtype=np.float64),
+                         "area_ratio": pd.Series(dtype=np.float64)})
 
 
 def empty_regions() -> pd.DataFrame:
@@ -378,6 +388,7 @@ def ingest(
     region_rows: list[dict] = []
     gti_parts: list[tuple] = []  # (file position, start, stop, weight)
     art_rows: list[tuple[int, dict]] = []  # (file position, artefact diagnostics)
+    bkg_parts: list[tuple] = []  # (file position, background-annulus times, area ratio)
     n_files = 0
 
     def flush_rows() -> None:
@@ -418,6 +429,9 @@ def ingest(
                         rows.append(_file_row(ef))
                         if regional:
                             region_rows.append(_region_row(ef))
+                        if ef.meta.get("bkg_time") is not None:
+                            ratio = ef.meta.get("src_area_pix", np.nan) / ef.meta.get("bkg_area_pix", np.nan)
+                            bkg_parts.append((n_files, ef.meta.pop("bkg_time"), ratio))
                         if ef.meta.get("artefacts") is not None:
                             art_rows.append((n_files, ef.meta["artefacts"]))
                         if ef.good_times is not None:
@@ -485,7 +499,14 @@ def ingest(
         measured = artefacts.drop(columns=[
             "obsreg_id", "ccd", "n_ccds", "r90_pix", "dither_amp_pix", "frame_s", "pileup_threshold"]).notna().any(axis=1)
         artefacts = artefacts[measured.to_numpy()].reset_index(drop=True)  # nothing to say: no row
-    return IngestResult(events, files, fail_df, gtis, regions, artefacts)
+    background = empty_background()
+    if bkg_parts:
+        pos = np.concatenate([np.full(len(t), p, dtype=np.int64) for p, t, _ in bkg_parts])
+        background = pd.DataFrame({
+            "obsreg_id": files["obsreg_id"].to_numpy(dtype=object)[pos].astype(str),
+            "time": np.concatenate([t for _, t, _ in bkg_parts]).astype(np.float64),
+            "area_ratio": np.concatenate([np.full(len(t), r) for _, t, r in bkg_parts])})
+    return IngestResult(events, files, fail_df, gtis, regions, artefacts, background)
 
 
 def _cut_file(path: Path, band, gain, plan, csc, csc_band: str, quality: bool = True,
@@ -577,6 +598,8 @@ def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
     }
     if len(result.regions):
         paths["regions"] = write_table(result.regions[REGION_COLUMNS], RunLayout(out).regions)
+    if len(result.background):
+        paths["background"] = write_table(result.background, RunLayout(out).background)
     if len(result.artefacts):
         paths["artefacts"] = write_table(result.artefacts[ARTEFACT_COLUMNS], RunLayout(out).artefacts)
     return paths
@@ -596,4 +619,6 @@ def read_ingest(out_dir: str | Path) -> IngestResult:
     regions = read_table(reg_path) if reg_path.is_file() else empty_regions()
     art_path = RunLayout(out).artefacts
     artefacts = read_table(art_path) if art_path.is_file() else empty_artefacts()
-    return IngestResult(events, files, failures, gtis, regions, artefacts)
+    bkg_path = RunLayout(out).background
+    background = read_table(bkg_path) if bkg_path.is_file() else empty_background()
+    return IngestResult(events, files, failures, gtis, regions, artefacts, background)

@@ -29,6 +29,8 @@ def rank_features(
     random_state: int = 0,
     files: pd.DataFrame | None = None,
     artefacts: pd.DataFrame | None = None,
+    events: EventSet | None = None,
+    background: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Anomaly score of the features ``X`` (n_files, n_features), then the ranked candidate
     table (:func:`serendip.catalog.build_candidates`) with ``event_table`` appended and, when
@@ -36,7 +38,9 @@ def rank_features(
     (:func:`serendip.catalog.candidates.with_observation_columns`) and the common-mode
     ``background_flare`` flag (:func:`serendip.catalog.common_mode.flag_background_flares`);
     with the ingest's per-source diagnostics ``artefacts`` (``artefacts.parquet``), the
-    instrumental-artefact flags (:func:`serendip.catalog.artefacts.flag_artefacts`).
+    instrumental-artefact flags (:func:`serendip.catalog.artefacts.flag_artefacts`); with the
+    sources' ``events`` and their background-annulus events ``background``
+    (``background.parquet``), the common-mode test also uses each candidate's own annulus.
 
     ``anomaly`` names the detector: "iforest" (default) or any name in
     :data:`serendip.detect.DETECTORS`.
@@ -64,7 +68,7 @@ def rank_features(
         return cands
     from serendip.catalog.common_mode import flag_background_flares
 
-    cands = flag_background_flares(with_observation_columns(cands, files))
+    cands = flag_background_flares(with_observation_columns(cands, files), events, background)
     if artefacts is not None:
         from serendip.catalog.artefacts import flag_artefacts
 
@@ -84,6 +88,7 @@ def rank_files(
     n_estimators: int = 300,
     random_state: int = 0,
     artefacts: pd.DataFrame | None = None,
+    background: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Candidate table of ``events``, sorted by rank (1 = most interesting).
 
@@ -98,6 +103,9 @@ def rank_files(
     case : feature case (:data:`serendip.features.CASES`).
     artefacts : the ingest's per-source artefact diagnostics
         (:attr:`serendip.io.ingest.IngestResult.artefacts`), for the artefact flags; needs ``files``.
+    background : each source's background-annulus events
+        (:attr:`serendip.io.ingest.IngestResult.background`), for the own-annulus common-mode
+        test; needs ``files``.
     """
     from serendip.features import extract_features
     from serendip.represent import event_features
@@ -118,4 +126,6 @@ def rank_files(
         random_state=random_state,
         files=files,
         artefacts=artefacts,
+        events=events,
+        background=background,
     )

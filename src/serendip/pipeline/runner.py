@@ -75,7 +75,8 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
     info: dict[str, Any] = {}
     # files of the other kind of input (an earlier simulated or real run in the same folder)
     # would be read by later stages as if they described this input
-    for stale in ("sources", "failures", "gtis", "regions", "artefacts", "known_unmatched"):
+    for stale in ("sources", "failures", "gtis", "regions", "artefacts", "background",
+                  "known_unmatched"):
         run.layout.path(stale).unlink(missing_ok=True)
     outputs = {"events": run.layout.events, "files": run.layout.files}
     if inp["simulate"]:
@@ -255,6 +256,8 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
         random_state=int(kc["random_state"]),
         files=read_table(run.layout.files),
         artefacts=read_table(run.layout.artefacts) if run.layout.artefacts.is_file() else None,
+        events=run.events,
+        background=read_table(run.layout.background) if run.layout.background.is_file() else None,
     )
     sha = config_file_hash(RunLayout(run.dir).config)
     paths = write_candidates(cands, run.dir, meta=provenance(config_sha=sha))
