@@ -48,6 +48,19 @@ def ingest_command(
         "--gain",
         help="EV_PER_CHANNEL OFFSET_EV for files with only a PI/PHA channel column.",
     ),
+    no_quality: bool = typer.Option(
+        False, "--no-quality", help="Keep every event: skip each instrument's standard event screening "
+        "(Chandra status/grades, XMM PATTERN/FLAG, Swift grades, eROSITA FLAG)."
+    ),
+    no_barycentre: bool = typer.Option(
+        False, "--no-barycentre", help="Keep spacecraft times (no barycentric correction of files "
+        "whose TIMEREF is not SOLARSYSTEM)."
+    ),
+    exposure: str = typer.Option(
+        None, "--exposure", help="Relative exposure curve(s) for survey-mode data: an eROSITA srctool "
+        "light curve (FRACEXP), a CSC light curve or a table start, stop, fracexp[, obsreg_id]; "
+        "'constant' takes survey data with a constant effective area."
+    ),
     scheduler: str = typer.Option("auto", "--scheduler", help=SCHEDULER_HELP),
     chunk_size: int = typer.Option(
         64, "--chunk-size", help="Input files per chunk when run in chunks (--scheduler)."
@@ -74,6 +87,7 @@ def ingest_command(
             inputs, out, band=None if all_energies else (band or "auto"), region=regions,
             sources=sources, csc_band=csc_band, gain=None if gain == (0.0, 0.0) else gain,
             chunk_size=chunk_size, scheduler=scheduler, progress=not quiet,
+            quality=not no_quality, barycentre=not no_barycentre, exposure=exposure or None,
         )  # fmt: skip
         log.write(out)
     if summary["chunks"]:

@@ -986,6 +986,7 @@ def _load_events(path: Path, gain, quality: bool = True, barycentre: bool = True
             "instrument": instrument,
             "mission": mission.name,
             "mission_band": mission.band_ev,
+            "mission_entry": mission,
             "obsid": obsid or "",
             "obsid_or_stem": obsid or file_stem(path),
             # an OBSREGID keyword (serendip's simulated files, per-region extractions) wins

@@ -326,6 +326,7 @@ def ingest(
     csc_band: str = DEFAULT_CSC_BAND,
     quality: bool = True,
     barycentre: bool = True,
+    exposure=None,
 ) -> IngestResult:
     """Read event files and tables into one :class:`IngestResult`.
 
@@ -361,8 +362,18 @@ def ingest(
         Correct times measured at the spacecraft (``TIMEREF`` not ``SOLARSYSTEM``) to the
         solar-system barycentre for each source's position (:mod:`serendip.io.timesys`);
         stated in a notice and in the ``time_correction`` column.
+    exposure : None, "constant", path, DataFrame or mapping
+        Relative exposure curves (:mod:`serendip.io.exposure`): an eROSITA srctool light
+        curve (FRACEXP), a CSC light curve, or a table ``start``, ``stop``, ``fracexp``
+        (optionally ``obsreg_id``; a mapping gives one per obsreg_id). They become each
+        source's expected-rate template (GTI weights). Survey-mode input (eROSITA scans,
+        Swift multi-snapshot observations) without one is refused, naming what is missing;
+        ``"constant"`` accepts it with a constant effective area (a warning).
     """
+    from serendip.io.exposure import as_curves
+
     band = _check_band(band)
+    curves = as_curves(exposure)
     if isinstance(paths, (str, Path)):
         paths = [paths]
     plan = make_plan(region, sources)
@@ -419,7 +430,7 @@ def ingest(
                     failures.extend(tr.failures.itertuples(index=False, name=None))
                 else:
                     efs, regional = _cut_file(path, band, gain, plan, csc_pairs.get(path), csc_band,
-                                              quality, barycentre)
+                                              quality, barycentre, curves)
                     for ef in efs:
                         if ef.n_events == 0:
                             failures.append(
@@ -510,10 +521,60 @@ def ingest(
 
 
 def _cut_file(path: Path, band, gain, plan, csc, csc_band: str, quality: bool = True,
-              barycentre: bool = True) -> tuple[list[EventFile], bool]:
-    """The event lists of one FITS file: whole, its CSC region, its regions or its sources.
+              barycentre: bool = True, exposure=None) -> tuple[list[EventFile], bool]:
+    """The event lists of one FITS file (whole, its CSC region, its regions or its sources),
+    each with its exposure in time (:func:`_apply_exposure`).
     Returns (event lists, whether they are regions)."""
     raw = load_events(path, gain=gain, quality=quality, barycentre=barycentre)
+    efs, regional = _cut_raw(raw, path, band, plan, csc, csc_band)
+    _apply_exposure(raw, efs, exposure)
+    return efs, regional
+
+
+def _apply_exposure(raw, efs: list[EventFile], curves) -> None:
+    """Give each event list its relative exposure curve (``curves``: a table of curves,
+    ``"constant"`` or None), or refuse survey-mode input that has none
+    (:mod:`serendip.io.exposure`)."""
+    from serendip.io.exposure import CONSTANT, curve_for, survey_problem, with_curve
+
+    mission = raw.header["mission_entry"]
+    for ef in efs:
+        curve = (curve_for(curves, ef.obsreg_id, raw.header["obsid_or_stem"])
+                 if isinstance(curves, pd.DataFrame) else None)
+        if curve is None:
+            why = survey_problem(mission, ef.meta.get("mode", ""), ef.good_times)
+            if why and curves != CONSTANT:
+                raise InputError(raw.path, f"{why}; missing: an exposure curve for {ef.obsreg_id} "
+                                 "(ingest exposure=..., CLI --exposure, config input.exposure), or "
+                                 "exposure='constant' to assume a constant effective area")
+            if why:
+                notice("ingest", "survey_constant_exposure", f"{why}; taken with a constant "
+                       "effective area as asked (exposure='constant'): passes or snapshots may "
+                       "look like bursts", source=raw.path, count=ef.n_events, total=ef.n_events,
+                       severity="warning")
+            continue
+        if ef.good_times is None:
+            lo, hi = ef.meta["tstart"], ef.meta["tstop"]
+            ef.good_times = (np.array([lo]), np.array([hi]))
+        inside, s2, e2, w2, mean_e = with_curve(ef.time, *ef.good_times, ef.gti_weight, curve)
+        if not len(s2):
+            raise InputError(raw.path, f"the exposure curve of {ef.obsreg_id} gives zero exposure "
+                             "over all of its good time (does it belong to this observation?)")
+        n_out = int(np.count_nonzero(~inside))
+        if n_out:
+            notice("ingest", "zero_exposure_events", f"{n_out:,} of {ef.n_events:,} events of "
+                   f"{ef.obsreg_id} fall where its exposure curve gives no exposure: dropped",
+                   source=raw.path, count=n_out, total=ef.n_events,
+                   severity="warning" if n_out > LARGE_CUT_FRACTION * ef.n_events else "info")
+            ef.time, ef.energy = ef.time[inside], ef.energy[inside]
+            ef.meta["n_events"] = int(len(ef.time))
+        ef.good_times, ef.gti_weight = (s2, e2), w2
+        ef.meta["exposure"] = float(ef.meta["exposure"]) * mean_e
+        ef.meta["exposure_source"] = (f"{ef.meta.get('exposure_source', '')} x mean relative "
+                                      f"exposure {mean_e:.4f} (exposure curve, {len(curve)} bins)")
+
+
+def _cut_raw(raw, path: Path, band, plan, csc, csc_band: str) -> tuple[list[EventFile], bool]:
     entry = plan.for_file(path, raw.header["obsid"])
     if entry is None and csc is not None:
         name, reg3 = csc

@@ -94,6 +94,19 @@ class InputSection(Section):
         'source list, CSC table or CSV, "csc" (CSC 2.1 through TAP, cached), "beside", a manifest '
         "table (path, sources) or a table {event file = source list}",
     )
+    quality_filter: bool = Field(
+        True, description="apply each instrument's standard event screening (Chandra status and "
+        "grades, XMM PATTERN/FLAG per camera, Swift grades by mode, eROSITA FLAG; counted)"
+    )
+    barycentre: bool = Field(
+        True, description="correct times measured at the spacecraft (TIMEREF not SOLARSYSTEM) to the "
+        "solar-system barycentre for each source's position (stated in files.parquet)"
+    )
+    exposure: str = Field(
+        "", description="relative exposure curve(s) for survey-mode data (eROSITA srctool light "
+        'curve, CSC light curve or a table start, stop, fracexp[, obsreg_id]); "constant" takes '
+        'survey data with a constant effective area; "" none (survey data refused)'
+    )
     csc_band: Literal["b", "u", "s", "m", "h", "w"] = Field(
         "b", description="CSC band whose 90%-ECF region is applied to CSC per-region products"
     )

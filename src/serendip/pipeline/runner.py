@@ -97,6 +97,9 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
             sources=inp.get("sources") or None,
             csc_band=inp.get("csc_band", "b"),
             progress=run.progress,
+            quality=bool(inp.get("quality_filter", True)),
+            barycentre=bool(inp.get("barycentre", True)),
+            exposure=inp.get("exposure") or None,
         )
         if result.events.n_files == 0:
             raise InputError(
