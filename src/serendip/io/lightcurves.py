@@ -396,6 +396,7 @@ def standardize_lightcurves(
     out.attrs["kind"] = kind
     out.attrs["flux_unit"] = unit if kind == "flux" else "mag"
     out.attrs["format"] = fmt.name
+    out.attrs["n_rows_read"] = n
     out.attrs["time_convention"] = convention
     out.attrs["columns"] = {k: str(v) for k, v in picked.items()}
     return out
@@ -639,6 +640,7 @@ def concat_lightcurves(parts: list[pd.DataFrame], source: str = "tables") -> pd.
         raise InputError(source, f"the files have different flux units {sorted(map(str, units))}")
     attrs = dict(parts[0].attrs)
     formats = sorted({str(p.attrs.get("format")) for p in parts})
+    read_attrs = [dict(p.attrs) for p in parts]
     parts = [p.copy() for p in parts]
     for p in parts:
         p.attrs = {}
@@ -648,6 +650,7 @@ def concat_lightcurves(parts: list[pd.DataFrame], source: str = "tables") -> pd.
             out[c] = out[c].astype(str).astype("category")
     out = out.sort_values(["object_id", "time"], kind="stable").reset_index(drop=True)
     attrs["format"] = ",".join(formats)
+    attrs["n_rows_read"] = sum(int(p_attrs.get("n_rows_read", 0)) for p_attrs in read_attrs)
     out.attrs = attrs
     return out
 

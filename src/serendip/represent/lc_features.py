@@ -2,10 +2,20 @@
 
 :func:`lightcurve_features` splits a standard light-curve table (see
 :mod:`serendip.io.lightcurves`) by band and runs one ``light_curve`` extractor over all
-objects of a band at once (``Extractor.many``, multi-threaded in Rust), so there is no
-Python loop over objects' computations. Features that cannot be computed (too few
-points) are NaN. Column names are ``<band>_<feature>``; a cross-band colour
-``<b1>_<b2>_mean_mag_diff`` [mag] is added for every band pair (flux tables only).
+objects of a band at once (``Extractor.many``, multi-threaded in Rust, in chunks that move a
+progress bar), so there is no Python loop over objects' computations. Features that cannot
+be computed (too few points) are NaN. Column names are ``<band>_<feature>``; a cross-band
+colour is added for every band pair: ``<b1>_<b2>_mean_mag_diff`` [mag] from the weighted
+mean total fluxes, or for difference photometry ``<b1>_<b2>_peak_mag_diff`` from the
+highest fluxes detected at S/N >= 5 (NaN when a band has none);
+and ``<band>_days_since_nondet`` (days from the last non-detection to the first detection)
+when the table holds upper limits.
+
+Two feature sets (:data:`FEATURE_SETS`): ``basic`` (:func:`default_extractor`, 19
+features) and ``full`` (:func:`full_extractor`: every light-curve statistic of the package,
+two periodogram peaks, and for flux tables the Bazin and Villar transient fits; absolute
+times such as the fits' reference times are left out). Difference photometry is a flux
+table, so its features are computed in flux space.
 """
 
 from __future__ import annotations
@@ -51,6 +61,41 @@ def default_extractor(n_periodogram_peaks: int = 1):
     return lc.Extractor(*features)
 
 
+def full_extractor(kind: str = "flux", n_periodogram_peaks: int = 2):
+    """Every statistic of the ``light-curve`` package, periodogram peaks and, for flux
+    (``kind="flux"``), the Bazin and Villar transient fits (least squares, ``lmsder``)."""
+    import light_curve as lc
+
+    features = [
+        lc.Amplitude(), lc.AndersonDarlingNormal(), lc.BeyondNStd(1.0), lc.BeyondNStd(2.0),
+        lc.Cusum(), lc.Eta(), lc.EtaE(), lc.ExcessVariance(), lc.InterPercentileRange(0.1),
+        lc.InterPercentileRange(0.25), lc.Kurtosis(), lc.LinearFit(), lc.LinearTrend(),
+        lc.MaximumSlope(), lc.Mean(), lc.Median(), lc.MedianAbsoluteDeviation(),
+        lc.MedianBufferRangePercentage(0.1), lc.ObservationCount(), lc.OtsuSplit(),
+        lc.PercentAmplitude(), lc.ReducedChi2(), lc.Skew(), lc.StandardDeviation(),
+        lc.StetsonK(), lc.WeightedMean(), lc.Duration(), lc.MaximumTimeInterval(),
+        lc.MinimumTimeInterval(), lc.TimeStandardDeviation(),
+        lc.Periodogram(peaks=n_periodogram_peaks, max_freq_factor=10.0, fast=True),
+    ]  # fmt: skip
+    if kind == "flux":
+        features += [lc.BazinFit("lmsder"), lc.VillarFit("lmsder")]
+    return lc.Extractor(*features)
+
+
+#: feature-set name -> (extractor factory taking the table kind, description)
+FEATURE_SETS = {
+    "basic": (lambda kind: default_extractor(), "19 statistics and one periodogram peak"),
+    "full": (full_extractor, "every light-curve statistic, 2 periodogram peaks, Bazin and "
+             "Villar fits (flux)"),
+}  # fmt: skip
+
+#: feature names left out of the table: absolute times, not properties of the curve
+ABSOLUTE_TIME_FEATURES = ("bazin_fit_reference_time", "villar_fit_reference_time", "time_mean")
+
+#: objects per call of ``Extractor.many`` (one step of the progress bar)
+CHUNK = 2000
+
+
 def lightcurve_features(
     table: pd.DataFrame,
     bands: list[str] | None = None,
@@ -58,6 +103,7 @@ def lightcurve_features(
     extractor=None,
     min_points: int = MIN_POINTS,
     n_jobs: int = -1,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Feature table, one row per object (index ``object_id``), columns ``<band>_<feature>``.
 
@@ -70,11 +116,15 @@ def lightcurve_features(
     extractor : a ``light_curve.Extractor``; default :func:`default_extractor`.
     min_points : objects with fewer points in a band get NaN features for that band.
     n_jobs : threads for ``Extractor.many`` (-1 = all cores).
+    progress : show a progress bar (objects per band).
 
     Returns
     -------
     DataFrame (n_objects, n_bands * n_features [+ colours]) float64; NaN where not computable.
     """
+    from serendip.progress import progress_bar
+
+    nondet = _days_since_nondetection(table)
     table = checked_order(table)
     value = "flux" if "flux" in table.columns else "mag"
     err = f"{value}_err"
@@ -83,6 +133,9 @@ def lightcurve_features(
     all_ids, _ = object_offsets(table)
     bands = sorted(table["band"].unique()) if bands is None else list(bands)
     blocks = []
+    bar = progress_bar(progress, eta=True, transient=True)
+    bar.start()
+    task = bar.add_task("light-curve features", total=len(all_ids) * len(bands))
     for band in bands:
         sub = table[table["band"].to_numpy() == band]
         ids, offsets = object_offsets(sub)
@@ -101,14 +154,23 @@ def lightcurve_features(
             for k in keep
         ]
         values = np.full((len(ids), len(names)), np.nan)
-        if lcs:
-            values[keep] = _many(extractor, lcs, n_jobs, band)
+        for c0 in range(0, len(lcs), CHUNK):
+            values[keep[c0 : c0 + CHUNK]] = _many(extractor, lcs[c0 : c0 + CHUNK], n_jobs, band)
+            bar.advance(task, len(lcs[c0 : c0 + CHUNK]))
+        bar.advance(task, len(all_ids) - len(lcs))
         block = pd.DataFrame(
             values, index=pd.Index(ids, name="object_id"), columns=[f"{band}_{n}" for n in names]
         )
         blocks.append(block)
+    bar.stop()
     out = pd.concat(blocks, axis=1).reindex(pd.Index(all_ids, name="object_id"))
-    if value == "flux" and "weighted_mean" in names:
+    drop = [c for c in out.columns if c.split("_", 1)[1] in ABSOLUTE_TIME_FEATURES]
+    out = out.drop(columns=drop)
+    if nondet is not None:
+        out = out.join(nondet.reindex(columns=[f"{b}_days_since_nondet" for b in bands]))
+    difference = "flux_type" in table.columns and (table["flux_type"] == "difference").all()
+    out = out.copy()  # one block before the colour columns are added
+    if value == "flux" and "weighted_mean" in names and not difference:
         for i, b1 in enumerate(bands):
             for b2 in bands[i + 1 :]:
                 f1, f2 = out[f"{b1}_weighted_mean"], out[f"{b2}_weighted_mean"]
@@ -116,7 +178,40 @@ def lightcurve_features(
                     out[f"{b1}_{b2}_mean_mag_diff"] = -2.5 * np.log10(
                         f1.where(f1 > 0) / f2.where(f2 > 0)
                     )
+    if difference and len(bands) > 1:  # a mean difference flux has no colour: use the peaks
+        peak = _peak_flux(table, bands)
+        for i, b1 in enumerate(bands):
+            for b2 in bands[i + 1 :]:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    out[f"{b1}_{b2}_peak_mag_diff"] = -2.5 * np.log10(
+                        peak[b1] / peak[b2]
+                    ).reindex(out.index)
     return out.astype(np.float64)
+
+
+def _peak_flux(table: pd.DataFrame, bands: list[str]) -> pd.DataFrame:
+    """Highest flux per object (rows) and band (columns) where it is detected at S/N >= 5,
+    else NaN (difference photometry: the colour of a transient at its brightest)."""
+    snr = table["flux"] / table["flux_err"]
+    det = table[snr.to_numpy() >= 5.0]
+    peak = det.groupby(["object_id", "band"])["flux"].max().unstack("band")
+    return peak.reindex(columns=bands)
+
+
+def _days_since_nondetection(table: pd.DataFrame) -> pd.DataFrame | None:
+    """Days from the last upper limit before the first detection to that detection, per
+    object (rows) and band (columns ``<band>_days_since_nondet``); None without limits."""
+    if "is_upper_limit" not in table.columns or not table["is_upper_limit"].any():
+        return None
+    ul = table["is_upper_limit"].to_numpy(dtype=bool)
+    key = ["object_id", "band"]
+    first = table.loc[~ul].groupby(key)["time"].min().rename("first")
+    lim = table.loc[ul, key + ["time"]].join(first, on=key)
+    last = lim[lim["time"] < lim["first"]].groupby(key)["time"].max()
+    days = (first - last).dropna().rename("days").reset_index()
+    wide = days.pivot(index="object_id", columns="band", values="days")
+    wide.columns = [f"{b}_days_since_nondet" for b in wide.columns]
+    return wide
 
 
 def _many(extractor, lcs, n_jobs: int, band: str) -> np.ndarray:
@@ -144,12 +239,14 @@ class LightcurveFeatureResult:
         ``n_missing_features``, ``excluded`` (bool: no feature computable) and ``reason``.
     missing : Series, column -> number of objects with no value (only columns with any).
     seconds : wall time of the feature extraction [s].
+    n_rows_read : rows in the input table(s) before any drop (0 when not known).
     """
 
     features: pd.DataFrame
     objects: pd.DataFrame
     missing: pd.Series
     seconds: float
+    n_rows_read: int = 0
 
     @property
     def features_per_second(self) -> float:
@@ -163,23 +260,29 @@ class LightcurveFeatureResult:
 
 
 def lightcurve_feature_table(
-    table: pd.DataFrame | str | Path,
+    table: pd.DataFrame | str | Path | list,
     out: str | Path | None = None,
     *,
     bands: list[str] | None = None,
     min_points: int = MIN_POINTS,
     n_jobs: int = -1,
     extractor=None,
+    feature_set: str = "full",
+    progress: bool = False,
+    read_options: dict | None = None,
 ) -> LightcurveFeatureResult:
     """Features of every light curve in a survey table, with the exclusions and their reasons.
 
     Parameters
     ----------
-    table : a light-curve file (read by :func:`serendip.io.lightcurves.read_lightcurves`, in
-        the survey's own columns) or a DataFrame (checked by ``standardize_lightcurves``).
+    table : light-curve file(s) (read by :func:`serendip.io.lightcurves.read_lightcurves`, in
+        the survey's own columns), a raw DataFrame (checked by ``standardize_lightcurves``)
+        or an already standard table (``attrs["kind"]`` set).
     out : when given, the feature table is written there (Parquet) and the per-object table
         beside it as ``<stem>_objects.parquet``.
-    bands, min_points, n_jobs, extractor : as in :func:`lightcurve_features`.
+    bands, min_points, n_jobs, extractor, progress : as in :func:`lightcurve_features`.
+    feature_set : a name of :data:`FEATURE_SETS` (used when ``extractor`` is None).
+    read_options : keyword arguments of ``read_lightcurves`` (format, to_flux, ...).
 
     Returns
     -------
@@ -193,17 +296,29 @@ def lightcurve_feature_table(
     from serendip.io.lightcurves import read_lightcurves, standardize_lightcurves
     from serendip.notices import notice
 
-    source = str(table) if isinstance(table, str | Path) else "table"
-    if isinstance(table, str | Path):
-        lc_table = read_lightcurves(table)
+    source = str(table) if isinstance(table, str | Path | list | tuple) else "table"
+    if isinstance(table, str | Path | list | tuple):
+        lc_table = read_lightcurves(table, **(read_options or {}))
+    elif "kind" in table.attrs and "object_id" in table.columns:
+        lc_table = table
     else:
-        lc_table = standardize_lightcurves(table, source)
+        lc_table = standardize_lightcurves(table, source, **(read_options or {}))
+    if extractor is None:
+        if feature_set not in FEATURE_SETS:
+            raise InputError(None, f"unknown feature set {feature_set!r}; known: "
+                             f"{sorted(FEATURE_SETS)}")  # fmt: skip
+        extractor = FEATURE_SETS[feature_set][0](lc_table.attrs.get("kind", "flux"))
     t0 = _time.perf_counter()
     feats = lightcurve_features(
-        lc_table, bands, extractor=extractor, min_points=min_points, n_jobs=n_jobs
-    )
+        lc_table, bands, extractor=extractor, min_points=min_points, n_jobs=n_jobs,
+        progress=progress,
+    )  # fmt: skip
     seconds = _time.perf_counter() - t0
-    counts = lc_table.groupby(["object_id", "band"]).size().unstack("band", fill_value=0)
+    ul = (
+        lc_table["is_upper_limit"].to_numpy(dtype=bool)
+        if "is_upper_limit" in lc_table.columns else np.zeros(len(lc_table), dtype=bool)
+    )  # fmt: skip
+    counts = lc_table.loc[~ul].groupby(["object_id", "band"]).size().unstack("band", fill_value=0)
     used = sorted(lc_table["band"].unique()) if bands is None else list(bands)
     counts = counts.reindex(index=feats.index, columns=used, fill_value=0)
     nan = feats.isna()
@@ -222,6 +337,8 @@ def lightcurve_feature_table(
         {
             "n_points": per_band.sum(axis=1),
             **{f"n_points_{b}": per_band[:, i] for i, b in enumerate(used)},
+            "n_upper_limits": pd.Series(ul, index=lc_table["object_id"].to_numpy())
+            .groupby(level=0).sum().reindex(feats.index, fill_value=0).to_numpy(),
             "n_missing_features": nan.sum(axis=1).to_numpy(),
             "excluded": excluded,
             "reason": reason,
@@ -244,4 +361,48 @@ def lightcurve_feature_table(
         out.parent.mkdir(parents=True, exist_ok=True)
         feats.to_parquet(out)
         objects.to_parquet(out.with_name(f"{out.name.split('.')[0]}_objects.parquet"))
-    return LightcurveFeatureResult(feats, objects, missing, seconds)
+    n_read = int(lc_table.attrs.get("n_rows_read", len(lc_table)))
+    return LightcurveFeatureResult(feats, objects, missing, seconds, n_read)
+
+
+def impute_for_detectors(
+    features: pd.DataFrame, source: str = "features"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Feature matrix a detector can take, with every fill stated.
+
+    Columns with no value at all are dropped; the other missing values (curves too short
+    for a feature) are filled with the column's median over the objects that have one, and
+    a column ``n_missing_features`` (how many were filled for that object) is added so that
+    a short curve stays visible to the detectors. Each filled column is a notice
+    ``features/imputed_missing``.
+
+    Returns
+    -------
+    (X, imputation): X (n_objects, n_columns) float64 without NaN, same index; imputation
+    one row per input column: ``column``, ``n_missing``, ``fill_value`` (NaN for dropped
+    columns) and ``action`` ("none", "median", "dropped: no value").
+    """
+    from serendip.notices import notice
+
+    X = features.astype(np.float64).replace([np.inf, -np.inf], np.nan)
+    nan = X.isna()
+    n_missing = nan.sum()
+    med = X.median()
+    empty = n_missing == len(X)
+    action = np.where(empty, "dropped: no value", np.where(n_missing > 0, "median", "none"))
+    imputation = pd.DataFrame({"column": X.columns, "n_missing": n_missing.to_numpy(),
+                               "fill_value": med.to_numpy(), "action": action})  # fmt: skip
+    n = len(X)
+    if empty.any():
+        notice("features", "empty_columns_dropped", f"{int(empty.sum())} feature column(s) have "
+               f"no value for any object and are not used (e.g. {list(X.columns[empty][:3])})",
+               source=source, count=int(empty.sum()), total=X.shape[1])  # fmt: skip
+    filled = n_missing[(n_missing > 0) & ~empty]
+    if len(filled):
+        notice("features", "imputed_missing", f"{int(filled.sum()):,} missing values in "
+               f"{len(filled)} of {X.shape[1]} columns filled with the column median for the "
+               "detectors (per column: imputation table); n_missing_features added",
+               source=source, count=int(filled.sum()), total=n * X.shape[1])  # fmt: skip
+    X = X.loc[:, ~empty].fillna(med[~empty])
+    X["n_missing_features"] = nan.loc[:, ~empty].sum(axis=1).astype(np.float64)
+    return X, imputation
