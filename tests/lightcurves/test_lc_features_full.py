@@ -106,3 +106,24 @@ def test_lightcurves_verb_on_real_survey_tables_prints_exclusions(real_data, tmp
         feats = pd.read_parquet(out)
         assert len(feats) == {"crts": 1, "ztf": 2, "alerce": 30}[name]
     assert "upper limits kept: 635" in res.output and "duplicate: 22" in res.output
+
+
+def test_evaluate_takes_light_curves_in_their_own_columns(real_data, tmp_path):
+    d = real_data / "alerce_lc_classifier_examples"
+    if not (d / "30_sne_labels.csv").exists():
+        pytest.skip("ALeRCE examples not present")
+    cfg = tmp_path / "ev.toml"
+    cfg.write_text(
+        f'[data]\nlightcurves = ["{d / "30_sne_detections_corr.csv.gz"}", '
+        f'"{d / "30_sne_non_detections.csv.gz"}"]\nlabels = "{d / "30_sne_labels.csv"}"\n'
+        'label = "classALeRCE"\nfeature_set = "basic"\n[protocol]\nseeds = [0]\n'
+        'held_out = ["SNIbc"]\ntest_size = 0.3\n[detectors.iforest]\n'
+        'kind = "sklearn.IsolationForest"\n'
+    )
+    out = tmp_path / "out"
+    res = CliRunner().invoke(build_app(["evaluate"]), ["evaluate", str(cfg), "--out", str(out),
+                                                       "--no-plot"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "drop_duplicate" in res.output  # rows excluded, per reason
+    r = pd.read_csv(out / "results.csv")
+    assert set(r["held_out_class"]) == {"SNIbc"} and (r["metric"] == "auroc").any()

@@ -4,6 +4,8 @@ Example::
 
     [data]
     table = "features.parquet"      # any table read_table reads; relative to this file
+    # or light curves in the survey's own columns (features made by serendip lightcurves):
+    # lightcurves = ["det.csv.gz", "nondet.csv.gz"]; labels = "labels.csv"
     label = "class"                 # column with the subclass of each row
     group = "object_id"             # optional: rows of one object stay on one side of the split
     features = ["a", "b"]           # optional: default every numeric column except label/group
@@ -58,6 +60,10 @@ class EvaluateConfig:
     protocol: dict[str, Any]
     hierarchy: dict[str, list[str]] | None
     detectors: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    #: light-curve files (the features are made from them) and the labels table
+    lightcurves: list[Path] = field(default_factory=list)
+    labels: Path | None = None
+    feature_set: str = "full"
 
 
 # ------------------------------------------------------------------ detector kinds
@@ -94,7 +100,22 @@ def check_detector_kind(kind: str) -> str:
 class DataSection(Section):
     """The labelled table and which columns are features."""
 
-    table: str = Field(description="any table read_table reads (relative: the config's folder)")
+    table: str | None = Field(
+        None, description="any table read_table reads (relative: the config's folder); "
+        "or give lightcurves"
+    )
+    lightcurves: list[str] = Field(
+        default_factory=list,
+        description="light-curve file(s) in the survey's own columns (instead of table): "
+        "features per object are made as by `serendip lightcurves`",
+    )
+    labels: str | None = Field(
+        None, description="with lightcurves: table of object id (any light-curve id alias) "
+        "and the label column"
+    )
+    feature_set: Literal["full", "basic"] = Field(
+        "full", description="with lightcurves: light-curve feature set"
+    )
     label: str = Field(description="column with the subclass of each row")
     group: str | None = Field(
         None, description="column of object ids: rows of one object stay on one side of a split"
@@ -192,13 +213,21 @@ def load_config(path: str | Path) -> EvaluateConfig:
     path = Path(path)
     raw = read_toml(path)
     cfg = validate_model(EvaluateFile, raw, path)
-    table = Path(cfg.data.table)
-    if not table.is_absolute():
-        table = (path.parent / table).resolve()
-    if not table.is_file():
-        raise ConfigError(
-            path, f"data.table: no such file {cfg.data.table!r} (relative to {path.parent})"
-        )
+    if bool(cfg.data.table) == bool(cfg.data.lightcurves):
+        raise ConfigError(path, "give data.table (a feature table) or data.lightcurves, one")
+    if cfg.data.lightcurves and not cfg.data.labels:
+        raise ConfigError(path, "data.lightcurves needs data.labels (object id and label)")
+
+    def _file(key: str, name: str) -> Path:
+        p = Path(name)
+        p = p if p.is_absolute() else (path.parent / p).resolve()
+        if not p.is_file():
+            raise ConfigError(path, f"data.{key}: no such file {name!r} (relative to {path.parent})")
+        return p
+
+    lcs = [_file("lightcurves", f) for f in cfg.data.lightcurves]
+    labels = _file("labels", cfg.data.labels) if cfg.data.labels else None
+    table = _file("table", cfg.data.table) if cfg.data.table else lcs[0]
     protocol = cfg.protocol.model_dump(exclude_unset=True)
     if protocol.get("scale") == "none":
         protocol["scale"] = None
@@ -212,7 +241,39 @@ def load_config(path: str | Path) -> EvaluateConfig:
         protocol=protocol,
         hierarchy=cfg.hierarchy,
         detectors={name: (d.kind, dict(d.params)) for name, d in cfg.detectors.items()},
+        lightcurves=lcs,
+        labels=labels,
+        feature_set=cfg.data.feature_set,
     )
+
+
+def lightcurve_table(cfg: EvaluateConfig):
+    """One row per labelled object: light-curve features (``serendip lightcurves``) joined to
+    the labels table on the object id; unlabelled objects are counted and left out."""
+
+    from serendip.io.lightcurves import COLUMN_ALIASES, _pick_one
+    from serendip.io.tables import read_table
+    from serendip.notices import notice
+    from serendip.represent.lc_features import lightcurve_feature_table
+
+    files = [str(p) for p in cfg.lightcurves]
+    res = lightcurve_feature_table(files if len(files) > 1 else files[0],
+                                   feature_set=cfg.feature_set)  # fmt: skip
+    labels = read_table(cfg.labels)
+    idc = _pick_one(labels.columns, COLUMN_ALIASES["object_id"])
+    if idc is None or cfg.label not in labels.columns:
+        raise InputError(cfg.labels, f"needs an object-id column ({COLUMN_ALIASES['object_id']}) "
+                         f"and the label column {cfg.label!r}; has {list(labels.columns)}")  # fmt: skip
+    lab = labels[[idc, cfg.label]].rename(columns={idc: "object_id"})
+    lab["object_id"] = lab["object_id"].astype(str)
+    feats = res.features.reset_index()
+    df = feats.merge(lab.drop_duplicates("object_id"), on="object_id", how="inner")
+    lost = len(feats) - len(df)
+    if lost:
+        notice("evaluate", "unlabelled_objects", f"{lost:,} of {len(feats):,} light-curve "
+               f"objects have no label in {cfg.labels.name} and are left out",
+               source=str(cfg.labels), count=lost, total=len(feats))  # fmt: skip
+    return df.drop(columns=["object_id"]).assign(object_id=df["object_id"])
 
 
 def check_detectors(cfg: EvaluateConfig, source: str | Path | None = None) -> None:

@@ -10,8 +10,8 @@ def evaluate(config: str | Path, out: str | Path | None = None, *, plot: bool = 
 
     Parameters
     ----------
-    config : TOML file (see :mod:`serendip.evaluate.config`): the labelled table, its feature
-        columns, the class hierarchy, the detectors and the protocol settings.
+    config : TOML file (see :mod:`serendip.evaluate.config`): the labelled table (or light
+        curves in their survey's columns and a labels table), its feature columns, the class hierarchy, the detectors and the protocol settings.
     out : folder for results.csv, runs.csv, per-metric tables (CSV, Markdown, LaTeX) and the
         plot; None writes nothing.
     plot : also write results.png (with ``out``).
@@ -27,7 +27,14 @@ def evaluate(config: str | Path, out: str | Path | None = None, *, plot: bool = 
     from serendip.evaluate.protocol import leave_one_subclass_out
     from serendip.io.tables import read_table
 
-    X, labels, groups = feature_matrix(cfg, read_table(cfg.table))
+    if cfg.lightcurves:
+        from serendip.evaluate.config import lightcurve_table
+
+        cfg.exclude = [*cfg.exclude, "object_id"]
+        table = lightcurve_table(cfg)
+    else:
+        table = read_table(cfg.table)
+    X, labels, groups = feature_matrix(cfg, table)
     result = leave_one_subclass_out(
         X, labels, cfg.detectors, groups=groups, hierarchy=cfg.hierarchy, **cfg.protocol
     )
