@@ -193,3 +193,37 @@ def test_utc_iso_of_mission_seconds():
     # Chandra: MJDREF 50814 TT = 1998-01-01T00:00:00 TT = 1997-12-31T23:58:56.816 UTC
     assert utc_iso(0.0, 50814.0, "TT")[0] == "1997-12-31T23:58:56.816"
     assert utc_iso(np.nan, 50814.0, "TT")[0] == "" and utc_iso(0.0, None)[0] == ""
+
+
+def test_non_imaging_files_refuse_regions_and_wt_mode_is_said(tmp_path):
+    n = 200
+    cols = {"TIME": ("D", _times(n)), "PI": ("J", np.full(n, 150)),
+            "X": ("E", np.full(n, 500.0)), "Y": ("E", np.full(n, 500.0))}
+    p = events_file(tmp_path / "ni.evt", cols, {"TELESCOP": "NICER", "INSTRUME": "XTI"})
+    res = ingest([p], region="phys:500,500,10", progress=False)
+    assert res.n_ok == 0 and "not an imaging instrument" in res.failures["reason"].iloc[0]
+    p = events_file(tmp_path / "wt.evt", {**cols, "PI": ("J", np.full(n, 100))},
+                    {"TELESCOP": "SWIFT", "INSTRUME": "XRT", "DATAMODE": "WINDOWED"})
+    with NoticeLog() as log:
+        res = ingest([p], region="phys:500,500,10", progress=False)
+    assert res.n_ok == 1 and any(r.code == "one_dimensional_mode" for r in log.records)
+
+
+def test_feature_cases_refuse_or_adapt_files_without_energies():
+    from serendip.features.extract import extract_features
+    from serendip.io.eventset import EventSet
+
+    rng = np.random.default_rng(6)
+    counts = np.full(60, 40)
+    t = np.concatenate([np.sort(rng.uniform(0, 1e4, k)) for k in counts])
+    e = rng.uniform(500, 7000, len(t)).astype(np.float32)
+    e[:80] = np.nan  # the first two files: HRC, no energies
+    ids = np.array([f"f{i}" for i in range(len(counts))], dtype=object)
+    ev = EventSet(ids, np.concatenate([[0], np.cumsum(counts)]), t, e)
+    with pytest.raises(InputError, match="needs photon energies.*f0, f1"):
+        extract_features("2D-PCA", events=ev)
+    with NoticeLog() as log:
+        res = extract_features("events", events=ev)
+    assert np.isfinite(res.features).all()
+    (rec,) = [r for r in log.records if r.code == "no_energy_adapted"]
+    assert rec.count == 2 and rec.total == 60

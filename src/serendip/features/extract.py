@@ -22,6 +22,7 @@ from serendip.errors import InputError
 from serendip.features.registry import (
     DEFAULT_ENCODERS,
     FEATURE_CASES,
+    REPRESENTATIONS,
     FeatureCase,
     load_default_encoder,
 )
@@ -97,6 +98,35 @@ def _chunked(fn, n: int, chunk: int, progress: bool, label: str) -> np.ndarray:
     return np.concatenate(parts, axis=0)
 
 
+def files_without_energy(events: EventSet) -> np.ndarray:
+    """obsreg_ids of the files with events but no finite energy: instruments without energy
+    resolution (Chandra HRC), whose energies ingest never invents."""
+    fin = np.isfinite(events.energy)
+    n_fin = np.bincount(events.file_index[fin], minlength=events.n_files)
+    return np.asarray(events.obsreg_id)[(n_fin == 0) & (events.counts > 0)]
+
+
+def _check_energies(c, events: EventSet) -> None:
+    """Refuse a case that needs energies for files without any; adapt the ``events`` case
+    (their energy features are neutral), with a notice."""
+    from serendip.notices import notice
+
+    none = files_without_energy(events)
+    if not len(none):
+        return
+    shown = ", ".join(map(str, none[:3])) + (" ..." if len(none) > 3 else "")
+    if c.extractor == "events":
+        notice("features", "no_energy_adapted", f"{len(none):,} of {events.n_files:,} files have no "
+               f"photon energies (instrument without energy resolution: {shown}); case {c.name!r} "
+               "uses their timing features and sets their energy features to the neutral value 0",
+               count=len(none), total=events.n_files)
+        return
+    raise InputError(None, f"feature case {c.name!r} needs photon energies "
+                     f"({REPRESENTATIONS[c.representation]}), but {len(none):,} of {events.n_files:,} "
+                     f"files have none (instrument without energy resolution, e.g. Chandra HRC: {shown}); "
+                     "use the 'events' case, which adapts (timing features only), or leave them out")
+
+
 def extract_features(
     case: str,
     events: EventSet | None = None,
@@ -146,6 +176,8 @@ def extract_features(
     ids = events.obsreg_id if events is not None else None
     n = events.n_files if events is not None else len(arrays)
     settings: dict[str, Any] = {"case": case, "description": c.description}
+    if events is not None:
+        _check_energies(c, events)
 
     def rep(a: int, b: int) -> np.ndarray:
         return arrays[a:b] if arrays is not None else _representation(c, events, a, b)

@@ -623,8 +623,18 @@ class RawEvents:
         """Regions (list of SourceRegion, a SourceList or PixelRegions) in this file's pixels."""
         from serendip.io.sourcelists import SourceList
 
+        h = self.header
+        if h.get("imaging") == "none":
+            raise InputError(self.path, f"{h['mission']} {h['instrument']} is not an imaging "
+                             "instrument (mission registry), so a region or source list cannot be "
+                             "applied; ingest the file whole")
         if self.x is None or self.y is None:
             raise InputError(self.path, "no x/y position columns, so a region cannot be applied")
+        if h.get("imaging") == "1d":
+            notice("ingest", "one_dimensional_mode", f"{h['mission']} {h['mode'] or h['instrument']} "
+                   "images in one dimension only (positions along the readout are collapsed): a "
+                   "region selects along the imaged direction, the other extent is not meaningful",
+                   source=self.path, count=0, total=0, severity="warning")
         if isinstance(regions, PixelRegions):
             return regions
         if isinstance(regions, SourceList):
