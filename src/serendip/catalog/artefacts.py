@@ -16,7 +16,8 @@ edge_dither     near_edge and a dither-like light curve: dither_period's power  
                 :data:`EDGE_GAP_DEX` stronger than its burst (``gap_sig >= burst_sig``)
 single_pixel    a chain of >= :data:`MIN_CHAIN` events in one pixel (or 2x2 block)  yes
                 over consecutive frames, improbable from the source's own rate
-                (10^-:data:`CHAIN_DEX`), that lies in the strongest burst window or
+                (10^-:data:`CHAIN_DEX`), holding >= :data:`CHAIN_PURITY` of the
+                source's events during it, that lies in the strongest burst window or
                 holds >= :data:`CHAIN_FRACTION` of the source's events (afterglow,
                 hot pixel)
 streak          a brighter source's readout streak expected to give >=              yes
@@ -51,6 +52,9 @@ EDGE_GAP_DEX = 2.0
 #: single_pixel: shortest chain, its -log10 chance probability, and the share of the source's
 #: events that flags it without a burst
 MIN_CHAIN, CHAIN_DEX, CHAIN_FRACTION = 3, 3.0, 0.2
+#: ...and the chain's least share of the source's events during it (a real flare's photons
+#: spread over the PSF and the dither path)
+CHAIN_PURITY = 0.8
 #: a source's strongest burst counts for single_pixel above this significance [dex]
 BURST_DEX = 2.0
 #: streak: expected streak counts as a fraction of the source's counts
@@ -91,7 +95,8 @@ def artefact_flags(cands: pd.DataFrame, artefacts: pd.DataFrame) -> tuple[pd.Dat
     n_ev = _col(cands, "n_events")
     in_burst = (burst >= BURST_DEX) & (c1 >= bt - bw) & (c0 <= bt + bw)
     big = chain >= CHAIN_FRACTION * np.nan_to_num(n_ev, nan=np.inf)
-    single = (chain >= MIN_CHAIN) & (chain_fap >= CHAIN_DEX) & (in_burst | big)
+    pure = _col(a, "afterglow_purity", 1.0) >= CHAIN_PURITY
+    single = (chain >= MIN_CHAIN) & (chain_fap >= CHAIN_DEX) & pure & (in_burst | big)
     streak = _col(a, "streak_frac", 0.0) >= STREAK_FRACTION
     cpf, thr = _col(a, "counts_per_frame_max"), _col(a, "pileup_threshold")
     pileup = cpf >= thr

@@ -32,6 +32,10 @@ afterglow_max          events of the longest chain in one pixel (or one 2x2 bloc
 afterglow_fap_dex      -log10 chance probability of that chain from the source's own rate per
                        pixel and frame
 afterglow_t0/t1        [s] first and last event of the chain
+afterglow_purity       the chain's share of the source's events from :data:`PURITY_FRAMES` frames
+                       before to as many after it: about 1 for an afterglow or hot pixel on a
+                       faint source, well below for a real flare, which lasts longer and whose
+                       photons spread over the PSF and the dither path
 streak_frac            expected readout-streak counts from brighter sources of the same CCD
                        columns, as a fraction of the source's counts
 frame_s                frame time [s] (``TIMEDEL``/``FRAMETIM``/``EXPTIME`` or the instrument's)
@@ -60,7 +64,7 @@ from serendip.notices import notice
 ARTEFACT_COLUMNS = [
     "obsreg_id", "ccd", "n_ccds", "chip_x", "chip_y", "edge_dist_pix", "dither_amp_pix",
     "r90_pix", "dither_z2", "dither_ref_z2", "dither_fap_dex", "afterglow_max",
-    "afterglow_fap_dex", "afterglow_t0", "afterglow_t1", "streak_frac", "frame_s",
+    "afterglow_fap_dex", "afterglow_t0", "afterglow_t1", "afterglow_purity", "streak_frac", "frame_s",
     "counts_per_frame_max", "counts_per_frame_mean", "pileup_threshold", "dead_frac_max",
 ]
 
@@ -142,7 +146,12 @@ REF_FACTORS = (0.7, 0.75, 0.8, 0.85, 1.15, 1.2, 1.3, 1.4)
 #: sources with fewer events get no dither power (NaN)
 MIN_DITHER_EVENTS = 20
 #: an afterglow chain: events in one pixel whose frames are at most this many apart
-CHAIN_FRAME_GAP = 2
+CHAIN_FRAME_GAP = 1
+#: the largest share of a source's events one pixel gets (PSF core; conservative for the
+#: chance probability of a chain)
+PIXEL_SHARE = 0.25
+#: the chain's purity counts the source's events this many frames either side of it
+PURITY_FRAMES = 10
 #: frames per bin of the counts-per-frame light curve
 FRAMES_PER_BIN = 100
 #: bin [s] of the dead-time fraction
@@ -245,20 +254,22 @@ def dither_power(owner: np.ndarray, t: np.ndarray, n_src: int, pattern: DitherPa
 
 def afterglow_chains(owner: np.ndarray, ccd: np.ndarray, px: np.ndarray, py: np.ndarray,
                      frame: np.ndarray, t: np.ndarray, n_src: int,
-                     n_frames: float) -> tuple[np.ndarray, ...]:
+                     n_frames: float, frame_s: float) -> tuple[np.ndarray, ...]:
     """Longest single-pixel (or 2x2-block) chain of each source over frames at most
     :data:`CHAIN_FRAME_GAP` apart.
 
-    Returns ``(afterglow_max, afterglow_fap_dex, afterglow_t0, afterglow_t1)`` (n_src,) each:
-    the chain's events, -log10 of its chance probability
+    Returns ``(afterglow_max, afterglow_fap_dex, afterglow_t0, afterglow_t1, afterglow_purity)``
+    (n_src,) each: the chain's events, -log10 of its chance probability
     ``n_frames * n_pixels * lam * (1 - exp(-lam * gap))^(L - 1)`` (``lam``: the source's events
-    per frame per pixel it touches) and its first and last time [s].
+    per frame times :data:`PIXEL_SHARE`, the most one pixel gets; ``n_pixels``: the pixels it
+    touches, the trials), its first and last time [s] and its share of the source's
+    events from :data:`PURITY_FRAMES` frames before to as many after it.
     """
     best = np.zeros(n_src, np.int64)
     t0 = np.full(n_src, np.nan)
     t1 = np.full(n_src, np.nan)
     if not len(owner):
-        return best.astype(float), np.zeros(n_src), t0, t1
+        return best.astype(float), np.zeros(n_src), t0, t1, np.full(n_src, np.nan)
     n_ev = np.bincount(owner, minlength=n_src).astype(np.float64)
     xi, yi = np.round(px).astype(np.int64), np.round(py).astype(np.int64)
     pix_key = ((owner * 64 + (ccd % 64)) * 65536 + (xi % 65536)) * 65536 + (yi % 65536)
@@ -282,13 +293,22 @@ def afterglow_chains(owner: np.ndarray, ccd: np.ndarray, px: np.ndarray, py: np.
         best[s] = length[top][better]
         t0[s] = t[o][first[top][better]]
         t1[s] = t[o][last[top][better]]
-    lam = n_ev / np.maximum(n_frames, 1.0) / np.maximum(n_pix, 1)
+    lam = PIXEL_SHARE * n_ev / np.maximum(n_frames, 1.0)
     step = -np.expm1(-lam * CHAIN_FRAME_GAP)
     with np.errstate(divide="ignore"):
         log_p = (np.log10(np.maximum(n_frames, 1.0) * np.maximum(n_pix, 1) * lam)
                  + (best - 1) * np.log10(np.clip(step, 1e-300, 1.0)))
     fap = np.where(best >= 2, np.clip(-log_p, 0.0, None), 0.0)
-    return best.astype(float), fap, t0, t1
+    # purity: events of the source within the chain's span, one frame either side
+    o = np.lexsort((t, owner))
+    span = float(t.max() - t.min()) + 4.0 * PURITY_FRAMES * frame_s + 1.0
+    key = owner[o] * span + (t[o] - t.min())
+    base = np.arange(n_src) * span - t.min()
+    pad = PURITY_FRAMES * frame_s
+    n_in = (np.searchsorted(key, base + np.nan_to_num(t1) + pad, "right")
+            - np.searchsorted(key, base + np.nan_to_num(t0) - pad, "left"))
+    purity = np.where(best >= 2, best / np.maximum(n_in, 1), np.nan)
+    return best.astype(float), fap, t0, t1, purity
 
 
 def counts_per_frame(owner: np.ndarray, t: np.ndarray, n_src: int, frame_s: float,
@@ -389,6 +409,7 @@ def measure_artefacts(
     ids: list[str],
     pixel_arcsec: float | None,
     good: tuple[np.ndarray, np.ndarray] | None,
+    known_bad: dict[int, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The artefact table (:data:`ARTEFACT_COLUMNS`) of the sources of one file.
 
@@ -407,6 +428,8 @@ def measure_artefacts(
     ids : (n_src,) obsreg_ids.
     pixel_arcsec : sky pixel size [arcsec] (chip pixels are taken to be the same size).
     good : the file's merged good-time intervals [s], or None.
+    known_bad : {ccd: bad chip columns} known beforehand (an instrument map, a simulation),
+        added to those found from the events (:func:`bad_columns`).
     """
     n_src = len(members)
     tab = {c: np.full(n_src, np.nan) for c in ARTEFACT_COLUMNS[1:]}
@@ -446,7 +469,10 @@ def measure_artefacts(
         if ro is not None:
             for b in ro.node_columns:
                 dist = np.minimum(dist, np.abs(cx - b))
-        for c, cols in bad_columns(ccd, chipx, int(lo), int(hi)).items():
+        bad = bad_columns(ccd, chipx, int(lo), int(hi))
+        for c, cols in (known_bad or {}).items():
+            bad[int(c)] = np.union1d(bad.get(int(c), np.zeros(0)), np.asarray(cols, np.float64))
+        for c, cols in bad.items():
             here = (tab["ccd"] == c) & np.isfinite(cx)
             if here.any():
                 j = np.clip(np.searchsorted(cols, cx[here]), 1, len(cols)) - 1
@@ -462,8 +488,8 @@ def measure_artefacts(
         n_frames = span_s / frame_s
         if chip_ok:
             (tab["afterglow_max"], tab["afterglow_fap_dex"], tab["afterglow_t0"],
-             tab["afterglow_t1"]) = afterglow_chains(owner, ccd[idx], chipx[idx], chipy[idx],
-                                                     frame, t, n_src, n_frames)
+             tab["afterglow_t1"], tab["afterglow_purity"]) = afterglow_chains(
+                owner, ccd[idx], chipx[idx], chipy[idx], frame, t, n_src, n_frames, frame_s)
         if ro is not None:
             tab["counts_per_frame_max"], tab["counts_per_frame_mean"] = counts_per_frame(
                 owner, t, n_src, frame_s, good)

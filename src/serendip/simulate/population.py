@@ -189,7 +189,10 @@ class Population:
         tstart, tstop [s], n_events, energy_source, path).
     sources : DataFrame - the truth: one row per file, same order (see module docstring and
         :func:`simulate_population` for the columns).
-    component : (n_events,) int8 - 0 for source photons, 1 for background photons.
+    component : (n_events,) int8 - 0 for source photons, 1 for background photons (2 background
+        flare, 3 afterglow: :func:`serendip.simulate.realsky.add_real_sky`).
+    artefacts, background : DataFrame or None - the artefact diagnostics and the background-annulus
+        events of each source (only with the real-sky effects, :mod:`serendip.simulate.realsky`).
     """
 
     events: EventSet
@@ -198,6 +201,8 @@ class Population:
     component: np.ndarray
     seed: int = 0
     options: dict = field(default_factory=dict)
+    artefacts: pd.DataFrame | None = None
+    background: pd.DataFrame | None = None
 
     @property
     def labels(self) -> np.ndarray:
@@ -226,11 +231,15 @@ class Population:
                 "energy": ev.energy,
             }
         )
-        return {
+        paths = {
             "events": write_table(table, RunLayout(out).events),
             "files": write_table(self.files, RunLayout(out).files),
             "sources": write_table(self.sources, RunLayout(out).sources),
         }
+        for name in ("artefacts", "background"):  # the real-sky effects' tables, when present
+            if getattr(self, name) is not None:
+                paths[name] = write_table(getattr(self, name), RunLayout(out).path(name))
+        return paths
 
 
 # ------------------------------------------------------------------------- helpers
