@@ -227,3 +227,16 @@ def test_feature_cases_refuse_or_adapt_files_without_energies():
     assert np.isfinite(res.features).all()
     (rec,) = [r for r in log.records if r.code == "no_energy_adapted"]
     assert rec.count == 2 and rec.total == 60
+
+
+def test_explorer_dates_follow_the_files_time_system():
+    from serendip.app.sourceview import iso_dates, time_zero
+
+    trig = 7.0e8
+    # a GBM file: times relative to its trigger; the date is the trigger's + the offset
+    tz = time_zero(-100.0, "GLAST", 51910.00074287037, "TT", trig)
+    assert tz["iso"] == utc_iso(trig - 100.0, 51910.00074287037, "TT")[0][:19] + "Z"
+    assert tz["origin_s"] == trig
+    d = iso_dates([-100.0, 0.0], ["GLAST", "CHANDRA"], [51910.00074287037, np.nan], ["TT", ""],
+                  [trig, 0.0])
+    assert d[0] == tz["iso"] and d[1] == "1997-12-31T23:58:56Z"

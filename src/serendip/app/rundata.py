@@ -778,7 +778,7 @@ class RunData:
         when the run has none) and the time zero (:func:`serendip.app.sourceview.time_zero`)."""
         from serendip.app.sourceview import time_zero
 
-        t0, t1, tel, ref = np.nan, np.nan, None, None
+        t0, t1, tel, ref, tsys, origin = np.nan, np.nan, None, None, None, 0.0
         f = self.files
         if f is not None:
             if "tstart" in f.columns:
@@ -789,6 +789,10 @@ class RunData:
                 tel = f["telescope"].iloc[row]
             if "mjdref" in f.columns:
                 ref = _float(f["mjdref"].iloc[row])
+            if "timesys" in f.columns:
+                tsys = str(f["timesys"].iloc[row] or "")
+            if "time_origin" in f.columns:
+                origin = _float(f["time_origin"].iloc[row])
         elif self.kind != "classification":
             try:  # before the wide tables are loaded: the few columns read for direct reads
                 ids, _, extra = self._file_index()
@@ -806,7 +810,7 @@ class RunData:
             "t0": t0,
             "t1": t1,
             "gtis": self.gtis_of(str(self.ids[row])),
-            "time_zero": time_zero(t0, tel, ref),
+            "time_zero": time_zero(t0, tel, ref, tsys, origin),
         }
 
     def gtis_of(self, obsreg_id: str) -> np.ndarray:

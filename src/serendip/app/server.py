@@ -639,7 +639,10 @@ def export_table(
                 out[c] = f[c].to_numpy()
         if "tstart" in out.columns:
             tel = f["telescope"].to_numpy() if "telescope" in f.columns else [None] * len(f)
-            out["date_obs"] = iso_dates(out["tstart"].to_numpy(np.float64), tel)
+            cols = {c: (f[c].to_numpy() if c in f.columns else None)
+                    for c in ("mjdref", "timesys", "time_origin")}
+            out["date_obs"] = iso_dates(out["tstart"].to_numpy(np.float64), tel, cols["mjdref"],
+                                        cols["timesys"], cols["time_origin"])
     out = _text_filled(out)
     return with_units(out, meta=d.provenance_keywords())
 

@@ -34,34 +34,55 @@ BAND_EV = (500.0, 7000.0)
 IMAGE_BINS = 32
 
 
-def time_zero(tstart: float, telescope: str | None, mjdref: float | None = None) -> dict:
-    """The time zero of the plots: mission seconds, MJD (TT) and ISO date (UTC), or just
-    the seconds when the mission's reference is unknown."""
+def _scale(timesys) -> str:
+    """astropy scale of a TIMESYS value (TT when unknown or empty: the X-ray missions' own)."""
+    from serendip.io.timesys import _SCALES
+
+    return _SCALES.get(str(timesys or "").strip().upper(), "tt")
+
+
+def time_zero(tstart: float, telescope: str | None, mjdref: float | None = None,
+              timesys: str | None = None, origin: float = 0.0) -> dict:
+    """The time zero of the plots: mission seconds, MJD (on ``timesys``, files.parquet's; TT
+    by default) and ISO date (UTC), or just the seconds when the mission's reference is
+    unknown. ``origin`` [s]: the file's time origin (GBM trigger), added back for the date."""
     ref = mjdref
     if ref is None or not np.isfinite(ref):
         ref = MISSION_MJDREF.get(str(telescope or "").upper())
+    origin = float(origin) if origin is not None and np.isfinite(origin) else 0.0
     out = {"mission_s": float(tstart), "mjdref": ref, "mjd": None, "iso": None}
+    if origin:
+        out["origin_s"] = origin
     if ref is not None and np.isfinite(tstart):
         from astropy.time import Time
 
-        t = Time(ref + tstart / 86400.0, format="mjd", scale="tt")
+        t = Time(ref + (tstart + origin) / 86400.0, format="mjd", scale=_scale(timesys))
         out["mjd"] = float(t.mjd)
         out["iso"] = t.utc.isot[:19] + "Z"
     return out
 
 
-def iso_dates(seconds, telescopes) -> list[str]:
+def iso_dates(seconds, telescopes, mjdref=None, timesys=None, origin=None) -> list[str]:
     """ISO dates (UTC, to the second) of mission times ``seconds`` [s] of the missions
-    ``telescopes`` (same length), "" where the mission's reference is unknown (vectorised)."""
+    ``telescopes`` (same length), "" where the mission's reference is unknown (vectorised).
+    ``mjdref``, ``timesys``, ``origin``: files.parquet's columns when known (they win)."""
     sec = np.asarray(seconds, np.float64)
     ref = np.array([MISSION_MJDREF.get(str(t or "").upper(), np.nan) for t in telescopes])
+    if mjdref is not None:
+        given = np.asarray(mjdref, np.float64)
+        ref = np.where(np.isfinite(given), given, ref)
+    if origin is not None:
+        sec = sec + np.nan_to_num(np.asarray(origin, np.float64))
+    scales = np.array([_scale(v) for v in (timesys if timesys is not None else [""] * len(sec))])
     out = np.full(len(sec), "", dtype=object)
     ok = np.isfinite(ref) & np.isfinite(sec)
     if ok.any():
         from astropy.time import Time
 
-        iso = Time(ref[ok] + sec[ok] / 86400.0, format="mjd", scale="tt").utc.isot
-        out[ok] = np.char.add(np.asarray(iso).astype("U19"), "Z")
+        for sc in np.unique(scales[ok]):
+            m = ok & (scales == sc)
+            iso = Time(ref[m] + sec[m] / 86400.0, format="mjd", scale=sc).utc.isot
+            out[m] = np.char.add(np.asarray(iso).astype("U19"), "Z")
     return out.tolist()
 
 
