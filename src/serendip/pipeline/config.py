@@ -73,6 +73,11 @@ class InputSection(Section):
     simulate: bool = Field(True, description="run on the built-in simulated population")
     n_sources: int = Field(5000, ge=50, description="simulated sources (= event files)")
     seed: int = Field(0, ge=0, description="simulation seed (also seeds feature training)")
+    real_sky: bool = Field(
+        False, description="add the real sky's effects to the simulated population: background "
+        "flares, dither over chip edges and bad columns, afterglow chains, pile-up "
+        "(serendip.simulate.realsky; measured and flagged as for real files)"
+    )
     paths: list[str] = Field(
         default_factory=list,
         description="event files, folders or event tables (when simulate = false)",

@@ -83,6 +83,10 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
         from serendip.simulate import simulate_population
 
         pop = simulate_population(int(inp["n_sources"]), seed=int(inp["seed"]))
+        if inp.get("real_sky"):
+            from serendip.simulate.realsky import add_real_sky
+
+            pop = add_real_sky(pop, seed=int(inp["seed"]))
         outputs.update(pop.write(run.dir))
         run._events = pop.events
         info["labels"] = pop.sources["label"].value_counts().to_dict()
