@@ -240,3 +240,20 @@ def test_explorer_dates_follow_the_files_time_system():
     d = iso_dates([-100.0, 0.0], ["GLAST", "CHANDRA"], [51910.00074287037, np.nan], ["TT", ""],
                   [trig, 0.0])
     assert d[0] == tz["iso"] and d[1] == "1997-12-31T23:58:56Z"
+
+
+def test_candidates_show_burst_times_in_utc():
+    import pandas as pd
+
+    from serendip.catalog.candidates import with_observation_columns
+
+    files = pd.DataFrame({"obsreg_id": ["a", "g"], "tstart": [0.0, -100.0], "tstop": [1000.0, 200.0],
+                          "mjdref": [50814.0, 51910.00074287037], "timesys": ["TT", "TT"],
+                          "time_origin": [0.0, 7.0e8]})
+    cands = pd.DataFrame({"obsreg_id": ["g", "a"], "n_events": [10, 10], "rate": [1.0, 1.0],
+                          "duration": [300.0, 1000.0], "burst_t_frac": [0.5, 0.0],
+                          "burst_width_frac": [0.1, 0.1]})
+    out = with_observation_columns(cands, files)
+    assert out["burst_time"].tolist() == [50.0, 0.0]
+    assert out["burst_time_utc"].tolist() == [utc_iso(7.0e8 + 50.0, 51910.00074287037)[0],
+                                              "1997-12-31T23:58:56.816"]

@@ -388,7 +388,8 @@ def with_observation_columns(cands: pd.DataFrame, files: pd.DataFrame) -> pd.Dat
     ``tstop`` [mission s], ``exposure`` [s]; derived: ``glon``, ``glat`` [deg, Galactic],
     ``rate_err`` [ct/s] (``sqrt(max(n_events, 1)) / duration``), ``burst_time`` [mission s]
     (centre of the strongest burst window, ``tstart + burst_t_frac * duration``) and
-    ``burst_width`` [s] (``burst_width_frac * duration``). Files without RA/Dec get no sky
+    ``burst_width`` [s] (``burst_width_frac * duration``) and, when ``files`` has ``mjdref``,
+    ``burst_time_utc`` (UTC ISO, each file's time system). Files without RA/Dec get no sky
     columns, which is counted as a notice.
     """
     from serendip.notices import notice
@@ -432,6 +433,27 @@ def with_observation_columns(cands: pd.DataFrame, files: pd.DataFrame) -> pd.Dat
                 out["tstart"].to_numpy(np.float64) + out["burst_t_frac"].to_numpy(np.float64) * dur
             )
             out["burst_width"] = out["burst_width_frac"].to_numpy(np.float64) * dur
+            if "mjdref" in files.columns:
+                out["burst_time_utc"] = _utc_of(out["obsreg_id"], out["burst_time"], files)
+    return out
+
+
+def _utc_of(ids: pd.Series, t: pd.Series, files: pd.DataFrame) -> np.ndarray:
+    """UTC ISO strings of mission times ``t`` [s] of the files ``ids``, with each file's
+    ``mjdref``, ``timesys`` and ``time_origin`` (files.parquet); "" where unknown."""
+    from serendip.io.timesys import utc_iso
+
+    f = files.assign(obsreg_id=files["obsreg_id"].astype(str)).drop_duplicates("obsreg_id")
+    f = f.set_index("obsreg_id").reindex(ids.astype(str))
+    ref = f["mjdref"].to_numpy(np.float64)
+    sys_ = (f["timesys"] if "timesys" in f.columns else pd.Series("TT", index=f.index)).fillna("")
+    origin = (f["time_origin"].to_numpy(np.float64) if "time_origin" in f.columns
+              else np.zeros(len(f)))
+    sec = t.to_numpy(np.float64) + np.nan_to_num(origin)
+    out = np.full(len(sec), "", dtype=object)
+    keys = pd.DataFrame({"ref": ref, "sys": sys_.astype(str).to_numpy()})
+    for (r, ts), idx in keys.groupby(["ref", "sys"]).indices.items():  # one per observation
+        out[idx] = utc_iso(sec[idx], r, ts or "TT")
     return out
 
 
