@@ -157,3 +157,22 @@ def test_real_srctool_light_curve_reads_as_an_exposure_curve(real_data):
     np.testing.assert_allclose((c["stop"] - c["start"])[:-1], 100.0)  # the last bin is shorter
     np.testing.assert_allclose(c["stop"] - c["start"], d["TIMEDEL"])
     assert 0 < (c["fracexp"] > 0).sum() < len(c)
+
+
+def test_et_maps_use_the_expected_rate_template():
+    """A constant source twice as exposed in the first half of its good time: on clock time its
+    E-t map is twice as bright early; on the template axis it is flat; a gap is closed."""
+    from serendip.represent import et_maps
+    from serendip.represent.livetime import on_template_axis
+
+    rng = np.random.default_rng(3)
+    t = np.sort(np.concatenate([rng.uniform(0, 1000, 4000), rng.uniform(3000, 4000, 2000)]))
+    ev = EventSet(np.array(["a"], dtype=object), np.array([0, len(t)]), t,
+                  rng.uniform(600, 6000, len(t)).astype(np.float32))
+    gtis = pd.DataFrame({"obsreg_id": "a", "start": [0.0, 3000.0], "stop": [1000.0, 4000.0],
+                         "weight": [4 / 3, 2 / 3]})
+    clock = et_maps(ev, normalize=False)[0].sum(axis=1)
+    flat = et_maps(on_template_axis(ev, gtis), normalize=False)[0].sum(axis=1)
+    assert (clock == 0).sum() >= 8  # the gap: empty time bins
+    assert (flat > 0).all() and flat.std() / flat.mean() < 0.15
+    assert on_template_axis(ev, None) is ev

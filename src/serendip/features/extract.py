@@ -140,6 +140,7 @@ def extract_features(
     seed: int = 0,
     chunk_files: int = 10_000,
     progress: bool = False,
+    gtis: pd.DataFrame | None = None,
 ) -> FeatureResult:
     """Features of every file for the named ``case`` (see :data:`~serendip.features.registry.FEATURE_CASES`).
 
@@ -157,6 +158,10 @@ def extract_features(
     files : per-file table (obsreg_id, tstart, tstop) passed to ``event_features``.
     event_table : precomputed ``serendip.represent.event_features`` table (events cases).
     seed : seed of newly trained encoders.
+    gtis : good-time intervals with their template weights (ingest's ``gtis.parquet``): the
+        maps, cubes and event-set encoders then bin each file on its expected-count axis
+        (:func:`serendip.represent.livetime.on_template_axis`: gaps closed, background and
+        relative exposure normalised out), and the event features are computed with them.
 
     Returns
     -------
@@ -178,9 +183,15 @@ def extract_features(
     settings: dict[str, Any] = {"case": case, "description": c.description}
     if events is not None:
         _check_energies(c, events)
+    timing = events
+    if events is not None and gtis is not None and len(gtis) and c.extractor != "events":
+        from serendip.represent.livetime import on_template_axis
+
+        timing = on_template_axis(events, gtis)
+        settings["time_axis"] = "expected counts (good time x template weights)"
 
     def rep(a: int, b: int) -> np.ndarray:
-        return arrays[a:b] if arrays is not None else _representation(c, events, a, b)
+        return arrays[a:b] if arrays is not None else _representation(c, timing, a, b)
 
     def rep_all() -> np.ndarray:
         if arrays is not None:
@@ -226,20 +237,20 @@ def extract_features(
             from serendip.features.deepsets import DeepSetsEncoder
 
             if train:
-                est = DeepSetsEncoder(seed=seed, verbose=progress).fit(events)
+                est = DeepSetsEncoder(seed=seed, verbose=progress).fit(timing)
                 settings["model"] = f"trained on these files (seed {seed})"
             else:
                 est = _resolve_model(model, DeepSetsEncoder, c.default_model)
                 settings["model"] = (
                     str(model) if model is not None else f"default {c.default_model}"
                 )
-            parts.append(est.transform(events))
+            parts.append(est.transform(timing))
             cols += [f"ds_{i:02d}" for i in range(parts[-1].shape[1])]
         if c.extractor in ("events", "serendip"):
             if event_table is None:
                 from serendip.represent import event_features
 
-                event_table = event_features(events, files)
+                event_table = event_features(events, files, gtis)
             if len(event_table) != n:
                 raise InputError("event features", f"has {len(event_table)} rows for {n} files")
             from serendip.features.event_block import event_block

@@ -112,7 +112,7 @@ def rank_files(
 
     table = event_features(events, files, gtis)
     result = extract_features(
-        case, events=events, event_table=table, files=files, seed=random_state
+        case, events=events, event_table=table, files=files, seed=random_state, gtis=gtis
     )
     X = np.asarray(result.features, dtype=np.float64)
     return rank_features(

@@ -158,6 +158,7 @@ def _stage_features(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, An
         files=read_table(run.layout.files),
         seed=int(run.cfg["input"]["seed"]),
         progress=run.progress,
+        gtis=read_table(run.layout.gtis) if run.layout.gtis.is_file() else None,
     )
     frame = result.to_frame()
     path = run.layout.features

@@ -101,3 +101,18 @@ def live_time_events(
     hi = np.asarray(t_hi, dtype=np.float64).copy()
     _to_live(events.offsets, events.time, g_off, g_start, g_stop, g_w, live, lo, hi)
     return EventSet(events.obsreg_id, events.offsets, live, events.energy), lo, hi
+
+
+def on_template_axis(events: EventSet, gtis: pd.DataFrame | None) -> EventSet:
+    """The events with each file's times on its expected-count axis (:func:`live_time_events`;
+    files without intervals keep their times): what the E-t maps, cubes and event-set
+    encoders bin, so that their time axis is normalised by the expected-rate template (good
+    time, dead time, background and relative exposure) rather than by clock time."""
+    if gtis is None or not len(gtis):
+        return events
+    ne = events.counts > 0
+    first = np.zeros(events.n_files)
+    last = np.zeros(events.n_files)
+    first[ne] = events.time[events.offsets[:-1][ne]]
+    last[ne] = events.time[events.offsets[1:][ne] - 1]
+    return live_time_events(events, gtis, first, last)[0]
