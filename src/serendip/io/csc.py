@@ -7,7 +7,11 @@ one binary table per energy band (``ECF90REGB``, ``ECF90REGU``, ``ECF90REGS``,
 ``ECF90REGM``, ``ECF90REGH``, ``ECF90REGW`` for HRC): the 90%-ECF source region in sky
 pixels (``SHAPE``, ``X``, ``Y``, ``R``, ``ROTANG``, ``COMPONENT``; ``!``-prefixed rows are
 exclusions). Each pair becomes one source named ``OBSID_REGION`` (``23022_122``), as in the
-reference pipeline and its list of bona fide transients.
+reference pipeline and its list of bona fide transients. The ``BKGREG`` table of the ``reg3``
+file, when present, is the source's background region (an annulus with overlapping sources
+excluded; the ``regevt3`` file holds its events too): its events give the source's background
+light curve and the own-background test (:mod:`serendip.io.background`); without it the
+default annulus of 1.5-4 x the source region is used, with a notice.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 CSC_NAME = re.compile(
     r"^(?P<inst>acisf|hrcf)(?P<obsid>\d{5})_(?P<obi>\d{3})N(?P<ver>\d{3})_r(?P<region>\d{4})_"
@@ -97,4 +103,31 @@ def read_csc_region(path: Path, band: str = DEFAULT_CSC_BAND, name: str | None =
     if name is not None:
         sl.names[:] = name
     sl.obsid = None
+    sl.background_list = read_csc_background(path, sl.names)
     return sl
+
+
+#: extension of a ``reg3`` file holding the source's background region
+BACKGROUND_EXTENSION = "BKGREG"
+
+
+def read_csc_background(path: Path, names):
+    """The background region of one ``reg3`` file (its :data:`BACKGROUND_EXTENSION` table: an
+    annulus, ``!``-rows excluding overlapping sources) as a one-source
+    :class:`~serendip.io.sourcelists.SourceList`, or None (with a notice) when the file has
+    none, in which case ingest uses the default annulus of 1.5-4 x the source region."""
+    from serendip.errors import InputError
+    from serendip.io.sourcelists import BKG_INNER, BKG_OUTER, read_source_list
+    from serendip.notices import notice
+
+    try:
+        bkg = read_source_list(path, extension=BACKGROUND_EXTENSION, single_source=True)
+    except InputError:
+        notice("ingest", "default_background_annulus", f"CSC region file without a {BACKGROUND_EXTENSION} "
+               f"extension: the background is an annulus of {BKG_INNER:g}-{BKG_OUTER:g} x the "
+               "source region", source=str(path), count=1, total=1, severity="info")
+        return None
+    bkg.names = np.asarray(names).copy()
+    bkg.src[:] = 0  # every row (annulus and exclusions) belongs to the one source
+    bkg.obsid = None
+    return bkg

@@ -77,6 +77,9 @@ class SourceList:
     angle: np.ndarray
     obsid: np.ndarray | None = None
     frame: str = "icrs"
+    #: explicit background regions, one source per source of this list (a CSC ``reg3``'s
+    #: ``BKGREG``: an annulus with the overlapping sources excluded); None: the default annulus
+    background_list: SourceList | None = None
 
     @property
     def n_sources(self) -> int:
@@ -137,6 +140,10 @@ class SourceList:
             np.asarray(x, float), np.asarray(y, float), np.asarray(a, float), np.asarray(b, float),
             np.asarray(ai, float), np.asarray(bi, float), np.asarray(theta, float),
         )
+        if self.background_list is not None and self.background_list.n_sources == pr.n_sources:
+            pr.background = self.background_list.to_pixels(wcs, path)
+            pr.background.background = None
+            return pr
         inc = pr.include
         pr.background = PixelRegions(
             pr.names, [f"background annulus {BKG_INNER:g}-{BKG_OUTER:g}x of source {n}" for n in pr.names],
