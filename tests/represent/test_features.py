@@ -120,3 +120,43 @@ def test_edge_case_rows_and_files_table(events):
     df2 = event_features(events, files=files).set_index("obsreg_id")
     assert df2.loc["two", "duration"] == 200.0 and df2.loc["two", "rate"] == pytest.approx(0.01)
     assert df2.loc["one", "duration"] == 0.0
+
+
+def _blocks_reference(t, x, p0):
+    """astropy's O(N^2) dynamic programme, vectorised per step (cells t, counts x)."""
+    n = len(t)
+    edges = np.concatenate([t[:1], 0.5 * (t[1:] + t[:-1]), t[-1:]])
+    block_length = t[-1] - edges
+    ncp = 4 - np.log(73.53 * p0 * n**-0.478)
+    best, last = np.zeros(n), np.zeros(n, int)
+    for r in range(n):
+        nk = np.cumsum(x[: r + 1][::-1])[::-1]
+        tk = block_length[: r + 1] - block_length[r + 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fit = np.where(nk > 0, nk * np.log(nk / tk), 0.0)
+        a = fit - ncp
+        a[1:] += best[:r]
+        last[r], best[r] = np.argmax(a), np.max(a)
+    cps, ind = [], n
+    while ind > 0:
+        cps.append(ind)
+        ind = last[ind - 1]
+    return edges[np.array([0, *cps[::-1]])]
+
+
+@pytest.mark.parametrize("p0", [0.01, 0.05, 0.9])
+def test_pruned_bayesian_blocks_equal_the_full_programme(p0):
+    """Bounds and PELT pruning skip work, not answers: flares, dips, empty cells, any prior."""
+    from serendip.represent.bayesian_blocks import bb_cells
+
+    rng = np.random.default_rng(int(p0 * 100))
+    for _ in range(6):
+        n = int(rng.integers(3, 400))
+        rate = np.repeat(rng.uniform(0.0, 5.0, 4), n // 4 + 1)[:n]  # steps, zero-rate cells
+        x = rng.poisson(rate).astype(np.float64)
+        x[0] = max(x[0], 1.0)
+        t = np.cumsum(rng.uniform(0.5, 1.5, n))
+        ws = (np.empty(n), np.empty(n, np.int64), np.empty(n + 1), np.empty(n + 1, np.int64))
+        work, cand = np.empty((6, n + 1)), np.empty(n + 1, np.int64)
+        m = bb_cells(t, x, p0, *ws, work, cand)
+        np.testing.assert_array_equal(ws[2][ws[3][:m]], _blocks_reference(t, x, p0))

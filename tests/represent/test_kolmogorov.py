@@ -36,3 +36,20 @@ def test_ks_sf_matches_scipy_in_every_regime():
     big = ref > 1e-300
     assert np.all(np.abs(ours[big] / ref[big] - 1) < 1e-4)
     assert np.isnan(ks_sf([0.1, np.nan], [0, 10])).all()
+
+
+def test_smirnov_sf_equals_scipy_one_sided_tail():
+    from scipy import special
+
+    from serendip.represent.kolmogorov import smirnov_sf
+
+    rng = np.random.default_rng(1)
+    n = np.concatenate([rng.integers(1, 200, 200), rng.integers(141, 3000, 60), [1, 2, 20_000]])
+    x = np.sqrt(rng.uniform(2.2, 370.0, 60) / n[200:260])
+    d = np.concatenate([rng.uniform(0.001, 0.999, 200), np.clip(x, 1e-4, 0.9999), [0.5, 0.3, 0.02]])
+    ours = np.array([smirnov_sf(int(a), float(b)) for a, b in zip(n, d)])
+    ref = special.smirnov(n, d)
+    assert np.max(np.abs(ours - ref)) < 1e-12
+    big = ref > 1e-300
+    assert np.max(np.abs(ours[big] / ref[big] - 1)) < 1e-8
+    assert smirnov_sf(10, 0.0) == 1.0 and smirnov_sf(10, 1.0) == 0.0

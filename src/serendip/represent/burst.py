@@ -26,15 +26,16 @@ import pandas as pd
 from scipy import stats
 
 from serendip.io.eventset import EventSet
+from serendip.represent.bayesian_blocks import parallel_ranges
 
 #: window widths as fractions of each file's interval
 WINDOW_FRACTIONS = (0.003, 0.01, 0.03, 0.1, 0.3)
 
 
 @nb.njit(cache=True)
-def _max_window_counts(offsets, time, t_lo, t_hi, fracs, kmax, centre, gap):
-    n_files = len(offsets) - 1
-    for f in range(n_files):
+def _max_window_counts(offsets, time, t_lo, t_hi, fracs, kmax, centre, gap, start, stop):
+    """Files ``start..stop``: largest window counts, their centres and the longest gap."""
+    for f in range(start, stop):
         a, b = offsets[f], offsets[f + 1]
         D = t_hi[f] - t_lo[f]
         n = b - a
@@ -80,6 +81,14 @@ def _max_window_counts(offsets, time, t_lo, t_hi, fracs, kmax, centre, gap):
             centre[f, j] = best_c
 
 
+@nb.njit(cache=True, parallel=True)
+def _max_window_parallel(bounds, offsets, time, t_lo, t_hi, fracs, kmax, centre, gap):
+    for c in nb.prange(bounds.shape[0] - 1):
+        _max_window_counts(
+            offsets, time, t_lo, t_hi, fracs, kmax, centre, gap, bounds[c], bounds[c + 1]
+        )
+
+
 def burst_significance(
     events: EventSet, t_lo: np.ndarray | None = None, t_hi: np.ndarray | None = None
 ) -> pd.DataFrame:
@@ -117,16 +126,13 @@ def burst_significance(
     kmax = np.zeros((n, len(fracs)), dtype=np.int64)
     centre = np.zeros((n, len(fracs)), dtype=np.float64)
     gap = np.zeros(n, dtype=np.float64)
-    _max_window_counts(
-        events.offsets,
-        events.time,
-        t_lo.astype(np.float64),
-        t_hi.astype(np.float64),
-        fracs,
-        kmax,
-        centre,
-        gap,
-    )
+    args = (events.offsets, events.time, t_lo.astype(np.float64), t_hi.astype(np.float64))
+    args += (fracs, kmax, centre, gap)
+    bounds = parallel_ranges(counts * len(fracs))
+    if bounds is None:
+        _max_window_counts(*args, 0, n)
+    else:
+        _max_window_parallel(bounds, *args)
     nn = counts[:, None].astype(np.float64)
     # P(Binomial(n, f) >= k) = sf(k - 1); in dex, with a 1/f trials correction
     with np.errstate(divide="ignore"):

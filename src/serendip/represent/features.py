@@ -42,7 +42,7 @@ import pandas as pd
 
 from serendip.errors import InputError
 from serendip.io.eventset import EventSet
-from serendip.represent.bayesian_blocks import bayesian_blocks_summary
+from serendip.represent.bayesian_blocks import bayesian_blocks_summary, parallel_ranges
 from serendip.represent.burst import burst_significance
 from serendip.represent.kolmogorov import ks_sf
 from serendip.represent.maps import _check_events, file_tstart
@@ -61,20 +61,22 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _order_kernel(offsets, time, energy, t_lo, t_hi, out):
-    """Per-file order statistics and timing statistics; ``out`` is (n_files, 12) float64.
+def _order_kernel(offsets, time, energy, t_lo, t_hi, out, start, stop):  # noqa: PLR0912, PLR0915
+    """Per-file order statistics and timing statistics of files ``start..stop``.
+
+    ``out`` is (n_files, 12) float64; rows ``start..stop`` are written.
 
     Columns: 0 median E, 1 q25 E, 2 q75 E, 3 KS D, 4 frac brightest 10 %, 5 t_peak frac,
     6 adaptive max/median rate, 7 time skewness, 8 excess variance, 9 log10 median dt,
     10 frac short gaps, 11 std of log10 E.
     """
     nmax = 1
-    for f in range(offsets.shape[0] - 1):
+    for f in range(start, stop):
         nmax = max(nmax, offsets[f + 1] - offsets[f])
     work = np.empty(nmax)
     rates = np.empty(nmax)
     bins = np.zeros(16)
-    for f in range(offsets.shape[0] - 1):
+    for f in range(start, stop):
         a = offsets[f]
         b = offsets[f + 1]
         n = b - a
@@ -82,9 +84,10 @@ def _order_kernel(offsets, time, energy, t_lo, t_hi, out):
         if n == 0:
             continue
         # energy quantiles (linear interpolation, as np.quantile)
+        s = work[:n]
         for i in range(n):
-            work[i] = energy[a + i]
-        s = np.sort(work[:n])
+            s[i] = energy[a + i]
+        s.sort()
         for col, q in ((0, 0.5), (1, 0.25), (2, 0.75)):
             pos = q * (n - 1)
             lo = int(np.floor(pos))
@@ -92,11 +95,12 @@ def _order_kernel(offsets, time, energy, t_lo, t_hi, out):
             out[f, col] = s[lo] + (s[hi] - s[lo]) * (pos - lo)
         m = 0.0
         for i in range(n):
-            m += np.log10(max(s[i], 1e-30))
+            rates[i] = np.log10(max(s[i], 1e-30))  # scratch: log10 E
+            m += rates[i]
         m /= n
         v = 0.0
         for i in range(n):
-            d = np.log10(max(s[i], 1e-30)) - m
+            d = rates[i] - m
             v += d * d
         out[f, 11] = np.sqrt(v / n)
         lo_t = t_lo[f]
@@ -166,9 +170,10 @@ def _order_kernel(offsets, time, energy, t_lo, t_hi, out):
                 out[f, 6] = r[c - 1] / med
         # gaps
         if n >= 2:
+            g = work[: n - 1]
             for i in range(n - 1):
-                work[i] = time[a + i + 1] - time[a + i]
-            g = np.sort(work[: n - 1])
+                g[i] = time[a + i + 1] - time[a + i]
+            g.sort()
             med = 0.5 * (g[(n - 2) // 2] + g[(n - 1) // 2])
             out[f, 9] = np.log10(max(med, 1e-3))
             mean_gap = (time[b - 1] - time[a]) / (n - 1)
@@ -177,6 +182,26 @@ def _order_kernel(offsets, time, energy, t_lo, t_hi, out):
                 if g[i] < 0.01 * mean_gap:
                     short += 1
             out[f, 10] = short / (n - 1)
+
+
+@nb.njit(cache=True, parallel=True)
+def _order_parallel(bounds, offsets, time, energy, t_lo, t_hi, out):
+    """:func:`_order_kernel` over the file ranges ``bounds[c]..bounds[c + 1]`` on all threads."""
+    for c in nb.prange(bounds.shape[0] - 1):
+        _order_kernel(offsets, time, energy, t_lo, t_hi, out, bounds[c], bounds[c + 1])
+
+
+def _order_statistics(offsets, time, energy, t_lo, t_hi) -> np.ndarray:
+    """(n_files, 12) order and timing statistics (columns in :func:`_order_kernel`)."""
+    n = len(offsets) - 1
+    out = np.empty((n, 12))
+    args = (offsets, time, energy.astype(np.float64), t_lo, t_hi, out)
+    bounds = parallel_ranges(np.diff(offsets))
+    if bounds is None:
+        _order_kernel(*args, 0, n)
+    else:
+        _order_parallel(bounds, *args)
+    return out
 
 
 def _file_interval(events: EventSet, files: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
@@ -254,10 +279,7 @@ def event_features(
     hb = np.bincount(key, minlength=6 * n).reshape(n, 2, 3)
     hr_change = _ratio(hb[:, 1, 2], hb[:, 1, 0]) - _ratio(hb[:, 0, 2], hb[:, 0, 0])
 
-    order = np.empty((n, 12))
-    _order_kernel(
-        arrival.offsets, arrival.time, events.energy.astype(np.float64), a_lo, a_hi, order
-    )
+    order = _order_statistics(arrival.offsets, arrival.time, events.energy, a_lo, a_hi)
     ks_d = order[:, 3]
     ks_p = np.full(n, np.nan)
     ok = np.isfinite(ks_d) & (counts > 0)

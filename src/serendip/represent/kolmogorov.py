@@ -9,7 +9,9 @@ Per regime (``t = n d``), as in scipy's ``_kolmogn``:
 
 * ``t <= 1`` and ``t >= n - 1``: Ruben-Gambino closed forms (exact);
 * ``d >= 0.5``, and ``n d^2`` above 4 (``n <= 140``) or 2.2 (``n > 140``):
-  ``2 * scipy.special.smirnov(n, d)`` (a C ufunc, the same call scipy makes);
+  twice the one-sided tail ``scipy.special.smirnov(n, d)``, as scipy computes it, here by
+  :func:`smirnov_sf` (the same exact sum, truncated where its terms vanish: scipy's
+  ufunc costs about 2 ms a value at n = 8,000);
 * ``n <= 140``, ``n d^2 <= 4``: scipy's exact Durbin-matrix / Pomeranz values, tabulated
   once on a grid of :data:`TABLE_POINTS` values of ``d`` per ``n`` (``serendip/data/``,
   rebuilt by ``python -m serendip.represent.kolmogorov``) and interpolated linearly in
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+
+import math
 
 import numba as nb
 import numpy as np
@@ -132,6 +136,48 @@ def _pelz_good_sf(n, x):
     return 1.0 - cdf
 
 
+@nb.njit(cache=True, error_model="numpy")
+def smirnov_sf(n, d):
+    """P(D_n^+ >= d) of the one-sided KS statistic: the Birnbaum-Tingey (1951) sum in log space.
+
+    Equals ``scipy.special.smirnov(n, d)`` (relative difference below 1e-9, tested) at
+    O(sqrt(n)) cost instead of O(n): the terms are unimodal in ``j`` and the sum stops once
+    they fall below ``e^-60`` of the largest.
+    """
+    if d <= 0.0:
+        return 1.0
+    if d >= 1.0:
+        return 0.0
+    nf = float(n)
+    jmax = int(math.floor(nf * (1.0 - d)))
+    lgc = 0.0  # log C(n, j)
+    peak = -np.inf
+    s = 0.0
+    prev = -np.inf
+    for j in range(0, min(jmax, n) + 1):
+        if j > 0:
+            lgc += math.log((nf - j + 1.0) / j)
+        p = 1.0 - d - j / nf
+        if p <= 0.0:
+            break
+        lt = lgc + (nf - j) * math.log(p) + (j - 1.0) * math.log(d + j / nf)
+        if lt > peak:
+            s = s * math.exp(peak - lt) + 1.0 if peak > -np.inf else 1.0
+            peak = lt
+        else:
+            s += math.exp(lt - peak)
+            if lt < peak - 60.0 and lt < prev:
+                break
+        prev = lt
+    return d * s * math.exp(peak)
+
+
+@nb.njit(cache=True)
+def _smirnov2_many(n, x, out, idx):
+    for j in idx:
+        out[j] = min(2.0 * smirnov_sf(np.int64(n[j]), x[j]), 1.0)
+
+
 @nb.njit(cache=True)
 def _pelz_good_many(n, x, out, idx):
     for j in idx:
@@ -143,8 +189,6 @@ def ks_sf(d, n) -> np.ndarray:
 
     NaN where ``n < 1`` or either input is NaN.
     """
-    from scipy import special
-
     d, n = np.broadcast_arrays(np.asarray(d, dtype=np.float64), np.asarray(n))
     d = d.ravel().copy()
     n = n.ravel().astype(np.float64)
@@ -174,8 +218,11 @@ def ks_sf(d, n) -> np.ndarray:
     m = take(t >= nf - 1.0)
     out[m] = 2.0 * (1.0 - d[m]) ** nf[m]
     small = ni <= N_TABLE
-    m = take((d >= 0.5) | (small & (nx2 > 4.0)) | (~small & (nx2 >= 2.2) & (nx2 < 370.0)))
-    out[m] = 2.0 * special.smirnov(ni[m], d[m])
+    m = np.flatnonzero(
+        take((d >= 0.5) | (small & (nx2 > 4.0)) | (~small & (nx2 >= 2.2) & (nx2 < 370.0)))
+    )
+    if m.size:
+        _smirnov2_many(nf, d, out, m)
     out[take(~small & (nx2 >= 370.0))] = 0.0
     m = take(small)
     if m.any():
