@@ -47,7 +47,7 @@ def test_smirnov_sf_equals_scipy_one_sided_tail():
     n = np.concatenate([rng.integers(1, 200, 200), rng.integers(141, 3000, 60), [1, 2, 20_000]])
     x = np.sqrt(rng.uniform(2.2, 370.0, 60) / n[200:260])
     d = np.concatenate([rng.uniform(0.001, 0.999, 200), np.clip(x, 1e-4, 0.9999), [0.5, 0.3, 0.02]])
-    ours = np.array([smirnov_sf(int(a), float(b)) for a, b in zip(n, d)])
+    ours = np.array([smirnov_sf(int(a), float(b)) for a, b in zip(n, d, strict=True)])
     ref = special.smirnov(n, d)
     assert np.max(np.abs(ours - ref)) < 1e-12
     big = ref > 1e-300

@@ -23,10 +23,9 @@ Per regime (``t = n d``), as in scipy's ``_kolmogn``:
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
-
-import math
 
 import numba as nb
 import numpy as np
