@@ -842,6 +842,9 @@ class RunData:
         with GTIs, the E-t map, the spectrum and (when the events have x/y) the sky image."""
         from serendip.app import sourceview as sv
 
+        if self.layout.lightcurves.is_file() and not self.layout.events.is_file():
+            return {"time_zero": None, "lightcurve": self.optical_view(row), "et_map": None,
+                    "spectrum": None, "image": None}  # fmt: skip
         got = self.events_of(row)
         if got is None:
             return {"time_zero": None, "lightcurve": None, "et_map": None, "spectrum": None}
@@ -855,6 +858,21 @@ class RunData:
             "spectrum": sv.spectrum(e),
             "image": self.sky_image(row),
         }
+
+    def optical_view(self, row: int) -> dict:
+        """A light-curve run's panel for ``row``: points per band with errors, upper limits,
+        folded when periodic (:func:`serendip.represent.lc_view.lightcurve_view`)."""
+        import pyarrow.parquet as pq
+
+        from serendip.represent.lc_view import lightcurve_view
+
+        tab = pq.read_table(
+            self.layout.lightcurves, filters=[("object_id", "=", str(self.ids[row]))]
+        ).to_pandas()
+        unit = "uJy"
+        if "zeropoint" in tab.columns and not np.isfinite(tab["zeropoint"]).any():
+            unit = ""
+        return lightcurve_view(tab, unit)
 
     def sky_image(self, row: int) -> dict | None:
         """Counts image of the source's events in sky pixels, when events.parquet has x, y."""

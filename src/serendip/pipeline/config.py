@@ -68,7 +68,8 @@ def _finite(**kw: Any) -> Any:
 
 # ---------------------------------------------------------------- sections
 class InputSection(Section):
-    """What to run on: a simulated population, or event files / folders / event tables."""
+    """What to run on: a simulated population, event files / folders / event tables, or
+    light-curve tables (one object per light curve)."""
 
     simulate: bool = Field(True, description="run on the built-in simulated population")
     n_sources: int = Field(5000, ge=50, description="simulated sources (= event files)")
@@ -81,6 +82,15 @@ class InputSection(Section):
     paths: list[str] = Field(
         default_factory=list,
         description="event files, folders or event tables (when simulate = false)",
+    )
+    lightcurves: list[str] = Field(
+        default_factory=list,
+        description="light-curve tables in the surveys' own columns (serendip.io.lightcurves; "
+        "ZTF forced photometry, ALeRCE, ATLAS, Rubin, Kepler/TESS, CRTS, plain): each object is "
+        "one item of the run (instead of event files; simulate is then false)",
+    )
+    lightcurve_features: Literal["full", "basic"] = Field(
+        "full", description="light-curve feature set (serendip.represent.lc_features.FEATURE_SETS)"
     )
     band_ev: list[float] = Field(
         default_factory=list,
@@ -142,6 +152,17 @@ class InputSection(Section):
 
     @model_validator(mode="after")
     def _files(self) -> InputSection:
+        if self.lightcurves:
+            if self.paths:
+                raise ValueError("give input.paths (event files) or input.lightcurves, not both")
+            for p in self.lightcurves:
+                if not Path(p).is_file():
+                    raise ValueError(f"input.lightcurves: no such file {p!r}")
+            kt = self.known_transients
+            if kt and kt != "truth" and not Path(kt).is_file():
+                raise ValueError(f"input.known_transients: no such file {kt!r}")
+            self.__dict__["simulate"] = False  # the light curves are the input (recorded)
+            return self
         if self.simulate:
             return self
         if not self.paths:

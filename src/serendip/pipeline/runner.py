@@ -71,6 +71,11 @@ class _Run:
 
 # --------------------------------------------------------------------- stages
 def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    from serendip.pipeline import lc_stages
+
+    if lc_stages.is_lightcurve_run(run.cfg):
+        return lc_stages.stage_input(run)
+    run.layout.lightcurves.unlink(missing_ok=True)
     inp = run.cfg["input"]
     info: dict[str, Any] = {}
     # files of the other kind of input (an earlier simulated or real run in the same folder)
@@ -133,7 +138,11 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
 
 
 def _stage_represent(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    from serendip.pipeline import lc_stages
     from serendip.represent import event_features
+
+    if lc_stages.is_lightcurve_run(run.cfg):
+        return lc_stages.stage_represent(run)
 
     files = read_table(run.layout.files)
     gti_path = run.layout.gtis  # ingested FITS files; simulated runs have none
@@ -146,6 +155,10 @@ def _stage_represent(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, A
 
 def _stage_features(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
     from serendip.features import extract_features
+    from serendip.pipeline import lc_stages
+
+    if lc_stages.is_lightcurve_run(run.cfg):
+        return lc_stages.stage_features(run)
 
     fc = run.cfg["features"]
     table = run.event_features()
@@ -250,6 +263,7 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
     kc = run.cfg["candidates"]
     ids, X = _feature_matrix(run)
     check_data_size(run.cfg, len(ids), run.layout.config)
+    lc_run = bool(run.cfg["input"].get("lightcurves"))
     cands = rank_features(
         ids,
         X,
@@ -262,9 +276,9 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
         nn_span=float(kc["nn_span"]),
         n_estimators=int(kc["n_estimators"]),
         random_state=int(kc["random_state"]),
-        files=read_table(run.layout.files),
+        files=None if lc_run else read_table(run.layout.files),
         artefacts=read_table(run.layout.artefacts) if run.layout.artefacts.is_file() else None,
-        events=run.events,
+        events=None if lc_run else run.events,
         background=read_table(run.layout.background) if run.layout.background.is_file() else None,
     )
     sha = config_file_hash(RunLayout(run.dir).config)
@@ -278,8 +292,10 @@ def _stage_report(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]
     outputs: dict[str, Path] = {}
     summary = read_table(run.layout.cluster_summary)
     settings = {"config": run.cfg, "stages": _stage_table(run)}
+    lc_path = run.layout.lightcurves
     path = write_report(
-        run.dir, settings=settings, cluster_table=summary, n_top=int(run.cfg["report"]["n_top"])
+        run.dir, settings=settings, cluster_table=summary, n_top=int(run.cfg["report"]["n_top"]),
+        lightcurves=read_table(lc_path) if run.cfg["input"].get("lightcurves") else None,
     )
     outputs["report"] = Path(path)
     sources_path = run.layout.sources

@@ -143,6 +143,36 @@ def _table(df: pd.DataFrame, float_fmt: str = "{:.4g}") -> str:
     return f"<div class='scroll'>{body}</div>"
 
 
+def _lightcurve_cards(cand: pd.DataFrame, rows, lightcurves: pd.DataFrame) -> str:
+    """Light curves (PNG per band with errors, folded when periodic) of the top candidates."""
+    import base64
+
+    from serendip.represent.lc_view import lightcurve_view, plot_lightcurve_png
+
+    ids = lightcurves["object_id"].astype(str).to_numpy()
+    cards = []
+    for r in rows:
+        row = cand.iloc[r]
+        oid = str(row["obsreg_id"])
+        view = lightcurve_view(lightcurves[ids == oid])
+        png = base64.b64encode(plot_lightcurve_png(view, oid)).decode()
+        per = (f"; periodic, P = {view['period_days']:.5g} d (folded at right)"
+               if view["period_days"] else "")  # fmt: skip
+        cap = f"#{int(row.get('rank', r + 1))} {oid} score {row['score']:.4f}{per}"
+        cards.append(
+            f"<div class='card'><p><b>{html.escape(cap)}</b></p><p>"
+            f"{html.escape(str(row.get('reasons', '')))}</p>"
+            f"<img alt='light curve of {html.escape(oid)}' src='data:image/png;base64,{png}'>"
+            "</div>"
+        )
+    return (
+        f"<h3>Light curves of the top {len(rows)}</h3><p class='note'>Points per band with "
+        "1-sigma errors (MJD); open triangles: upper limits (non-detections). Difference "
+        "photometry is shown as difference flux, never as magnitudes.</p>"
+        "<div class='cards'>" + "".join(cards) + "</div>"
+    )
+
+
 def _load_events_for(run_dir: Path, ids: list[str]) -> EventSet | None:
     """Events of just ``ids`` from ``RUN_DIR/events.parquet`` (predicate push-down), or None."""
     path = RunLayout(run_dir).events
@@ -261,6 +291,7 @@ def write_report(
     max_clusters: int = 12,
     n_per_cluster: int = 6,
     title: str = "serendip run report",
+    lightcurves: pd.DataFrame | None = None,
 ) -> Path:
     """Write ``RUN_DIR/report.html`` and return its path.
 
@@ -278,6 +309,9 @@ def write_report(
         computed from the catalogue when omitted.
     n_top : candidates shown with E-t map and light curve; ``n_table`` rows in the table.
     max_clusters, n_per_cluster : size of the per-cluster gallery (largest clusters).
+    lightcurves : a light-curve run's standard table (:mod:`serendip.io.lightcurves`): the top
+        candidates are shown as light curves per band with errors (folded too when periodic)
+        instead of E-t maps.
     """
     from serendip.cluster.summary import cluster_summary
 
@@ -318,7 +352,7 @@ def write_report(
         else np.zeros(0, int)
     )
     ids = cand["obsreg_id"].astype(str).to_numpy()
-    if events is None:
+    if events is None and lightcurves is None:
         events = _load_events_for(run_dir, ids[need].tolist())
     ev_index = (
         pd.Index(np.asarray(events.obsreg_id).astype(str)) if events is not None else pd.Index([])
@@ -354,13 +388,19 @@ def write_report(
     parts.append(
         f"<h2>Top candidates</h2>{_table(cand[[c for c in TABLE_COLUMNS if c in cand.columns]].head(n_table))}"
     )
-    parts.append(
-        f"<h3>E-t maps and light curves of the top {len(top_rows)}</h3>"
-        "<p class='note'>E-t map: counts per (time, energy) bin, 24 x 16 bins from the first to "
-        "the last event, 0.5-7 keV on a log scale. Light curve: rate in counts/s (bars: Poisson "
-        "errors, bin width) and hardness ratio (H-S)/(H+S), S = 0.5-2 keV, H = 2-7 keV.</p>"
-    )
-    if events is None:
+    if lightcurves is not None:
+        parts.append(_lightcurve_cards(cand, top_rows, lightcurves))
+    else:
+        parts.append(
+            f"<h3>E-t maps and light curves of the top {len(top_rows)}</h3>"
+            "<p class='note'>E-t map: counts per (time, energy) bin, 24 x 16 bins from the first "
+            "to the last event, 0.5-7 keV on a log scale. Light curve: rate in counts/s (bars: "
+            "Poisson errors, bin width) and hardness ratio (H-S)/(H+S), S = 0.5-2 keV, H = 2-7 "
+            "keV.</p>"
+        )
+    if lightcurves is not None:
+        pass
+    elif events is None:
         parts.append(
             "<p class='note'>No events available (no RUN_DIR/events.parquet); maps skipped.</p>"
         )

@@ -628,7 +628,54 @@ function rebinned(lc, factor) {
   return { t, w, rate, err, hr };
 }
 
+const BAND_COLOURS = { g: "#2ca02c", r: "#d62728", i: "#9467bd", z: "#8c564b", u: "#1f77b4", c: "#17becf", o: "#ff7f0e" };
+
+function opticalFigure(v, small) {
+  // A light-curve run: points per band with 1-sigma errors, upper limits as open triangles,
+  // and (periodic objects) the curve folded on its period in a second panel.
+  const folded = v.period_days != null;
+  const data = [];
+  Object.entries(v.bands).forEach(([band, b], k) => {
+    const colour = BAND_COLOURS[band] || `hsl(${(k * 67) % 360},60%,45%)`;
+    data.push({
+      type: "scatter", mode: "markers", name: band, x: b.t, y: b.y, xaxis: "x", yaxis: "y",
+      error_y: { type: "data", array: b.err, visible: true, thickness: 1 },
+      marker: { size: small ? 3 : 5, color: colour },
+      hovertemplate: `${band}: MJD %{x:.4f}<br>%{y:.4g}<extra></extra>`,
+    });
+    if (b.ul_t && b.ul_t.length) {
+      data.push({
+        type: "scatter", mode: "markers", name: `${band} upper limits`, x: b.ul_t, y: b.ul_y, xaxis: "x", yaxis: "y",
+        marker: { symbol: "triangle-down-open", size: small ? 4 : 6, color: colour }, hovertemplate: `${band} limit %{y:.4g}<extra></extra>`,
+      });
+    }
+    if (folded && b.phase) {
+      data.push({
+        type: "scatter", mode: "markers", name: `${band} folded`, showlegend: false,
+        x: b.phase.concat(b.phase.map((p) => p + 1)), y: b.y.concat(b.y), xaxis: "x2", yaxis: "y2",
+        error_y: { type: "data", array: b.err.concat(b.err), visible: true, thickness: 1 },
+        marker: { size: small ? 2 : 4, color: colour },
+      });
+    }
+  });
+  const ytitle = v.value === "flux" ? `${v.flux_type} flux (${v.unit || "as given"})` : "magnitude";
+  const yaxis = { title: small ? undefined : { text: ytitle }, autorange: v.value === "mag" ? "reversed" : true };
+  const layout = {
+    showlegend: !small, legend: { font: { size: 9 } },
+    margin: small ? { l: 40, r: 5, t: 5, b: 30 } : { l: 55, r: 10, t: 30, b: 45 },
+    title: small ? undefined : { text: `light curve per band${folded ? ` (right: folded, P = ${v.period_days.toPrecision(5)} d)` : ""}`, font: { size: 13 } },
+    xaxis: { title: small ? undefined : { text: "MJD" }, domain: folded ? [0, 0.58] : [0, 1] },
+    yaxis,
+  };
+  if (folded) {
+    layout.xaxis2 = { title: small ? undefined : { text: "phase" }, domain: [0.66, 1], anchor: "y2" };
+    layout.yaxis2 = { anchor: "x2", autorange: yaxis.autorange };
+  }
+  return { data, layout };
+}
+
 function lightcurveFigure(lc, small, opts = {}) {
+  if (lc && lc.bands) return opticalFigure(lc, small);
   if (!lc || !lc.counts || lc.counts.length === 0 || lc.counts.every((c) => c === 0)) return emptyFigure("no light curve for this source");
   const factor = opts.factor || rebinChoices(lc).def;
   const b = rebinned(lc, factor);
