@@ -7,6 +7,13 @@ Sets (read by path from the shared real data, ``SERENDIP_REAL_DATA`` overrides):
   as log10, -99 placeholders as missing (imputed by the ranker and counted).
 * ``snad_flares``: SNAD flare classifier test set (1,104 ZTF light curves, 31 standardised
   features); rare = real M-dwarf flares (104).
+* ``fleet_rare``: FLEET training set (``table_full_70.txt.gz``, 4,438 spectroscopically
+  classified ZTF/TNS transients); rare = tidal disruption events and superluminous supernovae
+  (TDE, SLSN-I, SLSN-II: 160). Features: the 26 fitted light-curve and host-galaxy observables
+  (no redshift, no absolute magnitudes, nothing derived from the class).
+
+The SNAD anomaly tags (``zwad_*_maria.csv``) list ZTF object ids with expert tags but no
+features or light curves, so they cannot be reviewed here.
 
 Static score: an isolation forest (scikit-learn, 300 trees, seed) on the median-imputed
 features - the unsupervised anomaly ranking a reviewer would start from. An oracle reviews
@@ -43,6 +50,14 @@ if not REAL.is_dir():
 CHECKPOINTS = (50, 100, 200)
 STRATEGIES = ("static", "knn", "aad", "pine")
 PEERS = ("coniferest AADForest", "coniferest PineForest")
+#: FLEET's fitted light-curve and host observables (its table also holds run settings and the class)
+FLEET_FEATURES = (
+    "lc_width", "lc_decline", "phase_offset", "mag_offset", "initial_temp", "cooling_rate",
+    "color_peak", "late_color", "late_color10", "late_color20", "late_color40", "late_color60",
+    "first_to_peak_r", "first_to_peak_g", "peak_to_last_r", "peak_to_last_g", "brightest_mag",
+    "green_brightest", "red_brightest", "chi2", "host_radius", "host_separation", "host_Pcc",
+    "host_magnitude", "host_magnitude_g", "host_magnitude_r",
+)  # fmt: skip
 
 
 def load_sets() -> dict[str, tuple[np.ndarray, np.ndarray, str]]:
@@ -68,6 +83,16 @@ def load_sets() -> dict[str, tuple[np.ndarray, np.ndarray, str]]:
             num.to_numpy(np.float64),
             rare,
             f"SNAD ZTF, flares {rare.sum()} of {len(df)}",
+        )
+    p = REAL / "fleet_training_set" / "table_full_70.txt.gz"
+    if p.is_file():
+        df = pd.read_csv(p, sep=r"\s+")
+        rare = df["object_class"].isin(["TDE", "SLSN-I", "SLSN-II"]).to_numpy()
+        num = df[list(FLEET_FEATURES)].astype(np.float64)
+        out["fleet_rare"] = (
+            num.to_numpy(),
+            rare,
+            f"FLEET ZTF transients, TDEs + SLSNe {rare.sum()} of {len(df)}",
         )
     return out
 

@@ -346,6 +346,29 @@ def test_event_download(client, emb, explore_run):
     assert client.get(f"/api/events/{sid}", params={"format": "exe"}).status_code == 422
 
 
+def test_xy_and_batched_et_maps(client, emb):
+    # /api/xy: x, y, cluster, score as float32 columns in the row order of /api/points
+    pts = client.get("/api/points").json()
+    r = client.get("/api/xy")
+    n = len(pts["obsreg_id"])
+    assert r.headers["x-serendip-columns"] == "x,y,cluster,score" and len(r.content) == 16 * n
+    cols = np.frombuffer(r.content, "<f4").reshape(4, n)
+    np.testing.assert_allclose(
+        cols[0], np.asarray(pts["x"], float), rtol=1e-3, atol=1e-3
+    )  # points: rounded
+    np.testing.assert_array_equal(cols[2], pts["cluster"])
+    np.testing.assert_allclose(cols[3], np.asarray(pts["score"], float), rtol=1e-3, atol=1e-4)
+    # /api/etmaps: the maps of several sources in one request, equal to /api/etmap's
+    ids = [str(i) for i in emb["obsreg_id"].iloc[:3]]
+    maps = client.get("/api/etmaps", params={"ids": ",".join(ids)}).json()["maps"]
+    assert list(maps) == ids
+    for sid in ids:
+        assert maps[sid] == client.get(f"/api/etmap/{sid}").json()["et_map"]
+    assert client.get("/api/etmaps", params={"ids": f"{ids[0]},nope_1"}).status_code == 404
+    many = ",".join([ids[0]] * 2 + [f"x{i}" for i in range(70)])
+    assert client.get("/api/etmaps", params={"ids": many}).status_code == 422
+
+
 def test_deep_link_serves_the_page(client, emb):
     sid = str(emb["obsreg_id"].iloc[4])
     r = client.get(f"/source/{sid}")

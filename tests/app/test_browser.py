@@ -105,6 +105,32 @@ def test_embedding_selection_source_view_export_catalogue(
     pts = httpx.get(f"{server.url}/api/points").json()
     n = meta["n_sources"]
     open_page(page, server.url)
+    # the embedding was first drawn on a canvas (before Plotly loaded), then replaced by WebGL
+    assert page.evaluate("document.body.dataset.shown") == "1"
+    timing = page.evaluate("window.serendipTiming")
+    assert timing["shown"] < timing["plotly_loaded"] <= timing["ready"]
+    assert page.locator("[data-testid=embed-preview]").count() == 0
+
+    # noise is grey and every cluster has its own colour (none repeats), named in the legend
+    page.select_option("[data-testid=colour-by]", "cluster")
+    colours = page.evaluate("document.getElementById('embed-plot').data[0].marker.color")
+    by_cluster = {}
+    for c, col in zip(pts["cluster"], colours, strict=True):
+        by_cluster.setdefault(c, set()).add(col)
+    assert all(len(v) == 1 for v in by_cluster.values())
+    if 0 in by_cluster:
+        assert by_cluster[0] == {"#bbbbbb"}
+        assert "noise (0)" in page.inner_text("[data-testid=colour-legend]")
+    real = [next(iter(v)) for c, v in by_cluster.items() if c not in (0, -1)]
+    assert len(set(real)) == len(real)
+    # the simulation's truth is hidden while labelling unless asked for
+    options = page.eval_on_selector_all("#colour-by option", "els => els.map(e => e.value)")
+    truth_cols = set(meta["truth_columns"])
+    assert truth_cols and not truth_cols & set(options)
+    page.check("[data-testid=show-truth]")
+    options = page.eval_on_selector_all("#colour-by option", "els => els.map(e => e.value)")
+    assert truth_cols & set(options)
+    page.uncheck("[data-testid=show-truth]")
 
     # the embedding has every source in one WebGL trace, known transients outlined in a second
     traces = page.evaluate(
@@ -144,7 +170,31 @@ def test_embedding_selection_source_view_export_catalogue(
     assert heat == ["heatmap", z.shape[0], z.shape[1]]
     assert page.evaluate("document.getElementById('lightcurve').data.length") == 2
     assert page.locator("[data-testid=neighbour-card]").count() == len(src["neighbours"]) > 0
-    page.wait_for_timeout(300)  # neighbour thumbnails
+    page.wait_for_selector("[data-testid=neighbour-thumb]")  # canvases, from one request
+    # the spectrum panel: the served counts per keV over 0.5-7 keV, on a log axis
+    spec = page.evaluate(
+        "(() => { const gd = document.getElementById('spectrum');"
+        " return [gd.data[0].y, gd.layout.yaxis.type]; })()"
+    )
+    want_spec = src["spectrum"]["per_kev"]
+    assert spec[1] == "log" and len(spec[0]) == len(want_spec)
+    for got_v, want_v in zip(spec[0], want_spec, strict=True):  # empty bins left out on log axes
+        assert (got_v is None and want_v == 0) or got_v == pytest.approx(want_v)
+    # the sky image: a heatmap of the events, or a panel saying why there is none
+    if src.get("image"):
+        assert page.evaluate("document.getElementById('sky-image').data[0].type") == "heatmap"
+    else:
+        assert "no sky image" in page.inner_text("[data-testid=sky-image]")
+    # the score breakdown names every term with its value; exact numbers carry units
+    terms = page.inner_text("[data-testid=score-terms]")
+    assert src["score_terms"] and all(t["term"] in terms for t in src["score_terms"])
+    props = page.inner_text("[data-testid=props-table]")
+    assert "s mission time (" in props and "keV" in page.inner_text("[data-testid=features-table]")
+    # the source's events download as CSV: one row per event of the source
+    with page.expect_download() as info:
+        page.click("[data-testid=events-csv]")
+    ev = Table.read(info.value.path(), format="ascii.ecsv")
+    assert len(ev) == sum(src["lightcurve"]["counts"]) and set(ev["obsreg_id"]) == {want}
     shot(page, "2-source")
 
     # find analogs: the k neighbours (and the query) are highlighted in the embedding
@@ -441,3 +491,25 @@ def test_screenshots_of_every_tab(browser, page, classified_run, start_server):
         # nothing wider than the screen: no horizontal scrolling
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366, tab
     assert {"embedding", "source", "review", "table", "export"} <= set(shots)
+
+
+def test_report_reads_on_a_laptop(browser, page, fresh_run):
+    """report.html at 1366x768: no horizontal scroll, results first and settings last, the
+    app's palette and noise grey; screenshot in test-artifacts/explore/report.png."""
+    import json
+    import re
+
+    from serendip.report import write_report
+
+    path = write_report(fresh_run, settings={"input": {"n_sources": 600}}, n_top=4)
+    page.goto(path.as_uri())
+    page.wait_for_function("document.getElementById('emb').width > 0")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    heads = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
+    assert heads[0] == "Embedding" and heads[-1] == "Settings"
+    data = json.loads(page.inner_text("#report-data"))
+    app_js = (REPO / "src/serendip/app/static/app.js").read_text()
+    block = re.search(r"const PALETTE = \[(.*?)\];", app_js, re.S).group(1)
+    assert data["palette"] == re.findall(r'"(#[0-9a-f]{6})"', block)
+    assert data["noise"] == re.search(r'NOISE_COLOUR = "(#[0-9a-f]{6})"', app_js).group(1)
+    page.screenshot(path=str(artifact_dir() / "report.png"))

@@ -11,7 +11,8 @@ E-t map counts, light-curve bins) as JSON and a small script draws them on ``<ca
 elements, so writing the report costs the same few tenths of a second whatever the run
 size (the matplotlib version took 10-14 s for its 27 PNG figures). The conventions are the
 explorer app's (``serendip explore``): energies in keV, the Viridis colour map for counts
-and scores, the same categorical palette with noise (cluster 0) in grey, times in
+and scores (from the lowest to the highest score), the same categorical palette (20 colours,
+then generated hues that do not repeat) with noise (cluster 0) in grey, times in
 seconds from the file's first event, rate in counts/s with Poisson errors and hardness
 ``(H - S) / (H + S)`` with S = 0.5-2 keV, H = 2-7 keV. The page fits a 1366 px wide
 screen without horizontal scrolling (wide tables scroll inside their own box).
@@ -54,9 +55,11 @@ pre{background:#f7f7f7;padding:.6em;font-size:12px;white-space:pre-wrap;overflow
 #: the explorer app's categorical palette (src/serendip/app/static/app.js)
 PALETTE = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-    "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79",
+    "#bcbd22", "#000080", "#f0a0ff", "#005c31", "#ff0010", "#5ef1f2", "#993f00", "#ffa405",
+    "#740aff", "#00998f", "#808000", "#4c005c",
 ]  # fmt: skip
+#: grey of the noise cluster, as in the app
+NOISE_COLOUR = "#bbbbbb"
 
 _JS = r"""
 "use strict";
@@ -64,6 +67,9 @@ const D = JSON.parse(document.getElementById("report-data").textContent);
 const VIR = [[68,1,84],[71,44,122],[59,81,139],[44,113,142],[33,144,141],[39,173,129],[92,200,99],[170,220,50],[253,231,37]];
 function viridis(t){t=Math.min(1,Math.max(0,t));const x=t*(VIR.length-1),i=Math.min(VIR.length-2,Math.floor(x)),f=x-i;
   const c=VIR[i].map((v,k)=>Math.round(v+(VIR[i+1][k]-v)*f));return `rgb(${c[0]},${c[1]},${c[2]})`;}
+// categories: the app's 20 colours, then golden-angle hues (app.js categoryColour): no repeats
+function catColour(i){if(i<D.palette.length)return D.palette[i];const k=i-D.palette.length;
+  return `hsl(${((k*137.508)%360).toFixed(1)}, ${k%2?70:90}%, ${[42,58,30][Math.floor(k/7)%3]}%)`;}
 function fmt(v){return v===null||v===undefined?"":(Math.abs(v)>=1e4||(Math.abs(v)<1e-3&&v!==0)?v.toExponential(3):(+v.toPrecision(4)).toString());}
 function setup(cv,w,h){const r=window.devicePixelRatio||1;cv.width=w*r;cv.height=h*r;cv.style.width=w+"px";cv.style.height=h+"px";
   const g=cv.getContext("2d");g.setTransform(r,0,0,r,0,0);g.font="11px sans-serif";return g;}
@@ -75,8 +81,8 @@ function axes(g,box,xr,yr,xl,yl,xlog,ylog){const [L,T,W,H]=box;g.strokeStyle="#4
 // ---- embedding
 const E=D.embedding;let mode=E?(E.n_clusters>1?"cluster":"score"):null;
 function colourOf(i){if(mode==="score"){return viridis((E.score[i]-E.smin)/Math.max(1e-12,E.smax-E.smin));}
-  if(mode==="known"){const k=E.known[i];return k<0?"#cccccc":D.palette[k%D.palette.length];}
-  const c=E.cluster[i];return c===0?"#c8c8c8":D.palette[E.cidx[i]%D.palette.length];}
+  if(mode==="known"){const k=E.known[i];return k<0?"#cccccc":catColour(k);}
+  const c=E.cluster[i];return c===0?D.noise:catColour(E.cidx[i]);}
 function drawEmbedding(){const cv=document.getElementById("emb");if(!cv||!E)return;const w=Math.min(760,cv.parentElement.clientWidth),h=Math.round(w*0.78);
   const g=setup(cv,w,h),box=[50,10,w-60,h-50];E.box=box;const [L,T,W,H]=box;
   const sx=v=>L+(v-E.xr[0])/(E.xr[1]-E.xr[0])*W,sy=v=>T+H-(v-E.yr[0])/(E.yr[1]-E.yr[0])*H;E.sx=sx;E.sy=sy;
@@ -86,8 +92,8 @@ function drawEmbedding(){const cv=document.getElementById("emb");if(!cv||!E)retu
   g.lineWidth=1;axes(g,box,E.xr,E.yr,"t-SNE 1","t-SNE 2");legend();}
 function legend(){const el=document.getElementById("emb-legend");let h="";
   if(mode==="score")h=`score: <span style="color:${viridis(0)}">&#9632;</span> ${fmt(E.smin)} &rarr; <span style="color:${viridis(1)}">&#9632;</span> ${fmt(E.smax)}`;
-  else if(mode==="known")h=E.known_names.map((k,j)=>`<span style="color:${D.palette[j%D.palette.length]}">&#9632;</span> ${k}`).join(" &nbsp;")+` &nbsp;<span style="color:#ccc">&#9632;</span> other`;
-  else h=E.legend.map(([c,n,j])=>`<span style="color:${c===0?"#c8c8c8":D.palette[j%D.palette.length]}">&#9632;</span> ${c===0?"noise":c} (${n})`).join(" &nbsp;");
+  else if(mode==="known")h=E.known_names.map((k,j)=>`<span style="color:${catColour(j)}">&#9632;</span> ${k}`).join(" &nbsp;")+` &nbsp;<span style="color:#ccc">&#9632;</span> other`;
+  else h=E.legend.map(([c,n,j])=>`<span style="color:${c===0?D.noise:catColour(j)}">&#9632;</span> ${c===0?"noise":c} (${n})`).join(" &nbsp;");
   el.innerHTML=h+" &nbsp; <span style='color:#e41a1c'>&#9675;</span> top candidates";}
 function hover(ev){const cv=document.getElementById("emb"),tip=document.getElementById("tip");if(!E||!E.sx)return;
   const r=cv.getBoundingClientRect(),mx=ev.clientX-r.left,my=ev.clientY-r.top;let best=-1,bd=64;
@@ -214,7 +220,7 @@ def _embedding_data(cand: pd.DataFrame, clusters: np.ndarray, known_type: np.nda
     order_cat = order_cat[cats[order_cat] != 0]
     colour = np.zeros(len(cats), dtype=np.int64)
     colour[order_cat] = np.arange(len(order_cat))
-    lo = float(np.quantile(score, 0.5)) if len(score) > 10 else float(score.min())
+    lo = float(np.nanmin(score)) if len(score) else 0.0  # the app's range: min to max
     rank = cand["rank"].to_numpy() if "rank" in cand.columns else np.arange(1, len(cand) + 1)
     pad = 0.03 * span
     return {
@@ -358,7 +364,7 @@ def write_report(
         pd.Index(np.asarray(events.obsreg_id).astype(str)) if events is not None else pd.Index([])
     )
 
-    data: dict[str, Any] = {"palette": PALETTE, "files": [], "thumbs": []}
+    data: dict[str, Any] = {"palette": PALETTE, "noise": NOISE_COLOUR, "files": [], "thumbs": []}
     data["embedding"] = _embedding_data(cand, clusters, known_type, n_top)
     n_clusters = len(np.unique(clusters[clusters > 0]))
     parts: list[str] = [

@@ -2,8 +2,12 @@
  *
  * Views: embedding (scattergl of every source), source (E-t map, light curve + hardness, tables,
  * neighbours), review (keyboard labelling, re-rank curve), catalogue (classification results), export.
- * document.body.dataset.ready = "1" once the embedding has rendered; window.serendipTiming holds the
- * load-time breakdown (ms since navigation start) used by benchmarks/bench_explore.py.
+ * Loading in two steps, so the embedding is on screen before Plotly (4.8 MB) is even parsed:
+ * document.body.dataset.shown = "1" once a canvas drawing of the embedding is on screen (from the
+ * binary /api/xy: x, y, cluster, score as float32; clicking a point opens it); Plotly is then
+ * loaded and document.body.dataset.ready = "1" once the interactive (WebGL) embedding has replaced
+ * the drawing. window.serendipTiming holds the load-time breakdown (ms since navigation start) used
+ * by benchmarks/bench_explore.py.
  */
 "use strict";
 
@@ -50,8 +54,23 @@ window.serendipTiming = { start: performance.now() };
 // Start both requests now (app.js loads before plotly.min.js), so the transfer overlaps Plotly's parse.
 const EARLY = {
   meta: fetch("/api/meta"),
+  xy: fetch("/api/xy"),
   points: fetch("/api/points"),
 };
+// Plotly, loaded after the first drawing of the embedding (index.html only preloads the file).
+let plotlyLoading = null;
+function loadPlotly() {
+  if (!plotlyLoading) {
+    plotlyLoading = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = "/static/plotly.min.js";
+      s.onload = () => resolve(window.Plotly);
+      s.onerror = () => reject(new Error("could not load /static/plotly.min.js"));
+      document.head.append(s);
+    });
+  }
+  return plotlyLoading;
+}
 
 /* ---------- small helpers ---------- */
 const $ = (id) => document.getElementById(id);
@@ -244,9 +263,8 @@ function categoricalColours(values, name) {
   return { colours, cats, counts, colourOf };
 }
 
-function markerSize() {
+function markerSize(n = state.points.x.length) {
   // Smaller, more transparent markers as the embedding fills up.
-  const n = state.points.x.length;
   if (n > 30000) return { size: 2.5, opacity: 0.6 };
   if (n > 5000) return { size: 3, opacity: 0.7 };
   return { size: 4, opacity: 0.8 };
@@ -327,6 +345,102 @@ function embeddingTraces(colourName) {
   ];
 }
 
+// Plotly's Viridis at 9 even stops (the preview's score colours; Plotly draws the exact scale after).
+const VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"];
+const PREVIEW_MARGIN = { l: 40, r: 10, t: 30, b: 30 }; // the Plotly layout's margins
+
+function previewColours(cluster, score) {
+  // The colouring Plotly will use by default (defaultColour): clusters when they split the sources.
+  const n = cluster.length;
+  const counts = new Map();
+  for (let i = 0; i < n; i++) counts.set(cluster[i], (counts.get(cluster[i]) || 0) + 1);
+  if (counts.size > 1 && Math.max(...counts.values()) < 0.9 * n) {
+    const { colours } = categoricalColours(Array.from(cluster), "cluster");
+    return colours;
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) if (Number.isFinite(score[i])) { lo = Math.min(lo, score[i]); hi = Math.max(hi, score[i]); }
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = score[i];
+    out[i] = Number.isFinite(v) ? VIRIDIS[Math.round(((v - lo) / (hi - lo || 1)) * 8)] : MISSING_COLOUR;
+  }
+  return out;
+}
+
+function drawPreview(buf, n) {
+  // The embedding drawn on a 2-D canvas from /api/xy (four float32 columns of n values).
+  const x = new Float32Array(buf, 0, n);
+  const y = new Float32Array(buf, 4 * n, n);
+  const cluster = new Float32Array(buf, 8 * n, n);
+  const score = new Float32Array(buf, 12 * n, n);
+  const box = $("embed-plot");
+  const canvas = document.createElement("canvas");
+  canvas.id = "embed-preview";
+  canvas.dataset.testid = "embed-preview";
+  const w = box.clientWidth;
+  const h = box.clientHeight;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
+  canvas.style.width = `${w}px`;
+  canvas.style.height = `${h}px`;
+  box.append(canvas);
+  let x0 = Infinity; let x1 = -Infinity; let y0 = Infinity; let y1 = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (x[i] < x0) x0 = x[i];
+    if (x[i] > x1) x1 = x[i];
+    if (y[i] < y0) y0 = y[i];
+    if (y[i] > y1) y1 = y[i];
+  }
+  const padX = 0.04 * (x1 - x0 || 1);
+  const padY = 0.04 * (y1 - y0 || 1);
+  x0 -= padX; x1 += padX; y0 -= padY; y1 += padY;
+  const m = PREVIEW_MARGIN;
+  const pw = w - m.l - m.r;
+  const ph = h - m.t - m.b;
+  const ctx = canvas.getContext("2d");
+  ctx.scale(dpr, dpr);
+  ctx.font = "13px system-ui, sans-serif";
+  ctx.fillStyle = "#444";
+  ctx.textAlign = "center";
+  ctx.fillText(`${n.toLocaleString()} sources`, w / 2, 18);
+  ctx.strokeStyle = "#ddd";
+  ctx.strokeRect(m.l, m.t, pw, ph);
+  const colours = previewColours(cluster, score);
+  const { size, opacity } = markerSize(n);
+  ctx.globalAlpha = opacity;
+  const px = new Float32Array(n);
+  const py = new Float32Array(n);
+  const byColour = new Map();
+  for (let i = 0; i < n; i++) {
+    px[i] = m.l + ((x[i] - x0) / (x1 - x0)) * pw;
+    py[i] = m.t + ((y1 - y[i]) / (y1 - y0)) * ph;
+    const c = colours[i];
+    if (!byColour.has(c)) byColour.set(c, []);
+    byColour.get(c).push(i);
+  }
+  for (const [c, idx] of byColour) {
+    ctx.fillStyle = c;
+    for (const i of idx) ctx.fillRect(px[i] - size / 2, py[i] - size / 2, size, size);
+  }
+  canvas.addEventListener("click", (ev) => {
+    // the nearest point within 8 px opens (once the ids have arrived)
+    if (!state.points) return;
+    const r = canvas.getBoundingClientRect();
+    const cx = ev.clientX - r.left;
+    const cy = ev.clientY - r.top;
+    let best = -1;
+    let bestD = 64;
+    for (let i = 0; i < n; i++) {
+      const d = (px[i] - cx) ** 2 + (py[i] - cy) ** 2;
+      if (d < bestD) { bestD = d; best = i; }
+    }
+    if (best >= 0) openSource(state.points.obsreg_id[best]).catch(reportError);
+  });
+}
+
 async function renderEmbedding() {
   const P = state.points;
   const n = P.obsreg_id.length;
@@ -348,6 +462,8 @@ async function renderEmbedding() {
     legend: { orientation: "h", y: -0.06 },
   };
   await Plotly.newPlot(gd, embeddingTraces(sel.value), layout, PLOT_CONFIG);
+  const preview = $("embed-preview");
+  if (preview) preview.remove();
   gd.on("plotly_click", (ev) => {
     const pt = ev && ev.points && ev.points[0];
     if (!pt) return;
@@ -557,11 +673,6 @@ async function getSource(id) {
   if (state.sourceCache.size > 200) state.sourceCache.delete(state.sourceCache.keys().next().value);
   state.sourceCache.set(id, src);
   return src;
-}
-
-async function getEtMap(id) {
-  if (state.sourceCache.has(id)) return state.sourceCache.get(id);
-  return apiGet(`/api/etmap/${encodeURIComponent(id)}`);
 }
 
 function emptyFigure(text) {
@@ -857,7 +968,10 @@ async function openSource(id, { switchPane = true, pushUrl = true } = {}) {
   $("source-id").textContent = id;
   document.title = `${id} \u00b7 serendip explore`;
   if (pushUrl) setSourceUrl(id);
+  const t0 = performance.now();
   const src = await getSource(id);
+  await loadPlotly();
+  const t1 = performance.now();
   state.sourceId = id;
   $("find-analogs").disabled = false;
   const lab = state.labels.get(id);
@@ -885,12 +999,50 @@ async function openSource(id, { switchPane = true, pushUrl = true } = {}) {
   $("truth-box").hidden = !showTruth() || !src.truth || Object.keys(src.truth).length === 0;
   renderNeighbours(src.neighbours || []);
   setStatus(`source ${id}`);
+  // ms spent fetching the source (0 when cached) and drawing it (for bench_explore.py)
+  state.sourceTiming = { fetch_ms: t1 - t0, draw_ms: performance.now() - t1 };
   document.body.dataset.sourceReady = id;
+}
+
+function viridisRgb(f) {
+  // Viridis at fraction f in [0, 1], linearly between the 9 stops of VIRIDIS.
+  const x = Math.min(Math.max(f, 0), 1) * 8;
+  const i = Math.min(Math.floor(x), 7);
+  const a = VIRIDIS[i];
+  const b = VIRIDIS[i + 1];
+  const w = x - i;
+  const ch = (h, k) => parseInt(h.slice(1 + 2 * k, 3 + 2 * k), 16);
+  return [0, 1, 2].map((k) => Math.round(ch(a, k) * (1 - w) + ch(b, k) * w));
+}
+
+function drawHeatThumb(el, z) {
+  // A counts map as a small canvas image (Viridis, linear, low energies at the bottom): no Plotly.
+  const rows = z.length;
+  const cols = rows ? z[0].length : 0;
+  const canvas = document.createElement("canvas");
+  canvas.width = cols;
+  canvas.height = rows;
+  canvas.className = "thumb";
+  canvas.dataset.testid = "neighbour-thumb";
+  let hi = 0;
+  for (const r of z) for (const v of r) if (v > hi) hi = v;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(cols, rows);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const [R, G, B] = viridisRgb(hi ? z[r][c] / hi : 0);
+      const o = 4 * ((rows - 1 - r) * cols + c);
+      img.data[o] = R; img.data[o + 1] = G; img.data[o + 2] = B; img.data[o + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  el.replaceChildren(canvas);
 }
 
 function renderNeighbours(rows) {
   const box = $("neighbours");
   box.replaceChildren();
+  const minis = new Map();
   for (const nb of rows) {
     const card = document.createElement("div");
     card.className = "card";
@@ -905,14 +1057,20 @@ function renderNeighbours(rows) {
     card.append(head, mini);
     card.addEventListener("click", () => openSource(nb.obsreg_id).catch(reportError));
     box.append(card);
-    getEtMap(nb.obsreg_id)
-      .then((s) => {
-        if (!s.et_map) throw new Error("no map");
-        const f = etMapFigure(s.et_map, true);
-        return Plotly.newPlot(mini, f.data, f.layout, { ...SMALL_CONFIG, staticPlot: true });
-      })
-      .catch(() => { mini.textContent = "no map"; });
+    minis.set(nb.obsreg_id, mini);
   }
+  if (minis.size === 0) return;
+  // every thumbnail in one request (the server caches the maps), drawn on canvases
+  const ids = [...minis.keys()].map(encodeURIComponent).join(",");
+  apiGet(`/api/etmaps?ids=${ids}`)
+    .then((res) => {
+      for (const [id, mini] of minis) {
+        const et = res.maps[id];
+        if (et) drawHeatThumb(mini, et.z);
+        else mini.textContent = "no map";
+      }
+    })
+    .catch(() => { for (const mini of minis.values()) mini.textContent = "no map"; });
 }
 
 async function findAnalogs(id) {
@@ -1336,9 +1494,21 @@ function wireControls() {
 async function main() {
   const T = window.serendipTiming;
   T.dom_ready = performance.now();
-  wireControls();
   document.body.dataset.pane = "embedding";
   setStatus("loading points\u2026");
+  // 1. the embedding drawn on a canvas from the binary /api/xy: on screen before Plotly loads
+  const xyResp = await EARLY.xy;
+  if (!xyResp.ok) throw await apiError(xyResp);
+  const xyBuf = await xyResp.arrayBuffer();
+  T.xy_body = performance.now();
+  const nXy = xyBuf.byteLength / 16;
+  drawPreview(xyBuf, nXy);
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  T.shown = performance.now();
+  document.body.dataset.shown = "1";
+  setStatus(`${nXy.toLocaleString()} points drawn in ${(T.shown / 1000).toFixed(2)} s; loading the interactive view\u2026`);
+  // 2. Plotly and the full columns (ids, known types, colour columns), then the WebGL embedding
+  const plotlyP = loadPlotly();
   const metaResp = await EARLY.meta;
   if (!metaResp.ok) throw await apiError(metaResp);
   const metaP = metaResp.json();
@@ -1351,6 +1521,9 @@ async function main() {
   T.points_parsed = performance.now();
   T.points_bytes = text.length;
   state.meta = await metaP;
+  await plotlyP;
+  T.plotly_loaded = performance.now();
+  wireControls();
   $("run-name").textContent = `${state.meta.run} \u00b7 ${state.meta.n_sources} sources \u00b7 ${state.meta.kind}`;
   document.querySelector('[data-pane="catalog"]').hidden = !(state.meta.kind === "classification" || state.meta.kind === "both");
   renderLabelButtons();
