@@ -3,28 +3,22 @@
 :func:`flag_artefacts` joins the ingest's per-source diagnostics (``artefacts.parquet``,
 :mod:`serendip.io.artefacts`) onto the candidate table and sets one boolean column per flag:
 
-==============  ===================================================================  ========
-flag            rule                                                                 demoted
-==============  ===================================================================  ========
-near_edge       median chip position within dither amplitude + r90 of a chip edge,   no
-                ACIS node boundary or bad column
-dither_period   power at the epoch's dither periods (or first harmonics) with a      yes
-                false-alarm probability below 10^-:data:`DITHER_DEX` and at least
-                :data:`DITHER_RATIO` x the median power at nearby periods
-edge_dither     near_edge and a dither-like light curve: dither_period's power       yes
-                test at 10^-:data:`EDGE_DITHER_DEX`, or a gap (dip) of at least
-                :data:`EDGE_GAP_DEX` stronger than its burst (``gap_sig >= burst_sig``)
-single_pixel    a chain of >= :data:`MIN_CHAIN` events in one pixel (or 2x2 block)  yes
-                over consecutive frames, improbable from the source's own rate
-                (10^-:data:`CHAIN_DEX`), holding >= :data:`CHAIN_PURITY` of the
-                source's events during it, that lies in the strongest burst window or
-                holds >= :data:`CHAIN_FRACTION` of the source's events (afterglow,
-                hot pixel)
-streak          a brighter source's readout streak expected to give >=              yes
-                :data:`STREAK_FRACTION` of the source's counts
-pileup          counts per frame above the instrument's threshold                    no
-dead_time       dead-time fraction above :data:`DEAD_FRACTION` (NuSTAR, NICER)       no
-==============  ===================================================================  ========
+* ``near_edge`` (not demoted): median chip position within dither amplitude + r90 of a chip
+  edge, ACIS node boundary or bad column.
+* ``dither_period`` (demoted): power at the epoch's dither periods (or first harmonics) with a
+  false-alarm probability below 10^-:data:`DITHER_DEX` and at least :data:`DITHER_RATIO` x the
+  median power at nearby periods.
+* ``edge_dither`` (demoted): near_edge and a dither-like light curve: the dither-power test at
+  10^-:data:`EDGE_DITHER_DEX`, or a gap (dip) of at least :data:`EDGE_GAP_DEX` stronger than its
+  burst (``gap_sig >= burst_sig``).
+* ``single_pixel`` (demoted): a chain of >= :data:`MIN_CHAIN` events in one pixel (or 2x2 block)
+  over consecutive frames, improbable from the source's own rate (10^-:data:`CHAIN_DEX`),
+  holding >= :data:`CHAIN_PURITY` of the source's events during it, that lies in the strongest
+  burst window or holds >= :data:`CHAIN_FRACTION` of the source's events (afterglow, hot pixel).
+* ``streak`` (demoted): a brighter source's readout streak expected to give >=
+  :data:`STREAK_FRACTION` of the source's counts.
+* ``pileup`` (not demoted): counts per frame above the instrument's threshold.
+* ``dead_time`` (not demoted): dead-time fraction above :data:`DEAD_FRACTION` (NuSTAR, NICER).
 
 Flagged candidates stay in the table: a demoting flag multiplies the score by
 :data:`DEMOTE` (once, however many flags), the table is re-ranked, and every flag (demoting

@@ -12,39 +12,36 @@ rates. This module is the one place for the instrument parameters that say so
 every energy), the diagnostics that the candidate stage turns into flags
 (:mod:`serendip.catalog.artefacts`):
 
-=====================  ===========================================================================
-column                 meaning
-=====================  ===========================================================================
-ccd                    the CCD holding most of the source's events (-1: no CCD column)
-n_ccds                 CCDs holding >= 5% of its events (2: dithered across a chip gap)
-chip_x, chip_y         median chip position [chip pixel] on that CCD
-edge_dist_pix          distance [chip pixel] of that position to the nearest chip edge, ACIS
-                       node boundary or bad column of that CCD (a column with < 30% of its
-                       neighbours' counts, :func:`bad_columns`); NaN without chip columns
-dither_amp_pix         the epoch's dither amplitude [pixel] (half the peak-to-peak width)
-r90_pix                the source region's half-size [pixel] (the 90% PSF radius of a source list)
-dither_z2              largest Rayleigh power Z^2_1 at the dither periods and their first harmonics
-dither_ref_z2          median Z^2_1 at :data:`REF_FACTORS` times that period, away from every dither
-                       period (the source's own red noise: a flare has power at every period)
-dither_fap_dex         -log10 false-alarm probability of ``dither_z2`` (chi^2_2, trials = periods)
-afterglow_max          events of the longest chain in one pixel (or one 2x2 block) over frames at
-                       most :data:`CHAIN_FRAME_GAP` apart
-afterglow_fap_dex      -log10 chance probability of that chain from the source's own rate per
-                       pixel and frame
-afterglow_t0/t1        [s] first and last event of the chain
-afterglow_purity       the chain's share of the source's events from :data:`PURITY_FRAMES` frames
-                       before to as many after it: about 1 for an afterglow or hot pixel on a
-                       faint source, well below for a real flare, which lasts longer and whose
-                       photons spread over the PSF and the dither path
-streak_frac            expected readout-streak counts from brighter sources of the same CCD
-                       columns, as a fraction of the source's counts
-frame_s                frame time [s] (``TIMEDEL``/``FRAMETIM``/``EXPTIME`` or the instrument's)
-counts_per_frame_max   largest counts per frame in bins of :data:`FRAMES_PER_BIN` frames
-counts_per_frame_mean  counts per frame over the good time
-pileup_threshold       the instrument's counts-per-frame threshold (:data:`READOUTS`)
-dead_frac_max          largest dead-time fraction in bins of :data:`DEAD_BIN_S` s (NuSTAR ``PRIOR``,
-                       NICER ``DEADTIME``); NaN where the data have neither
-=====================  ===========================================================================
+* ``ccd``: the CCD holding most of the source's events (-1: no CCD column)
+* ``n_ccds``: CCDs holding >= 5% of its events (2: dithered across a chip gap)
+* ``chip_x, chip_y``: median chip position [chip pixel] on that CCD
+* ``edge_dist_pix``: distance [chip pixel] of that position to the nearest chip edge, ACIS node
+  boundary or bad column of that CCD (a column with < 30% of its neighbours' counts,
+  :func:`bad_columns`); NaN without chip columns
+* ``dither_amp_pix``: the epoch's dither amplitude [pixel] (half the peak-to-peak width)
+* ``r90_pix``: the source region's half-size [pixel] (the 90% PSF radius of a source list)
+* ``dither_z2``: largest Rayleigh power Z^2_1 at the dither periods and their first harmonics
+* ``dither_ref_z2``: median Z^2_1 at :data:`REF_FACTORS` times that period, away from every
+  dither period (the source's own red noise: a flare has power at every period)
+* ``dither_fap_dex``: -log10 false-alarm probability of ``dither_z2`` (chi^2_2, trials =
+  periods)
+* ``afterglow_max``: events of the longest chain in one pixel (or one 2x2 block) over frames at
+  most :data:`CHAIN_FRAME_GAP` apart
+* ``afterglow_fap_dex``: -log10 chance probability of that chain from the source's own rate per
+  frame (:func:`afterglow_chains`)
+* ``afterglow_t0/t1``: [s] first and last event of the chain
+* ``afterglow_purity``: the chain's share of the source's events from :data:`PURITY_FRAMES`
+  frames before to as many after it: about 1 for an afterglow or hot pixel on a faint source,
+  well below for a real flare, which lasts longer and whose photons spread over the PSF and the
+  dither path
+* ``streak_frac``: expected readout-streak counts from brighter sources of the same CCD columns,
+  as a fraction of the source's counts
+* ``frame_s``: frame time [s] (``TIMEDEL``/``FRAMETIM``/``EXPTIME`` or the instrument's)
+* ``counts_per_frame_max``: largest counts per frame in bins of :data:`FRAMES_PER_BIN` frames
+* ``counts_per_frame_mean``: counts per frame over the good time
+* ``pileup_threshold``: the instrument's counts-per-frame threshold (:data:`READOUTS`)
+* ``dead_frac_max``: largest dead-time fraction in bins of :data:`DEAD_BIN_S` s (NuSTAR
+  ``PRIOR``, NICER ``DEADTIME``); NaN where the data have neither
 
 Every diagnostic that cannot be measured (no chip columns, a mission without dither or frames)
 is NaN, and :func:`note_unmeasured` says so with a counted notice.
