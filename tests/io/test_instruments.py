@@ -257,3 +257,22 @@ def test_candidates_show_burst_times_in_utc():
     assert out["burst_time"].tolist() == [50.0, 0.0]
     assert out["burst_time_utc"].tolist() == [utc_iso(7.0e8 + 50.0, 51910.00074287037)[0],
                                               "1997-12-31T23:58:56.816"]
+
+
+def test_real_nicer_files_barycentred_only_when_not_already(real_data):
+    """sgr1830kgfilt.evt.gz is at TIMEREF=LOCAL (TT): corrected for RA_OBJ/DEC_OBJ and said so;
+    ngc300nicer_bary.evt.gz is at SOLARSYSTEM: left alone."""
+    p = real_data / "pint_testdata/sgr1830kgfilt.evt.gz"
+    raw = read_event_file(p, band=None, barycentre=False)
+    ef = read_event_file(p, band=None)
+    with fits.open(p) as h:
+        hd = h["EVENTS"].header
+        ra, dec = hd["RA_OBJ"], hd["DEC_OBJ"]
+        mjdref = hd["MJDREFI"] + hd["MJDREFF"]
+    b = Barycentre(raw.time[0], raw.time[-1], mjdref, "TT")
+    np.testing.assert_allclose(ef.time - raw.time, b.correction(raw.time, ra, dec), atol=1e-6)
+    assert 10.0 < np.max(np.abs(ef.time - raw.time)) < 500.0
+    assert ef.meta["timeref"] == "SOLARSYSTEM" and "barycentred by serendip" in ef.meta["time_correction"]
+    q = real_data / "pint_testdata/ngc300nicer_bary.evt.gz"
+    np.testing.assert_array_equal(read_event_file(q, band=None).time,
+                                  read_event_file(q, band=None, barycentre=False).time)

@@ -4,9 +4,20 @@
 its PI channel column becomes photon energy (``E [eV] = channel * ev_per_channel +
 offset_ev``), which unit an energy column has when the file does not say, and the
 mission's standard science band with its reference. Rows are recognised from the
-``TELESCOP``, ``INSTRUME`` and (Fermi GBM) ``DETNAM`` header keywords, first match wins;
-:func:`mission_table` renders the table for the docs. A band given by the user always wins
-over the mission's; files of an unknown mission keep every energy (stated in a notice).
+``TELESCOP``, ``INSTRUME``, (Fermi GBM) ``DETNAM`` and mode keywords (Swift ``DATAMODE``:
+WT and PC), first match wins; :func:`mission_table` renders the table for the docs. A band
+given by the user always wins over the mission's; files of an unknown mission keep every
+energy (stated in a notice).
+
+Each row also holds what the instrument can and cannot do and how its files are screened and
+timed: the standard event screening (:class:`QualityCut` rules: Chandra ACIS ``status = 0``
+and grades 0,2,3,4,6; XMM pn ``PATTERN <= 4``, MOS ``PATTERN <= 12``, ``FLAG = 0``; Swift XRT
+grades 0-12 in PC and 0-2 in WT mode; eROSITA ``FLAG & 0xC00FFF30 = 0``), applied at ingest
+unless switched off; ``imaging`` (``"2d"``, ``"1d"`` for Swift WT, ``"none"`` for NICER,
+RXTE, GBM, LAXPC); ``energy_resolution`` (False for HRC: energies never invented); the
+``MJDREF``/``TIMESYS`` assumed when a header lacks them and GBM's ``TRIGTIME`` origin
+(:mod:`serendip.io.timesys`); and which data are survey-mode (eROSITA ``OBS_MODE``, Swift
+snapshot sequences) and need an exposure curve (:mod:`serendip.io.exposure`).
 
 =======================  ====================  ========================  ==========================================
 mission / instrument     channel -> energy     standard band             reference for the band
