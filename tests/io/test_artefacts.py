@@ -74,3 +74,17 @@ def test_streak_and_bad_columns():
     cx = cx[cx != 333]  # column 333 lost its events
     bad = bad_columns(np.zeros(len(cx), np.int64), cx, 1, 1024)
     assert list(bad[0]) == [333]
+
+
+def test_real_nicer_dead_time(real_data):
+    """A real NICER event file (DEADTIME column): dead time measured, no frames invented."""
+    from serendip.io.ingest import ingest
+
+    path = real_data / "pint_testdata" / "J0218_nicer_2070030405_cleanfilt_cut_bary.evt.gz"
+    if not path.is_file():
+        import pytest
+
+        pytest.skip("NICER test file not present")
+    row = ingest([path], progress=False).artefacts.iloc[0]
+    assert 0 < row["dead_frac_max"] < 0.01  # a cleaned, faint file: ~3e-5
+    assert np.isnan(row["frame_s"]) and np.isnan(row["counts_per_frame_max"])

@@ -477,7 +477,8 @@ def measure_artefacts(
                                   np.abs(cx[here] - cols[np.minimum(j + 1, len(cols) - 1)]))
                 dist[here] = np.minimum(dist[here], near)
         tab["edge_dist_pix"] = np.where(pattern is not None, dist, np.nan)
-    frame_s = header.get("frame_s") or (ro.frame_s if ro is not None else None)
+    # frames only for framed detectors (READOUTS): a TIMEDEL of an HRC or NICER file is a clock tick
+    frame_s = (header.get("frame_s") or ro.frame_s) if ro is not None else None
     if frame_s and len(idx):
         tab["frame_s"][:] = frame_s
         frame = aux["expno"][idx].astype(np.int64) if "expno" in aux else np.floor(
