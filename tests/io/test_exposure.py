@@ -10,6 +10,7 @@ import pytest
 from astropy.io import fits
 from scipy import stats
 
+from serendip.errors import InputError
 from serendip.io.eventset import EventSet
 from serendip.io.exposure import apply_curve, read_exposure_curve, survey_problem, with_curve
 from serendip.io.ingest import ingest
@@ -176,3 +177,21 @@ def test_et_maps_use_the_expected_rate_template():
     assert (clock == 0).sum() >= 8  # the gap: empty time bins
     assert (flat > 0).all() and flat.std() / flat.mean() < 0.15
     assert on_template_axis(ev, None) is ev
+
+
+def test_csc_light_curve_and_table_read_as_exposure_curves(tmp_path):
+    t = fits.BinTableHDU.from_columns([
+        fits.Column("TIME_MIN", "D", array=[100.0, 200.0, 300.0]),
+        fits.Column("TIME_MAX", "D", array=[200.0, 300.0, 400.0]),
+        fits.Column("EXPOSURE", "E", array=[50.0, 100.0, 25.0])], name="LIGHTCURVE")
+    t.header["TIMEZERO"] = 10.0
+    fits.HDUList([fits.PrimaryHDU(), t]).writeto(tmp_path / "lc3.fits")
+    c = read_exposure_curve(tmp_path / "lc3.fits")
+    np.testing.assert_allclose(c["start"], [110, 210, 310])
+    np.testing.assert_allclose(c["fracexp"], [0.5, 1.0, 0.25])
+    pd.DataFrame({"START": [0.0, 5.0], "stop": [5.0, 4.0], "FracExp": [1.0, 1.0]}).to_csv(
+        tmp_path / "c.csv", index=False)
+    assert len(read_exposure_curve(tmp_path / "c.csv")) == 1  # stop <= start: dropped
+    pd.DataFrame({"start": [0.0]}).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(InputError, match="lacks column"):
+        read_exposure_curve(tmp_path / "bad.csv")
