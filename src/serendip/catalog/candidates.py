@@ -381,7 +381,8 @@ def _append_features(out: pd.DataFrame, feats: pd.DataFrame) -> pd.DataFrame:
 FILE_COLUMNS_IN_CANDIDATES = ("ra", "dec", "obsid", "tstart", "tstop", "exposure")
 
 
-def with_observation_columns(cands: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
+def with_observation_columns(cands: pd.DataFrame, files: pd.DataFrame,
+                             gtis: pd.DataFrame | None = None) -> pd.DataFrame:
     """The candidates with where and when each file was observed.
 
     Joined from ``files`` on obsreg_id: ``ra``, ``dec`` [deg, ICRS], ``obsid``, ``tstart``,
@@ -389,8 +390,11 @@ def with_observation_columns(cands: pd.DataFrame, files: pd.DataFrame) -> pd.Dat
     ``rate_err`` [ct/s] (``sqrt(max(n_events, 1)) / duration``), ``burst_time`` [mission s]
     (centre of the strongest burst window, ``tstart + burst_t_frac * duration``) and
     ``burst_width`` [s] (``burst_width_frac * duration``) and, when ``files`` has ``mjdref``,
-    ``burst_time_utc`` (UTC ISO, each file's time system). Files without RA/Dec get no sky
-    columns, which is counted as a notice.
+    ``burst_time_utc`` (UTC ISO, each file's time system). With the good-time intervals
+    ``gtis`` (``gtis.parquet``: the axis the burst statistics ran on, gaps removed and
+    weighted by the background template) the burst window's ends are mapped back from that
+    axis to mission time (:func:`serendip.represent.livetime.live_to_time`) instead. Files
+    without RA/Dec get no sky columns, which is counted as a notice.
     """
     from serendip.notices import notice
 
@@ -433,6 +437,16 @@ def with_observation_columns(cands: pd.DataFrame, files: pd.DataFrame) -> pd.Dat
                 out["tstart"].to_numpy(np.float64) + out["burst_t_frac"].to_numpy(np.float64) * dur
             )
             out["burst_width"] = out["burst_width_frac"].to_numpy(np.float64) * dur
+            if gtis is not None and len(gtis):
+                from serendip.represent.livetime import live_to_time
+
+                c = out["burst_t_frac"].to_numpy(np.float64)
+                h = 0.5 * out["burst_width_frac"].to_numpy(np.float64)
+                ids = out["obsreg_id"].astype(str).to_numpy()
+                lo, hi = live_to_time(ids, c - h, gtis), live_to_time(ids, c + h, gtis)
+                ok = np.isfinite(lo) & np.isfinite(hi)
+                out["burst_time"] = np.where(ok, 0.5 * (lo + hi), out["burst_time"])
+                out["burst_width"] = np.where(ok, hi - lo, out["burst_width"])
             if "mjdref" in files.columns:
                 out["burst_time_utc"] = _utc_of(out["obsreg_id"], out["burst_time"], files)
     return out

@@ -31,6 +31,7 @@ def rank_features(
     artefacts: pd.DataFrame | None = None,
     events: EventSet | None = None,
     background: pd.DataFrame | None = None,
+    gtis: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Anomaly score of the features ``X`` (n_files, n_features), then the ranked candidate
     table (:func:`serendip.catalog.build_candidates`) with ``event_table`` appended and, when
@@ -40,7 +41,9 @@ def rank_features(
     with the ingest's per-source diagnostics ``artefacts`` (``artefacts.parquet``), the
     instrumental-artefact flags (:func:`serendip.catalog.artefacts.flag_artefacts`); with the
     sources' ``events`` and their background-annulus events ``background``
-    (``background.parquet``), the common-mode test also uses each candidate's own annulus.
+    (``background.parquet``), the common-mode test also uses each candidate's own annulus;
+    with ``gtis`` (``gtis.parquet``) the burst windows are mapped back from the live-time
+    axis to mission time.
 
     ``anomaly`` names the detector: "iforest" (default) or any name in
     :data:`serendip.detect.DETECTORS`.
@@ -68,7 +71,7 @@ def rank_features(
         return cands
     from serendip.catalog.common_mode import flag_background_flares
 
-    cands = flag_background_flares(with_observation_columns(cands, files), events, background)
+    cands = flag_background_flares(with_observation_columns(cands, files, gtis), events, background)
     if artefacts is not None:
         from serendip.catalog.artefacts import flag_artefacts
 
@@ -128,4 +131,5 @@ def rank_files(
         artefacts=artefacts,
         events=events,
         background=background,
+        gtis=gtis,
     )

@@ -280,6 +280,7 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
         artefacts=read_table(run.layout.artefacts) if run.layout.artefacts.is_file() else None,
         events=None if lc_run else run.events,
         background=read_table(run.layout.background) if run.layout.background.is_file() else None,
+        gtis=read_table(run.layout.gtis) if run.layout.gtis.is_file() else None,
     )
     sha = config_file_hash(RunLayout(run.dir).config)
     paths = write_candidates(cands, run.dir, meta=provenance(config_sha=sha))

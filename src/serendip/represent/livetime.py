@@ -116,3 +116,40 @@ def on_template_axis(events: EventSet, gtis: pd.DataFrame | None) -> EventSet:
     first[ne] = events.time[events.offsets[:-1][ne]]
     last[ne] = events.time[events.offsets[1:][ne] - 1]
     return live_time_events(events, gtis, first, last)[0]
+
+
+def live_to_time(ids, live_frac: np.ndarray, gtis: pd.DataFrame) -> np.ndarray:
+    """Mission times [s] of points given as fractions of each file's live-time axis.
+
+    ``ids`` (n,) obsreg_ids; ``live_frac`` (n,) fractions (0-1) of the file's weighted good
+    time (``sum(weight * (stop - start))``, the axis :func:`live_time_events` maps events to);
+    ``gtis`` the good-time intervals (``obsreg_id``, ``start``, ``stop`` [s], optional
+    ``weight``). The inverse of the live-time mapping: inside an interval of weight ``w`` the
+    axis advances ``w`` s per second. NaN for ids without intervals or non-finite fractions.
+    """
+    ids = np.asarray(ids).astype(str)
+    frac = np.asarray(live_frac, np.float64)
+    out = np.full(len(ids), np.nan)
+    if not len(gtis) or not len(ids):
+        return out
+    g = gtis.assign(obsreg_id=gtis["obsreg_id"].astype(str))
+    if "weight" not in g.columns:
+        g = g.assign(weight=1.0)
+    w = g["weight"].to_numpy(np.float64)
+    g = g.assign(weight=np.where(np.isfinite(w) & (w > 0), w, 1.0))
+    g = g[g["stop"] > g["start"]].sort_values(["obsreg_id", "start"], kind="stable")
+    seg = (g["stop"] - g["start"]).to_numpy() * g["weight"].to_numpy()
+    keys, pos = np.unique(g["obsreg_id"].to_numpy(), return_inverse=True)
+    cum = pd.Series(seg).groupby(pos).cumsum().to_numpy()  # weighted good time to each end
+    total = np.bincount(pos, weights=seg, minlength=len(keys))
+    where = np.searchsorted(keys, ids)
+    known = (where < len(keys)) & (keys[np.minimum(where, len(keys) - 1)] == ids) & np.isfinite(frac)
+    span = float(total.max()) + 1.0
+    key = pos * span + cum  # one sorted array for every file: cum is increasing within each
+    live = np.clip(frac, 0.0, 1.0) * total[np.minimum(where, len(keys) - 1)]
+    j = np.searchsorted(key, np.minimum(where, len(keys) - 1) * span + live, side="left")
+    j = np.clip(j, 0, len(seg) - 1)
+    before = cum[j] - seg[j]
+    t = g["start"].to_numpy()[j] + (live - before) / g["weight"].to_numpy()[j]
+    out[known] = np.minimum(t, g["stop"].to_numpy()[j])[known]
+    return out
