@@ -115,6 +115,12 @@ def test_hrc_gets_no_invented_energies(tmp_path):
         read_event_file(p, band=(500.0, 7000.0))
     res = ingest([p], progress=False)
     assert not res.files["has_energy"].iloc[0] and res.events.n_events == n
+    # the run's later stages read the events back: NaN energies mean "no energy" there too
+    from serendip.io.ingest import read_ingest, write_ingest
+
+    write_ingest(res, p.parent / "run")
+    back = read_ingest(p.parent / "run")
+    assert back.events.n_events == n and np.isnan(back.events.energy).all()
 
 
 def test_gbm_times_are_relative_to_the_trigger(tmp_path):

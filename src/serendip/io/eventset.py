@@ -90,7 +90,8 @@ class EventSet:
         Files appear in ``order`` if given (ids in ``order`` with no events become
         empty files), else in order of first appearance. Events are sorted by time
         within each file (stable, so ties keep their input order). Rows with
-        non-finite time or energy raise :class:`InputError` naming ``source``.
+        non-finite time or infinite energy raise :class:`InputError` naming ``source``; a NaN
+        energy means "no energy" (an instrument without energy resolution, Chandra HRC).
         """
         missing = [c for c in EVENT_COLUMNS if c not in df.columns]
         if missing:
@@ -110,12 +111,14 @@ class EventSet:
             ids = id_col.astype(str).to_numpy()
         time = df["time"].to_numpy(dtype=np.float64)
         energy = df["energy"].to_numpy(dtype=np.float32)
-        bad = ~(np.isfinite(time) & np.isfinite(energy))
+        # NaN energy = no energy (instruments without energy resolution, e.g. Chandra HRC)
+        bad = ~(np.isfinite(time) & (np.isfinite(energy) | np.isnan(energy)))
         if bad.any():
             first = ids[bad][0] if ids is not None else categories[cat_codes[bad][0]]
             raise InputError(
                 source,
-                f"{int(bad.sum())} event(s) with NaN/inf time or energy, e.g. obsreg_id {first!r}",
+                f"{int(bad.sum())} event(s) with NaN/inf time or infinite energy, e.g. obsreg_id "
+                f"{first!r}",
             )
         if ids is None:
             # map category codes to file codes (first appearance order, or the given order)
