@@ -315,7 +315,7 @@ a fresh browser context, warm loads reopen the page in the last one. Seconds sin
 medians over the loads (each column on its own). The page loads in two steps: it draws the
 embedding on a 2-D canvas from the binary `/api/xy` (x, y, cluster, score as float32, 16 bytes
 per source) - **page ready** (`document.body.dataset.shown`: every source drawn in the default
-colours, a click opens the nearest source) - and only then loads Plotly (4.8 MB, preloaded) and
+colours, a click opens the nearest source) - and only then fetches Plotly (4.8 MB) and
 the full columns, and replaces the drawing by the interactive WebGL plot (zoom, box/lasso,
 colour-by: `dataset.ready`). The baseline is that second mark, which is when the page used to
 show anything.
@@ -328,8 +328,7 @@ work was running) and WebGL is software-rendered here; an idle desktop with a GP
 | page | loads | /api/xy received | page ready (canvas drawn) | /api/points received | Plotly loaded | interactive (WebGL drawn) |
 |---|---|---|---|---|---|---|
 {row("cold", gl)}
-{row("warm (reopened)", warm)}
-{row("SVG scatter instead of WebGL, cold", svg)}
+{row("warm (reopened)", warm)}{chr(10) + row("SVG scatter instead of WebGL, cold", svg) if svg else ""}
 
 Server side (httpx, same process): `create_app` {server.create_s:.2f} s; GET /api/points first call
 {api["first_s"]:.2f} s, later calls (cached payload) median {api["cached_s"] * 1000:.0f} ms

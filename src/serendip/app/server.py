@@ -320,6 +320,7 @@ def create_app(
         # the points first (the page waits for them; other Python work would slow them down
         # through the GIL), then the wide tables and the events, then the active ranker
         try:
+            state.xy()  # the first drawing's columns (milliseconds), then the full columns
             state.points()
         finally:
             state.data.start_loading()
