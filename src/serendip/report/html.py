@@ -179,6 +179,25 @@ def _lightcurve_cards(cand: pd.DataFrame, rows, lightcurves: pd.DataFrame) -> st
     )
 
 
+#: the candidate table's instrument and background flags (serendip.catalog.artefacts,
+#: serendip.catalog.common_mode), in the order the report lists them
+FLAG_COLUMNS = ("background_flare", "edge_dither", "dither_period", "single_pixel", "streak",
+                "pileup", "dead_time", "near_edge")
+
+
+def _flag_summary(cand: pd.DataFrame, n_top: int) -> str:
+    """One line counting each flag among all candidates and among the top ``n_top`` ("" when
+    the table has no flag columns)."""
+    cols = [c for c in FLAG_COLUMNS if c in cand.columns]
+    if not cols:
+        return ""
+    top = cand.head(n_top)
+    items = [f"{c} {int(cand[c].sum()):,} ({int(top[c].sum())} in the top {len(top)})" for c in cols]
+    return ("<p class='note'><b>Flags</b> (the instrument's and the background's false positives; "
+            "demoted candidates keep their rows, the reason is in <i>reasons</i>): "
+            + html.escape("; ".join(items)) + "</p>")
+
+
 def _load_events_for(run_dir: Path, ids: list[str]) -> EventSet | None:
     """Events of just ``ids`` from ``RUN_DIR/events.parquet`` (predicate push-down), or None."""
     path = RunLayout(run_dir).events
@@ -394,6 +413,9 @@ def write_report(
     parts.append(
         f"<h2>Top candidates</h2>{_table(cand[[c for c in TABLE_COLUMNS if c in cand.columns]].head(n_table))}"
     )
+    flags = _flag_summary(cand, n_table)
+    if flags:
+        parts.append(flags)
     if lightcurves is not None:
         parts.append(_lightcurve_cards(cand, top_rows, lightcurves))
     else:
