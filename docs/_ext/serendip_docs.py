@@ -7,6 +7,7 @@ At ``builder-inited`` it writes Markdown files under ``docs/reference/_generated
   the configuration models;
 * ``missions.md``: the mission registry (bands, energy columns, gains, references);
 * ``detectors.md`` and ``feature_cases.md``: the detector and feature-case registries;
+* ``lightcurve_formats.md``: the light-curve column aliases, survey formats and time conventions;
 * ``api_names.md``: every public name of ``serendip`` with its one-line summary.
 
 The pages under ``docs/`` include these files, so the site cannot drift from the code.
@@ -283,8 +284,22 @@ def api_pages(out: Path) -> list[Path]:
     return written
 
 
+def lightcurve_formats_markdown() -> str:
+    """The light-curve column aliases, survey formats and time conventions, from
+    :mod:`serendip.io.lightcurves` and :mod:`serendip.io.lc_formats`."""
+    from serendip.io.lc_formats import formats_markdown, time_conventions_markdown
+    from serendip.io.lightcurves import aliases_markdown
+
+    return "\n".join([
+        "### Column aliases", "", aliases_markdown(), "",
+        "### Survey formats", "", formats_markdown(), "",
+        "### Time conventions", "", time_conventions_markdown(), "",
+    ])  # fmt: skip
+
+
 GENERATORS = {
     "benchmarks.md": benchmarks_markdown,
+    "lightcurve_formats.md": lightcurve_formats_markdown,
     "cli.md": cli_markdown,
     "config.md": config_markdown,
     "missions.md": missions_markdown,

@@ -59,3 +59,12 @@ def test_a_panic_of_the_feature_code_is_an_input_error(lc, monkeypatch):
 
     with pytest.raises(InputError, match="index out of bounds"):
         lightcurve_features(lc, extractor=Exploding())
+
+
+@pytest.mark.parametrize("func", [lightcurve_features, lightcurve_sequences])
+def test_nan_band_is_an_input_error_not_an_attribute_error(lc, func):
+    """score_lightcurves raised a bare AttributeError on a NaN band (issue 17)."""
+    bad = lc.astype({"band": object})
+    bad.loc[bad.index[3], "band"] = np.nan
+    with pytest.raises(InputError, match="no band"):
+        func(bad)

@@ -88,7 +88,7 @@ LC_FORMATS: tuple[LightCurveFormat, ...] = (
         "difference", "DN", "AB", zeropoint_column="magzp", limit_column="maglim",
         calib_columns=("fieldid", "ccdid", "qid", "filterid"),
         quality=(
-            QualityCut("infobits", "ge:33554432", "IPAC infobits >= 2**25 (bad image)"),
+            QualityCut("infobits", "ge:33554432", "IPAC infobits >= 2^25 (bad image)"),
             QualityCut("cloudy", "nonzero", "fpbot cloudy flag"),
         ),
         baseline=True, prefer={"flux": ("ampl",), "flux_err": ("ampl.err",)},
@@ -110,7 +110,7 @@ LC_FORMATS: tuple[LightCurveFormat, ...] = (
         "difference", "DN", "AB", zeropoint_column="zpdiff", limit_column="diffmaglim",
         calib_columns=("field", "ccdid", "qid", "filter"),
         quality=(
-            QualityCut("infobitssci", "ge:33554432", "IPAC infobitssci >= 2**25 (bad image)"),
+            QualityCut("infobitssci", "ge:33554432", "IPAC infobitssci >= 2^25 (bad image)"),
             QualityCut("procstatus", "nonzero", "IPAC procstatus not 0"),
         ),
         baseline=True,
