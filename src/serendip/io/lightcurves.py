@@ -137,6 +137,8 @@ def _pick_columns(columns, prefer: dict[str, tuple[str, ...]] | None = None) -> 
     picked: dict[str, str] = {}
     prefer = prefer or {}
     for std, names in COLUMN_ALIASES.items():
+        if std.endswith("_err") and std[:-4] not in picked:
+            continue  # an error column goes with its value ('Err' of MJD, Mag, Err is mag_err)
         for a in (*prefer.get(std, ()), *names):
             if a in by_key and by_key[a] not in picked.values():
                 picked[std] = by_key[a]
@@ -600,7 +602,8 @@ def read_lightcurves(
     columns and the results are joined. A CSV may start with ``#key=value`` header lines (ZTF
     forced photometry); a ``name=`` line there, else the file name, identifies the object
     when the table has no object-id column. A whitespace text file may name its columns in
-    its last ``#`` line (MACHO ``#MJD Mag Err``). Kepler/K2/TESS light-curve FITS files take
+    its last ``#`` line (MACHO ``#MJD Mag Err``); one without a header and with three columns
+    is OGLE's ``HJD mag err`` (or MJD when the times are below 2,400,000). Kepler/K2/TESS light-curve FITS files take
     the object from ``OBJECT`` and the time origin from ``BJDREFI + BJDREFF``.
     See :func:`standardize_lightcurves` for the aliases, formats, counted drops and the other
     parameters; every problem is an :class:`InputError` naming the file.
@@ -667,13 +670,6 @@ def _read_raw(path) -> tuple[pd.DataFrame, str, dict]:
         except (ValueError, OSError, pd.errors.ParserError) as exc:
             raise InputError(path, f"cannot read the CSV after its # header: {exc}") from None
         return df, header[1].get("name") or _stem(path), {}
-    if p.exists() and not p.is_dir() and table_format(p) == "fits":
-        import warnings
-
-        with warnings.catch_warnings():  # TUNIT "e-/s", "BJD - 2454833": kept as text
-            warnings.filterwarnings("ignore", message=".*did not parse as fits unit")
-            df = read_table(path)
-        return df, *_fits_header(path)
     text = _text_header(path)
     if text is not None:
         try:
@@ -681,6 +677,13 @@ def _read_raw(path) -> tuple[pd.DataFrame, str, dict]:
         except (ValueError, OSError, pd.errors.ParserError) as exc:
             raise InputError(path, f"cannot read the text table: {exc}") from None
         return df, _stem(path), {}
+    if p.exists() and not p.is_dir() and table_format(p) == "fits":
+        import warnings
+
+        with warnings.catch_warnings():  # TUNIT "e-/s", "BJD - 2454833": kept as text
+            warnings.filterwarnings("ignore", message=".*did not parse as fits unit")
+            df = read_table(path)
+        return df, *_fits_header(path)
     return read_table(path), _stem(path), {}
 
 
@@ -719,6 +722,8 @@ def _text_header(path) -> list[str] | None:
     try:
         with opener(path, "rt", errors="replace") as fh:
             for line in fh:
+                if not line.strip():
+                    continue
                 if not line.startswith("#"):
                     first = line.split()
                     break
@@ -727,7 +732,16 @@ def _text_header(path) -> list[str] | None:
                 return None
     except (OSError, EOFError):
         return None
-    return last if last and len(last) == len(first) else None
+    if last and len(last) == len(first):
+        return last
+    if last is None and len(first) == 3:  # OGLE-style: time, mag, err without a header
+        try:
+            t0 = float(first[0])
+            [float(v) for v in first[1:]]
+        except ValueError:
+            return None
+        return ["hjd" if t0 > 2400000.0 else "mjd", "mag", "mag_err"]
+    return None
 
 
 def _stem(path) -> str:
