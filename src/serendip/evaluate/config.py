@@ -63,6 +63,7 @@ class EvaluateConfig:
     #: light-curve files (the features are made from them) and the labels table
     lightcurves: list[Path] = field(default_factory=list)
     labels: Path | None = None
+    labels_id: str | None = None
     feature_set: str = "full"
 
 
@@ -112,6 +113,10 @@ class DataSection(Section):
     labels: str | None = Field(
         None, description="with lightcurves: table of object id (any light-curve id alias) "
         "and the label column"
+    )
+    labels_id: str | None = Field(
+        None, description="with lightcurves: the labels table's object-id column, when its name "
+        "is not one of the light-curve id aliases"
     )
     feature_set: Literal["full", "basic"] = Field(
         "full", description="with lightcurves: light-curve feature set"
@@ -243,6 +248,7 @@ def load_config(path: str | Path) -> EvaluateConfig:
         detectors={name: (d.kind, dict(d.params)) for name, d in cfg.detectors.items()},
         lightcurves=lcs,
         labels=labels,
+        labels_id=cfg.data.labels_id,
         feature_set=cfg.data.feature_set,
     )
 
@@ -260,10 +266,13 @@ def lightcurve_table(cfg: EvaluateConfig):
     res = lightcurve_feature_table(files if len(files) > 1 else files[0],
                                    feature_set=cfg.feature_set)  # fmt: skip
     labels = read_table(cfg.labels)
-    idc = _pick_one(labels.columns, COLUMN_ALIASES["object_id"])
+    idc = cfg.labels_id or _pick_one(labels.columns, COLUMN_ALIASES["object_id"])
+    if idc not in labels.columns:
+        idc = None
     if idc is None or cfg.label not in labels.columns:
-        raise InputError(cfg.labels, f"needs an object-id column ({COLUMN_ALIASES['object_id']}) "
-                         f"and the label column {cfg.label!r}; has {list(labels.columns)}")  # fmt: skip
+        raise InputError(cfg.labels, f"needs an object-id column ({COLUMN_ALIASES['object_id']}, "
+                         f"or name it with data.labels_id) and the label column {cfg.label!r}; "
+                         f"has {list(labels.columns)}")  # fmt: skip
     lab = labels[[idc, cfg.label]].rename(columns={idc: "object_id"})
     lab["object_id"] = lab["object_id"].astype(str)
     feats = res.features.reset_index()
