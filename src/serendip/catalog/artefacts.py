@@ -126,8 +126,9 @@ def artefact_flags(cands: pd.DataFrame, artefacts: pd.DataFrame) -> tuple[pd.Dat
 def flag_artefacts(cands: pd.DataFrame, artefacts: pd.DataFrame | None) -> pd.DataFrame:
     """The candidates with the artefact flag columns (:data:`FLAGS`), demoted and re-ranked.
 
-    ``artefacts``: the ingest's diagnostics (``obsreg_id`` + :data:`serendip.io.artefacts.
-    ARTEFACT_COLUMNS`); None or rows missing for some candidates: those get False, counted in
+    ``artefacts``: the ingest's diagnostics (``obsreg_id`` and the columns of
+    :data:`serendip.io.artefacts.ARTEFACT_COLUMNS`); None or rows missing for some candidates:
+    those get False, counted in
     a notice. Rows are re-sorted by the new ``rank`` (1 = most interesting) when a candidate
     was demoted.
     """
