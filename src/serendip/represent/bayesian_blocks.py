@@ -101,6 +101,7 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
         lr1 = np.log(rho) - 1.0
         inv_rho = 1.0 / rho
         # upper bounds of every live start: N ln(N/T) <= N (ln rho - 1) + N^2 / (rho T)
+        lowest = np.inf
         for j in range(m):
             nk = cr1 - cC[j]
             tk = cB[j] - blr
@@ -110,6 +111,7 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
         imax = 0
         for j in range(m - 1, -1, -1):  # descending k: ties -> smallest k, as np.argmax
             if ub[j] < thr - tol:
+                lowest = min(lowest, ub[j])
                 continue
             nk = cr1 - cC[j]
             tk = cB[j] - blr
@@ -118,6 +120,7 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
             if cand[j] > 0:
                 a += cF[j]
             ub[j] = a
+            lowest = min(lowest, a)
             thr = max(thr, a)
             if a >= amax:
                 amax = a
@@ -126,6 +129,9 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
         best[r] = amax
         # drop starts dominated for good by the start r + 1
         keep = amax - ncp - tol
+        if lowest >= keep:  # nothing to drop (a steady source): skip the pass
+            win = imax
+            continue
         w = 0
         while w < m and ub[w] >= keep:
             w += 1
