@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -126,3 +128,24 @@ def test_umap_transform_and_save_load(tmp_path):
     assert isinstance(loaded, UMAPEmbedder)
     np.testing.assert_array_equal(loaded.embedding_, emb.embedding_)
     np.testing.assert_allclose(loaded.transform(new), before, rtol=0, atol=1e-6)
+
+
+def test_tsne_probe_does_not_change_the_neighbour_method():
+    """openTSNE's availability probe for pynndescent is skipped for euclidean dense data only."""
+    from openTSNE import affinity
+
+    from serendip.embed.tsne import _skip_pynndescent_probe
+
+    probe = affinity.is_package_installed
+    with _skip_pynndescent_probe("euclidean"):
+        assert affinity.is_package_installed("numpy")
+        if "pynndescent" not in sys.modules:
+            assert not affinity.is_package_installed("pynndescent")
+    assert affinity.is_package_installed is probe
+    with _skip_pynndescent_probe("braycurtis"):  # pynndescent may be the right choice here
+        assert affinity.is_package_installed is probe
+    # the method openTSNE picks for dense euclidean data is Annoy either way
+    X = np.random.default_rng(0).normal(size=(1200, 3))
+    with _skip_pynndescent_probe("euclidean"):
+        knn = affinity.get_knn_index(X, "auto", 5, "euclidean")
+    assert type(knn).__name__ == "Annoy"

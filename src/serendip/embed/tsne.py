@@ -15,6 +15,8 @@ embedding, so a saved and reloaded embedder places new files exactly as the orig
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
@@ -148,7 +150,8 @@ class TSNEEmbedder(BaseEmbedder):
         if progress is not None:
             progress.start()
         try:
-            emb = tsne.fit(Xs)
+            with _skip_pynndescent_probe(self.metric):
+                emb = tsne.fit(Xs)
         finally:
             if progress is not None:
                 progress.stop()
@@ -190,6 +193,39 @@ class TSNEEmbedder(BaseEmbedder):
             n_iter=int(self.transform_n_iter),
         )
         return np.asarray(part) + centre
+
+
+#: metrics for which openTSNE prefers Annoy over pynndescent on dense data
+_ANNOY_METRICS = {"cosine", "euclidean", "manhattan", "hamming", "dot", "l1", "l2", "taxicab"}
+
+
+@contextmanager
+def _skip_pynndescent_probe(metric: str):
+    """Keep openTSNE from importing pynndescent only to learn that it is installed.
+
+    ``openTSNE.affinity.get_knn_index`` imports pynndescent (numba kernels: 0.4-1.9 s
+    measured) at every fit, although for dense data and the metrics in
+    :data:`_ANNOY_METRICS` it then uses Annoy (or exact search) whatever the answer. For
+    those metrics the probe answers "not installed" unless pynndescent is already loaded;
+    the neighbour method, and so the embedding, is the same.
+    """
+    from openTSNE import affinity
+
+    probe = affinity.is_package_installed
+    if metric not in _ANNOY_METRICS or not callable(probe):
+        yield
+        return
+
+    def quiet_probe(name: str) -> bool:
+        if name == "pynndescent" and name not in sys.modules:
+            return False
+        return probe(name)
+
+    affinity.is_package_installed = quiet_probe
+    try:
+        yield
+    finally:
+        affinity.is_package_installed = probe
 
 
 class _ExactNewAffinities(Affinities):
