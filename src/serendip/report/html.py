@@ -84,7 +84,7 @@ function colourOf(i){if(mode==="score"){return viridis((E.score[i]-E.smin)/Math.
   if(mode==="known"){const k=E.known[i];return k<0?"#cccccc":catColour(k);}
   const c=E.cluster[i];return c===0?D.noise:catColour(E.cidx[i]);}
 function drawEmbedding(){const cv=document.getElementById("emb");if(!cv||!E)return;const w=Math.min(760,cv.parentElement.clientWidth),h=Math.round(w*0.78);
-  const g=setup(cv,w,h),box=[50,10,w-60,h-50];E.box=box;const [L,T,W,H]=box;
+  const g=setup(cv,w,h),box=[50,10,w-78,h-50];E.box=box;const [L,T,W,H]=box;
   const sx=v=>L+(v-E.xr[0])/(E.xr[1]-E.xr[0])*W,sy=v=>T+H-(v-E.yr[0])/(E.yr[1]-E.yr[0])*H;E.sx=sx;E.sy=sy;
   const n=E.x.length,s=n>20000?1.5:n>3000?2.5:3.5;const order=E.order[mode];
   for(const i of order){g.fillStyle=colourOf(i);g.fillRect(sx(E.x[i])-s/2,sy(E.y[i])-s/2,s,s);}

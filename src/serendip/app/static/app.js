@@ -1575,7 +1575,7 @@ async function main() {
   T.n_points = state.points.obsreg_id.length;
   T.renderer = SCATTER_TYPE;
   document.body.dataset.ready = "1";
-  setStatus(`ready: ${T.n_points.toLocaleString()} points in ${(T.ready / 1000).toFixed(2)} s`);
+  setStatus(`${T.n_points.toLocaleString()} points: drawn in ${(T.shown / 1000).toFixed(2)} s, interactive in ${(T.ready / 1000).toFixed(2)} s`);
   loadLabels().catch(reportError);
   const linked = sourceIdFromPath();
   if (linked !== null) await openLinkedSource(linked);
