@@ -38,6 +38,8 @@ RUN_BAD = [
     ('[features]\ncase = "2D-PCAA"\n', ["features.case", "did you mean '2D-PCA'", "events"]),
     ("[features]\nn_components = 5\n", ["features.n_components", "PCA cases", "2D-PCA"]),
     ("[features]\nn_components = -1\n", ["features.n_components = -1", ">= 0"]),
+    ('[features]\nmaps = "minmax"\n', ["features.maps", "deviance, reference"]),
+    ('[features]\nmaps = "reference"\n', ["features.maps", "E-t map and cube cases"]),
     ('[embed]\nmethod = "tsnee"\n', ["embed.method", "did you mean 'tsne'", "umap"]),
     ('[embed]\ninit = "pcaa"\n', ["embed.init", "did you mean 'pca'", "spectral, random"]),
     ("[embed]\nperplexity = 1e9\n", ["embed.perplexity", "(n_files - 1) / 3"]),
@@ -140,7 +142,9 @@ def test_every_run_section_has_a_bad_case():
 def test_defaults_come_from_the_models():
     assert DEFAULT_CONFIG == RunConfig().model_dump()
     assert load_config() == DEFAULT_CONFIG
-    assert DEFAULT_CONFIG["candidates"]["anomaly"] == "iforest"
+    # "auto": the feature case's validated detector rule (issue 16); "iforest" for "events"
+    assert DEFAULT_CONFIG["candidates"]["anomaly"] == "auto"
+    assert DEFAULT_CONFIG["features"]["maps"] == "deviance"
     DEFAULT_CONFIG["report"]["n_top"] = 99  # a copy each time: callers cannot change it
     assert load_config()["report"]["n_top"] == 24
     DEFAULT_CONFIG["report"]["n_top"] = 24

@@ -80,6 +80,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "OCSVM": ("serendip.detect.ocsvm", "OCSVM"),
     "KNN": ("serendip.detect.neighbours", "KNN"),
     "LOF": ("serendip.detect.neighbours", "LOF"),
+    "Mahalanobis": ("serendip.detect.gauss", "Mahalanobis"),
     "Autoencoder": ("serendip.detect.autoencoder", "Autoencoder"),
     "VAE": ("serendip.detect.autoencoder", "VAE"),
     "DeepSVDD": ("serendip.detect.svdd", "DeepSVDD"),

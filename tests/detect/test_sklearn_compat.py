@@ -30,6 +30,7 @@ from serendip.detect import (
     DeepSVDD,
     HierarchicalRouter,
     IForest,
+    Mahalanobis,
     MultiClassDeepSVDD,
     make_detector,
 )
@@ -45,6 +46,7 @@ CHECKED = [
     OCSVM(),
     KNN(),
     LOF(),  # n_neighbors=20 is lowered (with a notice) on the checks' 10-20-row data sets
+    Mahalanobis(),
     MCIF(n_estimators=10),
     Autoencoder(latent_dim=2, **_TINY),
     VAE(latent_dim=2, n_draws=2, **_TINY),

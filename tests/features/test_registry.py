@@ -27,10 +27,19 @@ def test_reference_cases_are_registered():
 
 def test_pca_cases_from_events_and_arrays(small_events, raw_maps, tmp_path):
     ev, _ = small_events
-    r2 = extract_features("2D-PCA", events=ev, chunk_files=70)  # chunked representation
+    # raw_maps are the reference's input: compare with maps="reference"
+    r2 = extract_features("2D-PCA", events=ev, chunk_files=70, maps="reference")  # chunked
     assert r2.features.shape == (ev.n_files, 15) and r2.columns[0] == "pca_00"
     r2a = extract_features("2D-PCA", arrays=raw_maps)
     np.testing.assert_allclose(r2a.features, r2.features, rtol=1e-5, atol=1e-4)
+    # the default count-aware input: the same as deviance maps given as arrays
+    from serendip.represent.deviance import deviance_maps
+
+    rd = extract_features("2D-PCA", events=ev, chunk_files=70)
+    assert rd.settings["maps"] == "deviance" and rd.scores["map_deviance"].shape == (ev.n_files,)
+    rda = extract_features("2D-PCA", arrays=deviance_maps(raw_maps))
+    np.testing.assert_allclose(np.abs(rda.features), np.abs(rd.features), rtol=1e-4, atol=1e-3)
+    assert not rda.scores  # arrays carry no map score
     assert r2a.obsreg_id is None
     df = r2.to_frame()
     assert (
@@ -39,7 +48,9 @@ def test_pca_cases_from_events_and_arrays(small_events, raw_maps, tmp_path):
     )
     # a saved PCA given by path reproduces the features without refitting
     path = r2.model.save(tmp_path / "pca.safetensors")
-    again = extract_features("2D-PCA", events=ev.select(np.arange(10)), model=path)
+    again = extract_features(
+        "2D-PCA", events=ev.select(np.arange(10)), model=path, maps="reference"
+    )
     np.testing.assert_allclose(again.features, r2.features[:10], rtol=1e-6, atol=1e-5)
     r3 = extract_features("3D-PCA", events=ev, chunk_files=100, n_components=5)
     assert r3.features.shape == (ev.n_files, 5)
@@ -48,8 +59,8 @@ def test_pca_cases_from_events_and_arrays(small_events, raw_maps, tmp_path):
 
 def test_encoder_cases_with_given_models(small_events, norm_maps):
     ev, _ = small_events
-    conv = ConvAutoencoder(epochs=1, batch_size=128).fit(norm_maps)
-    r = extract_features("2D-AE", events=ev, model=conv)
+    conv = ConvAutoencoder(epochs=1, batch_size=128).fit(norm_maps)  # reference (min-max) maps
+    r = extract_features("2D-AE", events=ev, model=conv, maps="reference")
     np.testing.assert_allclose(r.features, conv.transform(norm_maps), rtol=1e-5, atol=1e-5)
     from serendip.represent import etdt_cubes
 

@@ -32,8 +32,10 @@ def test_shipped_encoder_loads_and_is_small(name):
 def test_cases_run_with_shipped_defaults(case, small_events):
     ev, _ = small_events
     sub = ev.select(np.arange(40))
-    model = "default" if "PCA" in case else None
-    res = extract_features(case, events=sub, model=model)
+    # the shipped PCAs were fitted on the reference's raw maps, so they go with maps="reference"
+    # (count-aware maps, the default, fit the PCA on the data instead)
+    model, maps = ("default", "reference") if "PCA" in case else (None, "deviance")
+    res = extract_features(case, events=sub, model=model, maps=maps)
     expected = {
         "2D-PCA": 15,
         "3D-PCA": 22,

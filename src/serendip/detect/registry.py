@@ -92,6 +92,8 @@ DETECTORS: Registry[DetectorEntry] = Registry(
                "distance to the k-th nearest training neighbour"),
         _entry("lof", "neighbours", "LOF", "detect.LOF", False, False,
                "local outlier factor"),
+        _entry("mahalanobis", "gauss", "Mahalanobis", "detect.Mahalanobis", False, False,
+               "Gaussian density: squared Mahalanobis distance from the mean"),
         _entry("ae", "autoencoder", "Autoencoder", "detect.Autoencoder", False, True,
                "autoencoder reconstruction error"),
         _entry("vae", "autoencoder", "VAE", "detect.VAE", False, True,

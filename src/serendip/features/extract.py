@@ -22,6 +22,7 @@ from serendip.errors import InputError
 from serendip.features.registry import (
     DEFAULT_ENCODERS,
     FEATURE_CASES,
+    MAP_MODES,
     REPRESENTATIONS,
     FeatureCase,
     load_default_encoder,
@@ -39,6 +40,10 @@ class FeatureResult:
     obsreg_id: np.ndarray | None
     model: Any
     settings: dict[str, Any] = field(default_factory=dict)
+    #: per-file scores computed on the representation itself, {name: (n_files,) float64}:
+    #: ``map_deviance`` (mean squared deviance of the count-aware map or cube, i.e. its
+    #: distance from a constant source; map / cube cases with ``maps="deviance"``)
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per file: ``obsreg_id`` (when known) then the feature columns."""
@@ -66,12 +71,24 @@ def _resolve_model(model, klass: type, default_name: str | None):
     )
 
 
-def _representation(case: FeatureCase, events: EventSet, a: int, b: int) -> np.ndarray:
+def _representation(case: FeatureCase, events: EventSet, a: int, b: int, maps: str) -> np.ndarray:
     from serendip.represent import et_maps, etdt_cubes
 
     sub = events.slice_files(a, b) if (a, b) != (0, events.n_files) else events
-    fn = et_maps if case.representation == "et" else etdt_cubes
-    return fn(sub, normalize=case.normalize)
+    if maps == "reference":
+        fn = et_maps if case.representation == "et" else etdt_cubes
+        return fn(sub, normalize=case.normalize)
+    from serendip.represent.deviance import deviance_maps, squash
+
+    counts = et_maps(sub) if case.representation == "et" else etdt_cubes(sub, dense=True)
+    dev = deviance_maps(counts)
+    return squash(dev) if case.normalize else dev
+
+
+def _check_maps(maps: str) -> str:
+    if maps not in MAP_MODES:
+        raise InputError(None, f"maps must be one of {sorted(MAP_MODES)}; got {maps!r}")
+    return maps
 
 
 def _chunked(fn, n: int, chunk: int, progress: bool, label: str) -> np.ndarray:
@@ -141,6 +158,7 @@ def extract_features(
     chunk_files: int = 10_000,
     progress: bool = False,
     gtis: pd.DataFrame | None = None,
+    maps: str = "deviance",
 ) -> FeatureResult:
     """Features of every file for the named ``case`` (see :data:`~serendip.features.registry.FEATURE_CASES`).
 
@@ -150,7 +168,9 @@ def extract_features(
     events : the files' events; needed by the event-based cases, and used to compute maps or
         cubes (in chunks of ``chunk_files``) when ``arrays`` is not given.
     arrays : precomputed maps (n, 24, 16) or cubes (n, 24, 16, 16) with the case's
-        normalisation (raw counts for PCA cases, normalised for AE cases).
+        normalisation for ``maps`` (deviance: :func:`serendip.represent.deviance.deviance_maps`,
+        squashed by :func:`~serendip.represent.deviance.squash` for AE cases; reference: raw
+        counts for PCA cases, min-max normalised for AE cases).
     model : None (PCA: fit on these files; encoders: the shipped default), "default", a
         default-encoder name, a fitted estimator or a path to a saved model.
     n_components : PCA components (default 15 for 2D-PCA, 22 for 3D-PCA); 0 means default.
@@ -162,6 +182,8 @@ def extract_features(
         maps, cubes and event-set encoders then bin each file on its expected-count axis
         (:func:`serendip.represent.livetime.on_template_axis`: gaps closed, background and
         relative exposure normalised out), and the event features are computed with them.
+    maps : how map and cube cases make their input count-aware (see
+        :data:`~serendip.features.registry.MAP_MODES`): "deviance" (default) or "reference".
 
     Returns
     -------
@@ -189,9 +211,12 @@ def extract_features(
 
         timing = on_template_axis(events, gtis)
         settings["time_axis"] = "expected counts (good time x template weights)"
+    if c.representation != "events":
+        settings["maps"] = _check_maps(maps)
+    default_model = c.deviance_model if maps == "deviance" and c.deviance_model else c.default_model
 
     def rep(a: int, b: int) -> np.ndarray:
-        return arrays[a:b] if arrays is not None else _representation(c, timing, a, b)
+        return arrays[a:b] if arrays is not None else _representation(c, timing, a, b, maps)
 
     def rep_all() -> np.ndarray:
         if arrays is not None:
@@ -212,20 +237,26 @@ def extract_features(
                 est.fit_chunks(rep, n, shape, chunk_rows=chunk_files)
             settings["model"] = "fitted on these files"
         else:
-            est = _resolve_model(model, PCAFeatures, c.default_model)
+            if maps == "deviance" and model is not None and str(model) == "default":
+                raise InputError(
+                    None,
+                    f"the shipped {case} PCA was fitted on reference (raw) maps; use "
+                    'maps="reference" with model="default", or model=None to fit on the data',
+                )
+            est = _resolve_model(model, PCAFeatures, default_model)
             settings["model"] = (
                 str(model) if isinstance(model, (str, Path)) else type(model).__name__
             )
         feats = _chunked(lambda a, b: est.transform(rep(a, b)), n, chunk_files, False, "")
         cols = [f"pca_{i:02d}" for i in range(feats.shape[1])]
     elif c.extractor in ("conv_ae", "dense_ae"):
-        klass = DEFAULT_ENCODERS[c.default_model].load_class()
+        klass = DEFAULT_ENCODERS[default_model].load_class()
         if train:
             est = klass(seed=seed, verbose=progress).fit(rep_all())
             settings["model"] = f"trained on these files (seed {seed})"
         else:
-            est = _resolve_model(model, klass, c.default_model)
-            settings["model"] = str(model) if model is not None else f"default {c.default_model}"
+            est = _resolve_model(model, klass, default_model)
+            settings["model"] = str(model) if model is not None else f"default {default_model}"
         feats = _chunked(
             lambda a, b: est.transform(rep(a, b)), n, chunk_files, progress, f"{case}: encode"
         )
@@ -259,7 +290,21 @@ def extract_features(
             parts.append(block)
             cols += names
         feats = np.concatenate(parts, axis=1)
+    scores: dict[str, np.ndarray] = {}
+    if c.representation != "events" and maps == "deviance" and events is not None:
+        scores["map_deviance"] = _chunked(
+            lambda a, b: _map_deviance(c, timing, a, b), n, chunk_files, False, ""
+        )
     feats = np.asarray(feats, dtype=np.float32)
     if not np.isfinite(feats).all():
         raise InputError(None, f"feature case {case!r} produced non-finite features")
-    return FeatureResult(case, feats, cols, ids, est, settings)
+    return FeatureResult(case, feats, cols, ids, est, settings, scores)
+
+
+def _map_deviance(case: FeatureCase, events: EventSet, a: int, b: int) -> np.ndarray:
+    """Mean squared deviance per file of files ``a..b`` (the unsquashed count-aware map)."""
+    from dataclasses import replace
+
+    plain = replace(case, normalize=False)
+    d = _representation(plain, events, a, b, "deviance").astype(np.float64)
+    return (d.reshape(len(d), -1) ** 2).mean(axis=1)

@@ -6,16 +6,21 @@ One setting (``features.case`` in a run configuration, ``case=`` in
 ===========  ===================================  ==========================================
 case         input                                extractor
 ===========  ===================================  ==========================================
-2D-PCA       raw E-t maps (24 x 16)               PCA, 15 components, fitted on the data
-3D-PCA       raw E-t-dt cubes (24 x 16 x 16)      PCA, 22 components, fitted on the data
-2D-AE        normalised E-t maps                  convolutional autoencoder, 12 latent
-3D-AE        normalised E-t-dt cubes              fully connected autoencoder, 24 latent
+2D-PCA       E-t maps (24 x 16)                   PCA, 15 components, fitted on the data
+3D-PCA       E-t-dt cubes (24 x 16 x 16)          PCA, 22 components, fitted on the data
+2D-AE        E-t maps, squashed to (0, 1)         convolutional autoencoder, 12 latent
+3D-AE        E-t-dt cubes, squashed to (0, 1)     fully connected autoencoder, 24 latent
 deepsets     raw events (time, energy)            DeepSets encoder, 16 (standardised)
 events       per-file event features              fixed transform (``event_block``), 16
 serendip     raw events                           DeepSets 16 + event block 16 (32 columns)
 ===========  ===================================  ==========================================
 
-The first four are the reference cases of Dillmann et al. (2024). This module imports nothing
+The first four are the reference cases of Dillmann et al. (2024). Their maps and cubes are by
+default made count-aware (``maps="deviance"``, :data:`MAP_MODES`: each cell's signed Poisson
+deviance from a constant rate, in time bins adapted to the file's counts, see
+:mod:`serendip.represent.deviance`); ``maps="reference"`` gives the reference's raw counts
+(PCA) or per-file min-max normalised maps (autoencoders), whose anomaly scores rank faint
+noisy or bright files rather than transients (BENCHMARKS.md, issue 16). This module imports nothing
 heavy (no PyTorch, no pandas), so configuration validation and CLI help read it instantly;
 an encoder class is imported only when :meth:`EncoderEntry.load_class` is called.
 
@@ -30,6 +35,15 @@ from pathlib import Path
 
 from serendip.errors import InputError, ModelFileError
 from serendip.registry import Registry, import_object
+
+#: How the map and cube cases make their input count-aware (``features.maps`` in a run
+#: configuration, ``maps=`` in :func:`serendip.features.extract_features`).
+MAP_MODES = {
+    "deviance": "signed Poisson deviance from a constant rate, time bins adapted to each "
+    "file's counts (serendip.represent.deviance); the default",
+    "reference": "the reference's input: raw counts (PCA cases) or per-file min-max "
+    "normalised counts (autoencoder cases)",
+}
 
 #: representation name -> what the extractor reads
 REPRESENTATIONS = {
@@ -52,6 +66,18 @@ class FeatureCase:
     n_components : PCA components or latent size (None for the fixed event block).
     default_model : name in :data:`DEFAULT_ENCODERS` of the shipped model, or None.
     description : one line for help texts and docs.
+    deviance_model : the shipped model for ``maps="deviance"`` input (see
+        :data:`MAP_MODES`), or None (PCA cases fit on the data; event cases have no maps).
+    detectors : the anomaly detectors (names in :data:`serendip.detect.DETECTORS`) and
+        scores of the representation (``map_deviance``: mean squared count-aware deviance of
+        the map, its distance from a constant source) whose calibrated ranks are averaged
+        into the case's anomaly score when the run's ``candidates.anomaly`` is "auto" (the
+        default). Chosen per case as the best mean recall of the simulated transients on
+        validation seeds 100-102 only (never the test seeds), among iforest, mahalanobis,
+        knn, map_deviance and their rank means:
+        ``python benchmarks/bench_anomaly_only.py --validate`` (BENCHMARKS.md). For 2D-AE
+        the autoencoder's latents added nothing on validation data, so its rule is the map
+        score alone.
     """
 
     name: str
@@ -61,6 +87,8 @@ class FeatureCase:
     n_components: int | None
     default_model: str | None
     description: str
+    deviance_model: str | None = None
+    detectors: tuple[str, ...] = ("iforest",)
 
     def columns(self, n_components: int | None = None) -> list[str]:
         """Names of the feature columns this case produces (``n_components`` overrides the
@@ -89,21 +117,26 @@ class FeatureCase:
 FEATURE_CASES: Registry[FeatureCase] = Registry(
     "feature case",
     [
-        FeatureCase("2D-PCA", "et", False, "pca", 15, "et_pca", "raw E-t maps, PCA 15 components"),
         FeatureCase(
-            "3D-PCA", "etdt", False, "pca", 22, "etdt_pca", "raw E-t-dt cubes, PCA 22 components"
+            "2D-PCA", "et", False, "pca", 15, "et_pca", "E-t maps, PCA 15 components",
+            detectors=("mahalanobis", "map_deviance"),
+        ),
+        FeatureCase(
+            "3D-PCA", "etdt", False, "pca", 22, "etdt_pca", "E-t-dt cubes, PCA 22 components",
+            detectors=("mahalanobis", "map_deviance"),
         ),
         FeatureCase(
             "2D-AE", "et", True, "conv_ae", 12, "et_conv_ae",
-            "normalised E-t maps, convolutional autoencoder 12",
+            "E-t maps, convolutional autoencoder 12", "et_conv_ae_dev", ("map_deviance",),
         ),
         FeatureCase(
             "3D-AE", "etdt", True, "dense_ae", 24, "etdt_dense_ae",
-            "normalised E-t-dt cubes, dense autoencoder 24",
+            "E-t-dt cubes, dense autoencoder 24", "etdt_dense_ae_dev",
+            ("iforest", "mahalanobis", "knn", "map_deviance"),
         ),
         FeatureCase(
             "deepsets", "events", False, "deepsets", 16, "deepsets",
-            "raw events, DeepSets encoder 16",
+            "raw events, DeepSets encoder 16", detectors=("knn",),
         ),
         FeatureCase(
             "events", "events", False, "events", None, None,
@@ -111,7 +144,7 @@ FEATURE_CASES: Registry[FeatureCase] = Registry(
         ),
         FeatureCase(
             "serendip", "events", False, "serendip", None, "deepsets",
-            "DeepSets 16 + event features 16 (32 columns)",
+            "DeepSets 16 + event features 16 (32 columns)", detectors=("iforest", "knn"),
         ),
     ],
 )  # fmt: skip
@@ -147,9 +180,13 @@ DEFAULT_ENCODERS: Registry[EncoderEntry] = Registry(
     "default encoder",
     [
         EncoderEntry("et_conv_ae", "serendip.features.conv_ae:ConvAutoencoder",
-                     "et_conv_ae.safetensors", "2D-AE encoder"),
+                     "et_conv_ae.safetensors", "2D-AE encoder, reference (min-max) maps"),
         EncoderEntry("etdt_dense_ae", "serendip.features.dense_ae:DenseAutoencoder",
-                     "etdt_dense_ae.safetensors", "3D-AE encoder"),
+                     "etdt_dense_ae.safetensors", "3D-AE encoder, reference (min-max) cubes"),
+        EncoderEntry("et_conv_ae_dev", "serendip.features.conv_ae:ConvAutoencoder",
+                     "et_conv_ae_dev.safetensors", "2D-AE encoder, deviance maps (squashed)"),
+        EncoderEntry("etdt_dense_ae_dev", "serendip.features.dense_ae:DenseAutoencoder",
+                     "etdt_dense_ae_dev.safetensors", "3D-AE encoder, deviance cubes (squashed)"),
         EncoderEntry("deepsets", "serendip.features.deepsets:DeepSetsEncoder",
                      "deepsets.safetensors", "DeepSets encoder of raw events"),
         EncoderEntry("et_pca", "serendip.features.pca:PCAFeatures",

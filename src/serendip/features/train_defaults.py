@@ -10,7 +10,10 @@ them with :mod:`serendip.represent` and trains / fits, in this order:
 * ``et_conv_ae.safetensors`` - ConvAutoencoder (12 latent), normalised E-t maps;
 * ``etdt_dense_ae.safetensors`` - DenseAutoencoder (24 latent), normalised cubes (float16 weights
   so that the file stays under 2 MB);
-* ``deepsets.safetensors`` - DeepSetsEncoder (16 latent), raw events.
+* ``deepsets.safetensors`` - DeepSetsEncoder (16 latent), raw events;
+* ``et_conv_ae_dev.safetensors`` / ``etdt_dense_ae_dev.safetensors`` - the same autoencoders
+  on count-aware maps / cubes (:func:`serendip.represent.deviance.deviance_maps`, squashed to
+  (0, 1) by :func:`~serendip.represent.deviance.squash`), the default input of 2D-AE / 3D-AE.
 
 Each file records how it was made (population size, seed, epochs run, losses, wall time).
 Runtime on the project's 2-core machine: see ``serendip/models/README.md``.
@@ -82,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from serendip.features.registry import DEFAULT_ENCODERS
     from serendip.paths import models_dir
     from serendip.represent import et_maps, etdt_cubes
+    from serendip.represent.deviance import deviance_maps, squash
     from serendip.simulate import simulate_population
 
     console = Console(stderr=True)
@@ -155,6 +159,23 @@ def main(argv: list[str] | None = None) -> int:
         del cubes
         info["train_files"] = int(len(idx))
         save("etdt_dense_ae", dae, t, half=True)
+    if "et_conv_ae_dev" in only:
+        t = time.perf_counter()
+        idx = subset(args.conv_files)
+        maps = squash(deviance_maps(et_maps(ev.select(idx))))
+        ae = ConvAutoencoder(epochs=cap(args.conv_epochs), seed=args.seed, verbose=True).fit(maps)
+        info["train_files"] = int(len(idx))
+        save("et_conv_ae_dev", ae, t)
+    if "etdt_dense_ae_dev" in only:
+        t = time.perf_counter()
+        idx = subset(args.dense_files)
+        cubes = squash(deviance_maps(etdt_cubes(ev.select(idx), dense=True)))
+        dae = DenseAutoencoder(epochs=cap(args.dense_epochs), seed=args.seed, verbose=True).fit(
+            cubes
+        )
+        del cubes
+        info["train_files"] = int(len(idx))
+        save("etdt_dense_ae_dev", dae, t, half=True)
     if "deepsets" in only:
         t = time.perf_counter()
         ds = DeepSetsEncoder(

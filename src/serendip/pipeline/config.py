@@ -55,11 +55,18 @@ def _all_detectors() -> tuple[str, ...]:
     return tuple(DETECTORS.names())
 
 
+def _map_modes() -> tuple[str, ...]:
+    from serendip.features.registry import MAP_MODES
+
+    return tuple(MAP_MODES)
+
+
 #: every feature-case name (from the feature-case registry)
 FEATURE_CASES = _feature_cases()
 _ANOMALY = _anomaly_detectors()
 CaseName = Literal[FEATURE_CASES]  # type: ignore[valid-type]
-AnomalyName = Literal[_ANOMALY]  # type: ignore[valid-type]
+AnomalyName = Literal[("auto", *_ANOMALY)]  # type: ignore[valid-type]
+MapMode = Literal[_map_modes()]  # type: ignore[valid-type]
 
 
 def _finite(**kw: Any) -> Any:
@@ -198,9 +205,28 @@ class FeaturesSection(Section):
     n_components: int = Field(
         0, ge=0, description="PCA components of the PCA cases; 0 = the case's default (15 / 22)"
     )
+    maps: MapMode = Field(
+        "deviance",
+        description='input of the E-t map / cube cases: "deviance" (count-aware: signed Poisson '
+        'deviance from a constant rate, time bins adapted to the counts) or "reference" (raw / '
+        "min-max maps as in the reference; anomaly scores then track counts)",
+    )
+
+    allow_mixed: bool = Field(
+        False,
+        description="accept files of several missions / instruments in one embedding without "
+        "a warning (their scores may then sort them by instrument)",
+    )
 
     @model_validator(mode="after")
     def _components(self) -> FeaturesSection:
+        from serendip.features.registry import FEATURE_CASES as _CASES
+
+        if self.maps != "deviance" and _CASES[self.case].representation == "events":
+            raise ValueError(
+                f"features.maps = {self.maps!r} applies only to the E-t map and cube cases; "
+                f"remove it with features.case = {self.case!r}"
+            )
         pca = _pca_cases()
         if self.n_components and self.case not in pca:
             raise ValueError(
@@ -284,7 +310,10 @@ class CandidatesSection(Section):
         "with 0.2 only each known transient's nearest analog reaches the top 2 %",
     )
     anomaly: AnomalyName = Field(
-        "iforest", description="anomaly detector (the detector registry; unsupervised ones)"
+        "auto",
+        description='anomaly detector (the detector registry; unsupervised ones), or "auto": '
+        "the feature case's detectors, chosen on simulated validation data and combined by "
+        "calibrated rank (serendip.features.registry.FeatureCase.detectors)",
     )
     n_estimators: int = Field(300, ge=1, description='trees of the isolation forest ("iforest")')
     random_state: int = Field(0, ge=0, description="seed of the anomaly detector")
@@ -301,6 +330,8 @@ class CandidatesSection(Section):
 
     @model_validator(mode="after")
     def _detector(self) -> CandidatesSection:
+        if self.anomaly == "auto":  # n_estimators applies when the case's rule uses iforest
+            return self
         return _only_with(self, "candidates", "anomaly", {"n_estimators": "iforest"})
 
 

@@ -32,6 +32,8 @@ def rank_features(
     events: EventSet | None = None,
     background: pd.DataFrame | None = None,
     gtis: pd.DataFrame | None = None,
+    case: str | None = None,
+    extra_scores: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Anomaly score of the features ``X`` (n_files, n_features), then the ranked candidate
     table (:func:`serendip.catalog.build_candidates`) with ``event_table`` appended and, when
@@ -45,15 +47,22 @@ def rank_features(
     with ``gtis`` (``gtis.parquet``) the burst windows are mapped back from the live-time
     axis to mission time.
 
-    ``anomaly`` names the detector: "iforest" (default) or any name in
-    :data:`serendip.detect.DETECTORS`.
+    ``anomaly`` names the detector: "iforest" (default), any name in
+    :data:`serendip.detect.DETECTORS`, or "auto": the detectors of the feature ``case``
+    (:attr:`serendip.features.registry.FeatureCase.detectors`) combined by calibrated rank
+    (:func:`serendip.catalog.anomaly.combined_anomaly_scores`). Each detector's own score is
+    kept in the table as ``anomaly_<name>`` and the rule in ``attrs["ANOMALY"]``. A rule
+    may name a score of the representation itself (``map_deviance``, from
+    :attr:`serendip.features.FeatureResult.scores`), passed in ``extra_scores``; when it is
+    missing the rule's detectors are used without it, and a notice says so.
     """
-    from serendip.catalog import anomaly_scores, build_candidates
+    from serendip.catalog import build_candidates
+    from serendip.catalog.anomaly import combined_anomaly_scores
     from serendip.catalog.candidates import with_observation_columns
 
-    detector = None if anomaly == "iforest" else anomaly
-    scores = anomaly_scores(
-        X, detector=detector, random_state=random_state, n_estimators=n_estimators
+    detectors, extra = _split_rule(anomaly_detectors(anomaly, case), extra_scores)
+    scores, parts = combined_anomaly_scores(
+        X, detectors, random_state=random_state, n_estimators=n_estimators, extra=extra
     )
     cands = build_candidates(
         np.asarray(obsreg_id).astype(str),
@@ -67,6 +76,7 @@ def rank_features(
         nn_span=nn_span,
         random_state=random_state,
     )
+    cands = _with_detector_columns(cands, obsreg_id, parts)
     if files is None:
         return cands
     from serendip.catalog.common_mode import flag_background_flares
@@ -76,6 +86,59 @@ def rank_features(
         from serendip.catalog.artefacts import flag_artefacts
 
         cands = flag_artefacts(cands, artefacts)
+    return cands
+
+
+def anomaly_detectors(anomaly: str, case: str | None) -> tuple[str, ...]:
+    """The detectors behind ``candidates.anomaly``: the named one, or for "auto" the
+    feature case's validated rule (``("iforest",)`` when no case is given)."""
+    if anomaly != "auto":
+        return (str(anomaly),)
+    if case is None:
+        return ("iforest",)
+    from serendip.features.registry import FEATURE_CASES
+
+    return tuple(FEATURE_CASES[case].detectors)
+
+
+#: names a rule may use that are scores of the representation, not detectors
+MAP_SCORES = ("map_deviance",)
+
+
+def _split_rule(rule: tuple[str, ...], extra_scores: dict | None):
+    """(detectors to fit, {name: score} of the rule's representation scores)."""
+    have = extra_scores or {}
+    dets = tuple(r for r in rule if r not in MAP_SCORES)
+    wanted = [r for r in rule if r in MAP_SCORES]
+    missing = [r for r in wanted if r not in have]
+    if missing:
+        from serendip.notices import notice
+
+        notice(
+            "candidates",
+            "rule_score_missing",
+            f"the anomaly rule {' + '.join(rule)} needs {', '.join(missing)}, which these "
+            'features do not carry (maps given as arrays, or maps = "reference"); '
+            f"using {' + '.join(dets or ('iforest',))} alone",
+        )
+    extra = {r: np.asarray(have[r], dtype=np.float64) for r in wanted if r in have}
+    if not dets and not extra:
+        dets = ("iforest",)
+    return dets, extra
+
+
+def _with_detector_columns(cands: pd.DataFrame, obsreg_id, parts: dict) -> pd.DataFrame:
+    """``anomaly_<name>`` columns (each detector's raw score) after ``anomaly_score``."""
+    ids = np.asarray(obsreg_id).astype(str)
+    pos = pd.Series(np.arange(len(ids)), index=ids).reindex(cands["obsreg_id"].astype(str))
+    at = cands.columns.get_loc("anomaly_score") + 1
+    attrs = dict(cands.attrs)
+    for j, (name, v) in enumerate(parts.items()):
+        cands.insert(at + j, f"anomaly_{name}", np.asarray(v)[pos.to_numpy()])
+    cands.attrs = attrs
+    cands.attrs["ANOMALY"] = " + ".join(parts) + (
+        " (mean calibrated rank)" if len(parts) > 1 else ""
+    )
     return cands
 
 
@@ -123,6 +186,8 @@ def rank_files(
         X,
         table,
         known,
+        anomaly="auto",
+        case=case,
         k=k,
         nn_span=nn_span,
         n_estimators=n_estimators,
@@ -132,4 +197,5 @@ def rank_files(
         events=events,
         background=background,
         gtis=gtis,
+        extra_scores=result.scores,
     )

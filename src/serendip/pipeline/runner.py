@@ -163,6 +163,7 @@ def _stage_features(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, An
     fc = run.cfg["features"]
     table = run.event_features()
     check_data_size(run.cfg, len(table), run.layout.config)
+    _check_mixed_instruments(read_table(run.layout.files), bool(fc["allow_mixed"]))
     result = extract_features(
         fc["case"],
         events=run.events,
@@ -172,16 +173,45 @@ def _stage_features(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, An
         seed=int(run.cfg["input"]["seed"]),
         progress=run.progress,
         gtis=read_table(run.layout.gtis) if run.layout.gtis.is_file() else None,
+        maps=fc["maps"],
     )
     frame = result.to_frame()
     path = run.layout.features
     write_table(frame, path)
     outputs = {"features": path}
+    run.layout.map_scores.unlink(missing_ok=True)
+    if result.scores:
+        scores = pd.DataFrame({"obsreg_id": frame["obsreg_id"], **result.scores})
+        outputs["map_scores"] = write_table(scores, run.layout.map_scores)
     if result.model is not None and hasattr(result.model, "save"):
         model_path = run.layout.feature_model
         result.model.save(model_path)
         outputs["model"] = model_path
     return outputs, {"n_columns": len(result.columns), "settings": result.settings}
+
+
+def _check_mixed_instruments(files: pd.DataFrame, allowed: bool) -> None:
+    """A notice (warning) when the files come from more than one mission / instrument and
+    ``features.allow_mixed`` is false: one embedding of mixed instruments sorts files by
+    instrument (response, background, PSF) before anything else."""
+    from serendip.notices import notice
+
+    cols = [c for c in ("telescope", "instrument") if c in files.columns]
+    if not cols or len(files) == 0:
+        return
+    combo = files[cols].astype(str).agg("/".join, axis=1)
+    counts = combo.value_counts()
+    if len(counts) > 1 and not allowed:
+        notice(
+            "features",
+            "mixed_instruments",
+            f"the files come from {len(counts)} missions/instruments ("
+            + ", ".join(f"{k}: {v}" for k, v in counts.items())
+            + ") embedded and scored together: anomaly scores may sort them by instrument; "
+            "run them separately, or set features.allow_mixed = true to accept this",
+            count=int(len(files) - counts.iloc[0]),
+            total=len(files),
+        )
 
 
 def _feature_matrix(run: _Run) -> tuple[np.ndarray, np.ndarray]:
@@ -281,10 +311,33 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
         events=None if lc_run else run.events,
         background=read_table(run.layout.background) if run.layout.background.is_file() else None,
         gtis=read_table(run.layout.gtis) if run.layout.gtis.is_file() else None,
+        case=None if lc_run else run.cfg["features"]["case"],
+        extra_scores=None if lc_run else _map_scores(run, ids),
     )
     sha = config_file_hash(RunLayout(run.dir).config)
     paths = write_candidates(cands, run.dir, meta=provenance(config_sha=sha))
-    return {f"candidates_{fmt}": Path(p) for fmt, p in paths.items()}, {"n_candidates": len(cands)}
+    outputs = {f"candidates_{fmt}": Path(p) for fmt, p in paths.items()}
+    from serendip.catalog.nuisance import nuisance_audit
+
+    files = None if lc_run or not run.layout.files.is_file() else read_table(run.layout.files)
+    audit = nuisance_audit(cands, files)
+    outputs["nuisance"] = write_table(audit, run.layout.nuisance)
+    info = {
+        "n_candidates": len(cands),
+        "anomaly_rule": cands.attrs.get("ANOMALY", ""),
+        "nuisance_bins_flagged": int(audit["flagged"].sum()),
+    }
+    return outputs, info
+
+
+def _map_scores(run: _Run, ids: np.ndarray) -> dict[str, np.ndarray] | None:
+    """The features stage's per-file map scores aligned with ``ids``, or None."""
+    path = run.layout.map_scores
+    if not path.is_file():
+        return None
+    df = read_table(path)
+    df = df.assign(obsreg_id=df["obsreg_id"].astype(str)).set_index("obsreg_id").reindex(ids)
+    return {c: df[c].to_numpy(np.float64) for c in df.columns}
 
 
 def _stage_report(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:

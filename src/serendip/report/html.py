@@ -304,6 +304,89 @@ def _lightcurve(time: np.ndarray, energy: np.ndarray) -> dict:
     }
 
 
+#: score terms of the candidate table: column, name, what it is
+SCORE_TERMS = (
+    ("anomaly_percentile", "anomaly",
+     "fraction of files whose anomaly score is at or below this one (no known analog needed)"),
+    ("nn_score", "analog",
+     "1 - nn_span * r / (k + 1) when the file is the r-th nearest neighbour of a known transient"),
+    ("cluster_score", "cluster",
+     "0.95 + 0.05 * anomaly term, for members of a cluster dominated by known flares or dips"),
+    ("significance_score", "burst",
+     "percentile of the burst significance, when it is >= 3 dex (constant-rate null)"),
+)  # fmt: skip
+
+
+def _score_terms(cand: pd.DataFrame, n_rows: int) -> list[str]:
+    """The report's explanation of each term of the score, and the terms of the top rows."""
+    from serendip.catalog.candidates import TIE_BREAK
+
+    terms = [t for t in SCORE_TERMS if t[0] in cand.columns]
+    if not terms:
+        return []
+    dets = [c[len("anomaly_"):] for c in cand.columns
+            if c.startswith("anomaly_") and c not in ("anomaly_score", "anomaly_percentile")]  # fmt: skip
+    rule = (
+        " + ".join(dets) + (" (mean of their calibrated ranks)" if len(dets) > 1 else "")
+        if dets else "the run's detector"
+    )  # fmt: skip
+    items = "".join(
+        f"<li><b>{html.escape(name)}</b> (<code>{col}</code>): {html.escape(text)}</li>"
+        for col, name, text in terms
+    )
+    top = cand.head(n_rows)
+    vals = top[[t[0] for t in terms]].to_numpy(np.float64)
+    deciding = np.array([t[1] for t in terms])[np.argmax(vals, axis=1)]
+    shown = (
+        top[["rank", "obsreg_id", "score"]].copy()
+        if "rank" in top
+        else top[["obsreg_id", "score"]].copy()
+    )
+    for j, (_col, name, _) in enumerate(terms):
+        shown[name] = vals[:, j]
+    shown["deciding term"] = deciding
+    shown["anomaly_score"] = top["anomaly_score"].to_numpy() if "anomaly_score" in top else np.nan
+    n_tied = int(top["score"].duplicated(keep=False).sum())
+    return [
+        "<h3>How each candidate's score is made</h3>",
+        f"<p>score = the largest of the terms below, each on a [0, 1] percentile-like scale. "
+        f"The anomaly score is {html.escape(rule)}. Ties of the score "
+        f"({n_tied} of the {len(top)} rows shown share their score with another) are broken by "
+        f"the stated secondary key: {html.escape(TIE_BREAK)}.</p><ul>{items}</ul>",
+        _table(shown),
+    ]
+
+
+def _nuisance_section(run_dir: Path) -> list[str]:
+    """The nuisance audit written by the candidate stage (RUN_DIR/nuisance.parquet), if any."""
+    path = RunLayout(run_dir).nuisance
+    if not path.is_file():
+        return []
+    from serendip.catalog.nuisance import OVER_FACTOR, audit_summary
+    from serendip.io.tables import read_table
+
+    audit = read_table(path)
+    corr = audit[audit["bin"] == ""].pivot_table(
+        index="score", columns="nuisance", values="spearman_rho", sort=False
+    )
+    shares = audit[audit["bin"] != ""]
+    worst = (
+        shares.sort_values("ratio", ascending=False)
+        .groupby(["score", "nuisance"], sort=False)
+        .head(1)[["score", "nuisance", "bin", "n_top", "share_top", "share_all", "ratio"]]
+    )
+    words = "".join(f"<li>{html.escape(x)}</li>" for x in audit_summary(audit))
+    return [
+        "<h2>Nuisance audit</h2>",
+        "<p>Does a score track the observation rather than the source? Spearman rank "
+        "correlation of each score with each nuisance column present, and for each nuisance "
+        f"the bin most over-represented in the top 1 % (flagged above {OVER_FACTOR:g}x its "
+        f"overall share).</p><ul>{words}</ul>",
+        _table(corr.reset_index(), "{:+.2f}") if len(corr) else "",
+        _table(worst, "{:.3g}") if len(worst) else "",
+    ]
+
+
 def write_report(
     run_dir: str | Path,
     candidates: pd.DataFrame | None = None,
@@ -416,6 +499,8 @@ def write_report(
     flags = _flag_summary(cand, n_table)
     if flags:
         parts.append(flags)
+    parts += _score_terms(cand, n_table)
+    parts += _nuisance_section(run_dir)
     if lightcurves is not None:
         parts.append(_lightcurve_cards(cand, top_rows, lightcurves))
     else:
