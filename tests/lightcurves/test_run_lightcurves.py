@@ -27,7 +27,7 @@ def lc_run(tmp_path_factory):
     )
     (d / "run.toml").write_text(
         f'[input]\nlightcurves = ["{d / "lc.csv"}"]\nknown_transients = "{d / "known.csv"}"\n'
-        'lightcurve_features = "basic"\n[embed]\nperplexity = 8.0\nn_iter = 250\n'
+        'lightcurve_features = "basic"\n[embed]\nperplexity = 8.0\nn_iter = 60\n'
         "[cluster]\nmin_samples = 4\n[candidates]\nk_neighbours = 4\n[report]\nn_top = 4\n"
     )
     cfg = load_config(d / "run.toml")
