@@ -7,7 +7,7 @@ event-file run.
 ===========  ================================================================
 input        lightcurves.parquet (the standard table, see
              :mod:`serendip.io.lightcurves`), files.parquet (one row per object:
-             n_points, n_upper_limits, bands, tstart/tstop [MJD]), known_transients.csv
+             n_points, n_upper_limits, bands, mjd_first/mjd_last), known_transients.csv
 represent    stages/represent/event_features.parquet (light-curve features, NaN where a
              curve is too short: never filled) + lc_objects.parquet (points per band,
              missing features, exclusion and reason)
@@ -51,8 +51,8 @@ def stage_input(run) -> tuple[dict[str, Path], dict[str, Any]]:
             "n_points": g["det"].sum().astype(np.int64),
             "n_upper_limits": g["is_upper_limit"].sum().astype(np.int64),
             "bands": g["band"].agg(lambda b: ",".join(sorted(set(b)))),
-            "tstart": g["time"].min(),
-            "tstop": g["time"].max(),
+            "mjd_first": g["time"].min(),
+            "mjd_last": g["time"].max(),
         }
     ).rename_axis("obsreg_id").reset_index()
     files["obsreg_id"] = files["obsreg_id"].astype(str)
