@@ -34,16 +34,22 @@ def test_auto_rule_comes_from_the_case_registry():
     assert anomaly_detectors("auto", None) == ("iforest",)
 
 
-def test_no_ties_at_the_top_with_a_combined_rule():
-    """Mean calibrated ranks tie easily (two files at ranks (1, 2) and (2, 1)); the stated
-    tie rule (first detector's rank) leaves none in the top of the table."""
+@pytest.fixture(scope="module")
+def small():
     import serendip
-    from serendip.pipeline.ranking import rank_features
 
     pop = serendip.simulate_population(400, seed=5)
     table = serendip.event_features(pop.events, pop.files)
     X = serendip.extract_features("events", events=pop.events, event_table=table).features
-    ids = np.asarray(pop.events.obsreg_id).astype(str)
+    return np.asarray(pop.events.obsreg_id).astype(str), X, table
+
+
+def test_no_ties_at_the_top_with_a_combined_rule(small):
+    """Mean calibrated ranks tie easily (two files at ranks (1, 2) and (2, 1)); the stated
+    tie rule (first detector's rank) leaves none in the top of the table."""
+    from serendip.pipeline.ranking import rank_features
+
+    ids, X, table = small
     cand = rank_features(ids, X, table, anomaly="auto", case="serendip", n_estimators=50)
     assert cand.attrs["ANOMALY"] == "iforest + knn (mean calibrated rank)"
     assert {"anomaly_iforest", "anomaly_knn"} <= set(cand.columns)
@@ -58,3 +64,22 @@ def test_no_ties_at_the_top_with_a_combined_rule():
 
 def _has_ties(v) -> bool:
     return len(np.unique(np.round(np.asarray(v), 12))) < len(v)
+
+
+def test_anomaly_scores_never_come_from_the_embedding(small):
+    """Issue 16 item 6, scoring side: the anomaly score is fitted on every file's full
+    features, so an embedding fitted on a subsample (or any other embedding and clustering)
+    cannot change it; only the cluster term of the final score reads the embedding."""
+    from serendip.pipeline.ranking import rank_features
+
+    ids, X, table = small
+    rng = np.random.default_rng(0)
+    runs = [
+        rank_features(ids, X, table, anomaly="auto", case="serendip", n_estimators=50,
+                      embedding=rng.normal(size=(len(ids), 2)),
+                      clusters=rng.integers(0, 3, len(ids)))  # fmt: skip
+        for _ in range(2)
+    ]
+    a, b = (r.set_index("obsreg_id").loc[ids] for r in runs)
+    np.testing.assert_array_equal(a["anomaly_score"], b["anomaly_score"])
+    assert not np.array_equal(a["emb_x"], b["emb_x"])
