@@ -163,3 +163,16 @@ def test_macho_and_ogle_text_files(real_data, tmp_path):
     ogle.write_text("2452000.5 15.1 0.01\n2452001.5 15.3 0.01\n2452002.5 15.2 0.02\n")
     o = read_lightcurves(ogle)  # no header: HJD, mag, err
     assert o["time"].tolist() == [52000.0, 52001.0, 52002.0]
+
+
+def test_bands_of_different_surveys_are_kept_apart(tmp_path):
+    from serendip.io.lightcurves import band_wavelength_nm, concat_lightcurves
+
+    tabs = _survey_tables()
+    rubin = standardize_lightcurves(tabs["rubin_dia"], "rubin.csv")
+    ipac = standardize_lightcurves(tabs["ztf_fps"], "ipac.csv", object_id="7")
+    with NoticeLog() as log:
+        both = concat_lightcurves([rubin, ipac], "both")
+    assert set(both["band"]) == {"g_rubin_dia", "g_ztf_fps", "r"}
+    assert "survey_bands_apart" in _codes(log)
+    assert band_wavelength_nm(["g_ztf_fps"])[0] == band_wavelength_nm(["g"])[0]

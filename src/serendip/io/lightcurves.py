@@ -113,6 +113,8 @@ def band_wavelength_nm(bands) -> np.ndarray:
             table[b] = BAND_WAVELENGTH_NM[b]
         elif b.lower() in BAND_WAVELENGTH_NM:
             table[b] = BAND_WAVELENGTH_NM[b.lower()]
+        elif "_" in b and b.split("_", 1)[0] in BAND_WAVELENGTH_NM:  # "g_ztf_fpbot"
+            table[b] = BAND_WAVELENGTH_NM[b.split("_", 1)[0]]
         else:
             raise InputError(
                 None, f"unknown band {b!r}; known bands are {sorted(BAND_WAVELENGTH_NM)}"
@@ -641,6 +643,7 @@ def concat_lightcurves(parts: list[pd.DataFrame], source: str = "tables") -> pd.
     units = {p.attrs.get("flux_unit") for p in parts}
     if len(units) > 1:
         raise InputError(source, f"the files have different flux units {sorted(map(str, units))}")
+    parts = _keep_survey_bands_apart(parts, source)
     attrs = dict(parts[0].attrs)
     formats = sorted({str(p.attrs.get("format")) for p in parts})
     read_attrs = [dict(p.attrs) for p in parts]
@@ -655,6 +658,36 @@ def concat_lightcurves(parts: list[pd.DataFrame], source: str = "tables") -> pd.
     attrs["format"] = ",".join(formats)
     attrs["n_rows_read"] = sum(int(p_attrs.get("n_rows_read", 0)) for p_attrs in read_attrs)
     out.attrs = attrs
+    return out
+
+
+def _keep_survey_bands_apart(parts: list[pd.DataFrame], source: str) -> list[pd.DataFrame]:
+    """Bands of the same name from different surveys (ZTF g and Rubin g, ...) are different
+    passbands: each becomes ``<band>_<format>`` (a counted notice), unless the tables come from
+    one survey format (or plain tables, whose survey is unknown)."""
+    from serendip.notices import notice
+
+    fmts = {str(p.attrs.get("format")) for p in parts} - {"plain", "None"}
+    if len(fmts) < 2:
+        return parts
+    bands_of: dict[str, set[str]] = {}
+    for p in parts:
+        bands_of.setdefault(str(p.attrs.get("format")), set()).update(p["band"].astype(str))
+    shared = {b for f, bs in bands_of.items() for b in bs
+              if any(b in other for g, other in bands_of.items() if g != f)}  # fmt: skip
+    if not shared:
+        return parts
+    out = []
+    for p in parts:
+        fmt = str(p.attrs.get("format"))
+        q = p.copy()
+        hit = q["band"].astype(str).isin(shared)
+        q.loc[hit, "band"] = q.loc[hit, "band"].astype(str) + "_" + fmt
+        q.attrs = dict(p.attrs)
+        out.append(q)
+    notice("io", "survey_bands_apart", f"band(s) {sorted(shared)} appear in several survey formats "
+           f"({sorted(fmts)}): kept apart as <band>_<format> (no cross-calibration given)",
+           source=source, count=len(shared), total=len(shared), severity="info")  # fmt: skip
     return out
 
 
