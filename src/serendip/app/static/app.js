@@ -1565,6 +1565,14 @@ async function main() {
   renderLabelButtons();
   $("review-order").value = state.meta.review_order || "static";
   if (state.meta.distance) $("distance-def").textContent = `(feature distance: ${state.meta.distance.definition})`;
+  const labelsP = loadLabels().catch(reportError);
+  const linked = sourceIdFromPath();
+  if (linked !== null) {
+    // a deep link: the source first, the embedding (in its hidden pane) after
+    state.indexOf = new Map(state.points.obsreg_id.map((id, i) => [id, i]));
+    await labelsP;
+    await openLinkedSource(linked);
+  }
   await renderEmbedding();
   T.plot_done = performance.now();
   // Wait for two animation frames so the WebGL canvas has been painted.
@@ -1575,10 +1583,7 @@ async function main() {
   T.n_points = state.points.obsreg_id.length;
   T.renderer = SCATTER_TYPE;
   document.body.dataset.ready = "1";
-  setStatus(`${T.n_points.toLocaleString()} points: drawn in ${(T.shown / 1000).toFixed(2)} s, interactive in ${(T.ready / 1000).toFixed(2)} s`);
-  loadLabels().catch(reportError);
-  const linked = sourceIdFromPath();
-  if (linked !== null) await openLinkedSource(linked);
+  if (linked === null) setStatus(`${T.n_points.toLocaleString()} points: drawn in ${(T.shown / 1000).toFixed(2)} s, interactive in ${(T.ready / 1000).toFixed(2)} s`);
 }
 
 async function openLinkedSource(id) {
