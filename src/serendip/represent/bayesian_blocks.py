@@ -260,18 +260,6 @@ def work_ranges(cost: np.ndarray, parts_per_thread: int = 8) -> np.ndarray:
     return np.unique(bounds).astype(np.int64)
 
 
-def parallel_ranges(events_per_file: np.ndarray, min_events: int = 20_000) -> np.ndarray | None:
-    """File ranges for a ``prange`` kernel of O(events) cost, or None to run serially.
-
-    None with one numba thread or fewer than ``min_events`` events in all (thread start-up
-    would cost more than it saves).
-    """
-    cost = np.asarray(events_per_file, dtype=np.float64) + 1.0
-    if nb.get_num_threads() < 2 or cost.sum() < min_events:
-        return None
-    return work_ranges(cost)
-
-
 def bayesian_blocks_edges(t: np.ndarray, p0: float = DEFAULT_P0) -> np.ndarray:
     """Block edges [s] of one file's event times (same answer as astropy's ``fitness='events'``)."""
     t = np.asarray(t, dtype=np.float64)

@@ -26,7 +26,6 @@ import pandas as pd
 from scipy import stats
 
 from serendip.io.eventset import EventSet
-from serendip.represent.bayesian_blocks import parallel_ranges
 
 #: window widths as fractions of each file's interval
 WINDOW_FRACTIONS = (0.003, 0.01, 0.03, 0.1, 0.3)
@@ -81,14 +80,6 @@ def _max_window_counts(offsets, time, t_lo, t_hi, fracs, kmax, centre, gap, star
             centre[f, j] = best_c
 
 
-@nb.njit(cache=True, parallel=True)
-def _max_window_parallel(bounds, offsets, time, t_lo, t_hi, fracs, kmax, centre, gap):
-    for c in nb.prange(bounds.shape[0] - 1):
-        _max_window_counts(
-            offsets, time, t_lo, t_hi, fracs, kmax, centre, gap, bounds[c], bounds[c + 1]
-        )
-
-
 def burst_significance(
     events: EventSet, t_lo: np.ndarray | None = None, t_hi: np.ndarray | None = None
 ) -> pd.DataFrame:
@@ -128,11 +119,7 @@ def burst_significance(
     gap = np.zeros(n, dtype=np.float64)
     args = (events.offsets, events.time, t_lo.astype(np.float64), t_hi.astype(np.float64))
     args += (fracs, kmax, centre, gap)
-    bounds = parallel_ranges(counts * len(fracs))
-    if bounds is None:
-        _max_window_counts(*args, 0, n)
-    else:
-        _max_window_parallel(bounds, *args)
+    _max_window_counts(*args, 0, n)  # O(N) per file: one thread (see features._order_statistics)
     nn = counts[:, None].astype(np.float64)
     # P(Binomial(n, f) >= k) = sf(k - 1); in dex, with a 1/f trials correction
     with np.errstate(divide="ignore"):
