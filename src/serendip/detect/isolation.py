@@ -201,6 +201,13 @@ class IForest(ScaledDetector):
 
     Persistence: the trees are exported to arrays (see module docstring), so the
     model file holds no training data and loaded scores are bit-identical.
+
+    A baseline: at its defaults this is scikit-learn's forest with PyOD's ``IForest``
+    defaults, and it ranks objects exactly as PyOD's does with the same seed (what it adds is
+    the pickle-free model file). serendip's own detectors are MCIF, the classifier-latent
+    detector, Multi-Class Deep SVDD, settings tuned on the inliers
+    (:class:`serendip.evaluate.combine.InnerCVTuned`) and rank-averaged ensembles; see
+    BENCHMARKS.md, "Detection beyond PyOD".
     """
 
     kind: ClassVar[str] = "detect.IForest"

@@ -115,6 +115,11 @@ class LOF(ScaledDetector):
     n_neighbors : neighbourhood size.
     scale : standardise features first.
     contamination : training fraction above ``threshold_``.
+
+    A baseline: at its defaults (k = 20, on standardised features) it ranks objects as PyOD's
+    ``LOF`` does on the same features (both are scikit-learn's ``LocalOutlierFactor``); what it
+    adds is the saved, reloadable model. Choose k on the inliers with
+    :class:`serendip.evaluate.combine.InnerCVTuned` (``kind = "tuned"``).
     """
 
     kind: ClassVar[str] = "detect.LOF"

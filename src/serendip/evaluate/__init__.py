@@ -13,6 +13,8 @@ _WHERE = {
     "EvaluationResult": "protocol",
     "leave_one_subclass_out": "protocol",
     "grouped_stratified_split": "splits",
+    "InnerCVTuned": "combine",
+    "RankAverage": "combine",
 }
 
 
@@ -21,6 +23,8 @@ __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 __all__ = [
     "EvaluationResult",
+    "InnerCVTuned",
+    "RankAverage",
     "all_metrics",
     "aupr",
     "aupr_baseline",

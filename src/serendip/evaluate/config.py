@@ -80,7 +80,9 @@ def detector_kinds() -> list[str]:
     short = list(DETECTORS)
     classes = [entry.class_name for entry in DETECTORS.values()]
     kinds = [k for e in DETECTORS.values() if (k := e.kind.partition(".")[2]) not in classes]
-    return short + classes + kinds + [f"sklearn.{n}" for n in SKLEARN_DETECTORS]
+    from serendip.evaluate.detectors import COMBINED
+
+    return short + classes + kinds + [f"sklearn.{n}" for n in SKLEARN_DETECTORS] + list(COMBINED)
 
 
 def check_detector_kind(kind: str) -> str:

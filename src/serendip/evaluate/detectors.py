@@ -8,7 +8,12 @@
 * ``"pyod.IForest"``, ``"pyod.KNN"``, ``"pyod.ECOD"``, any ``pyod.<Class>``: PyOD at the given
   (default) settings, scored with its ``decision_function`` (higher = outlier in PyOD);
 * ``"sklearn.IsolationForest"``, ``"sklearn.LocalOutlierFactor"``, ``"sklearn.OneClassSVM"``:
-  scikit-learn with the sign flipped (``-score_samples``).
+  scikit-learn with the sign flipped (``-score_samples``);
+* ``"tuned"`` (params ``detector``, ``grid``, ``params``, ...): settings chosen by
+  leave-one-inlier-class-out on the training rows only
+  (:class:`serendip.evaluate.combine.InnerCVTuned`);
+* ``"rank_average"`` (params ``members``): mean rank percentile of several detectors
+  (:class:`serendip.evaluate.combine.RankAverage`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ _PYOD_MODULES = {
     "VAE": "pyod.models.vae",
     "DeepSVDD": "pyod.models.deep_svdd",
 }
+
+
+#: detectors made of detectors (:mod:`serendip.evaluate.combine`)
+COMBINED = ("tuned", "rank_average")
 
 
 class PyODDetector:
@@ -92,6 +101,14 @@ class SklearnDetector:
 def make_detector(kind: str, params: dict[str, Any] | None = None):
     """A fresh, unfitted detector of ``kind`` (see the module docstring) with ``params``."""
     params = dict(params or {})
+    if kind in COMBINED:
+        from serendip.evaluate import combine
+
+        klass = combine.InnerCVTuned if kind == "tuned" else combine.RankAverage
+        try:
+            return klass(**params)
+        except (TypeError, KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(None, f"bad parameters for {kind}: {exc}") from exc
     if kind.startswith("pyod."):
         return PyODDetector(kind[5:], **params)
     if kind.startswith("sklearn."):
