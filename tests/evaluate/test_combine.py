@@ -63,3 +63,19 @@ def test_combined_detectors_in_the_protocol():
     assert not res.failures
     assert (res.summary.query("metric == 'auroc'")["mean"] > 0.9).all()
     assert isinstance(RankAverage(["knn"]), RankAverage)
+
+
+def test_serendip_iforest_and_lof_are_the_pyod_baselines():
+    """Documented as baselines: at their defaults they rank as PyOD's models do."""
+    from scipy.stats import spearmanr
+
+    X, y = _blobs()
+    Xs = (X - X[:150].mean(0)) / X[:150].std(0)
+    for ours, theirs in (("lof", "pyod.LOF"), (("iforest", {"random_state": 3}), None)):
+        if theirs is None:
+            a = make_detector("iforest", {"random_state": 3}).fit(Xs[:150]).score_samples(Xs)
+            b = make_detector("pyod.IForest", {"random_state": 3}).fit(Xs[:150]).score_samples(Xs)
+        else:
+            a = make_detector(ours).fit(Xs[:150]).score_samples(Xs)
+            b = make_detector(theirs).fit(Xs[:150]).score_samples(Xs)
+        assert spearmanr(a, b).statistic > 0.9999  # float32 tree splits: ties can differ

@@ -171,12 +171,39 @@ class _LatentAnomalyBase:
         out = pd.DataFrame(
             {"object_id": seqs.object_ids, "score": self.forest_.score(Z.astype(np.float64))}
         )
+        self._domain_columns(out, seqs, Z)
         proba = self._proba(Z)
         if proba is not None:
             out["predicted_class"] = self.classes_[np.argmax(proba, axis=1)]
             for j, c in enumerate(self.classes_):
                 out[f"p_{c}"] = proba[:, j]
         return out
+
+    def fit_domain(self, seqs: LightCurveSequences, Z: np.ndarray) -> None:
+        """Fit the out-of-domain check (:mod:`serendip.detect.lc_domain`) on training curves."""
+        from serendip.detect.lc_domain import DomainCheck, sequence_descriptors
+
+        self.domain_ = DomainCheck().fit(sequence_descriptors(seqs), Z)
+
+    def _domain_columns(self, out: pd.DataFrame, seqs: LightCurveSequences, Z) -> None:
+        """Add ``domain_score`` and ``out_of_domain`` to ``out`` and count the out-of-domain
+        curves in a notice; a model saved without domain statistics says so once."""
+        from serendip.detect.lc_domain import sequence_descriptors, warn_out_of_domain
+        from serendip.notices import notice
+
+        domain = getattr(self, "domain_", None)
+        if domain is None:
+            notice(
+                "detect", "no_domain_check",
+                "this light-curve model has no training-domain statistics, so curves unlike its "
+                "training data cannot be flagged (refit or retrain it to add them)",
+                count=len(out), total=len(out), severity="info",
+            )  # fmt: skip
+            return
+        ds = domain.score(sequence_descriptors(seqs), Z)
+        out["domain_score"] = ds
+        out["out_of_domain"] = ds > domain.threshold_
+        warn_out_of_domain(out["out_of_domain"].to_numpy())
 
     def score_prefixes(
         self, table: pd.DataFrame, context: pd.DataFrame | None = None
@@ -221,6 +248,9 @@ class _LatentAnomalyBase:
             np.int32
         )
         settings = {"label_names": uniq, "threshold": getattr(self, "threshold_", None)}
+        if getattr(self, "domain_", None) is not None:
+            d_arrays, settings["domain"] = self.domain_.state()
+            arrays.update(d_arrays)
         return arrays, settings
 
     def _restore_forest(self, arrays: dict[str, np.ndarray], settings: dict[str, Any]) -> None:
@@ -232,6 +262,11 @@ class _LatentAnomalyBase:
         )
         if settings.get("threshold") is not None:
             self.threshold_ = float(settings["threshold"])
+        self.domain_ = None
+        if settings.get("domain") is not None:
+            from serendip.detect.lc_domain import DomainCheck
+
+            self.domain_ = DomainCheck.from_state(arrays, settings["domain"])
 
 
 class LightCurveAnomalyDetector(_LatentAnomalyBase):
@@ -298,6 +333,7 @@ class LightCurveAnomalyDetector(_LatentAnomalyBase):
         self.classifier.fit(seqs, y.to_numpy())
         Z = self.classifier.latent(seqs)
         self._fit_forest(Z, y.to_numpy())
+        self.fit_domain(seqs, Z)
         self.threshold_ = float(
             np.quantile(self.forest_.score(self.fit_latents_.astype(np.float64)), 1 - self.budget)
         )
@@ -469,7 +505,9 @@ class CustomLatentDetector(_LatentAnomalyBase):
         y = lab.reindex(seqs.object_ids.astype(str))
         if y.isna().any():
             raise InputError(None, f"no label for object(s) {list(y.index[y.isna()][:5])}")
-        self._fit_forest(self._latents(seqs), y.to_numpy())
+        Z = self._latents(seqs)
+        self._fit_forest(Z, y.to_numpy())
+        self.fit_domain(seqs, Z)
         return self
 
 
@@ -605,8 +643,35 @@ def train_default(out: str | Path | None = None, verbose: bool = True) -> Path:
     return path
 
 
+def add_domain_check(path: str | Path | None = None) -> Path:
+    """Add the out-of-domain statistics of the recipe's training curves to a model trained by
+    :func:`train_default` (classifier and forest arrays are kept as they are); returns the path.
+
+    The training set is re-simulated from :data:`DEFAULT_RECIPE` (deterministic) and turned into
+    sequences and latents, on which :class:`serendip.detect.lc_domain.DomainCheck` is fitted.
+    """
+    from serendip.detect.lc_domain import DomainCheck, sequence_descriptors
+    from serendip.features.lc_classifier import GRUClassifier
+    from serendip.io.modelfile import load_model, save_model
+    from serendip.simulate.optical import COMMON_CLASSES, simulate_lightcurves
+
+    r = DEFAULT_RECIPE
+    path = Path(path or DEFAULT_MODEL_PATH)
+    arrays, settings, _ = load_model(path, KIND)
+    det = LightCurveAnomalyDetector(**settings["params"])  # no forest refit needed here
+    det.classifier = GRUClassifier.from_state(arrays, settings["classifier"])
+    table, meta = simulate_lightcurves(
+        r["n_per_class"], COMMON_CLASSES, seed=r["sim_seed"], n_days=r["n_days"]
+    )
+    seqs = det.sequences(table, meta)
+    dom = DomainCheck().fit(sequence_descriptors(seqs), det.classifier.latent(seqs))
+    d_arrays, settings["forest"]["domain"] = dom.state()
+    arrays = {k: v for k, v in arrays.items() if not k.startswith("domain.")} | d_arrays
+    return save_model(path, KIND, arrays, settings)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``python -m serendip.detect.lc_detect --train-default [--out PATH]``."""
+    """``python -m serendip.detect.lc_detect --train-default [--out PATH]`` (or ``--add-domain-check``)."""
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -616,7 +681,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--out", default=None, help="where to write it (default: the packaged model path)"
     )
+    p.add_argument(
+        "--add-domain-check", action="store_true",
+        help="add the training-domain statistics to an existing default-recipe model (--out)",
+    )  # fmt: skip
     a = p.parse_args(argv)
+    if a.add_domain_check:
+        print(add_domain_check(a.out))
+        return
     if not a.train_default:
         p.error("nothing to do; pass --train-default")
     train_default(a.out)
