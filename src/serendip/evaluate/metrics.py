@@ -70,6 +70,21 @@ def recall_at_budget(y_true, scores, budget: float) -> float:
     return float(found / n_pos)
 
 
+def artefact_fraction_at_budget(is_artefact, scores, budget: float = 0.01) -> float:
+    """Fraction of the top ``budget`` fraction (0-1] of objects that are artefacts (bogus light
+    curves), ties at the cut shared out in expectation: how much of an inspection list is junk."""
+    if not 0 < budget <= 1:
+        raise ValueError("budget must be in (0, 1]")
+    y, s = _check(is_artefact, scores)
+    k = int(np.ceil(budget * y.size - 1e-9))
+    if k <= 0:
+        return float("nan")
+    cut = np.sort(s)[::-1][k - 1]
+    above, tied = s > cut, s == cut
+    slots = k - int(above.sum())
+    return float((y[above].sum() + slots * y[tied].sum() / tied.sum()) / k)
+
+
 def all_metrics(y_true, scores, budgets=DEFAULT_BUDGETS) -> dict[str, float]:
     """``{"auroc", "aupr", "aupr_baseline", "recall@1%", ...}`` for one ranking."""
     out = {
