@@ -269,3 +269,24 @@ def test_ingest_real_fits_files_chunked_equals_in_process(client, real_data, tmp
     assert summary["chunks"] >= 2
     res = _assert_same_ingest(tmp_path / "ref", tmp_path / "dask")
     assert len(res.files) >= 2
+
+
+def test_resume_fills_weight_of_chunk_intervals_written_without_it(tmp_path):
+    """Chunks from before intervals had weights resume with weight 1 (counted), not a KeyError."""
+    from serendip.notices import NoticeLog
+
+    files = [str(_table(tmp_path / f"f{k}.csv", [f"s{k}"], k)) for k in range(3)]
+    ref, _ = ingest_chunked(files, tmp_path / "run", chunk_size=2, client=None, progress=False)
+    want = pd.read_parquet(ref["gtis"])
+    old = sorted((tmp_path / "run").rglob("gtis-*.parquet"))
+    assert old
+    for p in old:
+        pd.read_parquet(p).drop(columns="weight").to_parquet(p, index=False)
+    with NoticeLog() as seen:
+        paths, again = ingest_chunked(
+            files, tmp_path / "run", chunk_size=2, client=None, progress=False
+        )
+    assert again["computed"] == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(paths["gtis"]), want)
+    assert (want["weight"] == 1.0).all()
+    assert sum(n.code == "gti_weight_filled" for n in seen.records) == len(old)

@@ -239,6 +239,20 @@ def ingest_chunked(
     gti_parts = []
     for k, c in enumerate(ok):
         g = pd.read_parquet(_gti_path(c.args["events_path"]))
+        if "weight" not in g.columns:  # a chunk written before intervals had weights
+            from serendip.notices import notice
+
+            g["weight"] = 1.0
+            notice(
+                "ingest",
+                "gti_weight_filled",
+                "chunk good-time intervals without a weight column: weight 1 (constant "
+                "expected rate) assumed",
+                source=_gti_path(c.args["events_path"]),
+                count=len(g),
+                total=len(g),
+                severity="info",
+            )
         rename = pd.Series(final[starts[k] : starts[k + 1]], index=local[starts[k] : starts[k + 1]])
         g["obsreg_id"] = rename.reindex(g["obsreg_id"].astype(str)).to_numpy()
         gti_parts.append(g)
