@@ -1,0 +1,122 @@
+"""Exposure in time from the dither path: constant sources dithered over a chip edge get
+uniform variability p-values once their PSF fraction on the chip is the template."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from serendip.io.artefacts import DITHER_PATTERNS
+from serendip.io.dither_exposure import dither_curves, psf_fraction
+from serendip.io.eventset import EventSet
+from serendip.io.exposure import with_curve
+from serendip.represent.livetime import live_time_events
+
+PAT = DITHER_PATTERNS[0]  # ACIS before 2022-10: 16" peak-to-peak, 1000 s / 707 s
+T0, SPAN = 1.0e8, 30_000.0
+
+
+def _field(seed=0, n_edge=60, n_far=10, n_ev=500):
+    """One CCD (with a uniform background), sources within the dither amplitude of the high-chipx edge (and some far from
+    it); the Lissajous (unknown phases, rotated 30 deg on the chip) moves every source; events
+    whose PSF position falls off the chip are lost. Returns (time, ccd, aux, members, is_edge)."""
+    rng = np.random.default_rng(seed)
+    amp = PAT.amplitude_arcsec / PAT.pixel_arcsec
+    ph = rng.uniform(0, 2 * np.pi, 2)
+    n = n_edge + n_far
+    cx = np.where(np.arange(n) < n_edge, 1024.5 - rng.uniform(0, amp, n), rng.uniform(100, 900, n))
+    cy = rng.uniform(100, 900, n)
+    own = np.repeat(np.arange(n), n_ev)
+    t = T0 + rng.uniform(0, SPAN, len(own))
+    u = amp * np.sin(2 * np.pi * (t - T0) / PAT.periods_s[0] + ph[0])
+    v = amp * np.sin(2 * np.pi * (t - T0) / PAT.periods_s[1] + ph[1])
+    c, s = np.cos(np.pi / 6), np.sin(np.pi / 6)
+    x = cx[own] + c * u - s * v + rng.normal(0, 1.0, len(t))
+    y = cy[own] + s * u + c * v + rng.normal(0, 1.0, len(t))
+    keep = (x < 1024.5) & (x >= 0.5)
+    t, own, x, y = t[keep], own[keep], np.round(x[keep]), np.round(y[keep])
+    nb = 60_000  # the chip's background (so that no column looks bad)
+    t = np.concatenate([t, T0 + rng.uniform(0, SPAN, nb)])
+    own = np.concatenate([own, np.full(nb, -1)])
+    x = np.concatenate([x, rng.integers(1, 1025, nb)])
+    y = np.concatenate([y, rng.integers(1, 1025, nb)])
+    o = np.argsort(t, kind="stable")
+    t, own, x, y = t[o], own[o], x[o], y[o]
+    members = [np.flatnonzero(own == k) for k in range(n)]
+    aux = {"chipx": x, "chipy": y}
+    return t, np.full(len(t), 7, np.int64), aux, members, np.arange(n) < n_edge
+
+
+def _pvalues(t, members, curves, n_bins=100):
+    """Chi-square dispersion p-value of each source's counts in equal bins of its
+    expected-count (live-time) axis: uniform for a source that follows its template."""
+    g0, g1 = np.array([T0]), np.array([T0 + SPAN])
+    parts, gts = [], []
+    for k, m in enumerate(members):
+        tk = t[m]
+        if curves is not None and curves[k] is not None:
+            inside, s, e, w, _ = with_curve(tk, g0, g1, None, curves[k])
+            tk = tk[inside]
+        else:
+            s, e, w = g0, g1, np.ones(1)
+        parts.append(tk)
+        gts.append(pd.DataFrame({"obsreg_id": str(k), "start": s, "stop": e, "weight": w}))
+    counts = np.array([len(p) for p in parts])
+    ev = EventSet(np.arange(len(members)).astype(str).astype(object),
+                  np.concatenate([[0], np.cumsum(counts)]), np.concatenate(parts),
+                  np.ones(int(counts.sum()), np.float32))
+    live, lo, hi = live_time_events(ev, pd.concat(gts, ignore_index=True),
+                                    np.full(len(members), T0), np.full(len(members), T0 + SPAN))
+    p = np.empty(len(members))
+    for k in range(len(members)):
+        x = live.time[live.offsets[k]:live.offsets[k + 1]] / hi[k]
+        h = np.bincount(np.clip((x * n_bins).astype(int), 0, n_bins - 1), minlength=n_bins)
+        chi2 = float(np.sum((h - h.mean()) ** 2) / h.mean())
+        p[k] = stats.chi2.sf(chi2, n_bins - 1)
+    return p
+
+
+@pytest.fixture(scope="module")
+def field():
+    return _field()
+
+
+def test_dither_curves_make_edge_sources_uniform(field):
+    t, ccd, aux, members, is_edge = field
+    header = {"chip_range": (1.0, 1024.0)}
+    curves, counts = dither_curves(t, ccd, aux, header, members,
+                                   (np.array([T0]), np.array([T0 + SPAN])), PAT)
+    assert counts["measurable"] == len(members)
+    # every source that loses events at the edge gets a curve; sources far from it do not
+    assert all(curves[k] is not None for k in np.flatnonzero(is_edge))
+    assert all(curves[k] is None for k in np.flatnonzero(~is_edge))
+    assert counts["corrected"] == int(is_edge.sum())
+    p_raw = _pvalues(t, members, None)[is_edge]
+    p_cor = _pvalues(t, members, curves)[is_edge]
+    # without the correction the dips at the dither periods make p-values pile up near 0
+    assert stats.kstest(p_raw, "uniform").pvalue < 1e-6
+    assert np.mean(p_raw < 0.01) > 0.3
+    # with it the constant sources' p-values are uniform
+    assert stats.kstest(p_cor, "uniform").pvalue > 0.01
+    # the curve's mean is the source's mean PSF fraction on the chip: matches the events kept
+    frac = np.array([curves[k]["fracexp"].mean() for k in np.flatnonzero(is_edge)])
+    kept = np.array([len(members[k]) for k in np.flatnonzero(is_edge)]) / 500.0
+    assert np.median(np.abs(frac - kept)) < 0.05
+
+
+def test_no_pattern_or_chip_columns_no_curves(field):
+    t, ccd, aux, members, _ = field
+    good = (np.array([T0]), np.array([T0 + SPAN]))
+    for args in ((ccd, aux, None), (None, aux, PAT), (ccd, {}, PAT)):
+        curves, counts = dither_curves(t, args[0], args[1], {}, members, good, args[2])
+        assert all(c is None for c in curves) and counts["corrected"] == 0
+
+
+def test_psf_fraction_edges_and_bad_columns():
+    f = psf_fraction(np.array([512.0, 1024.5, 2000.0]), np.array([512.0, 512.0, 512.0]), 1.0,
+                     (1, 1024))
+    assert f[0] == pytest.approx(1.0) and f[1] == pytest.approx(0.5) and f[2] == pytest.approx(0.0)
+    on_bad = psf_fraction(np.array([300.0]), np.array([512.0]), 1.0, (1, 1024), np.array([300.0]))
+    assert on_bad[0] == pytest.approx(1 - (stats.norm.cdf(0.5) - stats.norm.cdf(-0.5)), rel=1e-6)
