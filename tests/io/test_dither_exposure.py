@@ -120,3 +120,66 @@ def test_psf_fraction_edges_and_bad_columns():
     assert f[0] == pytest.approx(1.0) and f[1] == pytest.approx(0.5) and f[2] == pytest.approx(0.0)
     on_bad = psf_fraction(np.array([300.0]), np.array([512.0]), 1.0, (1, 1024), np.array([300.0]))
     assert on_bad[0] == pytest.approx(1 - (stats.norm.cdf(0.5) - stats.norm.cdf(-0.5)), rel=1e-6)
+
+
+@pytest.mark.realdata
+def test_ingest_real_cut_edge_source(real_data, tmp_path):
+    """Through ingest, on a cut of the real ObsID 754 file: a constant source injected 4 px
+    inside a chip edge, moving along the observation's own dither path, gets a dither exposure
+    curve by default (notice, weighted good time, exposure reduced), none when switched off."""
+    from astropy.io import fits
+
+    from serendip.io.ingest import ingest
+    from serendip.notices import NoticeLog
+
+    rng = np.random.default_rng(3)
+    with fits.open(real_data / "chandra_acis_obsid754_msh1552/msh1552_acis_evt2_filtered.fits.gz") as h:
+        ev = h["EVENTS"]
+        d = ev.data
+        ccd = int(np.bincount(d["ccd_id"]).argmax())
+        on = d["ccd_id"] == ccd
+        at = on & (d["chipx"] >= 1015) & (np.abs(d["chipy"] - 512) < 40)
+        xc, yc = float(np.median(d["x"][at])), float(np.median(d["y"][at]))
+        # chip = a + R sky + dither(t): fitted on the CCD's events (the file's own dither path)
+        t0 = float(d["time"].min())
+        A = np.column_stack([np.ones(on.sum()), d["x"][on], d["y"][on],
+                             _design_real(d["time"][on], t0)])
+        coef = np.linalg.lstsq(A, np.column_stack([d["chipx"][on], d["chipy"][on]]), rcond=None)[0]
+        box = (np.abs(d["x"] - xc) < 100) & (np.abs(d["y"] - yc) < 100)
+        d = d[box]
+        # the source: sky position whose dither-free chip x is 1020.5 (4 px inside the edge)
+        R = coef[1:3]
+        xs = xc + (1020.5 - (coef[0] + np.array([xc, yc]) @ R)[0]) / R[0, 0]
+        n = 600
+        t = np.sort(rng.uniform(t0, float(d["time"].max()), n))
+        sky = np.column_stack([xs + rng.normal(0, 0.7, n), yc + rng.normal(0, 0.7, n)])
+        chip = (np.column_stack([np.ones(n), sky, _design_real(t, t0)]) @ coef)
+        keep = np.round(chip[:, 0]) <= 1024
+        new = fits.FITS_rec.from_columns(ev.columns, nrows=int(keep.sum()))
+        k = rng.integers(0, len(d), int(keep.sum()))
+        for c in ev.columns.names:
+            new[c] = d[c][k]
+        new["time"], new["x"], new["y"] = t[keep], sky[keep, 0], sky[keep, 1]
+        new["chipx"], new["chipy"] = np.round(chip[keep, 0]), np.round(chip[keep, 1])
+        new["ccd_id"] = ccd
+        rows = np.concatenate([fits.FITS_rec(d.copy()), new])
+        rows = rows[np.argsort(rows["time"], kind="stable")]
+        fits.HDUList([h[0].copy(), fits.BinTableHDU(rows, ev.header, name="EVENTS"),
+                      *[hh.copy() for hh in h[2:]]]).writeto(tmp_path / "edge.fits")
+    region = f"circle({xs:.2f},{yc:.2f},3)"
+    with NoticeLog() as log:
+        on_res = ingest([tmp_path / "edge.fits"], region=region, progress=False)
+    off_res = ingest([tmp_path / "edge.fits"], region=region, progress=False, dither_exposure=False)
+    assert "dither_exposure" in set(log.to_frame()["code"])
+    f_on, f_off = on_res.files.iloc[0], off_res.files.iloc[0]
+    assert "dither path" in f_on["exposure_source"] and "dither" not in f_off["exposure_source"]
+    kept = keep.mean()
+    assert f_on["exposure"] / f_off["exposure"] == pytest.approx(kept, abs=0.05)
+    w = on_res.gtis["weight"].to_numpy()
+    assert w.min() < 0.2 and len(on_res.gtis) > 20 and len(off_res.gtis) < 5
+
+
+def _design_real(t, t0):
+    from serendip.io.dither_exposure import _design
+
+    return _design(np.asarray(t, np.float64), PAT, t0)

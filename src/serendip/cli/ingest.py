@@ -61,6 +61,11 @@ def ingest_command(
         "light curve (FRACEXP), a CSC light curve or a table start, stop, fracexp[, obsreg_id]; "
         "'constant' takes survey data with a constant effective area."
     ),
+    no_dither_exposure: bool = typer.Option(
+        False, "--no-dither-exposure", help="Do not derive the relative exposure of sources that "
+        "Chandra's dither moves over a chip edge or bad column (PSF fraction on the chip vs time, "
+        "from the events' chip positions)."
+    ),
     scheduler: str = typer.Option("auto", "--scheduler", help=SCHEDULER_HELP),
     chunk_size: int = typer.Option(
         64, "--chunk-size", help="Input files per chunk when run in chunks (--scheduler)."
@@ -88,6 +93,7 @@ def ingest_command(
             sources=sources, csc_band=csc_band, gain=None if gain == (0.0, 0.0) else gain,
             chunk_size=chunk_size, scheduler=scheduler, progress=not quiet,
             quality=not no_quality, barycentre=not no_barycentre, exposure=exposure or None,
+            dither_exposure=not no_dither_exposure,
         )  # fmt: skip
         log.write(out)
     if summary["chunks"]:

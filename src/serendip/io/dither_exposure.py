@@ -192,3 +192,29 @@ def dither_curves(
                                          "fracexp": np.maximum(frac[j], MIN_FRACEXP)})
             counts["corrected"] += 1
     return out, counts
+
+
+def note_curves(counts: dict[str, int], pattern: DitherPattern | None, source: str) -> None:
+    """Counted notices for :func:`dither_curves`: the sources given a dither exposure curve
+    and those near an edge that could not be (two CCDs, no fitted path)."""
+    from serendip.notices import notice
+
+    total = counts.get("measurable", 0)
+    if not total or pattern is None:
+        return
+    if counts["corrected"]:
+        notice("ingest", "dither_exposure",
+               f"{counts['corrected']:,} of {total:,} sources come within their PSF of a chip edge "
+               f"or bad column as the dither ({pattern.name}) moves them: each gets the fraction "
+               "of its PSF on the chip vs time (dither phase fitted from the events' chip "
+               "positions) as its relative exposure (switch off: dither_exposure=False, CLI "
+               "--no-dither-exposure)", source=source, count=counts["corrected"], total=total,
+               severity="info")
+    for key, why in (("two_ccds", "have events on two CCDs (dithered across a chip gap, whose "
+                      "geometry is not modelled): no dither exposure curve"),
+                     ("unfitted", "lie on a CCD whose dither path could not be fitted (fewer "
+                      f"than {MIN_DITHER_EVENTS} source events or an observation shorter than one "
+                      "dither period): no dither exposure curve")):
+        if counts[key]:
+            notice("ingest", f"dither_exposure_{key}", f"{counts[key]:,} of {total:,} sources {why}",
+                   source=source, count=counts[key], total=total, severity="info")

@@ -619,6 +619,22 @@ class RawEvents:
                                 scale, self.good_times(None))
         return tab.to_dict("records")
 
+    def dither_curves(self, members: list[np.ndarray]) -> list:
+        """Relative exposure curve of each source from the dither path (or None), from its
+        events' chip positions (:func:`serendip.io.dither_exposure.dither_curves`); a notice
+        counts the sources corrected and those that could not be."""
+        from serendip.io.artefacts import dither_pattern
+        from serendip.io.dither_exposure import dither_curves, note_curves
+
+        h = self.header
+        mjd = (h["mjdref"] + h["tstart"] / 86400.0
+               if h.get("mjdref") is not None and h.get("tstart") is not None else None)
+        pattern = dither_pattern(str(h.get("telescope", "")), str(h.get("instrument", "")), mjd)
+        curves, counts = dither_curves(self.time, self.ccd, self.aux, h, members,
+                                       self.good_times(None), pattern)
+        note_curves(counts, pattern, self.path)
+        return curves
+
     def pixel_regions(self, regions) -> PixelRegions:
         """Regions (list of SourceRegion, a SourceList or PixelRegions) in this file's pixels."""
         from serendip.io.sourcelists import SourceList
@@ -754,6 +770,7 @@ class RawEvents:
                 else f"{stem}_{pr.names[k] if pr.names[k] not in (None, '') else k + 1}"
                 for k in range(len(members))]
         artefacts = self.artefacts(members, half, oids)
+        dither = self.dither_curves(members)
         for k, idx in enumerate(members):
             sel = in_band[idx]
             keep = idx[sel]
@@ -780,6 +797,8 @@ class RawEvents:
             ef = self._make(keep, oids[k], counts, band, pr.descriptions[k], ccd_sets[k],
                             (float(ra[k]), float(dec[k])))
             ef.meta["artefacts"] = artefacts[k]
+            if dither[k] is not None:
+                ef.meta["dither_curve"] = dither[k]
             if bkg_counts is not None and ef.good_times is not None and len(template[0]):
                 n_screened, n_kept_flare = self._apply_template(ef, template, flares,
                                                                 float(src_area[k]), screen)

@@ -327,6 +327,7 @@ def ingest(
     quality: bool = True,
     barycentre: bool = True,
     exposure=None,
+    dither_exposure: bool = True,
 ) -> IngestResult:
     """Read event files and tables into one :class:`IngestResult`.
 
@@ -369,6 +370,11 @@ def ingest(
         source's expected-rate template (GTI weights). Survey-mode input (eROSITA scans,
         Swift multi-snapshot observations) without one is refused, naming what is missing;
         ``"constant"`` accepts it with a constant effective area (a warning).
+    dither_exposure : bool
+        For files with chip coordinates and a known dither (Chandra ACIS and HRC), give each
+        source that the dither moves over a chip edge or bad column the fraction of its PSF
+        on the chip vs time as its relative exposure (:mod:`serendip.io.dither_exposure`;
+        the dither phase is fitted from the events). A curve given in ``exposure`` wins.
     """
     from serendip.io.exposure import as_curves
 
@@ -430,7 +436,7 @@ def ingest(
                     failures.extend(tr.failures.itertuples(index=False, name=None))
                 else:
                     efs, regional = _cut_file(path, band, gain, plan, csc_pairs.get(path), csc_band,
-                                              quality, barycentre, curves)
+                                              quality, barycentre, curves, dither_exposure)
                     for ef in efs:
                         if ef.n_events == 0:
                             failures.append(
@@ -521,26 +527,32 @@ def ingest(
 
 
 def _cut_file(path: Path, band, gain, plan, csc, csc_band: str, quality: bool = True,
-              barycentre: bool = True, exposure=None) -> tuple[list[EventFile], bool]:
+              barycentre: bool = True, exposure=None,
+              dither_exposure: bool = True) -> tuple[list[EventFile], bool]:
     """The event lists of one FITS file (whole, its CSC region, its regions or its sources),
     each with its exposure in time (:func:`_apply_exposure`).
     Returns (event lists, whether they are regions)."""
     raw = load_events(path, gain=gain, quality=quality, barycentre=barycentre)
     efs, regional = _cut_raw(raw, path, band, plan, csc, csc_band)
-    _apply_exposure(raw, efs, exposure)
+    _apply_exposure(raw, efs, exposure, dither_exposure)
     return efs, regional
 
 
-def _apply_exposure(raw, efs: list[EventFile], curves) -> None:
+def _apply_exposure(raw, efs: list[EventFile], curves, dither: bool = True) -> None:
     """Give each event list its relative exposure curve (``curves``: a table of curves,
-    ``"constant"`` or None), or refuse survey-mode input that has none
-    (:mod:`serendip.io.exposure`)."""
+    ``"constant"`` or None; else, with ``dither``, the curve from the dither path that
+    :meth:`RawEvents.cut_regions` left in ``meta["dither_curve"]``), or refuse survey-mode
+    input that has none (:mod:`serendip.io.exposure`)."""
     from serendip.io.exposure import CONSTANT, curve_for, survey_problem, with_curve
 
     mission = raw.header["mission_entry"]
     for ef in efs:
         curve = (curve_for(curves, ef.obsreg_id, raw.header["obsid_or_stem"])
                  if isinstance(curves, pd.DataFrame) else None)
+        from_dither = ef.meta.pop("dither_curve", None)
+        label = "exposure curve"
+        if curve is None and dither and from_dither is not None:
+            curve, label = from_dither, "PSF fraction on the chip along the fitted dither path"
         if curve is None:
             why = survey_problem(mission, ef.meta.get("mode", ""), ef.good_times)
             if why and curves != CONSTANT:
@@ -571,7 +583,7 @@ def _apply_exposure(raw, efs: list[EventFile], curves) -> None:
         ef.good_times, ef.gti_weight = (s2, e2), w2
         ef.meta["exposure"] = float(ef.meta["exposure"]) * mean_e
         ef.meta["exposure_source"] = (f"{ef.meta.get('exposure_source', '')} x mean relative "
-                                      f"exposure {mean_e:.4f} (exposure curve, {len(curve)} bins)")
+                                      f"exposure {mean_e:.4f} ({label}, {len(curve)} bins)")
 
 
 def _cut_raw(raw, path: Path, band, plan, csc, csc_band: str) -> tuple[list[EventFile], bool]:

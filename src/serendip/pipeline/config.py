@@ -129,6 +129,11 @@ class InputSection(Section):
         'curve, CSC light curve or a table start, stop, fracexp[, obsreg_id]); "constant" takes '
         'survey data with a constant effective area; "" none (survey data refused)'
     )
+    dither_exposure: bool = Field(
+        True, description="give sources that Chandra's dither moves over a chip edge or bad column "
+        "the fraction of their PSF on the chip vs time as relative exposure (from the events' chip "
+        "positions; counted in a notice)"
+    )
     csc_band: Literal["b", "u", "s", "m", "h", "w"] = Field(
         "b", description="CSC band whose 90%-ECF region is applied to CSC per-region products"
     )

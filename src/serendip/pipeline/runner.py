@@ -109,6 +109,7 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
             quality=bool(inp.get("quality_filter", True)),
             barycentre=bool(inp.get("barycentre", True)),
             exposure=inp.get("exposure") or None,
+            dither_exposure=bool(inp.get("dither_exposure", True)),
         )
         if result.events.n_files == 0:
             raise InputError(
