@@ -97,16 +97,30 @@ def test_em_recovers_shifted_priors():
 
 def test_classify_cv_cli_writes_honest_figures(tmp_path):
     df = synthetic_detections(n_src=60, seed=3)
+    # two sources carry a deliberately wrong label: the audit must rank them first
+    wrong = df["name"].isin(["2CXO J000000", "2CXO J000003"])  # AGN sources
+    df.loc[wrong, "label"] = "YSO"
+    df["ref"] = np.where(wrong, "bad paper", "good paper")
+    df["src_cnts_aper_b"] = np.exp(np.random.default_rng(0).normal(4, 1.5, len(df)))
     df.to_csv(tmp_path / "lab.csv", index=False)
     (tmp_path / "c.toml").write_text(
         '[input]\npath = "lab.csv"\n[model]\nkind = "boost"\nfeature_set = "xray"\n'
-        'label_column = "label"\nn_members = 2\nn_components = 2\n'
+        'label_column = "label"\nlabel_reference_column = "ref"\nn_members = 2\nn_components = 2\n'
     )
     res = CliRunner().invoke(
-        app, ["classify", str(tmp_path / "c.toml"), "--cv", "3", "--out", str(tmp_path / "o")]
+        app,
+        ["classify", str(tmp_path / "c.toml"), "--cv", "3", "--audit", "5", "--out", str(tmp_path / "o")],
     )
     assert res.exit_code == 0, res.output
     assert "baseline HGB" in res.output and "out-of-fold" in res.output
+    assert "label-noise audit" in res.output
+    audit = pd.read_csv(tmp_path / "o" / "cv_label_audit.csv")
+    top = audit.head(int(wrong.sum()))
+    assert (top["label_provenance"] == "column label: bad paper").all()
+    assert (top["most_probable"] == "AGN").all() and audit["p_label"].is_monotonic_increasing
+    strat = pd.read_csv(tmp_path / "o" / "cv_stratified.csv")
+    assert {"net counts", "|b| [deg]"} <= set(strat["stratum"])
+    assert {"recall_AGN", "ece"} <= set(strat.columns) and strat["n"].min() >= 20
     o = tmp_path / "o"
     for f in ("cv_reliability.png", "cv_confusion.png", "cv_confusion_baseline.png"):
         assert (o / f).stat().st_size > 5000

@@ -293,3 +293,12 @@ def unmapped(otypes) -> list[str]:
 def all_spellings() -> dict[str, tuple[str, ...]]:
     """Fine class -> every SIMBAD spelling that maps to it (a copy)."""
     return dict(_FINE)
+
+
+def is_candidate(otypes) -> np.ndarray:
+    """(n,) bool: True where a SIMBAD type is a candidate (``..._Candidate`` or ending in
+    ``?``, e.g. ``YSO_Candidate``, ``Y*?``, ``LX?``): the class is suspected, not established."""
+    s = pd.Series(np.asarray(otypes, dtype=object))
+    ok = s.notna().to_numpy()
+    t = s.where(ok, "").astype(str).str.strip()
+    return ok & (t.str.endswith("?") | t.str.lower().str.endswith("_candidate")).to_numpy()

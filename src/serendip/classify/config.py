@@ -12,6 +12,7 @@ Config (TOML)::
     n_components = "bic"                  # umlcaxs: GMM K or "bic"
     features = ["hr_hm", "hr_ms"]         # optional subset of the feature set (kinds that train)
     label_column = "label"                # class per row for training kinds (empty = unlabelled)
+    label_reference_column = "Class_ref"  # optional: each label's provenance (a reference)
     calibration = "dirichlet"             # boost: "dirichlet" | "temperature" | "isotonic" | "none"
     n_members = 3                         # boost: cross-fitted members
     decision = "balanced"                 # reported class: "argmax" | "balanced" | "cost"
@@ -24,6 +25,9 @@ Config (TOML)::
     otype_column = "main_type"
     radius_arcsec = 1.0
     level = "fine"                        # "fine" | "muwclass" | "grouped"
+    exclude_candidates = false            # drop "YSO_Candidate", "Y*?" ... labels
+    position_error_arcsec = 0.5           # input position errors [arcsec] (or a column name)
+    min_p_match = 0.0                     # drop labels with a lower match probability
 
     [output]
     formats = ["parquet", "fits", "csv", "votable"]
@@ -102,6 +106,11 @@ class ModelSection(Section):
         None, description="subset of the feature set (kinds that train)"
     )
     label_column: str | None = Field(None, description="input column with each row's class")
+    label_reference_column: str | None = Field(
+        None,
+        description="input column with each label's provenance, e.g. a literature reference "
+        "(copied to label_provenance)",
+    )
     calibration: Literal["dirichlet", "temperature", "isotonic", "none"] = Field(
         "dirichlet", description="probability calibration on out-of-fold predictions (boost)"
     )
@@ -147,6 +156,25 @@ class LabelsSection(Section):
         1.0, gt=0, allow_inf_nan=False, description="crossmatch radius [arcsec]"
     )
     level: Literal["fine", "muwclass", "grouped"] = Field("fine", description="class level")
+    exclude_candidates: bool = Field(
+        False,
+        description='drop labels from candidate types ("YSO_Candidate", "Y*?"); otherwise kept '
+        "with label_quality = candidate",
+    )
+    position_error_arcsec: float | str = Field(
+        0.5,
+        description="1-sigma error of the input positions [arcsec], a number or an input column",
+    )
+    label_position_error_arcsec: float = Field(
+        0.1, ge=0, allow_inf_nan=False, description="1-sigma error of the label positions [arcsec]"
+    )
+    min_p_match: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="drop labels whose match probability (position errors, chance matches from "
+        "shifted positions) is lower",
+    )
 
 
 class OutputSection(Section):

@@ -60,6 +60,7 @@ class CrossFitBoostClassifier(BaseEstimator, ClassifierMixin):
         max_leaf_nodes=15,
         min_samples_leaf=20,
         l2_regularization=1.0,
+        class_weight=None,
         calibration="dirichlet",
         decision="balanced",
         cost_matrix=None,
@@ -72,6 +73,7 @@ class CrossFitBoostClassifier(BaseEstimator, ClassifierMixin):
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
+        self.class_weight = class_weight
         self.calibration = calibration
         self.decision = decision
         self.cost_matrix = cost_matrix
@@ -130,7 +132,9 @@ class CrossFitBoostClassifier(BaseEstimator, ClassifierMixin):
         self.members_ = []
         folds = grouped_folds(yi, groups, self.n_members, self.random_state)
         for m, (tr, te) in enumerate(folds):
-            est = self._member(self.random_state + m).fit(X[tr], yi[tr])
+            est = self._member(self.random_state + m).fit(
+                X[tr], yi[tr], sample_weight=self._weights(yi[tr], C)
+            )
             p = np.full((len(te), C), _EPS)
             p[:, est.classes_] = est.predict_proba(X[te])
             oof[te] = p
@@ -140,6 +144,18 @@ class CrossFitBoostClassifier(BaseEstimator, ClassifierMixin):
         if self.calibrator_ is not None:
             self.calibrator_.fit(oof, yi)
         return self
+
+    def _weights(self, yi: np.ndarray, C: int) -> np.ndarray | None:
+        """Training weights of the members' rows: ``class_weight`` None (the true mix),
+        "balanced" (1 / class frequency) or "sqrt" (1 / sqrt(class frequency)), mean 1."""
+        if self.class_weight is None:
+            return None
+        n = np.maximum(np.bincount(yi, minlength=C), 1).astype(np.float64)
+        w = {"balanced": 1.0 / n, "sqrt": 1.0 / np.sqrt(n)}.get(self.class_weight)
+        if w is None:
+            raise ValueError(f"class_weight must be None, 'balanced' or 'sqrt', not {self.class_weight!r}")
+        sw = w[yi]
+        return sw / sw.mean()
 
     def _design(self, X: np.ndarray) -> np.ndarray:
         """Columns without a single training value are set to 0 (they carry nothing, and

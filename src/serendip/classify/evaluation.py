@@ -16,8 +16,15 @@ accuracy, per-class recall and precision, top-label ECE, the reliability diagram
 confusion matrix. Then the model is fitted on all labelled rows and saved with these
 figures (``model.safetensors``, ``info["cv_*"]``).
 
+Two diagnostics of serendip's out-of-fold probabilities
+(:mod:`serendip.classify.diagnostics`): ``cv_label_audit.csv``, the labelled rows ranked
+by the probability of their own label (the most likely mislabelled first, with each
+label's provenance and quality), and ``cv_stratified.csv``, per-class recall and ECE by
+net counts, off-axis angle, |Galactic latitude| and significance (those the table has).
+
 Writes ``cv_scores.csv`` (one row per method), ``cv_metrics.json``,
 ``cv_predictions.parquet`` (out-of-fold probabilities and fold of every row),
+``cv_label_audit.csv``, ``cv_stratified.csv``,
 ``cv_reliability.png``, ``cv_confusion.png``, ``cv_confusion_baseline.png``,
 ``model.safetensors`` and the warnings table.
 """
@@ -156,6 +163,20 @@ def run_classify_cv(
                 )
             )
         )
+    from serendip.classify.diagnostics import label_audit, strata_of, stratified_scores
+
+    r0 = results[first]
+    meta = data.get("label_meta")
+    audit = label_audit(
+        r0["proba"], r0["y"], classes, groups, None if meta is None else meta[lab]
+    )
+    audit.to_csv(out / "cv_label_audit.csv", index=False)
+    written.append(str(out / "cv_label_audit.csv"))
+    strat = stratified_scores(
+        r0["proba"], r0["y"], r0["pred"], classes, strata_of(df[lab], F[lab])
+    )
+    strat.to_csv(out / "cv_stratified.csv", index=False)
+    written.append(str(out / "cv_stratified.csv"))
     info = cv_info(results[first], n_splits, seed)
     if kind == "boost":
         model = make_model(kind, mcfg, list(F.columns), feature_set)
@@ -173,10 +194,30 @@ def run_classify_cv(
         "rows": rows,
         "confusion": {n: r["scores"]["confusion"] for n, r in results.items()},
         "model_info": info,
+        "label_audit": audit.head(50).to_dict(orient="records"),
+        "stratified": strat.to_dict(orient="records"),
         "written": written,
     }
     (out / "cv_metrics.json").write_text(json.dumps(summary, indent=2, default=float))
     return summary
+
+
+def format_audit(summary: dict, top: int = 10) -> str:
+    """Plain-text list of the ``top`` labelled rows most likely mislabelled (out-of-fold
+    probability of their own label lowest; :func:`run_classify_cv`)."""
+    rows = summary.get("label_audit", [])[:top]
+    lines = [
+        f"label-noise audit: the {len(rows)} labelled rows with the lowest out-of-fold "
+        "probability of their own label (all: cv_label_audit.csv)",
+        f"{'name':28s} {'label':>12s} {'p(label)':>9s} {'most probable':>14s} {'p':>6s}  provenance",
+    ]
+    for r in rows:
+        lines.append(
+            f"{str(r['name'])[:28]:28s} {str(r['label'])[:12]:>12s} {r['p_label']:9.4f} "
+            f"{str(r['most_probable'])[:14]:>14s} {r['p_most_probable']:6.3f}  "
+            f"{r.get('label_provenance', '')} {r.get('label_quality', '')}".rstrip()
+        )
+    return "\n".join(lines)
 
 
 def format_cv_table(summary: dict) -> str:

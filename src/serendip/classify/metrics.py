@@ -65,3 +65,23 @@ def classification_scores(y_true, y_pred, classes) -> dict:
         "confusion": conf.tolist(),
         "n": int(len(y_true)),
     }
+
+
+def classwise_ece(proba: np.ndarray, y, n_bins: int = 15) -> float:
+    """Class-wise expected calibration error: for every class c, the count-weighted mean
+    |fraction of rows of class c - mean p_c| over equal-width bins of p_c, averaged over
+    classes. ``proba`` (n, C), ``y`` (n,) integer indices. Unlike the top-label ECE, it
+    sees a rare class whose probabilities are too high or too low everywhere."""
+    proba = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    out = []
+    for c in range(proba.shape[1]):
+        p = proba[:, c]
+        b = np.clip(np.digitize(p, edges[1:-1], right=True), 0, n_bins - 1)
+        count = np.bincount(b, minlength=n_bins).astype(np.float64)
+        hit = np.bincount(b, weights=(y == c).astype(np.float64), minlength=n_bins)
+        mp = np.bincount(b, weights=p, minlength=n_bins)
+        ok = count > 0
+        out.append(float(np.abs(hit[ok] - mp[ok]).sum() / max(count.sum(), 1)))
+    return float(np.mean(out)) if out else float("nan")

@@ -32,10 +32,14 @@ __all__ = ["EXT", "load_config", "run_classify", "validate_config"]
 MIN_BOOST_LABELLED = 10
 
 
-def _labels(df: pd.DataFrame, cfg: dict, base: Path) -> np.ndarray | None:
-    from serendip.catalog.crossmatch import crossmatch, simbad_labels
-    from serendip.catalog.simbad_types import map_otypes
+def _labels(df: pd.DataFrame, cfg: dict, base: Path) -> tuple[np.ndarray | None, pd.DataFrame | None]:
+    """Labels (n,) (None = unlabelled) and their provenance table (n rows): ``label_provenance``
+    (where each label came from), ``label_quality`` ("given", "secure" or "candidate") and,
+    for a crossmatch, ``label_otype``, ``label_sep_arcsec`` and ``label_p_match``."""
+    from serendip.catalog.crossmatch import probabilistic_crossmatch, simbad_labels
+    from serendip.catalog.simbad_types import MAPPING_VERSION, is_candidate, map_otypes
     from serendip.io.tables import read_table
+    from serendip.notices import notice
 
     lab = cfg.get("labels")
     if lab:
@@ -48,16 +52,100 @@ def _labels(df: pd.DataFrame, cfg: dict, base: Path) -> np.ndarray | None:
             otype, where = lab.get("otype_column", "main_type"), str(p)
         else:
             raise ConfigError("labels", "give labels.path (a local table) or labels.simbad = true")
-        m = crossmatch(df, table, radius, columns=[otype], sources_name="input", labels_name=where)
-        return map_otypes(
-            m["match_" + otype].to_numpy(dtype=object), level=lab.get("level", "fine")
+        m, info = probabilistic_crossmatch(
+            df,
+            table,
+            radius,
+            sigma_sources=lab.get("position_error_arcsec", 0.5),
+            sigma_catalog=float(lab.get("label_position_error_arcsec", 0.1)),
+            shift_arcsec=max(60.0, 20 * radius),
+            columns=[otype],
+            sources_name="input",
+            catalog_name=where,
         )
-    col = cfg.get("model", {}).get("label_column")
+        ot = m["match_" + otype].to_numpy(dtype=object)
+        y = map_otypes(ot, level=lab.get("level", "fine"))
+        has = np.array([v is not None for v in y])
+        cand = is_candidate(ot) & has
+        pm = m["match_p_match"].to_numpy()
+        notice(
+            "classify",
+            "label_crossmatch",
+            f"{int((m['match_index'] >= 0).sum()):,} of {len(df):,} rows matched {where} within "
+            f"{radius:g} arcsec; expected false-match fraction "
+            f"{info['false_match_fraction']:.3f} (positions shifted by {info['shift_arcsec']:g} "
+            f"arcsec: {info['shifted_match_fraction']:.3f} of them matched)",
+            source=where,
+            count=info["n_matched"],
+            total=len(df),
+            severity="info",
+        )
+        if cand.any():
+            drop = bool(lab.get("exclude_candidates", False))
+            notice(
+                "classify",
+                "candidate_labels_dropped" if drop else "candidate_labels",
+                f"{int(cand.sum()):,} of {int(has.sum()):,} labels come from candidate types "
+                + ("(dropped: labels.exclude_candidates)" if drop else "(kept, label_quality = candidate)"),
+                source=where,
+                count=int(cand.sum()),
+                total=int(has.sum()),
+                severity="info" if not drop else "warning",
+            )
+            if drop:
+                y = y.copy()
+                y[cand] = None
+        low = has & (pm < float(lab.get("min_p_match", 0.0)))
+        if low.any():
+            notice(
+                "classify",
+                "labels_low_match_probability",
+                f"{int(low.sum()):,} labels dropped: match probability < {lab['min_p_match']}",
+                source=where,
+                count=int(low.sum()),
+                total=int(has.sum()),
+                severity="warning",
+            )
+            y = y.copy()
+            y[low] = None
+        has = np.array([v is not None for v in y])
+        meta = pd.DataFrame(
+            {
+                "label_provenance": np.where(
+                    has, f"SIMBAD type via {where} (mapping {MAPPING_VERSION})", ""
+                ),
+                "label_quality": np.where(has, np.where(cand, "candidate", "secure"), ""),
+                "label_otype": pd.Series(ot, dtype=object).where(has, None).to_numpy(),
+                "label_sep_arcsec": np.where(has, m["match_sep_arcsec"].to_numpy(), np.nan),
+                "label_p_match": np.where(has, pm, np.nan),
+            }
+        )
+        return y, meta
+    mcfg = cfg.get("model", {})
+    col = mcfg.get("label_column")
     if col:
         if col not in df.columns:
             raise ConfigError("model.label_column", f"input has no column {col!r}")
-        return df[col].to_numpy(dtype=object)
-    return None
+        y = df[col].to_numpy(dtype=object)
+        from serendip.classify.umlcaxs import labelled_mask
+
+        has = labelled_mask(y)
+        ref = mcfg.get("label_reference_column")
+        if ref and ref not in df.columns:
+            raise ConfigError("model.label_reference_column", f"input has no column {ref!r}")
+        prov = (
+            df[ref].astype(str).radd(f"column {col}: ").to_numpy()
+            if ref
+            else np.full(len(df), f"column {col}", dtype=object)
+        )
+        meta = pd.DataFrame(
+            {
+                "label_provenance": np.where(has, prov, ""),
+                "label_quality": np.where(has, "given", ""),
+            }
+        )
+        return y, meta
+    return None, None
 
 
 def read_config(config: str | Path | dict, base: Path | None = None) -> tuple[dict, Path]:
@@ -74,7 +162,8 @@ def read_config(config: str | Path | dict, base: Path | None = None) -> tuple[di
 def prepare(cfg: dict, base: Path) -> dict:
     """Load the input table and build the model's features and labels.
 
-    Returns ``{"df", "F" (features the model uses), "y" (labels or None), "source",
+    Returns ``{"df", "F" (features the model uses), "y" (labels or None), "label_meta"
+    (each label's provenance and quality, or None), "source",
     "feature_set", "shipped" (model, settings, extra) for kind "shipped"}``.
     """
     from serendip.classify.features import FEATURE_SETS, build_features, missing_counterparts
@@ -133,10 +222,12 @@ def prepare(cfg: dict, base: Path) -> dict:
             count=len(F),
             total=len(F),
         )
+    y, label_meta = _labels(df, cfg, base)
     return {
         "df": df,
         "F": F,
-        "y": _labels(df, cfg, base),
+        "y": y,
+        "label_meta": label_meta,
         "source": src,
         "feature_set": feature_set,
         "shipped": shipped,
@@ -350,6 +441,8 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
     det["p_class"] = proba[np.arange(len(det)), pred]
     if y is not None:
         det["label"] = pd.Series(y, dtype=object).where(labelled_mask(y), None).to_numpy()
+        if data["label_meta"] is not None:
+            det = pd.concat([det, data["label_meta"].reset_index(drop=True)], axis=1)
     extra = det[[c for c in ("ra", "dec") if c in det.columns]]
     src_tab = source_votes(proba, det["name"].to_numpy(), classes, extra=extra)
 

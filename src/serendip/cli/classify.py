@@ -37,17 +37,30 @@ def register(app: typer.Typer) -> None:
             "config's classifier, a plain gradient-boosting baseline and UMLCAXS on the same folds.",
         ),
         seed: int = typer.Option(0, "--seed", help="Seed of the --cv folds."),
+        audit: int = typer.Option(
+            0,
+            "--audit",
+            min=0,
+            help="With --cv: print the N labelled rows most likely mislabelled (lowest "
+            "out-of-fold probability of their own label; all of them: cv_label_audit.csv).",
+        ),
     ) -> None:
         """Classify a table of CSC properties (shipped model, or train on labels), or with --cv
         measure it honestly (out-of-fold figures only)."""
         if cv == 1:
             raise typer.BadParameter("--cv needs K >= 2 folds")
+        if audit and not cv:
+            raise typer.BadParameter("--audit needs --cv K (out-of-fold probabilities)")
         with clear_errors(), report_notices() as notices:
             from serendip.classify.config import load_config
 
             load_config(config)  # every configuration error before the heavy imports
             if cv:
-                from serendip.classify.evaluation import format_cv_table, run_classify_cv
+                from serendip.classify.evaluation import (
+                    format_audit,
+                    format_cv_table,
+                    run_classify_cv,
+                )
 
                 with console.status("cross-validating") as status:
                     summary = run_classify_cv(
@@ -61,6 +74,10 @@ def register(app: typer.Typer) -> None:
         notices.write(out)
         if cv:
             console.print(format_cv_table(summary), markup=False, highlight=False, soft_wrap=True)
+            if audit:
+                console.print(
+                    format_audit(summary, audit), markup=False, highlight=False, soft_wrap=True
+                )
             console.print(f"[green]done[/]: cross-validated figures and model.safetensors -> {out}")
             return
         console.print(
