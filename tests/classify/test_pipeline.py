@@ -53,18 +53,28 @@ def test_classify_cli_umlcaxs_with_crossmatched_labels(tmp_path):
         {"ra": lab["ra"], "dec": lab["dec"], "main_type": lab["label"].map(simbad)}
     )
     labels.loc[::10, "main_type"] = "Star"  # uninformative SIMBAD type: stays unlabelled
+    labels.loc[5::10, "main_type"] = "TT?"  # candidate type: excluded by the config
     df.drop(columns=["label"]).to_parquet(tmp_path / "dets.parquet")
     labels.to_csv(tmp_path / "simbad.csv", index=False)
     cfg = _write_config(
         tmp_path,
         '[input]\npath = "dets.parquet"\n[model]\nkind = "umlcaxs"\nfeature_set = "umlcaxs"\n'
         'n_components = "bic"\n[labels]\npath = "simbad.csv"\notype_column = "main_type"\nradius_arcsec = 1.0\n'
+        'exclude_candidates = true\nposition_error_arcsec = 0.3\n'
         '[output]\nformats = ["parquet", "csv"]\n',
     )
     res = CliRunner().invoke(app, ["classify", str(cfg), "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     det = read_table(tmp_path / "o" / "detections.parquet")
     assert {"cluster", "p_HMXB", "p_QSO", "p_TTau_", "label"} <= set(det.columns)
+    # every label carries its provenance; candidate types were dropped and counted
+    has = det["label"].notna() & (det["label"] != "")
+    assert det.loc[has, "label_provenance"].str.startswith("SIMBAD type via simbad.csv").all()
+    assert (det.loc[has, "label_quality"] == "secure").all()
+    assert not det.loc[has, "label_otype"].isin(["TT?", "Star"]).any()
+    assert det.loc[has, "label_p_match"].between(0.5, 1).all()
+    warn = read_table(tmp_path / "o" / "warnings.csv")
+    assert {"candidate_labels_dropped", "label_crossmatch"} <= set(warn["code"])
     assert (tmp_path / "o" / "bic.png").exists()
     # the labelled rows are the training rows: no in-sample reliability diagram or ECE
     assert not (tmp_path / "o" / "reliability.png").exists()

@@ -40,3 +40,51 @@ def toy_csc_properties(labels: np.ndarray, rng: np.random.Generator) -> pd.DataF
     df["significance"] = np.exp(rng.normal(2, 0.5, n))
     df["var_intra_prob_b"] = df["var_prob_b"]
     return df
+
+
+def toy_csc_population(
+    n_src: int, priors: dict[str, float], rng: np.random.Generator, max_detections: int = 1
+) -> pd.DataFrame:
+    """A toy CSC population whose measurements degrade with few counts and off-axis.
+
+    Each source gets a class drawn from ``priors`` ({class of :data:`TOY_CLASS_CENTRES`:
+    fraction}), 1..``max_detections`` detections, an off-axis angle ``theta`` [arcmin]
+    (uniform in area out to 12 arcmin) and net counts ``src_cnts_aper_b`` (log-normal, median
+    60, reduced off-axis by vignetting and the wider PSF). The properties of
+    :func:`toy_csc_properties` then get extra measurement noise that grows as
+    ``sqrt(50 / counts)``: hardness ratios, photon index, variability probabilities and the
+    band fluxes, so faint and off-axis detections are harder to classify. Returns one row per
+    detection with ``name``, ``ra``, ``dec`` [deg], ``label``, ``theta``,
+    ``src_cnts_aper_b`` and the property columns.
+    """
+    classes = list(priors)
+    p = np.array([priors[c] for c in classes], dtype=np.float64)
+    cls = np.asarray(classes)[rng.choice(len(classes), size=n_src, p=p / p.sum())]
+    ndet = rng.integers(1, max_detections + 1, n_src)
+    lab = np.repeat(cls, ndet)
+    n = len(lab)
+    theta = 12.0 * np.sqrt(rng.random(n))
+    counts = np.exp(rng.normal(np.log(60.0), 1.0, n)) * (1 - 0.04 * theta) / (1 + (theta / 8) ** 2)
+    counts = np.maximum(counts, 3.0)
+    df = pd.DataFrame(
+        {
+            "name": np.repeat(np.char.add("2CXO J", np.arange(n_src).astype("U7")), ndet),
+            "ra": np.repeat(rng.uniform(0, 360, n_src), ndet),
+            "dec": np.repeat(np.degrees(np.arcsin(rng.uniform(-1, 1, n_src))), ndet),
+            "label": lab,
+            "theta": theta,
+            "src_cnts_aper_b": counts,
+        }
+    )
+    props = toy_csc_properties(lab, rng)
+    k = np.sqrt(50.0 / counts)
+    for c in ("hard_hm", "hard_hs", "hard_ms"):
+        props[c] = np.clip(props[c] + 0.25 * k * rng.normal(size=n), -1, 1)
+    props["powlaw_gamma"] = props["powlaw_gamma"] + 0.6 * k * rng.normal(size=n)
+    for b in "bhs":
+        props[f"var_prob_{b}"] = np.clip(props[f"var_prob_{b}"] + 0.25 * k * rng.normal(size=n), 0, 1)
+    props["var_intra_prob_b"] = props["var_prob_b"]
+    for b in "smh":
+        props[f"flux_aper_{b}"] = props[f"flux_aper_{b}"] * np.exp(0.4 * k * rng.normal(size=n))
+    props["significance"] = np.sqrt(counts)
+    return pd.concat([df, props], axis=1)
