@@ -233,3 +233,19 @@ def test_cross_validate_out_of_fold_grouped():
     assert sorted(np.concatenate([te for _, te in r["folds"]]).tolist()) == list(range(len(df)))
     assert r["scores"]["balanced_accuracy"] > 0.8 and 0 <= r["ece"] <= 1
     assert r["reliability"]["count"].sum() == len(df)
+
+
+def test_toy_population_counts_offaxis_and_source_scatter():
+    """Faint detections are noisier; with source_scatter, detections of one source resemble
+    each other more than other sources of their class."""
+    from serendip.simulate.csc import toy_csc_population
+
+    rng = np.random.default_rng(0)
+    pop = toy_csc_population(400, {"AGN": 1.0}, rng, max_detections=6, source_scatter=0.2)
+    assert pop["name"].nunique() == 400 and (pop["label"] == "AGN").all()
+    assert pop["theta"].between(0, 12).all() and (pop["src_cnts_aper_b"] >= 3).all()
+    faint = pop["src_cnts_aper_b"] < 20
+    assert pop.loc[faint, "hard_hm"].std() > 1.5 * pop.loc[~faint, "hard_hm"].std()
+    same = toy_csc_population(400, {"AGN": 1.0}, np.random.default_rng(0), max_detections=6)
+    spread = [p[p["src_cnts_aper_b"] > 80].groupby("name")["hard_hm"].mean().std() for p in (pop, same)]
+    assert spread[0] > 1.4 * spread[1]  # bright detections: the per-source offset shows

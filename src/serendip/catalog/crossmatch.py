@@ -207,9 +207,11 @@ def probabilistic_crossmatch(
     * the fraction of shifted sources with a match, ``f_shift``, gives the density of
       unrelated objects ``rho = -ln(1 - f_shift) / (pi R^2)`` [arcsec^-2]; the fraction of
       sources with a true counterpart is ``Q = (f_true - f_shift) / (1 - f_shift)``, and the
-      expected false-match fraction among the real matches ``(1 - Q) f_shift / f_true``
-      (sources without a true counterpart match by chance as often as shifted ones;
-      ``f_shift / f_true``, the upper bound, is reported too);
+      expected false-match fraction among the real matches
+      ``((1 - Q) f_shift + Q 2 pi rho sigma^2 / (1 + 2 pi rho sigma^2)) / f_true``
+      (sources without a true counterpart match by chance as often as shifted ones; one with
+      a counterpart, when a chance object lies closer; ``f_shift / f_true``, the upper bound,
+      is reported too);
     * each match gets a likelihood ratio ``LR = exp(-x^2 / 2) / (2 pi sigma^2 rho)`` with
       ``sigma^2 = sigma_sources^2 + sigma_catalog^2`` [arcsec^2] and ``x = sep / sigma``,
       and a match probability ``p = Q LR / (Q LR + 1 - Q)``.
@@ -274,6 +276,8 @@ def probabilistic_crossmatch(
     x = np.where(hit, sep / np.sqrt(sig2), np.nan)
     lr = np.where(hit, np.exp(-0.5 * np.nan_to_num(x) ** 2) / (2 * np.pi * sig2 * rho), 0.0)
     p = np.where(hit, q * lr / (q * lr + 1 - q), 0.0)
+    # a source with a true counterpart still matches a chance object lying closer to it
+    closer = float(np.mean(2 * np.pi * rho * sig2 / (1 + 2 * np.pi * rho * sig2)))
     out = sources.copy()
     for c in columns:
         col = catalog[c].to_numpy()
@@ -289,7 +293,9 @@ def probabilistic_crossmatch(
         "n_matched": int(hit.sum()),
         "match_fraction": float(f_true),
         "shifted_match_fraction": f_shift,
-        "false_match_fraction": float(min((1 - q) * f_shift / f_true, 1.0)) if f_true > 0 else 0.0,
+        "false_match_fraction": float(min(((1 - q) * f_shift + q * closer) / f_true, 1.0))
+        if f_true > 0
+        else 0.0,
         "false_match_fraction_upper": float(min(f_shift / f_true, 1.0)) if f_true > 0 else 0.0,
         "false_matches_from_p": float((1 - p[hit]).sum()),
         "density_per_arcsec2": float(rho),

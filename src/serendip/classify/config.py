@@ -15,6 +15,7 @@ Config (TOML)::
     label_reference_column = "Class_ref"  # optional: each label's provenance (a reference)
     calibration = "dirichlet"             # boost: "dirichlet" | "temperature" | "isotonic" | "none"
     n_members = 3                         # boost: cross-fitted members
+    class_weight = "sqrt"                 # boost: members' row weights "sqrt" | "balanced" | "none"
     decision = "balanced"                 # reported class: "argmax" | "balanced" | "cost"
     cost_matrix = [[0, 1], [5, 0]]        # decision = "cost": rows true, columns reported class
     priors = "em"                         # prior shift: {AGN = 0.6, ...} or "em" (re-estimated)
@@ -115,6 +116,11 @@ class ModelSection(Section):
         "dirichlet", description="probability calibration on out-of-fold predictions (boost)"
     )
     n_members: int = Field(3, ge=2, le=20, description="cross-fitted boosted members (boost)")
+    class_weight: Literal["sqrt", "balanced", "none"] = Field(
+        "sqrt",
+        description="weights of the members' training rows: 1/sqrt(class frequency), "
+        "1/frequency or none; the calibrator restores the training mix (boost)",
+    )
     decision: Literal["argmax", "balanced", "cost"] | None = Field(
         None,
         description="reported class: most probable, p/prior (balanced accuracy), or least "

@@ -3,8 +3,9 @@
 Fit (``X`` (n, d) with NaN allowed, ``y`` (n,) class names, ``groups`` (n,) source ids):
 
 1. the labelled rows are split into ``n_members`` folds grouped by source and stratified
-   by class; one ``HistGradientBoostingClassifier`` (small trees, L2-regularised, trained
-   on the true class mix) is fitted on each fold's complement;
+   by class; one ``HistGradientBoostingClassifier`` (31-leaf trees, L2-regularised, rows
+   weighted by 1 / sqrt(class frequency) so that rare classes shape the trees without the
+   full inverse-frequency weighting) is fitted on each fold's complement;
 2. every row gets an out-of-fold prediction from the member that did not see it; a
    Dirichlet calibrator (:class:`~serendip.classify.calibration.DirichletCalibrator`) is
    fitted on these out-of-fold log-probabilities, so no source informs its own
@@ -12,12 +13,12 @@ Fit (``X`` (n, d) with NaN allowed, ``y`` (n,) class names, ``groups`` (n,) sour
 3. prediction averages the members' log-probabilities (a bag of ``n_members`` models)
    and applies the calibrator.
 
-The probabilities are calibrated for the training class mix; the decision rule
+The calibrator also undoes the members' class weighting: the probabilities are
+calibrated for the training class mix; the decision rule
 (``argmax``, ``balanced``, ``cost``; :mod:`serendip.classify.priors`) only picks the
 reported class. The fit costs ``n_members`` boosting fits on (n_members - 1)/n_members of
-the rows each, with 15-leaf trees: on the MUWCLASS table (3,126 sources, 4 classes, one
-thread) about the time of one default ``HistGradientBoostingClassifier`` fit with 31-leaf
-trees (benchmarks/bench_classify.py reports the ratio).
+the rows each (benchmarks/bench_classify.py reports the time against one default
+``HistGradientBoostingClassifier`` fit on the same rows).
 
 Everything fitted is exported as arrays (:meth:`to_arrays`): trees as flat node arrays
 (:mod:`serendip.classify.trees`), the calibrator's weights, the priors, the training
@@ -45,6 +46,8 @@ class CrossFitBoostClassifier(BaseEstimator, ClassifierMixin):
     n_members : folds = boosted members (>= 2).
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization :
         settings of each member's ``HistGradientBoostingClassifier``.
+    class_weight : weights of the members' training rows: None (the true mix), "sqrt"
+        (1 / sqrt(class frequency)) or "balanced" (1 / class frequency).
     calibration : "dirichlet", "temperature", "isotonic" or "none".
     decision : "argmax", "balanced" or "cost" (then ``cost_matrix``, (C, C), rows = true
         class, columns = reported class, in ``classes_`` order).
@@ -57,10 +60,10 @@ class CrossFitBoostClassifier(BaseEstimator, ClassifierMixin):
         n_members=3,
         max_iter=100,
         learning_rate=0.1,
-        max_leaf_nodes=15,
+        max_leaf_nodes=31,
         min_samples_leaf=20,
         l2_regularization=1.0,
-        class_weight=None,
+        class_weight="sqrt",
         calibration="dirichlet",
         decision="balanced",
         cost_matrix=None,

@@ -43,7 +43,11 @@ def toy_csc_properties(labels: np.ndarray, rng: np.random.Generator) -> pd.DataF
 
 
 def toy_csc_population(
-    n_src: int, priors: dict[str, float], rng: np.random.Generator, max_detections: int = 1
+    n_src: int,
+    priors: dict[str, float],
+    rng: np.random.Generator,
+    max_detections: int = 1,
+    source_scatter: float = 0.0,
 ) -> pd.DataFrame:
     """A toy CSC population whose measurements degrade with few counts and off-axis.
 
@@ -53,7 +57,11 @@ def toy_csc_population(
     60, reduced off-axis by vignetting and the wider PSF). The properties of
     :func:`toy_csc_properties` then get extra measurement noise that grows as
     ``sqrt(50 / counts)``: hardness ratios, photon index, variability probabilities and the
-    band fluxes, so faint and off-axis detections are harder to classify. Returns one row per
+    band fluxes, so faint and off-axis detections are harder to classify. ``source_scatter``
+    (> 0) gives every source its own offset from its class centre (hardness ratios and
+    variability x ``source_scatter``, photon index x 2 ``source_scatter``), shared by its
+    detections: detections of one source then resemble each other more than other sources
+    of the class, as in the real catalogue (what a per-detection split leaks). Returns one row per
     detection with ``name``, ``ra``, ``dec`` [deg], ``label``, ``theta``,
     ``src_cnts_aper_b`` and the property columns.
     """
@@ -78,6 +86,13 @@ def toy_csc_population(
     )
     props = toy_csc_properties(lab, rng)
     k = np.sqrt(50.0 / counts)
+    if source_scatter > 0:
+        off = np.repeat(rng.normal(0.0, source_scatter, (n_src, 3)), ndet, axis=0)
+        for c in ("hard_hm", "hard_hs", "hard_ms"):
+            props[c] = props[c] + off[:, 0]
+        props["powlaw_gamma"] = props["powlaw_gamma"] + 2 * off[:, 1]
+        for b in "bhs":
+            props[f"var_prob_{b}"] = props[f"var_prob_{b}"] + off[:, 2]
     for c in ("hard_hm", "hard_hs", "hard_ms"):
         props[c] = np.clip(props[c] + 0.25 * k * rng.normal(size=n), -1, 1)
     props["powlaw_gamma"] = props["powlaw_gamma"] + 0.6 * k * rng.normal(size=n)
