@@ -107,7 +107,7 @@ def test_prior_shift_calibrates_a_simulated_field_population():
     train = toy_csc_population(900, {"AGN": 1 / 3, "XRB": 1 / 3, "YSO": 1 / 3}, rng)
     field = toy_csc_population(4000, {"AGN": 0.8, "XRB": 0.05, "YSO": 0.15}, rng)
     cols = ["hard_hm", "hard_hs", "hard_ms", "powlaw_gamma", "var_prob_b", "var_prob_s"]
-    m = CrossFitBoostClassifier(max_iter=30).fit(
+    m = CrossFitBoostClassifier(max_iter=30, max_leaf_nodes=15).fit(
         train[cols].to_numpy(), train["label"].to_numpy(), groups=train["name"].to_numpy()
     )
     P = m.predict_proba(field[cols].to_numpy())

@@ -102,4 +102,18 @@ def toy_csc_population(
     for b in "smh":
         props[f"flux_aper_{b}"] = props[f"flux_aper_{b}"] * np.exp(0.4 * k * rng.normal(size=n))
     props["significance"] = np.sqrt(counts)
+    # spectral-fit and variability-amplitude columns: noisier when faint (log scale), and
+    # the per-source offset as above
+    src_off = (
+        np.repeat(rng.normal(0.0, source_scatter, (n_src, 2)), ndet, axis=0)
+        if source_scatter > 0
+        else np.zeros((n, 2))
+    )
+    props["bb_kt"] = props["bb_kt"] * np.exp(0.5 * k * rng.normal(size=n) + 2 * src_off[:, 0])
+    for b in "bhs":
+        props[f"var_sigma_{b}"] = props[f"var_sigma_{b}"] * np.exp(
+            1.0 * k * rng.normal(size=n) + 4 * src_off[:, 1]
+        )
+    amp = np.exp(1.0 * k * rng.normal(size=n) + 4 * src_off[:, 1])
+    props["var_max_b"] = props["var_mean_b"] + (props["var_max_b"] - props["var_mean_b"]) * amp
     return pd.concat([df, props], axis=1)
