@@ -98,7 +98,8 @@ CODE = {
     "UMLCAXS": _COMMON + ("umlcaxs.py", "gmm.py", "transforms.py"),
 }
 """Source files whose text decides each method's cross-validated predictions."""
-ONLY = [a for a in sys.argv[1:] if not a.startswith("-")]
+ONLY = [a for a in sys.argv[1:] if not a.startswith(("-", "@"))]
+LEVELS = [a[1:] for a in sys.argv[1:] if a.startswith("@")] or ["grouped", "all"]
 """Method-name fragments to compute (e.g. ``baseline``): fills the cache, writes no section."""
 
 
@@ -182,7 +183,7 @@ def muwclass(real: Path) -> tuple[str, dict]:
             if level not in levels:
                 continue
             groups = by_source if gname == "source" else by_field
-            if ONLY and not any(o in name or o == "=" + name for o in ONLY):
+            if ONLY and (level not in LEVELS or not any(o in name or o == "=" + name for o in ONLY)):
                 continue
             r = cached_cv(
                 (name, level, gname, tuple(cols)),
@@ -512,9 +513,12 @@ def main() -> None:
         raise SystemExit("real data folder not found (set SERENDIP_REAL_DATA)")
     OUT.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    if not ONLY:  # the parts without cached rows first
+        pub = umlcaxs_published(real)
+        sim = simulated_population() + "\n" + umlcaxs_simulated() + "\n" + crossmatch_demo()
     table, keep = muwclass(real)
     if ONLY:
-        print("cache filled for", ONLY)
+        print("cache filled for", ONLY, LEVELS)
         return
     from serendip.classify.plots import confusion_plot, reliability_plot
 
@@ -527,8 +531,6 @@ def main() -> None:
     for lvl in ("grouped", "all"):
         r, _ = keep[(lvl, "serendip")]
         confusion_plot(r["scores"]["confusion"], r["classes"], OUT / f"confusion_{lvl}.png")
-    pub = umlcaxs_published(real)
-    sim = simulated_population() + "\n" + umlcaxs_simulated() + "\n" + crossmatch_demo()
     cached = sorted({r.get("cached") for r, _ in keep.values() if r.get("cached")})
     total = time.perf_counter() - t0
     body = (

@@ -138,6 +138,7 @@ def test_classify_cv_cli_writes_honest_figures(tmp_path):
     (tmp_path / "c.toml").write_text(
         '[input]\npath = "lab.csv"\n[model]\nkind = "boost"\nfeature_set = "xray"\n'
         'label_column = "label"\nlabel_reference_column = "ref"\nn_members = 2\nn_components = 2\n'
+        'max_leaf_nodes = 7\nclass_weight = "none"\n'
     )
     res = CliRunner().invoke(
         app,
@@ -165,4 +166,5 @@ def test_classify_cv_cli_writes_honest_figures(tmp_path):
     metrics = json.loads((o / "cv_metrics.json").read_text())
     _, settings, _ = load_classifier(o / "model.safetensors")
     assert settings["info"]["cv_ece"] == pytest.approx(metrics["rows"][0]["ece"])
+    assert settings["params"]["max_leaf_nodes"] == 7 and settings["params"]["class_weight"] is None
     assert settings["info"]["cv"].startswith("3-fold stratified, grouped by source")

@@ -250,6 +250,7 @@ def make_model(kind: str, mcfg: dict, columns: list[str], feature_set: str):
 
     return CrossFitBoostClassifier(
         n_members=int(mcfg.get("n_members", 3)),
+        max_leaf_nodes=int(mcfg.get("max_leaf_nodes", 31)),
         class_weight=None if mcfg.get("class_weight") == "none" else mcfg.get("class_weight", "sqrt"),
         calibration=mcfg.get("calibration", "dirichlet"),
         decision=mcfg.get("decision", "balanced"),
