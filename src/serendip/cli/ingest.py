@@ -52,6 +52,12 @@ def ingest_command(
         False, "--no-quality", help="Keep every event: skip each instrument's standard event screening "
         "(Chandra status/grades, XMM PATTERN/FLAG, Swift grades, eROSITA FLAG)."
     ),
+    flare_screen: str = typer.Option(
+        "auto", "--flare-screen", help="Mission flare screening (XMM SAS flare recipe or flare-GTI "
+        "extension, eROSITA FLAREGTI): auto = per source with a source list or region, never "
+        "cutting a source that flares itself then (a whole file is only reported); field = cut "
+        "from every event; off = ignored."
+    ),
     no_barycentre: bool = typer.Option(
         False, "--no-barycentre", help="Keep spacecraft times (no barycentric correction of files "
         "whose TIMEREF is not SOLARSYSTEM)."
@@ -94,6 +100,7 @@ def ingest_command(
             chunk_size=chunk_size, scheduler=scheduler, progress=not quiet,
             quality=not no_quality, barycentre=not no_barycentre, exposure=exposure or None,
             dither_exposure=not no_dither_exposure,
+            flare_screen=flare_screen,
         )  # fmt: skip
         log.write(out)
     if summary["chunks"]:

@@ -521,6 +521,8 @@ class RawEvents:
             "has_energy": h["has_energy"],
             "mode": h["mode"],
             "n_quality": h["n_quality"],
+            "n_flare_gti": h.get("n_flare_gti", 0),
+            "flare_gti_decision": "field" if h.get("n_flare_gti", 0) else "",
             "time_sorted_on_read": h["time_sorted_on_read"],
             "n_raw": h["n_raw"],
             "n_nan_time": h["n_nan_time"],
@@ -600,6 +602,11 @@ class RawEvents:
             ef = self._make(np.flatnonzero(in_band), oid, counts, band, None)
             ef.meta["artefacts"] = self.artefacts([np.arange(len(self.time))], np.array([np.nan]),
                                                   [oid])[0]
+            fl = self.header.get("flares")
+            if fl is not None and len(fl.start) and self.header.get("flare_screen") == "auto":
+                from serendip.io.flares import report_file
+
+                report_file(fl, "auto", 0, ef.n_events, self.path)
         else:
             ef = self.cut_regions(
                 [region], band=band, keep_empty=True, obsreg_ids=[obsreg_id] if obsreg_id else None
@@ -708,6 +715,32 @@ class RawEvents:
             ef.good_times, ef.gti_weight = (start, stop), w
         return n_cut, own
 
+    @staticmethod
+    def _apply_mission_flares(ef: EventFile, flares) -> tuple[int, str]:
+        """Cut the mission's flare GTIs (:class:`serendip.io.flares.FlareGTIs`) from one
+        source unless it flares itself then (:func:`serendip.io.background.screen_flare`).
+        Returns (events removed, decision: ``"cut"``, ``"exempt"`` or ``"outside"``)."""
+        from serendip.io.background import screen_flare
+        from serendip.io.flares import split_at
+
+        start, stop = ef.good_times
+        w = np.ones(len(start)) if ef.gti_weight is None else ef.gti_weight
+        start, stop, w = split_at(start, stop, w, np.concatenate([flares.start, flares.stop]))
+        keep, s2, e2, w2, n_cut = screen_flare(ef.time, start, stop, w, (flares.start, flares.stop))
+        if n_cut < 0:
+            ef.meta["flare_gti_decision"] = "exempt"
+            return 0, "exempt"
+        if len(s2) == len(start):
+            ef.meta["flare_gti_decision"] = "outside"
+            return 0, "outside"
+        ef.time, ef.energy = ef.time[keep], ef.energy[keep]
+        ef.meta["n_events"] = int(len(ef.time))
+        ef.meta["n_flare_gti"] = int(n_cut)
+        ef.meta["flare_gti_decision"] = "cut"
+        ef.good_times = (s2, e2)
+        ef.gti_weight = None if np.allclose(w2, 1.0) else w2
+        return int(n_cut), "cut"
+
     def cut_regions(
         self,
         regions,
@@ -748,6 +781,10 @@ class RawEvents:
 
             flares = flare_intervals(*template)
         tot_screened = n_screened_src = n_own_flare = 0
+        mission_fl = self.header.get("flares")
+        if mission_fl is None or not len(mission_fl.start) or self.header.get("flare_screen") != "auto":
+            mission_fl = None
+        fl_removed, fl_sources, fl_exempt = 0, 0, []
         src_area = pr.areas()
         boxes = pr.bboxes()
         first = np.full(pr.n_sources, -1)
@@ -805,6 +842,16 @@ class RawEvents:
                 tot_screened += n_screened
                 n_screened_src += n_screened > 0
                 n_own_flare += n_kept_flare
+            if mission_fl is not None and ef.good_times is not None:
+                n_fl_cut, decision = self._apply_mission_flares(ef, mission_fl)
+                fl_removed += n_fl_cut
+                fl_sources += decision == "cut"
+                if decision == "exempt":
+                    fl_exempt.append(ef.obsreg_id)
+                    notice("ingest", "flare_gti_exempt", f"{ef.obsreg_id} keeps the mission flare "
+                           "intervals: its own counts there are significantly above its expected "
+                           "rate (a real source flare is not cut)", source=ef.obsreg_id,
+                           count=0, total=ef.n_events, severity="info")
             if ef.n_events or keep_empty:
                 out.append(ef)
         if bkg_counts is not None and len(flares[0]):
@@ -818,6 +865,10 @@ class RawEvents:
                        f"{n_own_flare:,} source{'s' if n_own_flare != 1 else ''} kept them because "
                        "their own counts there exceed the background's share (a real flare is never "
                        "cut)", source=self.path, count=tot_screened, total=n_all)
+        if mission_fl is not None:
+            from serendip.io.flares import report_file
+
+            report_file(mission_fl, "auto", fl_removed, n_all, self.path, fl_sources, fl_exempt)
         n_regions = len(members)
         what = f" inside {n_regions:,} region{'s' if n_regions != 1 else ''}"
         self._note_band_cut(band, tot_bad, tot_out, tot_in, what)
@@ -850,25 +901,32 @@ def zero_events_reason(meta: dict) -> str:
     return "zero events after cuts (" + ", ".join(parts) + ")"
 
 
-def load_events(path: str | Path, gain=None, quality: bool = True, barycentre: bool = True) -> RawEvents:
+def load_events(path: str | Path, gain=None, quality: bool = True, barycentre: bool = True,
+                flare_screen: str = "auto") -> RawEvents:
     """Read, validate and GTI-filter one event file (no band or region cut yet).
 
     ``quality``: apply the instrument's standard event screening (the mission registry's
     ``quality`` rules, counted in a notice); ``barycentre``: correct times measured at the
     spacecraft (``TIMEREF`` other than ``SOLARSYSTEM``) to the solar-system barycentre when
     the file gives a position and ``MJDREF`` (:mod:`serendip.io.timesys`; stated in a notice
-    and in ``meta["time_correction"]``)."""
+    and in ``meta["time_correction"]``); ``flare_screen``: the mission's standard flare
+    screening, ``"auto"`` (per source, never cutting a real source flare), ``"field"`` (every
+    event) or ``"off"`` (:mod:`serendip.io.flares`)."""
+    from serendip.io.flares import check_mode
+
     path = Path(path)
     gain = _check_gain(gain)
+    flare_screen = check_mode(flare_screen)
     try:
-        return _load_events(path, gain, quality, barycentre)
+        return _load_events(path, gain, quality, barycentre, flare_screen)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - never a bare traceback for a bad file
         raise InputError(path, f"could not be read: {type(exc).__name__}: {exc}") from exc
 
 
-def _load_events(path: Path, gain, quality: bool = True, barycentre: bool = True) -> RawEvents:
+def _load_events(path: Path, gain, quality: bool = True, barycentre: bool = True,
+                 flare_screen: str = "auto") -> RawEvents:
     reader = _open_fits(path)
     nbytes = len(reader.buf)
     with reader:
@@ -924,6 +982,7 @@ def _load_events(path: Path, gain, quality: bool = True, barycentre: bool = True
             notice("ingest", "time_origin", f"times are relative to {tsys.origin_keyword} = "
                    f"{tsys.origin:.6f} s (mission seconds = time + {tsys.origin:.6f})",
                    source=path, count=0, total=len(time), severity="info")
+        time_file = time  # file order, for the flare light curve
         xcol, ycol = find_column(names, "X"), find_column(names, "Y")
         x = y = None
         if xcol is not None and ycol is not None:
@@ -963,7 +1022,20 @@ def _load_events(path: Path, gain, quality: bool = True, barycentre: bool = True
             aux = {k: v[perm] for k, v in aux.items()}
             sorted_on_read = True
 
-        gtis = read_gtis(reader, path, lambda h: _timezero(h, path) - tsys.origin)
+        gtis = read_gtis(reader, path, lambda h: _timezero(h, path) - tsys.origin,
+                         exclude=mission.flare_extension)
+        flares = None
+        if flare_screen != "off":
+            from serendip.io.flares import mission_flares, note_unscreened
+
+            note_unscreened(mission, path)
+            flares = mission_flares(reader, ext, names, mission, time_file,
+                                    gtis.intervals(None), gtis.extensions, path,
+                                    lambda h: _timezero(h, path) - tsys.origin)
+            if flares is not None and not len(flares.start):
+                notice("ingest", "flare_gti", f"{flares.origin}: no flare interval in "
+                       f"{flares.good_s:.0f} s good time", source=path, count=0,
+                       total=n_file_rows, severity="info")
         n_raw = len(time)
         if not gtis.empty:
             good = gtis.mask(time, ccd)
@@ -973,7 +1045,25 @@ def _load_events(path: Path, gain, quality: bool = True, barycentre: bool = True
                 y = None if y is None else y[good]
                 ccd = None if ccd is None else ccd[good]
                 aux = {k: v[good] for k, v in aux.items()}
-        n_outside_gti = n_raw - len(time)
+        n_flare = 0
+        if flares is not None and flare_screen == "field" and len(flares.start):
+            from serendip.io.flares import report_file
+            from serendip.io.gti import in_intervals
+
+            bad = in_intervals(time, (flares.start, flares.stop))
+            n_flare = int(bad.sum())
+            n_before = len(time)
+            time, energy = time[~bad], energy[~bad]
+            x = None if x is None else x[~bad]
+            y = None if y is None else y[~bad]
+            ccd = None if ccd is None else ccd[~bad]
+            aux = {k: v[~bad] for k, v in aux.items()}
+            if gtis.empty and len(time_file):
+                fin = time_file[np.isfinite(time_file)]
+                gtis = GTISet((np.array([fin.min()]), np.array([fin.max()])), {}, ["event span"])
+            gtis = gtis.minus((flares.start, flares.stop))
+            report_file(flares, "field", n_flare, n_before, path)
+        n_outside_gti = n_raw - len(time) - n_flare
         n_raw = n_file_rows
         if n_outside_gti:
             large = n_outside_gti > LARGE_CUT_FRACTION * n_raw
@@ -1007,6 +1097,7 @@ def _load_events(path: Path, gain, quality: bool = True, barycentre: bool = True
 
             time = shift(time)
             gtis = gtis.mapped(shift)
+            flares = None if flares is None else flares.mapped(shift)
             tstart = None if tstart is None else float(shift(tstart))
             tstop = None if tstop is None else float(shift(tstop))
         mode_key = mission.mode_keyword or next((k for k in MODE_KEYWORDS if modes.get(k)), "")
@@ -1040,6 +1131,9 @@ def _load_events(path: Path, gain, quality: bool = True, barycentre: bool = True
             "has_energy": has_energy,
             "mode": modes.get(mode_key) or "",
             "n_quality": n_quality,
+            "flares": flares,
+            "flare_screen": flare_screen,
+            "n_flare_gti": n_flare,
             "time_sorted_on_read": sorted_on_read,
             "n_raw": n_raw,
             "n_outside_gti": n_outside_gti,

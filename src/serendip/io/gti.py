@@ -88,6 +88,19 @@ def in_intervals(t: np.ndarray, intervals: Intervals) -> np.ndarray:
     return ok & (t <= stop[ic])
 
 
+def subtract_intervals(good: Intervals, bad: Intervals) -> Intervals:
+    """``good`` minus ``bad`` (both (start, stop) [s])."""
+    g0, g1 = merge_intervals(*good)
+    b0, b1 = merge_intervals(*bad)
+    if not len(g0) or not len(b0):
+        return g0, g1
+    edges = np.unique(np.concatenate([g0, g1, b0, b1]))
+    mid = 0.5 * (edges[:-1] + edges[1:])
+    keep = in_intervals(mid, (g0, g1)) & ~in_intervals(mid, (b0, b1))
+    return merge_intervals(edges[:-1][keep], edges[1:][keep])
+
+
+
 @dataclass
 class GTISet:
     """The GTIs of one event file.
@@ -156,6 +169,18 @@ class GTISet:
         return GTISet(None if self.common is None else one(self.common),
                       {c: one(iv) for c, iv in self.per_ccd.items()}, list(self.extensions))
 
+    def minus(self, bad: Intervals) -> GTISet:
+        """The same set with the intervals ``bad`` removed from every CCD's good time (an
+        empty set stays empty: give it its span as ``common`` first)."""
+        b0, b1 = merge_intervals(*bad)
+        if not len(b0) or self.empty:
+            return self
+        common = None if self.common is None else subtract_intervals(self.common, (b0, b1))
+        per = {c: subtract_intervals(iv, (b0, b1)) for c, iv in self.per_ccd.items()}
+        if common is None and not per:
+            common = (np.zeros(0), np.zeros(0))
+        return GTISet(common, per, list(self.extensions))
+
     def ontime(self, ccds: np.ndarray | None = None) -> float | None:
         """Good time [s] of :meth:`intervals`; ``None`` when there are no GTIs at all."""
         iv = self.intervals(ccds)
@@ -178,12 +203,49 @@ def is_gti_hdu(hdu) -> bool:
     return hdu.kind == "bintable" and (bool(_GTI_NAME.match(name)) or clas == "GTI")
 
 
-def read_gtis(ff, path, timezero_of) -> GTISet:
+def _extname(hdu) -> str:
+    return str(hdu.header.get("EXTNAME", "") or "").strip()
+
+
+def read_interval_extension(ff, hdu, path, timezero_of) -> Intervals:
+    """Merged ``(start, stop)`` [s] of one GTI extension (an :class:`HDUInfo` of ``ff``);
+    malformed intervals raise :class:`InputError` naming ``path``."""
+    k = hdu.index
+    name = f"{hdu.name or 'extension'}[{k}]"
+    cols = ff.names(k)
+    c0, c1 = find_column(cols, "START"), find_column(cols, "STOP")
+    if c0 is None or c1 is None:
+        raise InputError(path, f"GTI extension {name} lacks START/STOP columns (has {cols})")
+    try:
+        start = np.asarray(ff.column(k, c0), dtype=np.float64)
+        stop = np.asarray(ff.column(k, c1), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(path, f"GTI extension {name} has unreadable START/STOP: {exc}") from exc
+    if not (np.all(np.isfinite(start)) and np.all(np.isfinite(stop))):
+        raise InputError(path, f"GTI extension {name} has NaN/inf START or STOP values")
+    bad = stop < start
+    if bad.any():
+        raise InputError(path, f"GTI extension {name} has {int(bad.sum())} interval(s) with STOP < START")
+    tz = timezero_of(hdu.header)
+    return merge_intervals(start + tz, stop + tz)
+
+
+def flare_extensions(ff, pattern: str) -> list:
+    """The binary-table HDUs whose EXTNAME fully matches ``pattern`` (case-insensitive): a
+    mission's flare-GTI extensions (eSASS ``FLAREGTI``); none when ``pattern`` is empty."""
+    if not pattern:
+        return []
+    return [h for h in ff.hdus[1:] if h.kind == "bintable"
+            and re.fullmatch(pattern, _extname(h), flags=re.I)]
+
+
+def read_gtis(ff, path, timezero_of, exclude: str = "") -> GTISet:
     """Read every GTI extension of a :class:`~serendip.io.fitsraw.FitsFile` into a :class:`GTISet`.
 
     ``timezero_of(header) -> float`` gives the TIMEZERO [s] to add to that extension's
-    times. Malformed GTIs (no START/STOP, non-finite values, STOP < START) raise
-    :class:`InputError` naming ``path``.
+    times. Extensions whose EXTNAME fully matches ``exclude`` (a mission's flare GTIs, read
+    by :mod:`serendip.io.flares`) are left out. Malformed GTIs (no START/STOP, non-finite
+    values, STOP < START) raise :class:`InputError` naming ``path``.
     """
     out = GTISet()
     common: list[Intervals] = []
@@ -191,29 +253,12 @@ def read_gtis(ff, path, timezero_of) -> GTISet:
     for hdu in ff.hdus[1:]:
         if not is_gti_hdu(hdu):
             continue
+        if exclude and re.fullmatch(exclude, _extname(hdu), flags=re.I):
+            continue
         k = hdu.index
         name = f"{hdu.name or 'extension'}[{k}]"
-        cols = ff.names(k)
         header = hdu.header
-        c0, c1 = find_column(cols, "START"), find_column(cols, "STOP")
-        if c0 is None or c1 is None:
-            raise InputError(path, f"GTI extension {name} lacks START/STOP columns (has {cols})")
-        try:
-            start = np.asarray(ff.column(k, c0), dtype=np.float64)
-            stop = np.asarray(ff.column(k, c1), dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InputError(
-                path, f"GTI extension {name} has unreadable START/STOP: {exc}"
-            ) from exc
-        if not (np.all(np.isfinite(start)) and np.all(np.isfinite(stop))):
-            raise InputError(path, f"GTI extension {name} has NaN/inf START or STOP values")
-        bad = stop < start
-        if bad.any():
-            raise InputError(
-                path, f"GTI extension {name} has {int(bad.sum())} interval(s) with STOP < START"
-            )
-        tz = timezero_of(header)
-        iv = merge_intervals(start + tz, stop + tz)
+        iv = read_interval_extension(ff, hdu, path, timezero_of)
         out.extensions.append(name)
         ccd_key = header.get("CCD_ID", header.get("CCDID"))
         if ccd_key is not None and str(ccd_key).strip().lstrip("-").isdigit():

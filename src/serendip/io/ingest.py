@@ -76,6 +76,8 @@ FILES_COLUMNS = [
     "ra",
     "dec",
     "n_quality",
+    "n_flare_gti",
+    "flare_gti_decision",
     "mode",
     "imaging",
     "has_energy",
@@ -269,6 +271,8 @@ def _file_row(ef: EventFile) -> dict:
         "ra": m.get("ra", np.nan),
         "dec": m.get("dec", np.nan),
         "n_quality": m.get("n_quality", 0),
+        "n_flare_gti": m.get("n_flare_gti", 0),
+        "flare_gti_decision": m.get("flare_gti_decision", ""),
         "mode": m.get("mode", ""),
         "imaging": m.get("imaging", ""),
         "has_energy": m.get("has_energy", True),
@@ -328,6 +332,7 @@ def ingest(
     barycentre: bool = True,
     exposure=None,
     dither_exposure: bool = True,
+    flare_screen: str = "auto",
 ) -> IngestResult:
     """Read event files and tables into one :class:`IngestResult`.
 
@@ -375,10 +380,18 @@ def ingest(
         source that the dither moves over a chip edge or bad column the fraction of its PSF
         on the chip vs time as its relative exposure (:mod:`serendip.io.dither_exposure`;
         the dither phase is fitted from the events). A curve given in ``exposure`` wins.
+    flare_screen : "auto", "field" or "off"
+        Each mission's standard flare screening (XMM-Newton SAS flare recipe or a flare-GTI
+        extension, eROSITA ``FLAREGTI``; :mod:`serendip.io.flares`): ``"auto"`` applies it per
+        source where a region or source list cuts the file, keeping the flare intervals of a
+        source that flares itself then (a whole file is only reported), ``"field"`` cuts it
+        from every event, ``"off"`` ignores it; reported in notices.
     """
     from serendip.io.exposure import as_curves
+    from serendip.io.flares import check_mode
 
     band = _check_band(band)
+    flare_screen = check_mode(flare_screen)
     curves = as_curves(exposure)
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -436,7 +449,8 @@ def ingest(
                     failures.extend(tr.failures.itertuples(index=False, name=None))
                 else:
                     efs, regional = _cut_file(path, band, gain, plan, csc_pairs.get(path), csc_band,
-                                              quality, barycentre, curves, dither_exposure)
+                                              quality, barycentre, curves, dither_exposure,
+                                              flare_screen)
                     for ef in efs:
                         if ef.n_events == 0:
                             failures.append(
@@ -528,11 +542,13 @@ def ingest(
 
 def _cut_file(path: Path, band, gain, plan, csc, csc_band: str, quality: bool = True,
               barycentre: bool = True, exposure=None,
-              dither_exposure: bool = True) -> tuple[list[EventFile], bool]:
+              dither_exposure: bool = True,
+              flare_screen: str = "auto") -> tuple[list[EventFile], bool]:
     """The event lists of one FITS file (whole, its CSC region, its regions or its sources),
     each with its exposure in time (:func:`_apply_exposure`).
     Returns (event lists, whether they are regions)."""
-    raw = load_events(path, gain=gain, quality=quality, barycentre=barycentre)
+    raw = load_events(path, gain=gain, quality=quality, barycentre=barycentre,
+                      flare_screen=flare_screen)
     efs, regional = _cut_raw(raw, path, band, plan, csc, csc_band)
     _apply_exposure(raw, efs, exposure, dither_exposure)
     return efs, regional
@@ -634,7 +650,8 @@ def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
     files["time_origin"] = files["time_origin"].fillna(0.0)
     files["has_energy"] = files["has_energy"].map(
         lambda v: bool(v) if isinstance(v, (bool, np.bool_)) else True).astype(bool)
-    for c in ("n_events", "n_raw", "n_outside_gti", "n_outside_band", "n_outside_region", "n_quality"):
+    for c in ("n_events", "n_raw", "n_outside_gti", "n_outside_band", "n_outside_region", "n_quality",
+              "n_flare_gti"):
         files[c] = pd.to_numeric(files[c], errors="coerce").fillna(0).astype(np.int64)
     for c in (
         "obsreg_id",
@@ -646,6 +663,7 @@ def _typed_files(files: pd.DataFrame) -> pd.DataFrame:
         "object",
         "exposure_source",
         "region",
+        "flare_gti_decision",
         "mode",
         "imaging",
         "timesys",

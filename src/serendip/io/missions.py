@@ -17,7 +17,11 @@ unless switched off; ``imaging`` (``"2d"``, ``"1d"`` for Swift WT, ``"none"`` fo
 RXTE, GBM, LAXPC); ``energy_resolution`` (False for HRC: energies never invented); the
 ``MJDREF``/``TIMESYS`` assumed when a header lacks them and GBM's ``TRIGTIME`` origin
 (:mod:`serendip.io.timesys`); and which data are survey-mode (eROSITA ``OBS_MODE``, Swift
-snapshot sequences) and need an exposure curve (:mod:`serendip.io.exposure`).
+snapshot sequences) and need an exposure curve (:mod:`serendip.io.exposure`); and the
+standard background-flare screening (:class:`FlareRecipe`: the XMM-Newton SAS recipe, pn
+10-12 keV / MOS > 10 keV single events in 100 s bins, good at <= 0.4 / 0.35 ct/s; the flare-GTI
+extension, eSASS ``FLAREGTI``; NICER's nicerl2 screening in cleaned files), applied by
+:mod:`serendip.io.flares`.
 
 =======================  ====================  ========================  ==========================================
 mission / instrument     channel -> energy     standard band             reference for the band
@@ -104,6 +108,14 @@ class Mission:
     #: > 0: good time in groups separated by gaps longer than this [s] is a sequence of
     #: snapshots with different pointings (Swift)
     snapshot_gap_s: float = 0.0
+    #: the mission's standard background-flare screening recipe (XMM EPIC high-energy light
+    #: curve), computed at ingest when the file carries no flare GTIs (:mod:`serendip.io.flares`)
+    flare_recipe: FlareRecipe | None = None
+    #: regular expression on the EXTNAME of a GTI extension holding the mission's flare GTIs
+    #: (eSASS ``FLAREGTI``); such an extension is applied as flare screening, not as plain GTIs
+    flare_extension: str = ""
+    #: how the mission's standard flare screening is already in the files (NICER cleaned files)
+    flare_note: str = ""
 
     def matches(
         self, telescope: str, instrument: str, detector: str = "", mode: str | None = None
@@ -125,6 +137,17 @@ class Mission:
         if not self.quality:
             return "none"
         return "; ".join(map(str, self.quality)) + (f" ({self.quality_reference})" if self.quality_reference else "")
+
+    def describe_flares(self) -> str:
+        """The mission's standard flare screening in words, or ``"none"``."""
+        parts = []
+        if self.flare_extension:
+            parts.append(f"flare GTI extension {self.flare_extension!s}")
+        if self.flare_recipe is not None:
+            parts.append(f"else recipe: {self.flare_recipe}" if parts else str(self.flare_recipe))
+        if self.flare_note:
+            parts.append(self.flare_note)
+        return "; ".join(parts) or "none"
 
     def describe_band(self) -> str:
         """``"0.5-7 keV (CSC broad band ...)"`` or ``"all energies"``."""
@@ -170,6 +193,29 @@ class QualityCut:
         return a == 0
 
 
+@dataclass(frozen=True)
+class FlareRecipe:
+    """A standard background-flare screening: a single-event high-energy light curve of the
+    whole field in ``bin_s`` bins; good time where its rate is at most ``max_rate``.
+
+    ``band_ev``: (low, high) [eV] of ``PI``, high None = open; ``pattern_max``: largest
+    ``PATTERN`` kept (0: single events); ``flag_zero``: ``FLAG = 0`` only."""
+
+    band_ev: tuple[float, float | None]
+    max_rate: float
+    bin_s: float = 100.0
+    pattern_max: int = 0
+    flag_zero: bool = True
+    reference: str = ""
+
+    def __str__(self) -> str:
+        lo, hi = self.band_ev
+        band = f"PI {lo:g}-{hi:g} eV" if hi is not None else f"PI > {lo:g} eV"
+        flag = ", FLAG = 0" if self.flag_zero else ""
+        return (f"PATTERN <= {self.pattern_max}{flag}, {band}, {self.bin_s:g} s bins, good where "
+                f"rate <= {self.max_rate:g} ct/s ({self.reference})")
+
+
 def _grades(*g: int) -> tuple[int, ...]:
     return tuple(g)
 
@@ -190,6 +236,9 @@ _GBM = "GBM, Meegan et al. 2009, ApJ 702, 791"
 _XMM_BAND = dict(band_ev=(200.0, 12000.0), band_reference="4XMM bands 1-5, Webb et al. 2020, A&A 641, A136")
 _XMM_TIME = dict(mode_keyword="SUBMODE", mjdref=50814.0)
 _XMM_Q = "XMM-Newton SAS threads: PATTERN and FLAG == 0 (the strict selection; #XMMEA_EP/EM is looser)"
+_XMM_FLARE_REF = ("XMM-Newton SAS threads, 'filter EPIC event files for flaring particle "
+                  "background'")
+_XMM_FLARE_EXT = r"FLARE.*|.*FLARE"
 _SWIFT = dict(gain=(10.0, 0.0), band_ev=(300.0, 10000.0), mode_keyword="DATAMODE",
               band_reference="2SXPS total band, Evans et al. 2020, ApJS 247, 54",
               mjdref=51910.00074287037, snapshot_gap_s=600.0,
@@ -206,17 +255,21 @@ MISSIONS: tuple[Mission, ...] = (
             quality_reference="CIAO level-2 filter: status=0, ASCA grades 0,2,3,4,6"),
     Mission("XMM-Newton", r"XMM(-NEWTON)?", r"EPN", gain=(1.0, 0.0), energy_unit="eV", **_XMM_BAND,
             **_XMM_TIME, quality=(QualityCut("PATTERN", "le", (4,)), QualityCut("FLAG", "zero")),
-            quality_reference=_XMM_Q),
+            quality_reference=_XMM_Q, flare_extension=_XMM_FLARE_EXT,
+            flare_recipe=FlareRecipe((10000.0, 12000.0), 0.4, reference=_XMM_FLARE_REF)),
     Mission("XMM-Newton", r"XMM(-NEWTON)?", r"EMOS[12]", gain=(1.0, 0.0), energy_unit="eV", **_XMM_BAND,
             **_XMM_TIME, quality=(QualityCut("PATTERN", "le", (12,)), QualityCut("FLAG", "zero")),
-            quality_reference=_XMM_Q),
+            quality_reference=_XMM_Q, flare_extension=_XMM_FLARE_EXT,
+            flare_recipe=FlareRecipe((10000.0, None), 0.35, reference=_XMM_FLARE_REF)),
     Mission("XMM-Newton", r"XMM(-NEWTON)?", gain=(1.0, 0.0), energy_unit="eV", **_XMM_BAND, **_XMM_TIME),
     Mission("eROSITA", r"EROSITA|SRG(/EROSITA)?", gain=(1.0, 0.0), energy_unit="eV",
             band_ev=(200.0, 2300.0), band_reference="eRASS1 main band, Merloni et al. 2024, A&A 682, A34",
             mode_keyword="OBS_MODE", mjdref=51543.875, survey_mode=r"SURVEY|SCAN|SLEW",
             quality=(QualityCut("FLAG", "mask", (0xC00FFF30,)),),
-            quality_reference="eSASS evtool flag=0xC00FFF30, Merloni et al. 2024"),
+            quality_reference="eSASS evtool flag=0xC00FFF30, Merloni et al. 2024",
+            flare_extension=r"FLAREGTI.*"),
     Mission("NICER", r"NICER", gain=(10.0, 0.0), imaging="none", mjdref=56658.000777592593,
+            flare_note="nicerl2 standard screening is in the GTIs of cleaned (cl) files",
             band_ev=(300.0, 12000.0), band_reference="NICER XTI, Gendreau et al. 2016, SPIE 9905"),
     Mission("NuSTAR", r"NUSTAR", gain=(40.0, 1600.0), mjdref=55197.00076601852,
             band_ev=(3000.0, 79000.0), band_reference="Harrison et al. 2013, ApJ 770, 103"),
@@ -323,6 +376,7 @@ def mission_table():
                 "imaging": m.imaging,
                 "energy_resolution": m.energy_resolution,
                 "quality": m.describe_quality(),
+                "flare_screening": m.describe_flares(),
                 "mjdref": m.mjdref,
                 "time_origin": m.time_origin,
             }

@@ -120,6 +120,12 @@ class InputSection(Section):
         True, description="apply each instrument's standard event screening (Chandra status and "
         "grades, XMM PATTERN/FLAG per camera, Swift grades by mode, eROSITA FLAG; counted)"
     )
+    flare_screen: Literal["auto", "field", "off"] = Field(
+        "auto", description="each mission's standard background-flare screening (XMM-Newton SAS "
+        "flare recipe or flare-GTI extension, eROSITA FLAREGTI): auto = per source where a source "
+        "list or region cuts the file, never cutting a source that flares itself then (a whole "
+        "file is only reported); field = cut from every event; off = ignored"
+    )
     barycentre: bool = Field(
         True, description="correct times measured at the spacecraft (TIMEREF not SOLARSYSTEM) to the "
         "solar-system barycentre for each source's position (stated in files.parquet)"

@@ -108,6 +108,7 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
             progress=run.progress,
             quality=bool(inp.get("quality_filter", True)),
             barycentre=bool(inp.get("barycentre", True)),
+            flare_screen=str(inp.get("flare_screen", "auto")),
             exposure=inp.get("exposure") or None,
             dither_exposure=bool(inp.get("dither_exposure", True)),
         )

@@ -440,13 +440,14 @@ def ingest_files(
     barycentre: bool = True,
     exposure=None,
     dither_exposure: bool = True,
+    flare_screen: str = "auto",
 ) -> tuple[dict[str, Path], dict[str, Any]]:
     """``serendip ingest``: event files into ``out_dir``, in process or in chunks.
 
     A source list (``sources``), a CSC band other than ``"b"``, exposure curves or a switched
-    off event screening, barycentring or dither exposure (``quality``, ``barycentre``,
-    ``exposure``, ``dither_exposure``: see :func:`serendip.io.ingest.ingest`) are applied in
-    this process.
+    off event screening, barycentring or dither exposure, or a flare screening other than
+    ``"auto"`` (``quality``, ``barycentre``, ``exposure``, ``dither_exposure``,
+    ``flare_screen``: see :func:`serendip.io.ingest.ingest`) are applied in this process.
 
     With ``scheduler="auto"`` the files are ingested in chunks of ``chunk_size`` on a local
     Dask cluster (:func:`ingest_chunked`) when they make more than :data:`AUTO_MIN_CHUNKS`
@@ -461,7 +462,7 @@ def ingest_files(
         raise InputError("--chunk-size", f"must be >= 1, got {chunk_size}")
     s = "auto" if scheduler is None else str(scheduler)
     if sources is not None or csc_band != "b" or not quality or not barycentre or exposure is not None \
-            or not dither_exposure:
+            or not dither_exposure or flare_screen != "auto":
         mode = "none"
     elif s.strip().lower() == "auto":
         mode = resolve_scheduler("auto", -(-len(discover(inputs)[0]) // chunk_size))
@@ -470,7 +471,8 @@ def ingest_files(
     if mode.lower() == "none":
         result = ingest(inputs, band=band, region=region, progress=progress, gain=gain,
                         sources=sources, csc_band=csc_band, quality=quality, barycentre=barycentre,
-                        exposure=exposure, dither_exposure=dither_exposure)
+                        exposure=exposure, dither_exposure=dither_exposure,
+                        flare_screen=flare_screen)
         paths = write_ingest(result, out_dir)
         summary = {"n_files": result.n_ok, "n_events": result.events.n_events, "chunks": 0}
         return paths, {**summary, "failures": result.failures}
