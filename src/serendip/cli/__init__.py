@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explore": ("explore", "See, select, compare and label candidates in the browser (embedding, source view, analogs, keyboard review with active learning, catalogue, export)."),
     "fetch-events": ("fetch_events", "Download per-detection products into a resumable cache."),
     "ingest": ("ingest", "Read event files into one event table plus a per-file table; bad files are listed, not fatal."),
-    "lightcurves": ("lightcurves", "Light-curve features per object and band from a survey table, with the exclusions and their reasons."),
+    "lightcurves": ("lightcurves", "Light-curve features per object and band from survey tables, with every excluded row and object counted by reason."),
     "represent": ("represent", "Compute E-t maps, E-t-dt cubes, dE-dt maps or per-file features of every file in DIR."),
     "run": ("run", "Ingest, represent, extract features, embed, cluster, rank candidates and write the report."),
     "simulate": ("simulate", "Simulate X-ray sources as photon event lists: OUT/events.parquet, files.parquet, sources.parquet (truth)."),
