@@ -96,6 +96,7 @@ EVALUATE_BAD = [
     (_EVAL_OK + '[protocol]\nscale = "minmax"\n', ["protocol.scale", "standard, robust, none"]),
     (_EVAL_OK + "[protocol]\nbudgets = [0.0]\n", ["protocol.budgets", "(0, 1]"]),
     (_EVAL_OK + "[protocol]\nseed = [1]\n", ["protocol.seed", "did you mean 'seeds'"]),
+    (_EVAL_OK + "[protocol]\nartefact_class = 3\n", ["protocol.artefact_class"]),
     (_EVAL_OK + '[hierarchy]\na = "b"\n', ["wrong type for hierarchy.a", "list of strings"]),
     (_EVAL_OK.replace('"iforest"', '"IForrest"'), ["detectors.x.kind", "did you mean 'iforest'"]),
     (_EVAL_OK.replace('"iforest"', '"MultiClassDeepSVD"'), ["did you mean 'MultiClassDeepSVDD'"]),

@@ -42,7 +42,9 @@ def register(app: typer.Typer) -> None:
 
         Writes OUT/results.csv (held_out_class, detector, metric, mean, std), runs.csv, per-metric
         tables as CSV, Markdown and LaTeX, results.png, and status.csv (every run: ok, failed or
-        skipped, with its reason). A failed run makes the exit status 1 unless --allow-failures.
+        skipped, with its reason). With an artefact class among the labels (protocol.artefact_class,
+        default "artefact"), OUT/artefacts.csv and the printout give each detector's share of
+        artefacts in the top 1% (and the other budgets). A failed run makes the exit status 1 unless --allow-failures.
         """
         from rich.markup import escape
 
@@ -63,6 +65,19 @@ def register(app: typer.Typer) -> None:
                     f"[yellow]{row.detector} {row.status}[/] on {row.n_runs} run(s) "
                     f"(held out: {row.held_out}): {escape(str(row.reason))}"
                 )
+            from serendip.evaluate.report import artefact_summary
+
+            art = artefact_summary(s) if len(s) else None
+            if art is not None:
+                cols = list(art.columns)
+                console.print(
+                    f"artefacts (class {result.settings.get('artefact_class')!r}) in the top "
+                    "list, share per detector (mean over held-out classes; lower is better):"
+                )
+                console.print("  " + "  ".join(f"{c:>14}" for c in ["detector", *cols]))
+                for det, row in art.iterrows():
+                    console.print("  " + "  ".join([f"{escape(str(det)):>14}",
+                                                    *(f"{v:14.3f}" for v in row)]))  # fmt: skip
             merged = result.status.loc[result.status["merged"] != "", "merged"].unique()
             for text in merged:
                 console.print(f"[cyan]note:[/] {escape(str(text))} (see {out / 'status.csv'})")

@@ -6,6 +6,9 @@ from serendip.lazy import lazy_exports
 # (serendip.evaluate.config) does not import pandas or the detectors.
 _WHERE = {
     "all_metrics": "metrics",
+    "artefact_metrics": "metrics",
+    "artefact_summary": "report",
+    "stream_mix": "stream",
     "aupr": "metrics",
     "aupr_baseline": "metrics",
     "auroc": "metrics",
@@ -26,12 +29,15 @@ __all__ = [
     "InnerCVTuned",
     "RankAverage",
     "all_metrics",
+    "artefact_metrics",
+    "artefact_summary",
     "aupr",
     "aupr_baseline",
     "auroc",
     "grouped_stratified_split",
     "leave_one_subclass_out",
     "recall_at_budget",
+    "stream_mix",
 ]
 
 # ``serendip.evaluate(...)`` calls serendip.evaluate.experiment.evaluate

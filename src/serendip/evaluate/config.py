@@ -171,6 +171,13 @@ class ProtocolSection(Section):
     min_label_rows: int = Field(
         3, ge=2, description="training rows an inlier class needs to keep its own label"
     )
+    artefact_class: str = Field(
+        "artefact",
+        description="label of bogus objects: when present among the labels (an error when set "
+        "here and absent), never held out or trained on, scored in every test set, and the "
+        "share of each budget's top list that is artefacts reported (artefacts@1%, ...); "
+        "\"\" = none",
+    )
 
     @field_validator("seeds")
     @classmethod

@@ -85,6 +85,17 @@ def artefact_fraction_at_budget(is_artefact, scores, budget: float = 0.01) -> fl
     return float((y[above].sum() + slots * y[tied].sum() / tied.sum()) / k)
 
 
+def artefact_metrics(is_artefact, scores, budgets=DEFAULT_BUDGETS) -> dict[str, float]:
+    """``{"artefacts@1%": ..., ...}``: the fraction of each budget's top list that is artefacts
+    (:func:`artefact_fraction_at_budget`); lower is better."""
+    return {artefact_name(b): artefact_fraction_at_budget(is_artefact, scores, b) for b in budgets}
+
+
+def artefact_name(budget: float) -> str:
+    """Metric name of the artefact share of a budget's top list: 0.01 -> 'artefacts@1%'."""
+    return f"artefacts@{budget * 100:g}%"
+
+
 def all_metrics(y_true, scores, budgets=DEFAULT_BUDGETS) -> dict[str, float]:
     """``{"auroc", "aupr", "aupr_baseline", "recall@1%", ...}`` for one ranking."""
     out = {

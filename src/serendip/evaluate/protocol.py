@@ -15,6 +15,13 @@ held out in turn as "the anomaly":
 Metrics per (seed, held-out class, detector): AUROC, AUPR and its baseline (prevalence), recall
 at the inspection budgets; then mean and standard deviation over seeds.
 
+With an artefact class (``artefact_class``: bogus light curves, subtraction residuals and the
+like), that class is never held out and never trained on: every artefact object joins every
+test set as a negative (neither the anomaly nor an inlier the detectors learnt), and each run
+also records the share of the top ``b`` of the ranking that is artefacts (``artefacts@1%``, ...
+:func:`serendip.evaluate.metrics.artefact_metrics`), i.e. how much of an inspection list a
+detector fills with junk.
+
 Every (seed, held-out class, detector) run is also a row of ``status`` (``ok``, ``failed`` or
 ``skipped``, with the reason and any merge of small inlier classes): a detector that fails on a
 split is recorded, never dropped without a word. Inlier classes with fewer than
@@ -33,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
-from serendip.evaluate.metrics import DEFAULT_BUDGETS, all_metrics
+from serendip.evaluate.metrics import DEFAULT_BUDGETS, all_metrics, artefact_metrics
 from serendip.evaluate.splits import grouped_stratified_split
 
 DetectorSpec = Callable[[], Any] | tuple[str, dict] | str
@@ -171,6 +178,7 @@ def leave_one_subclass_out(
     small_classes: str = "merge",
     min_label_rows: int = 3,
     show_progress: bool = True,
+    artefact_class: str | None = None,
 ) -> EvaluationResult:
     """Run the leave-one-subclass-out protocol.
 
@@ -194,6 +202,8 @@ def leave_one_subclass_out(
     small_classes : "merge", "skip" or "error": what to do, per split, with inlier classes of
         fewer than ``min_label_rows`` training rows (:mod:`serendip.evaluate.small_classes`).
     min_label_rows : training rows an inlier class needs to keep its own label.
+    artefact_class : label of bogus objects (must be among the labels): never held out or
+        trained on, all of them in every test set, ``artefacts@<budget>`` metrics added.
     """
     from serendip.evaluate.small_classes import (
         POLICIES,
@@ -219,12 +229,23 @@ def leave_one_subclass_out(
     branch = np.array([branch_of.get(c, "other" if hierarchy else "all") for c in classes])
     branch_map = dict(zip(classes, branch, strict=True))
     n_obj = pd.Series(g).groupby(y).nunique()
+    if artefact_class is not None:
+        artefact_class = str(artefact_class)
+        if artefact_class not in classes:
+            raise InputError(None, f"artefact class {artefact_class!r} is not among the labels "
+                             f"{list(classes)[:20]}")  # fmt: skip
+        if held_out is not None and artefact_class in held_out:
+            raise InputError(None, f"the artefact class {artefact_class!r} cannot be held out "
+                             "(it is scored as junk in every test set)")  # fmt: skip
+    is_art = y == artefact_class if artefact_class is not None else np.zeros(y.size, bool)
+    real = classes != artefact_class  # the classes that are not the artefacts
     if held_out is None:
         held_out = [
             c
             for c in classes
-            if n_obj[c] >= min_class_size
-            and (train_mode == "all" or (branch == branch_map[c]).sum() > 1)
+            if c != artefact_class
+            and n_obj[c] >= min_class_size
+            and (train_mode == "all" or (branch[real] == branch_map[c]).sum() > 1)
         ]
     if not len(held_out):
         sizes = ", ".join(f"{c}: {int(n_obj[c])}" for c in classes[:20])
@@ -253,9 +274,10 @@ def leave_one_subclass_out(
             tr_all, te_all = grouped_stratified_split(y, g, test_size=test_size, seed=seed)
             for s in held_out:
                 pool = classes if train_mode == "all" else classes[branch == branch_map[s]]
-                in_pool = np.isin(y, pool)
+                in_pool = np.isin(y, pool) & ~is_art
                 tr = tr_all[in_pool[tr_all] & (y[tr_all] != s)]
-                te = np.sort(np.concatenate([te_all[in_pool[te_all]], tr_all[y[tr_all] == s]]))
+                te = np.sort(np.concatenate([te_all[in_pool[te_all]], tr_all[y[tr_all] == s],
+                                             np.flatnonzero(is_art)]))  # fmt: skip
                 # the two guarantees of the protocol, checked on every run
                 if np.any(y[tr] == s):
                     raise RuntimeError(f"held-out class {s!r} leaked into training")
@@ -292,6 +314,8 @@ def leave_one_subclass_out(
                         if not np.all(np.isfinite(sc)):
                             raise ValueError("non-finite scores")
                         metrics = all_metrics(is_anom, sc, budgets)
+                        if artefact_class is not None:
+                            metrics.update(artefact_metrics(is_art[te], sc, budgets))
                         metrics["fit_s"], metrics["score_s"] = t1 - t0, t2 - t1
                     except Exception as exc:  # noqa: BLE001 - record the failure and go on
                         reason = f"{type(exc).__name__}: {exc}"
@@ -342,6 +366,7 @@ def leave_one_subclass_out(
         "train_mode": train_mode,
         "small_classes": small_classes,
         "min_label_rows": min_label_rows,
+        "artefact_class": artefact_class,
     }
     return EvaluationResult(
         runs=runs,

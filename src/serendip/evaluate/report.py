@@ -6,6 +6,10 @@ is written as ``table_<metric>.csv/.md/.tex``; the AUPR table carries the random
 (prevalence) as its own column. ``results.md`` / ``results.tex`` hold all tables together and
 ``results.png`` plots AUROC and AUPR (with the baseline) per held-out class and detector.
 
+With an artefact class, ``artefacts.csv`` / ``artefacts.md`` hold one row per detector: the share
+of each budget's top list that is artefacts (``artefacts@1%``, ...: mean over held-out classes
+and seeds, lower is better) beside its mean AUROC (:func:`artefact_summary`).
+
 ``status.csv`` has one row per (seed, held-out class, detector) run: ok, failed or skipped, the
 reason and any merge of small inlier classes; ``failures.csv`` the failed runs. In the tables a
 detector that failed or was skipped on every seed of a class shows "failed" / "skipped" (it
@@ -70,8 +74,9 @@ def wide_table(
     out = pd.DataFrame(index=mean.index, columns=detectors, dtype=object)
     has = mean.notna().any(axis=1)  # a class whose every detector failed has no best
     best = pd.Series(index=mean.index, dtype=object)
-    if has.any():
-        best[has] = mean[has].astype(float).idxmax(axis=1, skipna=True)
+    if has.any():  # the share of artefacts in a top list is best when lowest
+        pick = "idxmin" if metric.startswith("artefacts@") else "idxmax"
+        best[has] = getattr(mean[has].astype(float), pick)(axis=1, skipna=True)
     for cls in mean.index:
         for det in detectors:
             m, s = mean.at[cls, det], std.at[cls, det]
@@ -157,6 +162,14 @@ def write_results(
         if m not in metrics and m not in ("aupr_baseline", "fit_s", "score_s")
     ]
     md_all, tex_all = [], []
+    art = artefact_summary(summary)
+    if art is not None:
+        paths["artefacts.csv"] = write_table(art.reset_index(), out / "artefacts.csv")
+        md = "### artefacts in the top list\n\n" + to_markdown(art.round(3))
+        with atomic_path(out / "artefacts.md") as tmp:
+            Path(tmp).write_text(md)
+        paths["artefacts.md"] = out / "artefacts.md"
+        md_all.append(md)
     for metric in metrics:
         slug = metric_slug(metric)
         if "csv" in formats:
@@ -191,6 +204,20 @@ def write_results(
     if plot and not summary.empty:
         paths["results.png"] = plot_results(summary, out / "results.png")
     return paths
+
+
+def artefact_summary(summary: pd.DataFrame) -> pd.DataFrame | None:
+    """Detector x (``artefacts@<budget>`` ..., ``auroc``): the share of each budget's top list
+    that is artefacts and the AUROC, each the mean over held-out classes of the mean over seeds;
+    None when the summary has no artefact metric."""
+    arts = [m for m in dict.fromkeys(summary["metric"]) if str(m).startswith("artefacts@")]
+    if not arts:
+        return None
+    sub = summary[summary["metric"].isin([*arts, "auroc"])]
+    table = sub.groupby(["detector", "metric"], sort=False)["mean"].mean().unstack("metric")
+    table = table.reindex(columns=[*arts, "auroc"])
+    table.columns.name = None
+    return table
 
 
 def problems_markdown(result) -> str:
