@@ -69,7 +69,10 @@ RUN_FILES: Registry[RunFile] = Registry(
                 "each source's background-annulus events in the band: obsreg_id, time [s]"),
         RunFile("artefacts", "artefacts.parquet", "input",
                 "instrumental-artefact diagnostics per source: chip edge, dither, afterglow, "
-                "streak, counts per frame, dead time"),
+                "streak, counts per frame, out-of-time events, dead time"),
+        RunFile("pileup", "pileup.parquet", "input",
+                "counts per frame of each source over time (bins of 100 frames), framed "
+                "detectors: obsreg_id, start, stop [s], frames, counts, counts_per_frame"),
         RunFile("known_unmatched", "known_unmatched.csv", "input",
                 "known transients that match no ingested source"),
         RunFile("sources", "sources.parquet", "input", "simulated truth (simulated runs)"),

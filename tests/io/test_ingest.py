@@ -52,6 +52,7 @@ def test_ingest_folder_and_round_trip(tmp_path, mixed):
         "failures.csv",
         "files.parquet",
         "gtis.parquet",
+        "pileup.parquet",  # counts per frame of each source over time (framed detectors)
     ]
     # each FITS file's good-time intervals, keyed by the unique ids
     assert set(read_ingest(out).gtis["obsreg_id"]) <= set(res.files["obsreg_id"])
@@ -65,6 +66,10 @@ def test_ingest_folder_and_round_trip(tmp_path, mixed):
     np.testing.assert_array_equal(back.energy, res.events.energy)
     again = read_ingest(out)
     pd.testing.assert_frame_equal(again.files, res.files)
+    # the counts-per-frame series: every source's events in its bins, under the unique ids
+    assert set(again.pileup["obsreg_id"]) == set(res.files["obsreg_id"])
+    per_src = again.pileup.groupby("obsreg_id")["counts"].sum()
+    assert per_src.to_dict() == dict(zip(res.files["obsreg_id"], res.files["n_events"]))
     # the events of each file equal a direct read
     from serendip.io.eventfile import read_event_file
 

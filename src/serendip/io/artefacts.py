@@ -38,8 +38,16 @@ every energy), the diagnostics that the candidate stage turns into flags
   as a fraction of the source's counts
 * ``frame_s``: frame time [s] (``TIMEDEL``/``FRAMETIM``/``EXPTIME`` or the instrument's)
 * ``counts_per_frame_max``: largest counts per frame in bins of :data:`FRAMES_PER_BIN` frames
+  (the per-source time series itself, ``pileup.parquet``: :func:`pileup_series`)
 * ``counts_per_frame_mean``: counts per frame over the good time
 * ``pileup_threshold``: the instrument's counts-per-frame threshold (:data:`READOUTS`)
+* ``pileup_time_frac``: share of the source's good frames in bins at or above that threshold
+* ``pileup_t0, pileup_t1``: [s] start of the first and end of the last such bin (NaN: none)
+* ``oot_fraction``: the camera's and mode's out-of-time event fraction (mission registry,
+  :meth:`serendip.io.missions.Mission.oot_fraction`; NaN where the instrument has none)
+* ``oot_counts``: expected out-of-time events of the source (``oot_fraction`` x its events):
+  counts registered during the readout, so missing from its region and smeared along its
+  readout column; stated (flag ``out_of_time``), not corrected
 * ``dead_frac_max``: largest dead-time fraction in bins of :data:`DEAD_BIN_S` s (NuSTAR
   ``PRIOR``, NICER ``DEADTIME``); NaN where the data have neither
 
@@ -63,7 +71,13 @@ ARTEFACT_COLUMNS = [
     "r90_pix", "dither_z2", "dither_ref_z2", "dither_fap_dex", "afterglow_max",
     "afterglow_fap_dex", "afterglow_t0", "afterglow_t1", "afterglow_purity", "streak_frac", "frame_s",
     "counts_per_frame_max", "counts_per_frame_mean", "pileup_threshold", "dead_frac_max",
+    "pileup_time_frac", "pileup_t0", "pileup_t1", "oot_fraction", "oot_counts",
 ]
+#: columns of the per-source counts-per-frame time series (``pileup.parquet``,
+#: :func:`pileup_series`): bin ``start``/``stop`` [s], good ``frames`` in the bin, source
+#: ``counts`` and ``counts_per_frame``, and the instrument's threshold
+PILEUP_COLUMNS = ["obsreg_id", "start", "stop", "frames", "counts", "counts_per_frame",
+                  "pileup_threshold"]
 
 
 @dataclass(frozen=True)
@@ -308,13 +322,13 @@ def afterglow_chains(owner: np.ndarray, ccd: np.ndarray, px: np.ndarray, py: np.
     return best.astype(float), fap, t0, t1, purity
 
 
-def counts_per_frame(owner: np.ndarray, t: np.ndarray, n_src: int, frame_s: float,
-                     good: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
-    """``(max, mean)`` counts per frame of each source: the max over bins of
-    :data:`FRAMES_PER_BIN` frames (each bin's good time, from ``good``, in frames), the mean
-    over the whole good time."""
-    if not len(t) or frame_s <= 0:
-        return np.zeros(n_src), np.zeros(n_src)
+def counts_per_frame_bins(owner: np.ndarray, t: np.ndarray, n_src: int, frame_s: float,
+                          good: tuple[np.ndarray, np.ndarray] | None,
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Counts per frame of each source over time: ``(edges (nb+1,) [s], frames (nb,) good
+    frames per bin, counts (n_src, nb), total good frames)`` in bins of
+    :data:`FRAMES_PER_BIN` frames from the first good time (each bin's good time, from
+    ``good``, in frames)."""
     if good is None or not len(good[0]):
         good = (np.array([t.min()]), np.array([t.max() + frame_s]))
     g0, g1 = good
@@ -324,11 +338,67 @@ def counts_per_frame(owner: np.ndarray, t: np.ndarray, n_src: int, frame_s: floa
     nb = len(edges) - 1
     j = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, nb - 1)
     counts = np.bincount(owner * nb + j, minlength=n_src * nb).reshape(n_src, nb)
-    frames = live / frame_s
-    ok = frames >= 0.5 * FRAMES_PER_BIN  # bins mostly in good time
-    per = np.where(ok[None, :], counts / np.where(ok, frames, 1.0)[None, :], 0.0)
-    total = float(np.sum(g1 - g0)) / frame_s
-    return per.max(axis=1), np.bincount(owner, minlength=n_src) / max(total, 1.0)
+    return edges, live / frame_s, counts, float(np.sum(g1 - g0)) / frame_s
+
+
+def _per_frame(frames: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Counts per frame (n_src, nb) in bins mostly in good time (others 0)."""
+    ok = frames >= 0.5 * FRAMES_PER_BIN
+    return np.where(ok[None, :], counts / np.where(ok, frames, 1.0)[None, :], 0.0)
+
+
+def counts_per_frame(owner: np.ndarray, t: np.ndarray, n_src: int, frame_s: float,
+                     good: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(max, mean)`` counts per frame of each source: the max over bins of
+    :data:`FRAMES_PER_BIN` frames (:func:`counts_per_frame_bins`), the mean over the whole
+    good time."""
+    if not len(t) or frame_s <= 0:
+        return np.zeros(n_src), np.zeros(n_src)
+    _, frames, counts, total = counts_per_frame_bins(owner, t, n_src, frame_s, good)
+    return _per_frame(frames, counts).max(axis=1), np.bincount(owner, minlength=n_src) / max(total, 1.0)
+
+
+def pileup_summary(edges: np.ndarray, frames: np.ndarray, counts: np.ndarray, threshold: float,
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """From the counts-per-frame bins (:func:`counts_per_frame_bins`): ``(max, time_frac,
+    t0, t1)`` of each source: the largest counts per frame, the share of good frames in bins at
+    or above ``threshold``, and the start of the first and end of the last such bin [s]."""
+    per = _per_frame(frames, counts)
+    above = (per >= threshold) & (frames >= 0.5 * FRAMES_PER_BIN)[None, :]
+    frac = (above * frames[None, :]).sum(axis=1) / max(float(frames.sum()), 1.0)
+    any_ = above.any(axis=1)
+    first = np.argmax(above, axis=1)
+    last = above.shape[1] - 1 - np.argmax(above[:, ::-1], axis=1)
+    t0 = np.where(any_, edges[:-1][first], np.nan)
+    t1 = np.where(any_, edges[1:][last], np.nan)
+    return per.max(axis=1), frac, t0, t1
+
+
+def pileup_series(ids, edges: np.ndarray, frames: np.ndarray, counts: np.ndarray,
+                  threshold: float) -> pd.DataFrame:
+    """The counts-per-frame time series of every source (:data:`PILEUP_COLUMNS`): one row per
+    source and bin of :data:`FRAMES_PER_BIN` frames with good time (bins under half good get
+    ``counts_per_frame`` NaN: too little exposure to say)."""
+    n_src, nb = counts.shape
+    keep = frames > 0
+    per = np.where((frames >= 0.5 * FRAMES_PER_BIN)[None, :],
+                   counts / np.maximum(frames, 1e-9)[None, :], np.nan)
+    cols = np.flatnonzero(keep)
+    return pd.DataFrame({
+        "obsreg_id": np.repeat(np.asarray(ids, dtype=object).astype(str), len(cols)),
+        "start": np.tile(edges[:-1][cols], n_src),
+        "stop": np.tile(edges[1:][cols], n_src),
+        "frames": np.tile(frames[cols], n_src),
+        "counts": counts[:, cols].ravel().astype(np.int64),
+        "counts_per_frame": per[:, cols].ravel(),
+        "pileup_threshold": np.full(n_src * len(cols), float(threshold)),
+    })[PILEUP_COLUMNS]
+
+
+def empty_pileup() -> pd.DataFrame:
+    """A counts-per-frame series table with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype=object if c == "obsreg_id" else np.float64)
+                         for c in PILEUP_COLUMNS})
 
 
 def dead_fraction(t: np.ndarray, live_before: np.ndarray | None, dead: np.ndarray | None,
@@ -407,6 +477,7 @@ def measure_artefacts(
     pixel_arcsec: float | None,
     good: tuple[np.ndarray, np.ndarray] | None,
     known_bad: dict[int, np.ndarray] | None = None,
+    series_out: list | None = None,
 ) -> pd.DataFrame:
     """The artefact table (:data:`ARTEFACT_COLUMNS`) of the sources of one file.
 
@@ -427,6 +498,8 @@ def measure_artefacts(
     good : the file's merged good-time intervals [s], or None.
     known_bad : {ccd: bad chip columns} known beforehand (an instrument map, a simulation),
         added to those found from the events (:func:`bad_columns`).
+    series_out : a list; when given, the sources' counts-per-frame time series
+        (:func:`pileup_series`) is appended to it (nothing for an instrument without frames).
     """
     n_src = len(members)
     tab = {c: np.full(n_src, np.nan) for c in ARTEFACT_COLUMNS[1:]}
@@ -440,6 +513,11 @@ def measure_artefacts(
     mjd = (mjdref + tstart / 86400.0) if mjdref is not None and tstart is not None else None
     pattern = dither_pattern(tel, ins, mjd)
     ro = readout(tel, ins)
+    mission = header.get("mission_entry")
+    oot = mission.oot_fraction(header.get("mode"))[0] if mission is not None else 0.0
+    if mission is not None and mission.out_of_time:
+        tab["oot_fraction"][:] = oot
+        tab["oot_counts"] = oot * n_ev
     chipx, chipy = aux.get("chipx"), aux.get("chipy")
     span_s = float(np.sum(good[1] - good[0])) if good is not None and len(good[0]) else (
         float(time.max() - time.min()) if len(time) else 0.0)
@@ -489,13 +567,19 @@ def measure_artefacts(
              tab["afterglow_t1"], tab["afterglow_purity"]) = afterglow_chains(
                 owner, ccd[idx], chipx[idx], chipy[idx], frame, t, n_src, n_frames, frame_s)
         if ro is not None:
-            tab["counts_per_frame_max"], tab["counts_per_frame_mean"] = counts_per_frame(
-                owner, t, n_src, frame_s, good)
-            tab["pileup_threshold"][:] = ro.pileup_counts_per_frame
-            if chip_ok and ro.streak_fraction:
+            thr = ro.pileup_counts_per_frame
+            edges, frames, cts, total = counts_per_frame_bins(owner, t, n_src, frame_s, good)
+            (tab["counts_per_frame_max"], tab["pileup_time_frac"], tab["pileup_t0"],
+             tab["pileup_t1"]) = pileup_summary(edges, frames, cts, thr)
+            tab["counts_per_frame_mean"] = n_ev / max(total, 1.0)
+            tab["pileup_threshold"][:] = thr
+            if series_out is not None:
+                series_out.append(pileup_series(ids, edges, frames, cts, thr))
+            streak = oot if oot > 0 or mission is not None and mission.out_of_time else ro.streak_fraction
+            if chip_ok and streak:
                 tab["streak_frac"] = streak_fraction(
                     tab["ccd"], tab["chip_x"], np.nan_to_num(tab["r90_pix"], nan=1.0), n_ev,
-                    ro.streak_fraction, float((header.get("chip_range") or (1, 1024))[1]))
+                    streak, float((header.get("chip_range") or (1, 1024))[1]))
     tab["dead_frac_max"][:] = dead_fraction(time, aux.get("prior"), aux.get("deadtime"), good)
     out = pd.DataFrame({"obsreg_id": np.asarray(ids, dtype=object).astype(str), **tab})
     return out[ARTEFACT_COLUMNS]

@@ -617,14 +617,23 @@ class RawEvents:
 
     def artefacts(self, members: list[np.ndarray], half_pix: np.ndarray, ids: list[str]) -> list[dict]:
         """Artefact diagnostics of each source (rows of :func:`serendip.io.artefacts.measure_artefacts`,
-        every energy of its region), as one dict per source."""
+        every energy of its region), as one dict per source; the counts-per-frame time series of
+        each (:func:`serendip.io.artefacts.pileup_series`, without ``obsreg_id``) is under the
+        dict's ``"_pileup_series"`` key (absent for an instrument without frames)."""
         from serendip.io.artefacts import measure_artefacts
         from serendip.io.regions import arcsec_per_pixel
 
         scale = arcsec_per_pixel(self.wcs) if self.wcs is not None else None
+        series: list = []
         tab = measure_artefacts(self.time, self.ccd, self.aux, self.header, members, half_pix, ids,
-                                scale, self.good_times(None))
-        return tab.to_dict("records")
+                                scale, self.good_times(None), series_out=series)
+        rows = tab.to_dict("records")
+        if series and len(series[0]) and rows:
+            per = series[0].drop(columns="obsreg_id")
+            nb = len(per) // len(rows)
+            for k, r in enumerate(rows):
+                r["_pileup_series"] = per.iloc[k * nb:(k + 1) * nb].reset_index(drop=True)
+        return rows
 
     def dither_curves(self, members: list[np.ndarray]) -> list:
         """Relative exposure curve of each source from the dither path (or None), from its

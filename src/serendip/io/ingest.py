@@ -33,7 +33,13 @@ import numpy as np
 import pandas as pd
 
 from serendip.errors import InputError
-from serendip.io.artefacts import ARTEFACT_COLUMNS, empty_artefacts, note_unmeasured
+from serendip.io.artefacts import (
+    ARTEFACT_COLUMNS,
+    PILEUP_COLUMNS,
+    empty_artefacts,
+    empty_pileup,
+    note_unmeasured,
+)
 from serendip.io.csc import DEFAULT_CSC_BAND, pair_products, read_csc_region
 from serendip.io.eventfile import (
     AUTO_BAND,
@@ -150,7 +156,10 @@ class IngestResult:
     artefacts : DataFrame
         Instrumental-artefact diagnostics of each FITS file or region
         (:mod:`serendip.io.artefacts`): chip-edge distance, dither power, afterglow chains,
-        readout streaks, counts per frame, dead time.
+        readout streaks, counts per frame, out-of-time events, dead time.
+    pileup : DataFrame
+        Counts per frame of each source over time (:data:`serendip.io.artefacts.PILEUP_COLUMNS`,
+        bins of 100 frames), for framed detectors; the ``pileup`` flag rests on it.
     """
 
     events: EventSet
@@ -165,6 +174,8 @@ class IngestResult:
     #: sources' events left out; ``area_ratio``: source area / annulus area), for the
     #: own-background common-mode test; empty without source-list backgrounds
     background: pd.DataFrame = field(default_factory=lambda: empty_background())
+    #: counts per frame of each source over time (:data:`serendip.io.artefacts.PILEUP_COLUMNS`)
+    pileup: pd.DataFrame = field(default_factory=lambda: empty_pileup())
 
     @property
     def n_ok(self) -> int:
@@ -419,6 +430,7 @@ def ingest(
     gti_parts: list[tuple] = []  # (file position, start, stop, weight)
     art_rows: list[tuple[int, dict]] = []  # (file position, artefact diagnostics)
     bkg_parts: list[tuple] = []  # (file position, background-annulus times, area ratio)
+    pile_parts: list[tuple] = []  # (file position, counts-per-frame series)
     n_files = 0
 
     def flush_rows() -> None:
@@ -464,7 +476,11 @@ def ingest(
                             ratio = ef.meta.get("src_area_pix", np.nan) / ef.meta.get("bkg_area_pix", np.nan)
                             bkg_parts.append((n_files, ef.meta.pop("bkg_time"), ratio))
                         if ef.meta.get("artefacts") is not None:
-                            art_rows.append((n_files, ef.meta["artefacts"]))
+                            row = dict(ef.meta["artefacts"])
+                            ser = row.pop("_pileup_series", None)
+                            if ser is not None and len(ser):
+                                pile_parts.append((n_files, ser))
+                            art_rows.append((n_files, row))
                         if ef.good_times is not None:
                             w = ef.gti_weight
                             gti_parts.append((n_files, *ef.good_times,
@@ -537,7 +553,13 @@ def ingest(
             "obsreg_id": files["obsreg_id"].to_numpy(dtype=object)[pos].astype(str),
             "time": np.concatenate([t for _, t, _ in bkg_parts]).astype(np.float64),
             "area_ratio": np.concatenate([np.full(len(t), r) for _, t, r in bkg_parts])})
-    return IngestResult(events, files, fail_df, gtis, regions, artefacts, background)
+    pileup = empty_pileup()
+    if pile_parts:
+        pos = np.concatenate([np.full(len(d), p, dtype=np.int64) for p, d in pile_parts])
+        pileup = pd.concat([d for _, d in pile_parts], ignore_index=True)
+        pileup.insert(0, "obsreg_id", files["obsreg_id"].to_numpy(dtype=object)[pos].astype(str))
+        pileup = pileup[PILEUP_COLUMNS]
+    return IngestResult(events, files, fail_df, gtis, regions, artefacts, background, pileup)
 
 
 def _cut_file(path: Path, band, gain, plan, csc, csc_band: str, quality: bool = True,
@@ -693,6 +715,8 @@ def write_ingest(result: IngestResult, out_dir: str | Path) -> dict[str, Path]:
         paths["background"] = write_table(result.background, RunLayout(out).background)
     if len(result.artefacts):
         paths["artefacts"] = write_table(result.artefacts[ARTEFACT_COLUMNS], RunLayout(out).artefacts)
+    if len(result.pileup):
+        paths["pileup"] = write_table(result.pileup[PILEUP_COLUMNS], RunLayout(out).pileup)
     return paths
 
 
@@ -712,4 +736,6 @@ def read_ingest(out_dir: str | Path) -> IngestResult:
     artefacts = read_table(art_path) if art_path.is_file() else empty_artefacts()
     bkg_path = RunLayout(out).background
     background = read_table(bkg_path) if bkg_path.is_file() else empty_background()
-    return IngestResult(events, files, failures, gtis, regions, artefacts, background)
+    pile_path = RunLayout(out).pileup
+    pileup = read_table(pile_path) if pile_path.is_file() else empty_pileup()
+    return IngestResult(events, files, failures, gtis, regions, artefacts, background, pileup)

@@ -38,7 +38,7 @@ def stage_input(run) -> tuple[dict[str, Path], dict[str, Any]]:
     from serendip.io.lightcurves import read_lightcurves
 
     inp = run.cfg["input"]
-    for stale in ("events", "sources", "gtis", "regions", "artefacts", "background"):
+    for stale in ("events", "sources", "gtis", "regions", "artefacts", "background", "pileup"):
         run.layout.path(stale).unlink(missing_ok=True)
     paths = [str(p) for p in inp["lightcurves"]]
     lc = read_lightcurves(paths if len(paths) > 1 else paths[0])

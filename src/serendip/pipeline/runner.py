@@ -80,7 +80,7 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
     info: dict[str, Any] = {}
     # files of the other kind of input (an earlier simulated or real run in the same folder)
     # would be read by later stages as if they described this input
-    for stale in ("sources", "failures", "gtis", "regions", "artefacts", "background",
+    for stale in ("sources", "failures", "gtis", "regions", "artefacts", "background", "pileup",
                   "known_unmatched"):
         run.layout.path(stale).unlink(missing_ok=True)
     outputs = {"events": run.layout.events, "files": run.layout.files}

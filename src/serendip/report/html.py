@@ -182,7 +182,7 @@ def _lightcurve_cards(cand: pd.DataFrame, rows, lightcurves: pd.DataFrame) -> st
 #: the candidate table's instrument and background flags (serendip.catalog.artefacts,
 #: serendip.catalog.common_mode), in the order the report lists them
 FLAG_COLUMNS = ("background_flare", "edge_dither", "dither_period", "single_pixel", "streak",
-                "pileup", "dead_time", "near_edge")
+                "pileup", "out_of_time", "dead_time", "near_edge")
 
 
 def _flag_summary(cand: pd.DataFrame, n_top: int) -> str:
