@@ -41,6 +41,10 @@ def batch_command(
     sources: str = typer.Option(
         None, "--sources", help="Source list for every file, 'beside' or a manifest (path, sources)."
     ),
+    exposure: str = typer.Option(
+        None, "--exposure", help="Relative exposure curve(s) for survey-mode data (an eROSITA srctool "
+        "light curve or a table obsreg_id, start, stop, fracexp), or 'constant'."
+    ),
     n_estimators: int = typer.Option(200, "--n-estimators", help="Isolation-forest trees."),
     n_fit: int = typer.Option(50_000, "--n-fit", help="Files in the seeded fit sample."),
     seed: int = typer.Option(0, "--seed", help="Seed of the fit sample and the forest."),
@@ -64,6 +68,7 @@ def batch_command(
             band=None if all_energies else (band or "auto"),
             region=region,
             sources=sources,
+            exposure=exposure or None,
             n_estimators=n_estimators,
             n_fit=n_fit,
             seed=seed,

@@ -78,6 +78,10 @@ class BatchSettings:
     contamination : fraction of the fit sample above the model's ``anomaly`` threshold.
     seed : seed of the fit sample and of the forest.
     n_top : rows of ``candidates.parquet``.
+    exposure : relative exposure curve(s) for every chunk's ingest (a curve table path, e.g. an
+        eROSITA srctool light curve or a table ``obsreg_id, start, stop, fracexp``, or
+        ``"constant"``; :mod:`serendip.io.exposure`): survey-mode input is refused without it.
+        A path's size and modification time are part of the chunk key.
     """
 
     chunk_size: int = 16
@@ -90,6 +94,7 @@ class BatchSettings:
     contamination: float = 0.01
     seed: int = 0
     n_top: int = 100
+    exposure: str | None = None
 
     def check(self) -> BatchSettings:
         """Raise InputError naming the setting when a value is out of range."""
@@ -101,6 +106,9 @@ class BatchSettings:
             raise InputError(
                 "settings", f"contamination must be in (0, 0.5), got {self.contamination}"
             )
+        if self.exposure not in (None, "", "constant") and not Path(self.exposure).is_file():
+            raise InputError(self.exposure, "--exposure: no such exposure-curve file (a curve "
+                             "table or 'constant')")
         if self.band is not None and not isinstance(self.band, str) and not 0 <= self.band[0] < self.band[1]:
             raise InputError("--band", f"need 0 <= LOW < HIGH [eV], got {self.band}")
         return self
@@ -143,9 +151,12 @@ def discover_inputs(
 # ------------------------------------------------------------- chunk work
 def features_chunk(
     paths: list[str], band: list[float] | str | None, region: str | None = None,
-    sources: str | None = None,
+    sources: str | None = None, exposure: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Ingest ``paths``, compute event features and the "events" feature block (one worker task).
+
+    ``exposure``: the relative exposure curve(s) handed to :func:`serendip.io.ingest.ingest`
+    (a path or ``"constant"``); they reach the features as the good-time weights.
 
     Returns the table (one row per ingested file: ``obsreg_id``, ``path``, the event features,
     the ``ev_*`` block) and info: ``n_files``, ``n_events``, per-file ``failures`` and the
@@ -157,7 +168,7 @@ def features_chunk(
 
     t0 = time.perf_counter()
     res = ingest(paths, band=band if band is None or isinstance(band, str) else tuple(band),
-                 region=region, sources=sources, progress=False)
+                 region=region, sources=sources, progress=False, exposure=exposure or None)
     t1 = time.perf_counter()
     info: dict[str, Any] = {
         "n_inputs": len(paths),
@@ -329,11 +340,15 @@ def run_batch(
     band = s.band if s.band is None or isinstance(s.band, str) else [float(s.band[0]), float(s.band[1])]
     groups = [files[a : a + s.chunk_size] for a in range(0, len(files), s.chunk_size)]
     width = max(6, len(str(len(groups))))
+    exposure = s.exposure or None
+    exp_key = (file_fingerprint([exposure]) if exposure not in (None, "constant") else exposure)
     fchunks = [
         Chunk(
             f"{i:0{width}d}",
-            chunk_key("features", file_fingerprint(g), band, s.region, s.sources),
-            {"paths": [str(p) for p in g], "band": band, "region": s.region, "sources": s.sources},
+            chunk_key("features", file_fingerprint(g), band, s.region, s.sources,
+                      *([exp_key] if exposure else [])),
+            {"paths": [str(p) for p in g], "band": band, "region": s.region, "sources": s.sources,
+             "exposure": exposure},
         )
         for i, g in enumerate(groups)
     ]

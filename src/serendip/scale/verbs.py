@@ -70,8 +70,12 @@ def ingest_chunk(
     band: list[float] | None,
     regions: list | None,
     gain: list[float] | None,
+    options: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Ingest ``paths`` (one worker task): events to ``events_path``, the files table returned.
+
+    ``options``: further keywords of :func:`serendip.io.ingest.ingest` (``exposure`` as a path
+    or ``"constant"``, ``quality``, ``barycentre``, ``dither_exposure``, ``flare_screen``).
 
     The returned table is ``files`` plus ``raw_obsreg_id``: the id as read, before
     :func:`serendip.io.ingest.unique_ids` made it unique within this chunk (the driver makes
@@ -88,6 +92,7 @@ def ingest_chunk(
         progress=False,
         gain=None if gain is None else tuple(gain),
         unique=False,
+        **(options or {}),
     )
     raw = np.asarray(res.events.obsreg_id, dtype=object).astype(str)
     ids = unique_ids(raw)
@@ -124,8 +129,18 @@ def ingest_chunked(
     scheduler: str | None = "local",
     client=None,
     progress: bool = True,
+    exposure: str | None = None,
+    quality: bool = True,
+    barycentre: bool = True,
+    dither_exposure: bool = True,
+    flare_screen: str = "auto",
 ) -> tuple[dict[str, Path], dict[str, Any]]:
     """:func:`serendip.io.ingest.ingest` + ``write_ingest`` in chunks of ``chunk_size`` files.
+
+    ``exposure`` (a curve table path or ``"constant"``), ``quality``, ``barycentre``,
+    ``dither_exposure`` and ``flare_screen`` are handed to every chunk's ingest; the exposure
+    file's size and modification time are part of the chunk key, so a changed curve is
+    recomputed.
 
     Writes ``OUT/events.parquet``, ``OUT/files.parquet``, ``OUT/failures.csv`` equal to the
     in-process verb's, and keeps the resumable chunk outputs in ``OUT/.chunks/ingest``.
@@ -169,16 +184,26 @@ def ingest_chunked(
     gainl = None if gain is None else [float(gain[0]), float(gain[1])]
     groups = [files[a : a + chunk_size] for a in range(0, len(files), chunk_size)]
     w = _width(len(groups))
+    if exposure not in (None, "constant") and not Path(str(exposure)).is_file():
+        raise InputError(str(exposure), "exposure curve: no such file")
+    options = {"exposure": exposure, "quality": bool(quality), "barycentre": bool(barycentre),
+               "dither_exposure": bool(dither_exposure), "flare_screen": str(flare_screen)}
+    defaults = {"exposure": None, "quality": True, "barycentre": True, "dither_exposure": True,
+                "flare_screen": "auto"}
+    opt_key = [] if options == defaults else [
+        {**options, "exposure": file_fingerprint([exposure]) if exposure not in (None, "constant")
+         else exposure}]
     chunks = [
         Chunk(
             f"{i:0{w}d}",
-            chunk_key("ingest", file_fingerprint(g), bandl, repr(regions), gainl),
+            chunk_key("ingest", file_fingerprint(g), bandl, repr(regions), gainl, *opt_key),
             {
                 "paths": [str(p) for p in g],
                 "events_path": str(work / f"events-{i:0{w}d}.parquet"),
                 "band": bandl,
                 "regions": regions,
                 "gain": gainl,
+                "options": options,
             },
         )
         for i, g in enumerate(groups)
@@ -444,10 +469,11 @@ def ingest_files(
 ) -> tuple[dict[str, Path], dict[str, Any]]:
     """``serendip ingest``: event files into ``out_dir``, in process or in chunks.
 
-    A source list (``sources``), a CSC band other than ``"b"``, exposure curves or a switched
-    off event screening, barycentring or dither exposure, or a flare screening other than
-    ``"auto"`` (``quality``, ``barycentre``, ``exposure``, ``dither_exposure``,
-    ``flare_screen``: see :func:`serendip.io.ingest.ingest`) are applied in this process.
+    A source list (``sources``), a CSC band other than ``"b"`` or exposure curves given as a
+    table in memory (a DataFrame or mapping) are applied in this process; an exposure curve
+    file (or ``"constant"``), the event screening, barycentring, dither exposure and flare
+    screening switches (``quality``, ``barycentre``, ``exposure``, ``dither_exposure``,
+    ``flare_screen``: see :func:`serendip.io.ingest.ingest`) go to every chunk.
 
     With ``scheduler="auto"`` the files are ingested in chunks of ``chunk_size`` on a local
     Dask cluster (:func:`ingest_chunked`) when they make more than :data:`AUTO_MIN_CHUNKS`
@@ -461,8 +487,9 @@ def ingest_files(
     if chunk_size < 1:
         raise InputError("--chunk-size", f"must be >= 1, got {chunk_size}")
     s = "auto" if scheduler is None else str(scheduler)
-    if sources is not None or csc_band != "b" or not quality or not barycentre or exposure is not None \
-            or not dither_exposure or flare_screen != "auto":
+    if isinstance(exposure, Path):
+        exposure = str(exposure)
+    if sources is not None or csc_band != "b" or not (exposure is None or isinstance(exposure, str)):
         mode = "none"
     elif s.strip().lower() == "auto":
         mode = resolve_scheduler("auto", -(-len(discover(inputs)[0]) // chunk_size))
@@ -478,7 +505,8 @@ def ingest_files(
         return paths, {**summary, "failures": result.failures}
     paths, summary = ingest_chunked(
         inputs, out_dir, band=band, region=region, gain=gain, chunk_size=chunk_size,
-        scheduler=mode, progress=progress,
+        scheduler=mode, progress=progress, exposure=exposure, quality=quality,
+        barycentre=barycentre, dither_exposure=dither_exposure, flare_screen=flare_screen,
     )  # fmt: skip
     failures = pd.read_csv(paths["failures"], dtype=str, keep_default_na=False)
     return paths, {**summary, "failures": failures}
