@@ -35,17 +35,26 @@ def lightcurves_cmd(
         5, "--min-points", help="Fewer points in a band leave that band's features missing."
     ),
     n_jobs: int = typer.Option(-1, "--jobs", "-j", help="Threads for the extractor (-1 = all)."),
+    quality_filter: list[str] = typer.Option(
+        [], "--quality-filter", "-q", help="Drop detections failing a cut on a survey quality "
+        "field (rb, drb, nbad, distnr, sgscore), e.g. 'rb >= 0.55' or 'nbad == 0'; repeatable; "
+        "each counted.",
+    ),
+    quality_features: bool = typer.Option(
+        False, "--quality-features", help="Add the survey quality fields as features (median "
+        "rb/drb/distnr/sgscore, largest nbad per object).",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Light-curve features per object and band from survey tables, with every excluded row and object counted by reason."""
     from serendip.represent.lc_features import lightcurve_feature_table
 
-    read = {"format": fmt, "to_flux": to_flux}
+    read = {"format": fmt, "to_flux": to_flux, "quality_filters": list(quality_filter)}
     with clear_errors(), report_notices() as log:
         res = lightcurve_feature_table(
             [str(t) for t in tables] if len(tables) > 1 else tables[0], out,
             min_points=min_points, n_jobs=n_jobs, feature_set=features, progress=progress,
-            read_options=read,
+            read_options=read, with_quality=quality_features,
         )  # fmt: skip
         log.write(Path(out).parent)
     stem = Path(out).name.split(".")[0]

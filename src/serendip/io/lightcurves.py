@@ -83,6 +83,39 @@ LIMIT_ALIASES: tuple[str, ...] = ("diffmaglim", "maglim", "mag5sig", "limiting_m
 #: Galactic E(B-V) [mag] per row: extinction is corrected when present
 EBV_ALIASES: tuple[str, ...] = ("ebv", "mw_ebv", "e_bv", "e(b-v)", "ebv_sfd")
 
+#: survey quality fields kept per row when present (standard name -> accepted input names):
+#: ZTF real-bogus scores (``rb`` random forest, ``drb`` deep), bad pixels in the stamp
+#: (``nbad``), distance to the nearest reference-image source [arcsec] (``distnr``) and the
+#: PS1 star-galaxy score of the nearest source (``sgscore``, 1 = star); Rubin's
+#: ``reliability`` is a real-bogus score too. Usable as filters (``quality_filters``) and as
+#: per-object features (:func:`serendip.represent.lc_features.quality_features`).
+QUALITY_FIELDS: dict[str, tuple[str, ...]] = {
+    "rb": ("rb", "reliability"),
+    "drb": ("drb",),
+    "nbad": ("nbad",),
+    "distnr": ("distnr",),
+    "sgscore": ("sgscore1", "sgscore"),
+}
+
+_OPS = {">=": np.greater_equal, "<=": np.less_equal, "==": np.equal, "!=": np.not_equal,
+        ">": np.greater, "<": np.less}  # fmt: skip
+
+
+def parse_quality_filter(text: str) -> tuple[str, str, float]:
+    """``"rb >= 0.55"`` -> ``("rb", ">=", 0.55)``; the field must be one of :data:`QUALITY_FIELDS`."""
+    import re
+
+    m = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+)\s*", str(text))
+    if m is None:
+        raise ValueError(f"quality filter {text!r} is not '<field> <op> <number>' (op one of "
+                         f"{list(_OPS)}), e.g. 'rb >= 0.55'")  # fmt: skip
+    field, op, value = m.group(1).lower(), m.group(2), float(m.group(3))
+    if field not in QUALITY_FIELDS:
+        raise ValueError(f"quality filter {text!r}: unknown field {field!r}; known: "
+                         f"{list(QUALITY_FIELDS)}")  # fmt: skip
+    return field, op, value
+
+
 #: values of the per-row ``flux_type`` column
 FLUX_TYPES = ("difference", "total")
 
@@ -92,7 +125,8 @@ ALIASES: dict[str, str] = {a: std for std, names in COLUMN_ALIASES.items() for a
 DEFAULT_BAND = "V"
 
 #: reasons a row is dropped, in the order they are checked (the notice code is ``drop_<reason>``)
-DROP_REASONS = ("no_id", "nan", "nonpositive_err", "quality", "unknown_band", "duplicate")
+DROP_REASONS = ("no_id", "nan", "nonpositive_err", "quality", "quality_filter", "unknown_band",
+                "duplicate")  # fmt: skip
 
 #: ZTF alert filter ids (fid) -> band name
 ZTF_FID = {1: "g", 2: "r", 3: "i"}
@@ -173,6 +207,7 @@ def standardize_lightcurves(
     time_convention: str | None = None,
     baseline: bool | None = None,
     quality: bool = True,
+    quality_filters: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Check a long light-curve table in a survey's own columns and return the standard form.
 
@@ -208,6 +243,11 @@ def standardize_lightcurves(
         (:data:`serendip.io.lc_formats.TIME_CONVENTIONS`); ``time_convention`` describes it.
     baseline : fit and subtract the forced-photometry baseline (default: the format's rule).
     quality : apply the format's quality cuts (counted as ``drop_quality``).
+    quality_filters : user cuts on the survey quality fields (:data:`QUALITY_FIELDS`), each
+        ``"<field> <op> <number>"`` (e.g. ``"rb >= 0.55"``, ``"nbad == 0"``, ``"sgscore < 0.5"``):
+        detections failing any are dropped, counted per filter (notice ``io/quality_filter``)
+        and as ``drop_quality_filter``; rows with no value of the field are kept and counted;
+        a filter on a field the table lacks is an :class:`InputError`.
 
     Returns
     -------
@@ -324,11 +364,15 @@ def standardize_lightcurves(
     )
     band_ok = band_ok & pd.Series(band).isin(known).to_numpy()
     qbad, qdesc = _quality(df, fmt, n) if quality else (np.zeros(n, dtype=bool), "")
+    qfields = {f: c for f, names in QUALITY_FIELDS.items()
+               if (c := _pick_one(df.columns, names)) is not None}  # fmt: skip
+    fbad, fdesc = _quality_filters(df, qfields, quality_filters, upper, source, name)
     bad = {
         "no_id": no_id,
         "nan": ~np.isfinite(time) | (~upper & ~(np.isfinite(val) & np.isfinite(unc))),
         "nonpositive_err": ~upper & ~(unc > 0),
         "quality": qbad,
+        "quality_filter": fbad,
         "unknown_band": ~band_ok,
     }
     finite = {c: np.isfinite(v) | (upper & (c != picked["time"]))
@@ -340,6 +384,7 @@ def standardize_lightcurves(
         "nan": f"NaN, infinite or non-numeric value in {nan_cols}",
         "nonpositive_err": f"non-positive error in column {ecol!r}",
         "quality": f"survey quality flag ({qdesc})",
+        "quality_filter": f"user quality filter(s) ({fdesc})",
         "unknown_band": f"band not in {sorted(known)}, or missing (column {picked.get('band')!r})",
         "duplicate": "repeated (object, band, time) observation (the first is kept)",
     }
@@ -351,6 +396,8 @@ def standardize_lightcurves(
          "flux_type": flux_type, "is_upper_limit": upper, "limit_flux": limit_flux,
          "calib_group": calib, "zeropoint": zeropoint, "mag_system": fmt.mag_system}
     )  # fmt: skip
+    for f, c in qfields.items():
+        out[f] = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64)
     drop = np.zeros(n, dtype=bool)
     for reason in DROP_REASONS:
         if reason == "duplicate":
@@ -477,6 +524,36 @@ def _quality(df, fmt, n) -> tuple[np.ndarray, str]:
     return bad, "; ".join(said)
 
 
+def _quality_filters(df, qfields, filters, upper, source, name) -> tuple[np.ndarray, str]:
+    """Detections failing the user's quality filters, and what each cut (with counts)."""
+    from serendip.notices import notice
+
+    n = len(df)
+    bad = np.zeros(n, dtype=bool)
+    said = []
+    for text in filters:
+        try:
+            field, op, value = parse_quality_filter(text)
+        except ValueError as exc:
+            raise InputError(source, str(exc)) from None
+        if field not in qfields and upper.all():
+            continue  # a non-detections file: the filter applies to detections only
+        if field not in qfields:
+            raise InputError(source, f"quality filter {text!r}: the table has no {field} column "
+                             f"(accepted: {list(QUALITY_FIELDS[field])})")  # fmt: skip
+        v = pd.to_numeric(df[qfields[field]], errors="coerce").to_numpy(dtype=np.float64)
+        has = np.isfinite(v) & ~upper
+        hit = has & ~_OPS[op](np.where(has, v, 0.0), value)
+        no_value = int((~np.isfinite(v) & ~upper).sum())
+        notice("io", "quality_filter", f"filter {field} {op} {value:g} (column "
+               f"{qfields[field]!r}): {int(hit.sum()):,} of {int((~upper).sum()):,} detections "
+               f"fail it; {no_value:,} detections have no value and are kept",
+               source=name, count=int(hit.sum()), total=n)  # fmt: skip
+        said.append(f"{field} {op} {value:g}: {int(hit.sum()):,}")
+        bad |= hit
+    return bad, "; ".join(said)
+
+
 def _calib_group(df, fmt, n) -> np.ndarray:
     """Calibration group per row: the format's columns joined (ATLAS: the camera of Obs)."""
     parts = []
@@ -596,6 +673,7 @@ def read_lightcurves(
     format: str | None = None,
     baseline: bool | None = None,
     quality: bool = True,
+    quality_filters: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Read light-curve tables (CSV, CSV.gz, Parquet, FITS, whitespace text) into the standard form.
 
@@ -616,7 +694,8 @@ def read_lightcurves(
         parts = [
             read_lightcurves(p, column_map=column_map, bands=bands, to_flux=to_flux,
                              default_band=default_band, strict=strict, format=format,
-                             baseline=baseline, quality=quality)
+                             baseline=baseline, quality=quality,
+                             quality_filters=quality_filters)
             for p in path
         ]  # fmt: skip
         return concat_lightcurves(parts, ", ".join(map(str, path)))
@@ -626,7 +705,7 @@ def read_lightcurves(
         return standardize_lightcurves(
             df, path, column_map=column_map, bands=bands, to_flux=to_flux,
             default_band=default_band, object_id=name, strict=strict, format=format,
-            baseline=baseline, quality=quality, **kw,
+            baseline=baseline, quality=quality, quality_filters=quality_filters, **kw,
         )  # fmt: skip
     except InputError as exc:
         if exc.path is None:

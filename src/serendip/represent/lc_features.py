@@ -189,6 +189,29 @@ def lightcurve_features(
     return out.astype(np.float64)
 
 
+#: per-object summaries of the survey quality fields (:data:`serendip.io.lightcurves.QUALITY_FIELDS`)
+QUALITY_SUMMARY = {"rb": "median", "drb": "median", "nbad": "max", "distnr": "median",
+                   "sgscore": "median"}  # fmt: skip
+
+
+def quality_features(table: pd.DataFrame) -> pd.DataFrame:
+    """Per object (index ``object_id``), the survey quality fields the table has, summarised
+    over its detections: ``q_rb_median``, ``q_drb_median``, ``q_nbad_max``,
+    ``q_distnr_median``, ``q_sgscore_median`` (NaN where an object has no value); an empty
+    frame when the table has none of the fields."""
+    fields = [f for f in QUALITY_SUMMARY if f in table.columns]
+    ids = pd.Index(pd.unique(table["object_id"]), name="object_id")
+    if not fields:
+        return pd.DataFrame(index=ids)
+    det = table
+    if "is_upper_limit" in table.columns:
+        det = table[~table["is_upper_limit"].to_numpy(dtype=bool)]
+    grp = det.groupby("object_id", sort=False)
+    out = pd.DataFrame({f"q_{f}_{QUALITY_SUMMARY[f]}": grp[f].agg(QUALITY_SUMMARY[f])
+                        for f in fields})  # fmt: skip
+    return out.reindex(ids).astype(np.float64)
+
+
 def _peak_flux(table: pd.DataFrame, bands: list[str]) -> pd.DataFrame:
     """Highest flux per object (rows) and band (columns) where it is detected at S/N >= 5,
     else NaN (difference photometry: the colour of a transient at its brightest)."""
@@ -270,6 +293,7 @@ def lightcurve_feature_table(
     feature_set: str = "full",
     progress: bool = False,
     read_options: dict | None = None,
+    with_quality: bool = False,
 ) -> LightcurveFeatureResult:
     """Features of every light curve in a survey table, with the exclusions and their reasons.
 
@@ -282,7 +306,10 @@ def lightcurve_feature_table(
         beside it as ``<stem>_objects.parquet``.
     bands, min_points, n_jobs, extractor, progress : as in :func:`lightcurve_features`.
     feature_set : a name of :data:`FEATURE_SETS` (used when ``extractor`` is None).
-    read_options : keyword arguments of ``read_lightcurves`` (format, to_flux, ...).
+    read_options : keyword arguments of ``read_lightcurves`` (format, to_flux,
+        quality_filters, ...).
+    with_quality : add the survey quality fields as features (:func:`quality_features`:
+        median real-bogus scores, largest nbad, median distnr and sgscore per object).
 
     Returns
     -------
@@ -313,6 +340,14 @@ def lightcurve_feature_table(
         lc_table, bands, extractor=extractor, min_points=min_points, n_jobs=n_jobs,
         progress=progress,
     )  # fmt: skip
+    if with_quality:
+        q = quality_features(lc_table)
+        if q.shape[1] == 0:
+            from serendip.io.lightcurves import QUALITY_FIELDS
+
+            raise InputError(source, "quality features asked for, but the table has none of the "
+                             f"quality fields {dict(QUALITY_FIELDS)}")  # fmt: skip
+        feats = feats.join(q.reindex(feats.index))
     seconds = _time.perf_counter() - t0
     ul = (
         lc_table["is_upper_limit"].to_numpy(dtype=bool)
