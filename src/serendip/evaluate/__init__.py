@@ -9,6 +9,8 @@ _WHERE = {
     "artefact_metrics": "metrics",
     "artefact_summary": "report",
     "stream_mix": "stream",
+    "early_curve_evaluation": "early",
+    "truncate_lightcurves": "early",
     "aupr": "metrics",
     "aupr_baseline": "metrics",
     "auroc": "metrics",
@@ -33,11 +35,13 @@ __all__ = [
     "artefact_summary",
     "aupr",
     "aupr_baseline",
+    "early_curve_evaluation",
     "auroc",
     "grouped_stratified_split",
     "leave_one_subclass_out",
     "recall_at_budget",
     "stream_mix",
+    "truncate_lightcurves",
 ]
 
 # ``serendip.evaluate(...)`` calls serendip.evaluate.experiment.evaluate

@@ -32,6 +32,7 @@ split is recorded, never dropped without a word. Inlier classes with fewer than
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,11 +139,13 @@ def state_imputation(X: np.ndarray, columns: Sequence[str] | None = None) -> dic
 def _prepare(
     X_train: np.ndarray, X_test: np.ndarray, scale: str | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    med = (
-        np.nanmedian(np.where(np.isfinite(X_train), X_train, np.nan), axis=0)
-        if len(X_train)
-        else None
-    )
+    with warnings.catch_warnings():  # an all-NaN column: its median is NaN, set to 0 below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = (
+            np.nanmedian(np.where(np.isfinite(X_train), X_train, np.nan), axis=0)
+            if len(X_train)
+            else None
+        )
     med = np.where(np.isfinite(med), med, 0.0)
     Xtr = np.where(np.isfinite(X_train), X_train, med)
     Xte = np.where(np.isfinite(X_test), X_test, med)
