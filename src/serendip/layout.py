@@ -100,6 +100,9 @@ RUN_FILES: Registry[RunFile] = Registry(
         RunFile("candidates_csv", "candidates.csv", "candidates", "the candidates as CSV"),
         RunFile("nuisance", "nuisance.parquet", "candidates",
                 "nuisance audit: scores against counts, exposure, epoch, instrument"),
+        RunFile("candidates_by_source", "candidates_by_source.parquet", "sources",
+                "one row per source: detections grouped across observations, quiescent level "
+                "elsewhere, archival context, likely_stellar_flare"),
         RunFile("report", "report.html", "report", "the self-contained HTML report"),
         RunFile("gallery", "gallery", "report", "PNG gallery per simulated class"),
         RunFile("detections", "detections.parquet", "", "burst detections (app, optional)"),

@@ -50,8 +50,15 @@ def crossmatch(
     prefix: str = "match_",
     sources_name: str = "sources",
     labels_name: str = "labels",
+    errors: bool = False,
 ) -> pd.DataFrame:
     """Best match within ``radius_arcsec`` of every source in a label table.
+
+    With ``errors=True`` the match uses both tables' 1-sigma position errors (their error
+    columns, :mod:`serendip.catalog.posmatch`: separation at most
+    ``max(3 sqrt(e1**2 + e2**2), 1 arcsec)``, nearest by normalised separation) and
+    ``radius_arcsec`` is only the upper limit; the default (a fixed radius, nearest by
+    separation) reproduces UMLCAXS's TOPCAT match.
 
     Parameters
     ----------
@@ -82,11 +89,20 @@ def crossmatch(
     if len(sources) and len(labels):
         c1 = _coords(sources, ra, dec, sources_name)
         c2 = _coords(labels, label_ra, label_dec, labels_name)
-        j, s2d, _ = c1.match_to_catalog_sky(c2)
-        s = s2d.arcsec
-        ok = s <= radius_arcsec
-        idx[ok] = j[ok]
-        sep[ok] = s[ok]
+        if errors:
+            from serendip.catalog.posmatch import match_nearest, position_errors
+
+            idx, sep, _ = match_nearest(
+                c1.ra.deg, c1.dec.deg, position_errors(sources, sources_name, stage="classify"),
+                c2.ra.deg, c2.dec.deg, position_errors(labels, labels_name, stage="classify"),
+                max_radius=radius_arcsec,
+            )
+        else:
+            j, s2d, _ = c1.match_to_catalog_sky(c2)
+            s = s2d.arcsec
+            ok = s <= radius_arcsec
+            idx[ok] = j[ok]
+            sep[ok] = s[ok]
     hit = idx >= 0
     for c in columns:
         col = labels[c].to_numpy()

@@ -19,8 +19,11 @@ two different types keeps the first and warns.
 Matching a list to what was ingested (:func:`match_known_transients`, used by ``serendip
 run``): a known transient is found by its ``obsreg_id`` (``OBSID_REGION``, leading zeros
 ignored), else by its ``name`` (against the event files' ``OBJECT``), else by its ``ra``/``dec``
-within :data:`MATCH_RADIUS_ARCSEC` of an ingested source's position (region centre, or the
-observation's target). :func:`read_known_list` keeps the rows that have only a name or
+against an ingested source's position (region centre, or the observation's target) with both
+position errors (:mod:`serendip.catalog.posmatch`: separation at most
+``max(3 sqrt(e_known**2 + e_source**2), 1 arcsec)``, and never beyond
+:data:`MATCH_RADIUS_ARCSEC`; a list or files without an error column get 1 arcsec, counted in a
+notice). :func:`read_known_list` keeps the rows that have only a name or
 coordinates; unmatched entries are returned (the run writes ``known_unmatched.csv``) and
 counted in a notice.
 """
@@ -41,9 +44,10 @@ from serendip.notices import notice
 TYPE_COLUMNS = ("type", "klass", "class", "label")
 NAME_COLUMNS = ("name", "object", "src_name", "source_name")
 RA_COLUMNS, DEC_COLUMNS = ("ra", "ra_deg", "raj2000"), ("dec", "dec_deg", "dej2000")
-#: default radius [arcsec] within which a known transient's coordinates match an ingested source
+#: largest radius [arcsec] at which a known transient's coordinates may match an ingested
+#: source (the match itself uses the position errors, :mod:`serendip.catalog.posmatch`)
 MATCH_RADIUS_ARCSEC = 5.0
-KNOWN_LIST_COLUMNS = ["obsreg_id", "name", "ra", "dec", "type", "group"]
+KNOWN_LIST_COLUMNS = ["obsreg_id", "name", "ra", "dec", "pos_err_arcsec", "type", "group"]
 
 
 def normalise_type(name: str) -> str:
@@ -175,7 +179,7 @@ def read_known_list(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if path.suffix.lower() == ".json" or not path.is_file():
         df = read_known_transients(path)
-        return df.assign(name="", ra=np.nan, dec=np.nan)[KNOWN_LIST_COLUMNS]
+        return df.assign(name="", ra=np.nan, dec=np.nan, pos_err_arcsec=np.nan)[KNOWN_LIST_COLUMNS]
     from serendip.io.tables import read_table
 
     df = read_table(path)
@@ -198,8 +202,15 @@ def read_known_list(path: str | Path) -> pd.DataFrame:
                "have no obsreg_id, name or coordinates and are not used", source=path,
                count=int((~ok).sum()), total=len(df))
     group = df[tcol].where(df[tcol].notna(), "unknown").astype(str)
+    from serendip.catalog.posmatch import ERROR_COLUMNS
+
+    low = {c.lower(): c for c in df.columns}
+    ecol = next((c for c in ERROR_COLUMNS if c in low), None)
+    err = (pd.to_numeric(df[low[ecol]], errors="coerce") * ERROR_COLUMNS[ecol] if ecol
+           else pd.Series(np.nan, index=df.index))
     out = pd.DataFrame({"obsreg_id": oid, "name": name, "ra": ra, "dec": dec,
-                        "type": [normalise_type(g) for g in group], "group": group})[ok]
+                        "pos_err_arcsec": err, "type": [normalise_type(g) for g in group],
+                        "group": group})[ok]
     if not len(out):
         raise InputError(path, "lists no known transients")
     return out.reset_index(drop=True)
@@ -221,7 +232,8 @@ def match_known_transients(
     source: str = "known transients",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Match a :func:`read_known_list` table to ingested sources (``files``: obsreg_id, object,
-    ra, dec). Returns ``(matched, unmatched)``: matched has the ingested ``obsreg_id``, ``type``,
+    ra, dec, optional position errors). Positions match with both 1-sigma errors
+    (:func:`serendip.catalog.posmatch.match_nearest`), never beyond ``radius_arcsec``. Returns ``(matched, unmatched)``: matched has the ingested ``obsreg_id``, ``type``,
     ``group``, ``known_id`` (the list's id or name), ``match`` (``obsreg_id``, ``name`` or
     ``position``) and ``sep_arcsec``; unmatched is the list's unmatched rows. A notice counts
     the unmatched ones."""
@@ -246,15 +258,14 @@ def match_known_transients(
     want = ~done & np.isfinite(kra) & np.isfinite(kdec)
     have = np.isfinite(fra) & np.isfinite(fdec)
     if want.any() and have.any():
-        import astropy.units as u
-        from astropy.coordinates import SkyCoord
+        from serendip.catalog.posmatch import match_nearest, position_errors
 
-        kc = SkyCoord(kra[want] * u.deg, kdec[want] * u.deg)
-        fc = SkyCoord(fra[have] * u.deg, fdec[have] * u.deg)
-        j, sep, _ = kc.match_to_catalog_sky(fc)
-        sep = sep.to_value(u.arcsec)
-        for i, jj, d in zip(np.flatnonzero(want), np.atleast_1d(j), np.atleast_1d(sep), strict=True):
-            if d <= radius_arcsec:
+        kerr = position_errors(known.loc[want], f"{source} (known transients)", stage="input")
+        ferr = position_errors(files.loc[have], "ingested sources", stage="input")
+        j, sep, _ = match_nearest(kra[want], kdec[want], kerr, fra[have], fdec[have], ferr,
+                                  max_radius=radius_arcsec)
+        for i, jj, d in zip(np.flatnonzero(want), j, sep, strict=True):
+            if jj >= 0:
                 rows.append((ids[have][jj], i, "position", float(d)))
                 done[i] = True
     ref = np.where(known["obsreg_id"].astype(str) != "", known["obsreg_id"].astype(str), known["name"].astype(str))
@@ -265,6 +276,7 @@ def match_known_transients(
     unmatched = known[~done].reset_index(drop=True)
     if len(unmatched):
         notice("input", "known_unmatched", f"{len(unmatched)} of {len(known)} known transients match "
-               f"no ingested source (by obsreg_id, name, or position within {radius_arcsec:g} arcsec); "
+               f"no ingested source (by obsreg_id, name, or position within their errors, at most "
+               f"{radius_arcsec:g} arcsec); "
                "listed in known_unmatched.csv", source=source, count=len(unmatched), total=len(known))
     return matched, unmatched

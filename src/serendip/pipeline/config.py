@@ -81,6 +81,11 @@ class InputSection(Section):
     simulate: bool = Field(True, description="run on the built-in simulated population")
     n_sources: int = Field(5000, ge=50, description="simulated sources (= event files)")
     seed: int = Field(0, ge=0, description="simulation seed (also seeds feature training)")
+    field_observations: int = Field(
+        0, ge=0, description="0: the population of independent sources; N >= 1: n_sources sky "
+        "sources of one field, each seen in N overlapping observations (serendip.simulate.field; "
+        "files = n_sources x N)",
+    )
     real_sky: bool = Field(
         False, description="add the real sky's effects to the simulated population: background "
         "flares, dither over chip edges and bad columns, afterglow chains, pile-up "
@@ -151,8 +156,9 @@ class InputSection(Section):
     known_radius_arcsec: float = _finite(
         default=5.0,
         gt=0,
-        description="known transients with coordinates match an ingested source within this "
-        "radius [arcsec] (after obsreg_id and name)",
+        description="known transients with coordinates match an ingested source within their "
+        "combined position errors (3 sigma, floor 1 arcsec; serendip.catalog.posmatch), never "
+        "beyond this radius [arcsec] (after obsreg_id and name)",
     )
     known_fraction: float = _finite(
         default=0.1,
@@ -346,6 +352,47 @@ class CandidatesSection(Section):
         return _only_with(self, "candidates", "anomaly", {"n_estimators": "iforest"})
 
 
+class SourcesSection(Section):
+    """One row per source: detections grouped across observations, with archival context
+    (serendip.catalog.sources, serendip.catalog.context)."""
+
+    group_by: str = Field(
+        "auto", min_length=1,
+        description='how detections become sources: "auto" (a master-source id column of the '
+        'files, e.g. the CSC master source, else position), "position", or a files column',
+    )
+    match_sigma: float = _finite(
+        default=3.0, gt=0, description="positional matches: separation <= match_sigma x the "
+        "combined 1-sigma position error (grouping, archival context)",
+    )
+    match_floor_arcsec: float = _finite(
+        default=1.0, ge=0, description="smallest positional match radius [arcsec]"
+    )
+    gaia: str = Field("", description="Gaia DR3 table of the field (ra, dec, parallax, "
+                      'parallax_error, phot_g_mean_mag, source_id) [path]; "" = none')
+    simbad: str = Field("", description='SIMBAD table (ra, dec, main_id, otype) [path]; "" = none')
+    ned: str = Field("", description='NED table (ra, dec, prefname, pretype) [path]; "" = none')
+    archive_cache: str = Field(
+        "", description="folder of cached TAP answers (Gaia, SIMBAD, NED cone queries) for the "
+        'catalogues without a table; "" = none',
+    )
+    online: bool = Field(
+        False, description="send the cone queries not in archive_cache to the services (and "
+        "cache them); false: never contact the network",
+    )
+    n_query: int = Field(50, ge=0, description="top sources looked up in the cache / online")
+    stellar_parallax_snr: float = _finite(
+        default=5.0, gt=0, description="likely_stellar_flare: Gaia parallax / error at least this"
+    )
+    stellar_g_max: float = _finite(
+        default=13.0, description="likely_stellar_flare: or a Gaia star at most this G [mag]"
+    )
+    flare_min_dex: float = _finite(
+        default=3.0, ge=0, description="likely_stellar_flare: best detection's burst "
+        "significance at least this [dex], or a known flare",
+    )
+
+
 class ReportSection(Section):
     """The HTML report."""
 
@@ -360,12 +407,14 @@ class RunConfig(Section):
     embed: EmbedSection = Field(default_factory=EmbedSection)
     cluster: ClusterSection = Field(default_factory=ClusterSection)
     candidates: CandidatesSection = Field(default_factory=CandidatesSection)
+    sources: SourcesSection = Field(default_factory=SourcesSection)
     report: ReportSection = Field(default_factory=ReportSection)
 
     @model_validator(mode="after")
     def _sizes(self) -> RunConfig:
         if self.input.simulate:  # the number of files is known before any work
-            problem = data_size_problem(self.model_dump(), self.input.n_sources)
+            n_files = self.input.n_sources * max(1, self.input.field_observations)
+            problem = data_size_problem(self.model_dump(), n_files)
             if problem:
                 raise ValueError(problem)
         return self

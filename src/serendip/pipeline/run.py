@@ -33,6 +33,7 @@ LOG = logging.getLogger("serendip")
 #: attributes of :class:`Run` that are tables, and the run file each one reads
 TABLES = {
     "candidates": "candidates",
+    "candidates_by_source": "candidates_by_source",
     "features": "features",
     "event_features": "event_features",
     "embedding": "embedding",
@@ -57,7 +58,7 @@ class Run:
     ----------
     path : Path of the run directory.
     layout : its :class:`~serendip.layout.RunLayout` (every file's path).
-    candidates, features, event_features, embedding, clusters, cluster_summary, files,
+    candidates, candidates_by_source, features, event_features, embedding, clusters, cluster_summary, files,
     known, sources, warnings, failures : pandas.DataFrame, read on first access.
     events : :class:`serendip.io.EventSet` of every file's events (time [s], energy [eV]).
     config : dict, the resolved configuration the run used.

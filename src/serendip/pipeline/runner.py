@@ -10,6 +10,7 @@ features     stages/features/features.parquet (+ the fitted feature model)
 embed        embedding.parquet (obsreg_id, x, y) + stages/embed/embedder.safetensors
 cluster      clusters.parquet, cluster_summary.parquet
 candidates   candidates.parquet, candidates.fits, candidates.csv
+sources      candidates_by_source.parquet (one row per source, archival context)
 report       report.html (+ gallery/ for simulated runs)
 ===========  ================================================================
 
@@ -38,7 +39,7 @@ from serendip.notices import Notice, NoticeLog
 from serendip.pipeline.config import check_data_size, dump_config
 from serendip.pipeline.stages import StageRecord, StageStore, stage_key
 
-STAGES = ("input", "represent", "features", "embed", "cluster", "candidates", "report")
+STAGES = ("input", "represent", "features", "embed", "cluster", "candidates", "sources", "report")
 
 
 class _Run:
@@ -87,7 +88,13 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
     if inp["simulate"]:
         from serendip.simulate import simulate_population
 
-        pop = simulate_population(int(inp["n_sources"]), seed=int(inp["seed"]))
+        if int(inp.get("field_observations", 0)) > 0:
+            from serendip.simulate.field import simulate_field
+
+            pop = simulate_field(int(inp["n_sources"]), int(inp["field_observations"]),
+                                 seed=int(inp["seed"]))
+        else:
+            pop = simulate_population(int(inp["n_sources"]), seed=int(inp["seed"]))
         if inp.get("real_sky"):
             from serendip.simulate.realsky import add_real_sky
 
@@ -332,6 +339,12 @@ def _stage_candidates(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, 
     return outputs, info
 
 
+def _stage_sources(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    from serendip.pipeline.sources_stage import stage_sources
+
+    return stage_sources(run)
+
+
 def _map_scores(run: _Run, ids: np.ndarray) -> dict[str, np.ndarray] | None:
     """The features stage's per-file map scores aligned with ``ids``, or None."""
     path = run.layout.map_scores
@@ -378,7 +391,8 @@ _STAGE_FUNCS = {
     "embed": (_stage_embed, lambda c: c["embed"], ["features"]),
     "cluster": (_stage_cluster, lambda c: c["cluster"], ["embed", "represent"]),
     "candidates": (_stage_candidates, lambda c: c["candidates"], ["features", "cluster"]),
-    "report": (_stage_report, lambda c: c["report"], ["candidates"]),
+    "sources": (_stage_sources, lambda c: c["sources"], ["candidates"]),
+    "report": (_stage_report, lambda c: c["report"], ["candidates", "sources"]),
 }
 
 

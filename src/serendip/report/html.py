@@ -501,6 +501,9 @@ def write_report(
         parts.append(flags)
     parts += _score_terms(cand, n_table)
     parts += _nuisance_section(run_dir)
+    from serendip.report import sections
+
+    parts += sections.sources_section(run_dir)
     if lightcurves is not None:
         parts.append(_lightcurve_cards(cand, top_rows, lightcurves))
     else:
