@@ -513,3 +513,50 @@ def test_report_reads_on_a_laptop(browser, page, fresh_run):
     assert data["palette"] == re.findall(r'"(#[0-9a-f]{6})"', block)
     assert data["noise"] == re.search(r'NOISE_COLOUR = "(#[0-9a-f]{6})"', app_js).group(1)
     page.screenshot(path=str(artifact_dir() / "report.png"))
+
+
+@pytest.fixture(scope="module")
+def optical_run(tmp_path_factory):
+    """A light-curve (optical) run of 36 simulated objects in g and r (~10 s)."""
+    from serendip.pipeline import load_config, run_pipeline
+    from serendip.simulate.optical import simulate_lightcurves
+
+    d = tmp_path_factory.mktemp("optical")
+    lc, meta = simulate_lightcurves(12, ["SNIa", "RRL", "AGN"], seed=2, n_days=90)
+    lc.to_csv(d / "lc.csv", index=False)
+    (d / "run.toml").write_text(
+        f'[input]\nlightcurves = ["{d / "lc.csv"}"]\nlightcurve_features = "basic"\n'
+        "[embed]\nperplexity = 8.0\nn_iter = 60\n[cluster]\nmin_samples = 4\n"
+        "[candidates]\nk_neighbours = 4\n"
+    )
+    run_pipeline(load_config(d / "run.toml"), d / "run", progress=False, stop_after="candidates")
+    return d / "run", meta
+
+
+def test_optical_run_shows_per_band_curves_with_errors(page, optical_run, start_server):
+    """A light-curve run's source view: one curve per band with its error bars (and the
+    folded curve of a periodic object), drawn first on the canvas, then by Plotly."""
+    run, meta = optical_run
+    server = start_server(run)
+    rrl = str(meta.loc[meta["label"] == "RRL", "object_id"].iloc[0])
+    want = httpx.get(f"{server.url}/api/source/{rrl}").json()["lightcurve"]
+    open_page(page, f"{server.url}/source/{rrl}")
+    page.wait_for_function(f"document.body.dataset.sourceReady === {rrl!r}", timeout=60_000)
+    traces = page.evaluate(
+        "document.getElementById('lightcurve').data.map(t => [t.name, t.xaxis || 'x',"
+        " t.x.length, t.error_y ? t.error_y.array.length : 0])"
+    )
+    curves = {name: (n, n_err) for name, axis, n, n_err in traces if axis == "x"}
+    assert set(want["bands"]) == {"g", "r"}
+    for band, b in want["bands"].items():  # every point of the band, each with its error
+        assert curves[band] == (len(b["t"]), len(b["t"])) and len(b["t"]) > 5
+    if want["period_days"] is not None:
+        folded = [t for t in traces if t[1] == "x2"]
+        assert len(folded) == 2 and all(
+            t[2] == 2 * len(want["bands"][t[0][0]]["t"]) for t in folded
+        )
+    # the canvas drawing came first and is hidden once Plotly has drawn the panel
+    assert page.evaluate("document.querySelector('canvas.quick[data-for=lightcurve]').hidden")
+    timing = page.evaluate("window.serendip.state.sourceTiming")
+    assert timing["shown_ms"] <= timing["ready_ms"]
+    shot(page, "9-optical-source")

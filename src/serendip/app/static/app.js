@@ -887,6 +887,318 @@ function imageFigure(img) {
   };
 }
 
+/* ---------- the source view drawn on canvases first (milliseconds), Plotly after ----------
+ * drawQuick(el, fig) draws the same figure object ({data, layout}) that Plotly.react gets, on a
+ * canvas laid over the plot's div: scatter traces (markers, lines, error bars), heatmaps (Viridis),
+ * linear/log/reversed axes with domains and anchors, rectangles (GTIs), titles and annotations.
+ * It is the view the user sees first; Plotly (hover, zoom, colour bars) replaces it panel by
+ * panel right after, and the canvas is then hidden. */
+function quickCanvasOf(el) {
+  let c = el.parentElement.querySelector(`canvas.quick[data-for="${el.id}"]`);
+  if (!c) {
+    c = document.createElement("canvas");
+    c.className = "quick";
+    c.dataset.for = el.id;
+    c.dataset.testid = `quick-${el.id}`;
+    el.parentElement.append(c);
+  }
+  return c;
+}
+
+function hideQuick(el) {
+  const c = el.parentElement.querySelector(`canvas.quick[data-for="${el.id}"]`);
+  if (c) c.hidden = true;
+}
+
+function niceTicks(lo, hi, n = 5) {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => span / s <= n) || 10 * mag;
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  return out;
+}
+
+function logTicks(lo, hi) {
+  // lo, hi in log10 units: decades, with 2 and 5 when the range spans under three decades
+  const out = [];
+  const mult = hi - lo < 3 ? [1, 2, 5] : [1];
+  for (let d = Math.floor(lo); d <= Math.ceil(hi); d++) {
+    for (const m of mult) {
+      const v = Math.log10(m) + d;
+      if (v >= lo - 1e-9 && v <= hi + 1e-9) out.push(v);
+    }
+  }
+  return out;
+}
+
+function tickText(v) {
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(0);
+  return String(Number(v.toPrecision(4)));
+}
+
+function quickAxes(fig, w, h) {
+  // Pixel mapping of every axis of the figure (Plotly's domain/anchor/range conventions).
+  const L = fig.layout || {};
+  const m = { l: 80, r: 80, t: 100, b: 80, ...(L.margin || {}) };
+  const pw = Math.max(w - m.l - m.r, 10);
+  const ph = Math.max(h - m.t - m.b, 10);
+  const axes = {};
+  for (const key of Object.keys(L).concat(["xaxis", "yaxis"])) {
+    const mm = /^([xy])axis(\d*)$/.exec(key);
+    if (!mm || axes[`${mm[1]}${mm[2]}`]) continue;
+    axes[`${mm[1]}${mm[2]}`] = { dir: mm[1], spec: L[key] || {}, name: `${mm[1]}${mm[2]}` };
+  }
+  for (const ax of Object.values(axes)) {
+    const s = ax.spec;
+    ax.log = s.type === "log";
+    const dom = s.domain || [0, 1];
+    ax.p0 = ax.dir === "x" ? m.l + dom[0] * pw : m.t + (1 - dom[1]) * ph;
+    ax.p1 = ax.dir === "x" ? m.l + dom[1] * pw : m.t + (1 - dom[0]) * ph;
+    let lo = Infinity;
+    let hi = -Infinity;
+    const take = (v) => {
+      if (v === null || v === undefined || !Number.isFinite(v) || (ax.log && v <= 0)) return;
+      const u = ax.log ? Math.log10(v) : v;
+      if (u < lo) lo = u;
+      if (u > hi) hi = u;
+    };
+    let heat = false;
+    for (const t of fig.data) {
+      if ((t[`${ax.dir}axis`] || ax.dir) !== ax.name) continue;
+      const vals = t[ax.dir] || [];
+      if (t.type === "heatmap") {
+        heat = true;
+        for (const v of heatEdges(vals, ax.dir === "x" ? t.z[0].length : t.z.length, ax.log)) take(ax.log ? 10 ** v : v);
+        continue;
+      }
+      const err = ax.dir === "y" && t.error_y && t.error_y.array;
+      vals.forEach((v, i) => {
+        take(v);
+        if (err && v !== null && err[i] !== null && err[i] !== undefined) { take(v - err[i]); take(v + err[i]); }
+      });
+      if (ax.dir === "x" && t.error_x && t.error_x.type === "constant") {
+        for (const v of vals) { take(v - t.error_x.value); take(v + t.error_x.value); }
+      }
+    }
+    if (Array.isArray(s.range)) [lo, hi] = ax.log ? s.range.map(Math.log10) : s.range;
+    if (!(hi >= lo)) { lo = 0; hi = 1; }
+    if (hi === lo) { lo -= 0.5; hi += 0.5; }
+    if (!Array.isArray(s.range) && !heat) { const pad = 0.05 * (hi - lo); lo -= pad; hi += pad; }
+    ax.lo = lo;
+    ax.hi = hi;
+    ax.reversed = s.autorange === "reversed";
+    ax.toPx = (v) => {
+      if (v === null || v === undefined || !Number.isFinite(v) || (ax.log && v <= 0)) return NaN;
+      let f = ((ax.log ? Math.log10(v) : v) - ax.lo) / (ax.hi - ax.lo);
+      if (ax.reversed) f = 1 - f;
+      return ax.dir === "x" ? ax.p0 + f * (ax.p1 - ax.p0) : ax.p1 - f * (ax.p1 - ax.p0);
+    };
+  }
+  for (const ax of Object.values(axes)) {
+    const other = ax.spec.anchor || (ax.dir === "x" ? "y" : "x");
+    ax.cross = axes[other] || axes[ax.dir === "x" ? "y" : "x"];
+  }
+  return { axes, m, pw, ph };
+}
+
+function heatEdges(vals, n, log) {
+  // Plotly heatmap coordinates: n + 1 values are edges, n values are centres (edges between)
+  const f = log ? (v) => Math.log10(v) : (v) => v;
+  if (!vals || vals.length === 0) return Array.from({ length: n + 1 }, (_, i) => i - 0.5);
+  const u = vals.map(f);
+  if (u.length === n + 1) return u;
+  const out = [];
+  for (let i = 0; i <= n; i++) {
+    if (i === 0) out.push(u[0] - (n > 1 ? (u[1] - u[0]) / 2 : 0.5));
+    else if (i === n) out.push(u[n - 1] + (n > 1 ? (u[n - 1] - u[n - 2]) / 2 : 0.5));
+    else out.push((u[i - 1] + u[i]) / 2);
+  }
+  return out;
+}
+
+function drawQuick(el, fig) {
+  const canvas = quickCanvasOf(el);
+  const w = el.clientWidth;
+  const h = el.clientHeight;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
+  canvas.style.width = `${w}px`;
+  canvas.style.height = `${h}px`;
+  canvas.hidden = false;
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, w, h);
+  const L = fig.layout || {};
+  if (fig.data.length === 0) {
+    // an empty panel says why (emptyFigure): its text in the middle
+    ctx.fillStyle = "#444";
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    for (const a of L.annotations || []) ctx.fillText(a.text, w * a.x, h * (1 - a.y), w - 10);
+    return;
+  }
+  const { axes, m, pw, ph } = quickAxes(fig, w, h);
+  // shapes below the data (GTIs)
+  for (const s of L.shapes || []) {
+    const ax = axes[s.xref] || axes.x;
+    if (s.type !== "rect" || !ax) continue;
+    const x0 = ax.toPx(s.x0);
+    const x1 = ax.toPx(s.x1);
+    const y0 = m.t + (1 - s.y1) * ph;
+    const y1 = m.t + (1 - s.y0) * ph;
+    ctx.globalAlpha = s.opacity ?? 1;
+    ctx.fillStyle = s.fillcolor || "#888";
+    ctx.fillRect(Math.min(x0, x1), y0, Math.abs(x1 - x0), y1 - y0);
+    ctx.globalAlpha = 1;
+  }
+  for (const t of fig.data) {
+    const ax = axes[t.xaxis || "x"];
+    const ay = axes[t.yaxis || "y"];
+    if (!ax || !ay) continue;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(Math.min(ax.p0, ax.p1), Math.min(ay.p0, ay.p1), Math.abs(ax.p1 - ax.p0), Math.abs(ay.p1 - ay.p0));
+    ctx.clip();
+    if (t.type === "heatmap") {
+      const rows = t.z.length;
+      const cols = rows ? t.z[0].length : 0;
+      const xe = heatEdges(t.x, cols, ax.log).map((u) => (ax.log ? 10 ** u : u)).map(ax.toPx);
+      const ye = heatEdges(t.y, rows, ay.log).map((u) => (ay.log ? 10 ** u : u)).map(ay.toPx);
+      let hi = -Infinity;
+      let lo = Infinity;
+      for (const r of t.z) for (const v of r) if (v !== null && Number.isFinite(v)) { if (v > hi) hi = v; if (v < lo) lo = v; }
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          const v = t.z[r][c];
+          if (v === null || !Number.isFinite(v)) continue;
+          ctx.fillStyle = `rgb(${viridisRgb(hi > lo ? (v - lo) / (hi - lo) : 0).join(",")})`;
+          const x0 = Math.min(xe[c], xe[c + 1]);
+          const y0 = Math.min(ye[r], ye[r + 1]);
+          ctx.fillRect(x0, y0, Math.abs(xe[c + 1] - xe[c]) + 0.5, Math.abs(ye[r + 1] - ye[r]) + 0.5);
+        }
+      }
+    } else {
+      const colour = (t.marker && t.marker.color) || "#1f77b4";
+      const size = (t.marker && t.marker.size) || 6;
+      const xs = (t.x || []).map(ax.toPx);
+      const ys = (t.y || []).map(ay.toPx);
+      ctx.strokeStyle = colour;
+      ctx.fillStyle = colour;
+      ctx.lineWidth = 1;
+      const ey = t.error_y && t.error_y.visible !== false && t.error_y.array;
+      const ex = t.error_x && t.error_x.visible !== false && t.error_x.type === "constant" ? t.error_x.value : 0;
+      ctx.beginPath();
+      for (let i = 0; i < xs.length; i++) {
+        if (!Number.isFinite(xs[i]) || !Number.isFinite(ys[i])) continue;
+        if (ey && ey[i] !== null && ey[i] !== undefined) {
+          const v = t.y[i];
+          const lo = ay.toPx(v - ey[i]);
+          const hiPx = ay.toPx(v + ey[i]);
+          ctx.moveTo(xs[i], Number.isFinite(lo) ? lo : ay.p1);
+          ctx.lineTo(xs[i], hiPx);
+        }
+        if (ex) {
+          ctx.moveTo(ax.toPx(t.x[i] - ex), ys[i]);
+          ctx.lineTo(ax.toPx(t.x[i] + ex), ys[i]);
+        }
+      }
+      ctx.stroke();
+      if ((t.mode || "").includes("lines")) {
+        ctx.beginPath();
+        let pen = false;
+        for (let i = 0; i < xs.length; i++) {
+          if (!Number.isFinite(xs[i]) || !Number.isFinite(ys[i])) { pen = false; continue; }
+          if (pen) ctx.lineTo(xs[i], ys[i]); else ctx.moveTo(xs[i], ys[i]);
+          pen = true;
+        }
+        ctx.stroke();
+      }
+      const open = t.marker && String(t.marker.symbol || "").includes("open");
+      const r = Math.max(size / 2, 1);
+      for (let i = 0; i < xs.length; i++) {
+        if (!Number.isFinite(xs[i]) || !Number.isFinite(ys[i])) continue;
+        ctx.beginPath();
+        ctx.arc(xs[i], ys[i], r, 0, 2 * Math.PI);
+        if (open) ctx.stroke(); else ctx.fill();
+      }
+    }
+    ctx.restore();
+  }
+  // axes: ticks, labels, titles
+  ctx.strokeStyle = "#ccc";
+  ctx.fillStyle = "#444";
+  ctx.lineWidth = 1;
+  for (const ax of Object.values(axes)) {
+    if (!fig.data.some((t) => (t[`${ax.dir}axis`] || ax.dir) === ax.name)) continue;
+    const s = ax.spec;
+    const cross = ax.cross;
+    const at = ax.dir === "x" ? Math.max(cross.p0, cross.p1) : Math.min(cross.p0, cross.p1);
+    const ticks = ax.log ? logTicks(ax.lo, ax.hi) : niceTicks(ax.lo, ax.hi, ax.dir === "x" ? 6 : 4);
+    ctx.font = `${(s.tickfont && s.tickfont.size) || 10}px system-ui, sans-serif`;
+    ctx.beginPath();
+    if (ax.dir === "x") { ctx.moveTo(ax.p0, at); ctx.lineTo(ax.p1, at); } else { ctx.moveTo(at, ax.p0); ctx.lineTo(at, ax.p1); }
+    ctx.stroke();
+    if (s.showticklabels !== false) {
+      for (const u of ticks) {
+        const v = ax.log ? 10 ** u : u;
+        const p = ax.toPx(v);
+        if (!Number.isFinite(p)) continue;
+        if (ax.dir === "x") {
+          ctx.textAlign = "center";
+          ctx.fillText(tickText(v), p, at + 12);
+          ctx.beginPath(); ctx.moveTo(p, at); ctx.lineTo(p, at + 3); ctx.stroke();
+        } else {
+          ctx.textAlign = "right";
+          ctx.fillText(tickText(v), at - 4, p + 3);
+          ctx.beginPath(); ctx.moveTo(at - 3, p); ctx.lineTo(at, p); ctx.stroke();
+        }
+      }
+    }
+    const title = s.title && s.title.text;
+    if (title) {
+      ctx.font = `${(s.title.font && s.title.font.size) || 11}px system-ui, sans-serif`;
+      ctx.textAlign = "center";
+      if (ax.dir === "x") ctx.fillText(title, (ax.p0 + ax.p1) / 2, at + 28, pw + m.l);
+      else {
+        ctx.save();
+        ctx.translate(Math.max(at - 38, 10), (ax.p0 + ax.p1) / 2);
+        ctx.rotate(-Math.PI / 2);
+        ctx.fillText(title, 0, 0);
+        ctx.restore();
+      }
+    }
+  }
+  if (L.title && L.title.text) {
+    ctx.font = `${(L.title.font && L.title.font.size) || 13}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    ctx.fillStyle = "#222";
+    ctx.fillText(L.title.text, w / 2, Math.min(18, m.t - 6), w - 10);
+  }
+  ctx.font = "9px system-ui, sans-serif";
+  for (const a of L.annotations || []) {
+    if (a.xref !== "paper" || a.yref !== "paper") continue;
+    ctx.fillStyle = (a.font && a.font.color) || "#444";
+    ctx.textAlign = a.xanchor === "left" ? "left" : "center";
+    ctx.fillText(a.text, m.l + a.x * pw, m.t + (1 - a.y) * ph);
+  }
+  if (L.showlegend) {
+    ctx.textAlign = "left";
+    let y = m.t + 10;
+    for (const t of fig.data) {
+      if (t.showlegend === false || !t.name || t.type === "heatmap") continue;
+      ctx.fillStyle = (t.marker && t.marker.color) || "#444";
+      ctx.fillText(`\u25cf ${t.name}`, m.l + pw - 70, y);
+      y += 12;
+    }
+  }
+}
+
 function renderScoreTerms(src) {
   const box = $("score-terms");
   box.replaceChildren();
@@ -957,12 +1269,19 @@ function renderEventLinks(id) {
   }
 }
 
-function drawLightcurve() {
-  const src = state.sourceId && state.sourceCache.get(state.sourceId);
-  if (!src) return Promise.resolve();
+function lightcurveOf(src) {
   const factor = Number($("lc-rebin").value) || undefined;
-  const lc = lightcurveFigure(src.lightcurve, false, { factor, log: $("lc-log").checked, timeZero: src.time_zero });
-  return Plotly.react($("lightcurve"), lc.data, lc.layout, PLOT_CONFIG);
+  return lightcurveFigure(src.lightcurve, false, { factor, log: $("lc-log").checked, timeZero: src.time_zero });
+}
+
+async function drawLightcurve() {
+  // a rebinning or log-axis change: straight to Plotly (the canvas drawing, if any, hidden)
+  const src = state.sourceId && state.sourceCache.get(state.sourceId);
+  if (!src) return;
+  const lc = lightcurveOf(src);
+  await loadPlotly();
+  await Plotly.react($("lightcurve"), lc.data, lc.layout, PLOT_CONFIG);
+  hideQuick($("lightcurve"));
 }
 
 function fillRebin(lc) {
@@ -996,7 +1315,16 @@ function setSourceUrl(id) {
   if (window.location.pathname !== path) window.history.pushState({ source: id }, "", path + window.location.search);
 }
 
+const nextFrame = () => new Promise((r) => requestAnimationFrame(r));
+let sourceGeneration = 0;
+
 async function openSource(id, { switchPane = true, pushUrl = true } = {}) {
+  // Two steps, like the page: (1) the four panels drawn on canvases from the same figure
+  // objects (document.body.dataset.sourceShown = id, the source on screen), then (2) each
+  // panel handed to Plotly (hover, zoom, colour bars), one per frame, and the neighbours'
+  // E-t thumbnails fetched (dataset.sourceReady = id, then dataset.thumbs = id). A later
+  // openSource supersedes an unfinished one.
+  const gen = ++sourceGeneration;
   if (switchPane) showPane("source");
   setStatus(`loading ${id}\u2026`);
   $("source-id").textContent = id;
@@ -1004,7 +1332,7 @@ async function openSource(id, { switchPane = true, pushUrl = true } = {}) {
   if (pushUrl) setSourceUrl(id);
   const t0 = performance.now();
   const src = await getSource(id);
-  await loadPlotly();
+  if (gen !== sourceGeneration) return;
   const t1 = performance.now();
   state.sourceId = id;
   $("find-analogs").disabled = false;
@@ -1019,23 +1347,41 @@ async function openSource(id, { switchPane = true, pushUrl = true } = {}) {
     ? `Time axes: seconds since the observation start, t = 0 at ${tz.iso || "?"} (${tz.mission_s.toFixed(3)} s mission time${tz.mjdref ? `, MJDREF ${tz.mjdref} TT` : ""}${tz.mjd ? `, MJD ${tz.mjd.toFixed(6)}` : ""}); observation length ${fmt(src.t_span_s)} s.`
     : "";
   fillRebin(src.lightcurve);
-  await drawLightcurve();
-  const et = etMapFigure(src.et_map, false, tz);
-  await Plotly.react($("et-map"), et.data, et.layout, PLOT_CONFIG);
-  const sp = spectrumFigure(src.spectrum, $("spec-log").checked);
-  await Plotly.react($("spectrum"), sp.data, sp.layout, PLOT_CONFIG);
-  const im = imageFigure(src.image);
-  await Plotly.react($("sky-image"), im.data, im.layout, PLOT_CONFIG);
+  const panels = [
+    [$("lightcurve"), lightcurveOf(src)],
+    [$("et-map"), etMapFigure(src.et_map, false, tz)],
+    [$("spectrum"), spectrumFigure(src.spectrum, $("spec-log").checked)],
+    [$("sky-image"), imageFigure(src.image)],
+  ];
+  for (const [el, fig] of panels) drawQuick(el, fig);
   renderScoreTerms(src);
   fillKv("props-table", src.properties, { timeZero: tz });
   fillKv("features-table", src.features, { timeZero: tz });
   fillKv("truth-table", src.truth, { timeZero: tz });
   $("truth-box").hidden = !showTruth() || !src.truth || Object.keys(src.truth).length === 0;
-  renderNeighbours(src.neighbours || []);
+  const minis = renderNeighbours(src.neighbours || []);
+  const t2 = performance.now();
+  await nextFrame(); // the frame that shows it
+  const t3 = performance.now();
+  // ms: fetching the source (0 when cached), drawing it, to the frame that shows it, and to
+  // every panel interactive (for bench_explore.py)
+  const timing = { fetch_ms: t1 - t0, draw_ms: t2 - t1, shown_ms: t3 - t0 };
+  state.sourceTiming = timing;
+  if (gen !== sourceGeneration) return;
+  document.body.dataset.sourceShown = id;
   setStatus(`source ${id}`);
-  // ms spent fetching the source (0 when cached) and drawing it (for bench_explore.py)
-  state.sourceTiming = { fetch_ms: t1 - t0, draw_ms: performance.now() - t1 };
+  await loadPlotly();
+  for (const [el, fig] of panels) {
+    if (gen !== sourceGeneration) return;
+    await Plotly.react(el, fig.data, fig.layout, PLOT_CONFIG);
+    hideQuick(el);
+    await nextFrame();
+  }
+  if (gen !== sourceGeneration) return;
+  timing.ready_ms = performance.now() - t0;
   document.body.dataset.sourceReady = id;
+  await fetchThumbnails(minis);
+  if (gen === sourceGeneration) document.body.dataset.thumbs = id;
 }
 
 function viridisRgb(f) {
@@ -1093,18 +1439,23 @@ function renderNeighbours(rows) {
     box.append(card);
     minis.set(nb.obsreg_id, mini);
   }
+  return minis;
+}
+
+async function fetchThumbnails(minis) {
+  // every neighbour's E-t thumbnail in one request (the server caches the maps), on canvases
   if (minis.size === 0) return;
-  // every thumbnail in one request (the server caches the maps), drawn on canvases
   const ids = [...minis.keys()].map(encodeURIComponent).join(",");
-  apiGet(`/api/etmaps?ids=${ids}`)
-    .then((res) => {
-      for (const [id, mini] of minis) {
-        const et = res.maps[id];
-        if (et) drawHeatThumb(mini, et.z);
-        else mini.textContent = "no map";
-      }
-    })
-    .catch(() => { for (const mini of minis.values()) mini.textContent = "no map"; });
+  try {
+    const res = await apiGet(`/api/etmaps?ids=${ids}`);
+    for (const [id, mini] of minis) {
+      const et = res.maps[id];
+      if (et) drawHeatThumb(mini, et.z);
+      else mini.textContent = "no map";
+    }
+  } catch (err) {
+    for (const mini of minis.values()) mini.textContent = "no map";
+  }
 }
 
 async function findAnalogs(id) {
