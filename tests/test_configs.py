@@ -60,6 +60,7 @@ RUN_BAD = [
     ('[candidates]\nanomaly = "knn"\nn_estimators = 50\n', ["candidates.n_estimators", "iforest"]),
     ("[candidates]\nk_neighbours = 0\n", ["candidates.k_neighbours = 0", ">= 1"]),
     ("[sources]\nmatch_sigma = 0.0\n", ["sources.match_sigma = 0.0", "> 0"]),
+    ("[completeness]\ntop_fraction = 1.5\n", ["completeness.top_fraction = 1.5", "within (0, 1)"]),
     ("[sources]\nonline = \"yes\"\n", ["wrong type for sources.online"]),
     ("[input]\nfield_observations = -2\n", ["input.field_observations = -2", ">= 0"]),
     ("[candidates]\nnn_spam = 0.1\n", ["candidates.nn_spam", "did you mean 'nn_span'"]),

@@ -103,6 +103,11 @@ RUN_FILES: Registry[RunFile] = Registry(
         RunFile("candidates_by_source", "candidates_by_source.parquet", "sources",
                 "one row per source: detections grouped across observations, quiescent level "
                 "elsewhere, archival context, likely_stellar_flare"),
+        RunFile("completeness", "completeness.parquet", "completeness",
+                "injection and recovery: one row per injected transient, its host, rank and "
+                "whether it was recovered in the top k"),
+        RunFile("completeness_plot", "completeness.png", "completeness",
+                "completeness curves: fraction recovered against injected counts"),
         RunFile("report", "report.html", "report", "the self-contained HTML report"),
         RunFile("gallery", "gallery", "report", "PNG gallery per simulated class"),
         RunFile("detections", "detections.parquet", "", "burst detections (app, optional)"),

@@ -33,6 +33,7 @@ def test_run_on_fits_files_with_a_known_transient_list_and_a_bad_file(tmp_path):
         "cluster",
         "candidates",
         "sources",
+        "completeness",
         "report",
     }
     failures = pd.read_csv(run / "failures.csv")

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "batch": ("batch", "Ingest, represent, featurise and anomaly-score many event files in checkpointed chunks."),
     "batch-classify": ("batch", "Class probabilities for every row of a big CSC table, in row chunks (resumable), and the source-level (master) class of every source (<out stem>_sources.parquet)."),
     "classify": ("classify", "Classify a table of CSC properties (shipped model, or train on labels), or with --cv measure it honestly (out-of-fold figures only)."),
+    "completeness": ("completeness", "Inject flares and fast transients into a run's own sources, re-score them with the run's settings and report the fraction recovered in the top k (completeness.parquet, completeness.png, the report)."),
     "demo": ("run", "The full discovery run on the built-in simulated population (truth in sources.parquet)."),
     "detect": ("detect", "Score every row of a table with a saved detector: score, rank and anomaly flag per row."),
     "evaluate": ("evaluate", "Hold out each subclass in turn as the anomaly and score every configured detector."),

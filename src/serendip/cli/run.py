@@ -58,12 +58,17 @@ def register(app: typer.Typer) -> None:
         n_sources: int = typer.Option(5000, "--n-sources", help="Simulated sources."),
         seed: int = typer.Option(0, "--seed", help="Simulation seed."),
         case: str = typer.Option("events", "--case", help=_case_help()),
+        injections: int = typer.Option(
+            3, "--injections", min=0,
+            help="Completeness: injections per case (kind x duration x counts); 0 = none.",
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     ) -> None:
         """The full discovery run on the built-in simulated population (truth in sources.parquet)."""
         overrides = {
             "input": {"simulate": True, "n_sources": n_sources, "seed": seed},
             "features": {"case": case},
+            "completeness": {"n_per_cell": injections},
         }
         with clear_errors():
             _run(overrides, out, quiet)

@@ -393,6 +393,19 @@ class SourcesSection(Section):
     )
 
 
+class CompletenessSection(Section):
+    """Injection and recovery after the candidates (serendip.pipeline.completeness)."""
+
+    n_per_cell: int = Field(
+        0, ge=0, description="injections per case (kind x duration x counts); 0 = none "
+        "(serendip demo uses 3; serendip completeness RUN_DIR runs it on any finished run)",
+    )
+    top_fraction: float = _finite(
+        default=0.02, gt=0, lt=1, description="recovered = in the top ceil(top_fraction x n_files)"
+    )
+    seed: int = Field(0, ge=0, description="seed of the hosts and the injected transients")
+
+
 class ReportSection(Section):
     """The HTML report."""
 
@@ -408,6 +421,7 @@ class RunConfig(Section):
     cluster: ClusterSection = Field(default_factory=ClusterSection)
     candidates: CandidatesSection = Field(default_factory=CandidatesSection)
     sources: SourcesSection = Field(default_factory=SourcesSection)
+    completeness: CompletenessSection = Field(default_factory=CompletenessSection)
     report: ReportSection = Field(default_factory=ReportSection)
 
     @model_validator(mode="after")

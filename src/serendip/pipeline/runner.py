@@ -11,6 +11,8 @@ embed        embedding.parquet (obsreg_id, x, y) + stages/embed/embedder.safeten
 cluster      clusters.parquet, cluster_summary.parquet
 candidates   candidates.parquet, candidates.fits, candidates.csv
 sources      candidates_by_source.parquet (one row per source, archival context)
+completeness completeness.parquet, completeness.png (injection and recovery; when
+             completeness.n_per_cell > 0)
 report       report.html (+ gallery/ for simulated runs)
 ===========  ================================================================
 
@@ -39,7 +41,10 @@ from serendip.notices import Notice, NoticeLog
 from serendip.pipeline.config import check_data_size, dump_config
 from serendip.pipeline.stages import StageRecord, StageStore, stage_key
 
-STAGES = ("input", "represent", "features", "embed", "cluster", "candidates", "sources", "report")
+STAGES = (
+    "input", "represent", "features", "embed", "cluster", "candidates", "sources",
+    "completeness", "report",
+)
 
 
 class _Run:
@@ -345,6 +350,24 @@ def _stage_sources(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any
     return stage_sources(run)
 
 
+def _stage_completeness(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    cc = run.cfg["completeness"]
+    for name in ("completeness", "completeness_plot"):
+        run.layout.path(name).unlink(missing_ok=True)
+    if int(cc["n_per_cell"]) == 0 or run.cfg["input"].get("lightcurves"):
+        return {}, {"n_injections": 0}
+    from serendip.pipeline.completeness import completeness
+
+    table = completeness(run.dir, n_per_cell=int(cc["n_per_cell"]),
+                         top_fraction=float(cc["top_fraction"]), seed=int(cc["seed"]))
+    info = {"n_injections": len(table)}
+    if len(table):
+        info.update(recovered=float(table["recovered"].mean()),
+                    recovered_anomaly=float(table["recovered_anomaly"].mean()))
+    return {"completeness": run.layout.completeness,
+            "completeness_plot": run.layout.completeness_plot}, info
+
+
 def _map_scores(run: _Run, ids: np.ndarray) -> dict[str, np.ndarray] | None:
     """The features stage's per-file map scores aligned with ``ids``, or None."""
     path = run.layout.map_scores
@@ -392,7 +415,8 @@ _STAGE_FUNCS = {
     "cluster": (_stage_cluster, lambda c: c["cluster"], ["embed", "represent"]),
     "candidates": (_stage_candidates, lambda c: c["candidates"], ["features", "cluster"]),
     "sources": (_stage_sources, lambda c: c["sources"], ["candidates"]),
-    "report": (_stage_report, lambda c: c["report"], ["candidates", "sources"]),
+    "completeness": (_stage_completeness, lambda c: c["completeness"], ["candidates"]),
+    "report": (_stage_report, lambda c: c["report"], ["candidates", "sources", "completeness"]),
 }
 
 

@@ -504,6 +504,9 @@ def write_report(
     from serendip.report import sections
 
     parts += sections.sources_section(run_dir)
+    from serendip.report.completeness import completeness_section
+
+    parts += completeness_section(run_dir)
     if lightcurves is not None:
         parts.append(_lightcurve_cards(cand, top_rows, lightcurves))
     else:
