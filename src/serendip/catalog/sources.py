@@ -120,17 +120,6 @@ def group_detections(
                          "grouped_by": f"position ({k:g} sigma, floor {floor_arcsec:g} arcsec)"})
 
 
-def _mean_position(ra, dec, w):
-    """Weighted mean (ra, dec) [deg] through unit vectors (safe across RA = 0)."""
-    r, d = np.radians(ra), np.radians(dec)
-    x = np.sum(w * np.cos(d) * np.cos(r))
-    y = np.sum(w * np.cos(d) * np.sin(r))
-    z = np.sum(w * np.sin(d))
-    return float(np.degrees(np.arctan2(y, x)) % 360.0), float(
-        np.degrees(np.arctan2(z, np.hypot(x, y)))
-    )
-
-
 def candidates_by_source(
     candidates: pd.DataFrame, files: pd.DataFrame, groups: pd.DataFrame
 ) -> pd.DataFrame:
@@ -164,54 +153,84 @@ def candidates_by_source(
     expo = pd.to_numeric(c.get("exposure", c.get("duration", np.nan)), errors="coerce")
     c["_n"] = np.asarray(n_ev, np.float64) * np.ones(len(c))
     c["_t"] = np.asarray(expo, np.float64) * np.ones(len(c))
-    c = c.sort_values(["rank"], kind="stable")
-    rows = []
-    for sid, d in c.groupby("source_id", sort=False):
-        best = d.iloc[0]
-        rest = d.iloc[1:]
-        w = 1.0 / np.maximum(d["_err"].to_numpy(np.float64), 1e-3) ** 2
-        if {"ra", "dec"} <= set(d.columns) and np.isfinite(d["ra"].to_numpy(np.float64)).any():
-            ok = np.isfinite(d["ra"].to_numpy(np.float64))
-            ra, dec = _mean_position(d["ra"].to_numpy(np.float64)[ok],
-                                     d["dec"].to_numpy(np.float64)[ok], w[ok])
-            perr = float(1.0 / np.sqrt(w[ok].sum()))
-        else:
-            ra = dec = perr = np.nan
-        n_q, t_q = float(np.nansum(rest["_n"])), float(np.nansum(rest["_t"]))
-        q = n_q / t_q if len(rest) and t_q > 0 else np.nan
-        q_err = np.sqrt(max(n_q, 1.0)) / t_q if len(rest) and t_q > 0 else np.nan
-        b_rate = float(best["_n"] / best["_t"]) if best["_t"] > 0 else np.nan
-        b_err = float(np.sqrt(max(best["_n"], 1.0)) / best["_t"]) if best["_t"] > 0 else np.nan
-        by_time = d.sort_values("tstart", kind="stable") if "tstart" in d else d
-        if "mjdref" in by_time and "tstart" in by_time:
-            mjd = by_time["mjdref"].to_numpy(np.float64) + by_time["tstart"].to_numpy(
-                np.float64) / 86400.0
-            epochs = ";".join(f"{v:.4f}" for v in mjd if np.isfinite(v))
-        else:
-            epochs = ""
-        known = d["known_type"].fillna("").astype(str) if "known_type" in d else pd.Series([""])
-        known = next((k for k in known if k), "")
-        rows.append({
-            "source_id": sid,
-            "n_detections": len(d),
-            "ra": ra, "dec": dec, "pos_err_arcsec": perr,
-            "best_obsreg_id": best["obsreg_id"],
-            "best_rank": int(best["rank"]),
-            "score": float(best["score"]),
-            "best_reasons": str(best.get("reasons", "")),
-            "known_type": known,
-            "best_rate": b_rate, "best_rate_err": b_err,
-            "best_burst_significance": float(best.get("burst_significance", np.nan)),
-            "quiescent_rate": q, "quiescent_rate_err": q_err,
-            "quiescent_exposure": t_q if len(rest) else 0.0,
-            "rate_ratio": b_rate / q if q and np.isfinite(q) and q > 0 else np.nan,
-            "obsreg_ids": ";".join(by_time["obsreg_id"].astype(str)),
-            "obsids": ";".join(by_time["obsid"].astype(str)) if "obsid" in by_time else "",
-            "epochs_mjd": epochs,
-            "tstart_first": float(np.nanmin(d["tstart"])) if "tstart" in d else np.nan,
-            "tstop_last": float(np.nanmax(d["tstop"])) if "tstop" in d else np.nan,
-        })
-    out = pd.DataFrame(rows)
+    c = c.sort_values(["rank"], kind="stable").reset_index(drop=True)
+    # vectorised per source: the best detection is the first row of each group (rank order)
+    sid = c["source_id"]
+    best = c.drop_duplicates("source_id", keep="first").set_index("source_id")
+    grp = c.groupby("source_id", sort=False)
+    n_det = grp.size().reindex(best.index)
+    w = 1.0 / np.maximum(c["_err"].fillna(1.0).to_numpy(np.float64), 1e-3) ** 2
+    if {"ra", "dec"} <= set(c.columns):
+        ra_r = np.radians(pd.to_numeric(c["ra"], errors="coerce").to_numpy(np.float64))
+        de_r = np.radians(pd.to_numeric(c["dec"], errors="coerce").to_numpy(np.float64))
+        ok = np.isfinite(ra_r) & np.isfinite(de_r)
+        wk = np.where(ok, w, 0.0)
+        vec = pd.DataFrame({
+            "x": np.where(ok, wk * np.cos(de_r) * np.cos(ra_r), 0.0),
+            "y": np.where(ok, wk * np.cos(de_r) * np.sin(ra_r), 0.0),
+            "z": np.where(ok, wk * np.sin(de_r), 0.0), "w": wk, "source_id": sid,
+        }).groupby("source_id", sort=False).sum().reindex(best.index)
+        has = vec["w"].to_numpy() > 0
+        ra = np.where(has, np.degrees(np.arctan2(vec["y"], vec["x"])) % 360.0, np.nan)
+        dec = np.where(has, np.degrees(np.arctan2(vec["z"], np.hypot(vec["x"], vec["y"]))), np.nan)
+        perr = np.where(has, 1.0 / np.sqrt(np.where(has, vec["w"], 1.0)), np.nan)
+    else:
+        ra = dec = perr = np.full(len(best), np.nan)
+    tot = c.assign(_n=c["_n"].fillna(0.0), _t=c["_t"].fillna(0.0)).groupby(
+        "source_id", sort=False)[["_n", "_t"]].sum().reindex(best.index)
+    b_n, b_t = best["_n"].to_numpy(np.float64), best["_t"].to_numpy(np.float64)
+    n_q = tot["_n"].to_numpy() - np.nan_to_num(b_n)
+    t_q = tot["_t"].to_numpy() - np.nan_to_num(b_t)
+    multi = n_det.to_numpy() > 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(multi & (t_q > 0), n_q / t_q, np.nan)
+        q_err = np.where(multi & (t_q > 0), np.sqrt(np.maximum(n_q, 1.0)) / t_q, np.nan)
+        b_rate = np.where(b_t > 0, b_n / b_t, np.nan)
+        b_err = np.where(b_t > 0, np.sqrt(np.maximum(b_n, 1.0)) / b_t, np.nan)
+        ratio = np.where(q > 0, b_rate / q, np.nan)
+    by_time = c.sort_values(["source_id", "tstart"] if "tstart" in c else ["source_id"],
+                            kind="stable")
+    g_time = by_time.groupby("source_id", sort=False)
+    joined = g_time["obsreg_id"].agg(";".join).reindex(best.index)
+    obsids = (g_time["obsid"].agg(lambda s: ";".join(s.astype(str))).reindex(best.index)
+              if "obsid" in c else pd.Series("", index=best.index))
+    if "mjdref" in c and "tstart" in c:
+        mjd = (pd.to_numeric(by_time["mjdref"], errors="coerce")
+               + pd.to_numeric(by_time["tstart"], errors="coerce") / 86400.0)
+        txt = mjd.map(lambda v: f"{v:.4f}" if np.isfinite(v) else "")
+        epochs = txt.groupby(by_time["source_id"], sort=False).agg(
+            lambda s: ";".join(v for v in s if v)).reindex(best.index)
+    else:
+        epochs = pd.Series("", index=best.index)
+    if "known_type" in c:
+        kt = c[c["known_type"].fillna("").astype(str) != ""].drop_duplicates("source_id")
+        known = kt.set_index("source_id")["known_type"].astype(str).reindex(best.index).fillna("")
+    else:
+        known = pd.Series("", index=best.index)
+    tstart = (g_time["tstart"].min().reindex(best.index).to_numpy(np.float64) if "tstart" in c
+              else np.full(len(best), np.nan))
+    tstop = (g_time["tstop"].max().reindex(best.index).to_numpy(np.float64) if "tstop" in c
+             else np.full(len(best), np.nan))
+    out = pd.DataFrame({
+        "source_id": best.index.astype(str),
+        "n_detections": n_det.to_numpy(np.int64),
+        "ra": ra, "dec": dec, "pos_err_arcsec": perr,
+        "best_obsreg_id": best["obsreg_id"].astype(str).to_numpy(),
+        "best_rank": best["rank"].to_numpy(np.int64),
+        "score": best["score"].to_numpy(np.float64),
+        "best_reasons": (best["reasons"].fillna("").astype(str).to_numpy() if "reasons" in best
+                         else ""),
+        "known_type": known.to_numpy(),
+        "best_rate": b_rate, "best_rate_err": b_err,
+        "best_burst_significance": (best["burst_significance"].to_numpy(np.float64)
+                                    if "burst_significance" in best else np.nan),
+        "quiescent_rate": q, "quiescent_rate_err": q_err,
+        "quiescent_exposure": np.where(multi, t_q, 0.0),
+        "rate_ratio": ratio,
+        "obsreg_ids": joined.to_numpy(), "obsids": obsids.to_numpy(),
+        "epochs_mjd": epochs.fillna("").to_numpy(),
+        "tstart_first": tstart, "tstop_last": tstop,
+    })
     if not len(out):
         return pd.DataFrame({col: [] for col in SOURCE_COLUMNS})
     out = out.sort_values("best_rank", kind="stable").reset_index(drop=True)
