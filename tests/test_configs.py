@@ -85,6 +85,18 @@ CLASSIFY_BAD = [
     ('[input]\npath = "t.csv"\n[model]\nn_components = "bik"\n', ["model.n_components", "'bic'"]),
     ('[input]\npath = "t.csv"\n[labels]\nradius_arcsec = 0.0\n', ["labels.radius_arcsec", "> 0"]),
     ('[input]\npath = "t.csv"\n[labels]\nlevel = "coarse"\n', ["labels.level", "fine, muwclass"]),
+    (
+        '[input]\npath = "t.csv"\n[counterparts]\npath = "t.csv"\n',
+        ["[counterparts] adds features", 'model.kind = "boost"'],
+    ),
+    (
+        '[input]\npath = "t.csv"\n[model]\nkind = "boost"\n[counterparts]\npath = "t.csv"\nname = "9x"\n',
+        ["counterparts.name", "pattern"],
+    ),
+    (
+        '[input]\npath = "t.csv"\n[model]\nkind = "boost"\n[counterparts]\npath = "no.csv"\n',
+        ["counterparts.path: no such file 'no.csv'"],
+    ),
     ('[input]\npath = "t.csv"\n[output]\nformats = ["xls"]\n', ["output.formats[0]", "parquet"]),
     ('[input]\npath = "t.csv"\n[output]\nplots = "yes"\n', ["wrong type for output.plots"]),
     ('[input]\npath = "t.csv"\n[outptu]\nplots = true\n', ["[outptu]", "did you mean 'output'"]),

@@ -3,7 +3,7 @@
 Modules: ``features`` (feature sets from CSC property tables), ``transforms``,
 ``gmm`` (BIC elbow), ``umlcaxs`` (the reproduced method), ``boosted`` (GMM memberships +
 gradient boosting, calibrated), ``calibration``, ``metrics`` (accuracy, ECE), ``splits``
-(grouped by source), ``crossval``, ``votes`` (detections -> sources), ``trees`` (pickle-free
+(grouped by source), ``crossval``, ``counterparts`` (features from a crossmatched catalogue), ``votes`` (detections -> sources), ``trees`` (pickle-free
 boosted trees), ``modelio`` (model files, shipped models), ``plots``, ``pipeline``
 (``serendip classify``), ``train_shipped`` (rebuilds the shipped models).
 """
@@ -14,6 +14,7 @@ from serendip.lazy import lazy_exports
 # (serendip.classify.config) does not import scikit-learn.
 _WHERE = {
     "ClusterBoostClassifier": "boosted",
+    "counterpart_features": "counterparts",
     "load_classifier": "modelio",
     "load_shipped": "modelio",
     "save_classifier": "modelio",
@@ -28,6 +29,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 __all__ = [
     "ClusterBoostClassifier",
     "UmlcaxsClassifier",
+    "counterpart_features",
     "load_classifier",
     "load_shipped",
     "save_classifier",

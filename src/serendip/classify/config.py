@@ -31,6 +31,14 @@ Config (TOML)::
     position_error_arcsec = 0.5           # input position errors [arcsec] (or a column name)
     min_p_match = 0.0                     # drop labels with a lower match probability
 
+    [counterparts]                        # optional: features from a catalogue you crossmatch
+    path = "my_optical.csv"               # ra, dec [deg] and numeric columns (model.kind = "boost")
+    name = "opt"                          # features opt_p_match, opt_<column>
+    columns = ["rmag", "w1"]              # [] = every numeric column
+    radius_arcsec = 2.0
+    position_error_arcsec = 0.5           # input position errors [arcsec] (or a column name)
+    counterpart_position_error_arcsec = 0.1   # catalogue position errors (or a column name)
+
     [output]
     formats = ["parquet", "fits", "csv", "votable"]
     plots = true
@@ -121,8 +129,9 @@ class ModelSection(Section):
         31,
         ge=2,
         le=255,
-        description="leaves per tree of each member (boost; 15 with class_weight = none is the "
-        "earlier, faster setting, see BENCHMARKS.md)",
+        description="leaves per tree of each member (boost; members grow 100 trees per class at "
+        "learning rate 0.1 on one shared binning; 15 with class_weight = none is the earlier "
+        "setting, see BENCHMARKS.md)",
     )
     class_weight: Literal["sqrt", "balanced", "none"] = Field(
         "sqrt",
@@ -191,6 +200,35 @@ class LabelsSection(Section):
     )
 
 
+class CounterpartsSection(Section):
+    """Features from a counterpart catalogue crossmatched by position (optional; kind boost)."""
+
+    path: str = Field(..., description="catalogue with ra, dec [deg] and numeric columns")
+    name: str = Field(
+        "cp",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+        description="prefix of the features: <name>_p_match, <name>_<column>",
+    )
+    columns: list[str] = Field(
+        default_factory=list,
+        description="catalogue columns added as features; [] = every numeric column but the "
+        "coordinates and errors",
+    )
+    ra_column: str = Field("ra", description="catalogue right ascension column [deg]")
+    dec_column: str = Field("dec", description="catalogue declination column [deg]")
+    radius_arcsec: float = Field(
+        2.0, gt=0, le=60, allow_inf_nan=False, description="crossmatch radius [arcsec]"
+    )
+    position_error_arcsec: float | str = Field(
+        0.5,
+        description="1-sigma error of the input positions [arcsec], a number or an input column",
+    )
+    counterpart_position_error_arcsec: float | str = Field(
+        0.1,
+        description="1-sigma error of the catalogue positions [arcsec], a number or a column",
+    )
+
+
 class OutputSection(Section):
     """What is written."""
 
@@ -206,6 +244,9 @@ class ClassifyConfig(Section):
     input: InputSection | None = Field(None, description="the table to classify (required)")
     model: ModelSection = Field(default_factory=ModelSection)
     labels: LabelsSection | None = Field(None, description="labels by crossmatch (optional)")
+    counterparts: CounterpartsSection | None = Field(
+        None, description="features from a crossmatched counterpart catalogue (optional)"
+    )
     output: OutputSection = Field(default_factory=OutputSection)
 
     @model_validator(mode="after")
@@ -216,6 +257,11 @@ class ClassifyConfig(Section):
             raise ValueError("give either input.path or [input.tap], not both")
         if self.input.path is None and self.input.tap is None:
             raise ValueError("[input] needs path (a table file) or an [input.tap] section")
+        if self.counterparts is not None and self.model.kind != "boost":
+            raise ValueError(
+                "[counterparts] adds features, so it needs a model trained on them: "
+                f'model.kind = "boost" (not {self.model.kind!r})'
+            )
         return self
 
 
@@ -234,14 +280,14 @@ def validate_config(cfg: dict, source: str | Path | None, base: Path) -> None:
     """Check sections, keys, types and values of a classification config (the dict is not
     changed: keys left out keep meaning "not given").
 
-    Relative ``input.path`` / ``labels.path`` are looked up under ``base`` (the config's
+    Relative ``input.path`` / ``labels.path`` / ``counterparts.path`` are looked up under ``base`` (the config's
     folder). Raises :class:`ConfigError` naming ``source`` and the setting.
     """
     parsed = validate_model(ClassifyConfig, cfg, source)
-    for section in (parsed.input, parsed.labels):
+    for name in ("input", "labels", "counterparts"):
+        section = getattr(parsed, name)
         p = None if section is None else section.path
         if p is not None and not (Path(p) if Path(p).is_absolute() else base / p).exists():
-            name = "input" if section is parsed.input else "labels"
             raise ConfigError(source, f"{name}.path: no such file {p!r} (relative to {base})")
 
 

@@ -198,6 +198,9 @@ def prepare(cfg: dict, base: Path) -> dict:
     else:
         cols = list(FEATURE_SETS[feature_set])
     F = F[cols]
+    counterparts = None
+    if cfg.get("counterparts"):
+        F, counterparts = _counterparts(df, F, cfg["counterparts"], base, src)
     for cat, n in missing_counterparts(F).items():
         if n:
             notice(
@@ -231,7 +234,64 @@ def prepare(cfg: dict, base: Path) -> dict:
         "source": src,
         "feature_set": feature_set,
         "shipped": shipped,
+        "counterparts": counterparts,
     }
+
+
+def _counterparts(
+    df: pd.DataFrame, F: pd.DataFrame, ccfg: dict, base: Path, src
+) -> tuple[pd.DataFrame, dict]:
+    """``F`` with the ``[counterparts]`` features appended (match probability + catalogue
+    columns, missing where no counterpart) and the crossmatch summary; notices state the
+    matched and false-match fractions."""
+    from serendip.classify.counterparts import counterpart_features
+    from serendip.io.tables import read_table
+    from serendip.notices import notice
+
+    p = Path(ccfg["path"])
+    where = str(p)
+    cat = read_table(p if p.is_absolute() else base / p)
+    radius = float(ccfg.get("radius_arcsec", 2.0))
+    Fc, info = counterpart_features(
+        df,
+        cat,
+        name=ccfg.get("name", "cp"),
+        columns=ccfg.get("columns") or None,
+        radius_arcsec=radius,
+        sigma_sources=ccfg.get("position_error_arcsec", 0.5),
+        sigma_catalog=ccfg.get("counterpart_position_error_arcsec", 0.1),
+        cat_ra=ccfg.get("ra_column", "ra"),
+        cat_dec=ccfg.get("dec_column", "dec"),
+        catalog_name=where,
+    )
+    clash = [c for c in Fc.columns if c in F.columns]
+    if clash:
+        raise ConfigError("counterparts.name", f"features {clash} exist already: pick another name")
+    n, n_hit = len(df), info["n_matched"]
+    notice(
+        "classify",
+        "counterpart_crossmatch",
+        f"{n_hit:,} of {n:,} rows matched {where} within {radius:g} arcsec; expected false-match "
+        f"fraction {info['false_match_fraction']:.3f} (positions shifted by "
+        f"{info['shift_arcsec']:g} arcsec: {info['shifted_match_fraction']:.3f} of them matched); "
+        f"features {info['features']} ({info['name']}_p_match = match probability)",
+        source=where,
+        count=n_hit,
+        total=n,
+        severity="info",
+    )
+    if n_hit < n:
+        notice(
+            "classify",
+            "no_counterpart",
+            f"{n - n_hit:,} of {n:,} rows have no counterpart in {where}: its columns kept as "
+            f"missing, {info['name']}_p_match = 0",
+            source=where,
+            count=n - n_hit,
+            total=n,
+            severity="info",
+        )
+    return pd.concat([F, Fc.set_axis(F.index)], axis=1), info
 
 
 def make_model(kind: str, mcfg: dict, columns: list[str], feature_set: str):
@@ -469,6 +529,8 @@ def run_classify(config: str | Path | dict, out_dir: str | Path, base: Path | No
         "model": model_info,
         "feature_set": feature_set,
     }
+    if data["counterparts"] is not None:
+        summary["counterparts"] = data["counterparts"]
     if cfg.get("output", {}).get("plots", True):
         from serendip.classify.plots import bic_plot, hardness_variability, reliability_plot
 
