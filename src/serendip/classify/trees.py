@@ -52,6 +52,58 @@ def export_hgb(clf) -> dict[str, np.ndarray]:
     }
 
 
+def quantile_edges(X: np.ndarray, max_bins: int = 255) -> list[np.ndarray]:
+    """Bin edges of every column of ``X`` (n, d), the unweighted binning of scikit-learn's
+    ``HistGradientBoosting``: midpoints of the distinct values when there are at most
+    ``max_bins`` of them, else ``max_bins - 1`` quantiles; NaN ignored.
+
+    Computed once and shared by the members of a cross-fitted model (:func:`to_codes`):
+    scikit-learn would otherwise bin every member again, with weighted quantiles when the
+    rows are weighted, which costs more than growing its trees on a few thousand rows.
+    """
+    edges = []
+    for j in range(X.shape[1]):
+        col = X[:, j]
+        u = np.unique(col[~np.isnan(col)])
+        if len(u) <= 1:
+            edges.append(np.zeros(0))
+        elif len(u) <= max_bins:
+            edges.append((u[:-1] + u[1:]) / 2)
+        else:
+            q = np.linspace(0, 100, num=max_bins + 1)[1:-1]
+            edges.append(
+                np.unique(np.percentile(col[~np.isnan(col)], q, method="averaged_inverted_cdf"))
+            )
+    return edges
+
+
+def to_codes(X: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """Bin index of every value (float, NaN kept): value ``x`` of column ``j`` -> the number of
+    ``edges[j]`` below ``x``, so ``code <= k`` exactly when ``x <= edges[j][k]``."""
+    C = np.empty(X.shape, dtype=np.float64)
+    for j, e in enumerate(edges):
+        C[:, j] = np.searchsorted(e, X[:, j], side="left")
+    C[np.isnan(X)] = np.nan
+    return C
+
+
+def codes_to_raw(a: dict[str, np.ndarray], edges: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Exported arrays of trees grown on :func:`to_codes` codes, with every split threshold
+    turned back into the raw value it stands for (``code <= t`` <=> ``x <= edges[floor(t)]``;
+    a threshold at or above the last code, +inf),
+    so the trees predict on raw features."""
+    out = dict(a)
+    thr = a["hgb_threshold"].copy()
+    # +inf thresholds (every value left, missing values right) stay as they are
+    split = (a["hgb_is_leaf"] == 0) & np.isfinite(thr)
+    for i in np.flatnonzero(split):
+        e = edges[int(a["hgb_feature"][i])]
+        k = int(np.floor(thr[i]))
+        thr[i] = e[k] if k < len(e) else np.inf
+    out["hgb_threshold"] = thr
+    return out
+
+
 def hgb_raw_predict(a: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
     """Raw scores (n, n_trees_per_iteration) from exported arrays; same as sklearn's ``_raw_predict``.
 
