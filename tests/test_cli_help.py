@@ -58,4 +58,4 @@ def test_config_verbs_list_their_tables_and_allowed_names():
     # "auto" (the feature case's validated rule, issue 16) comes first, then the detectors
     assert "candidates.anomaly: auto, iforest" in run and "mcif" not in run.split("anomaly:")[1][:80]
     assert "detectors.<name>.kind: " + ", ".join(DETECTORS) in _help("evaluate")
-    assert "[input], [model], [labels], [output]" in _help("classify")
+    assert "[input], [model], [labels], [counterparts], [output]" in _help("classify")
