@@ -37,6 +37,6 @@ def register(app: typer.Typer) -> None:
                                  seed=seed)
             report = update_report(run_dir)
         summary = completeness_summary(table)
-        console.print(summary.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
         console.print(f"[bold green]done[/]: {len(table)} injections -> {run_dir}/completeness.parquet"
                       + (f", {report}" if report else ""))
