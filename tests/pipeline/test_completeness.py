@@ -45,3 +45,4 @@ def test_report_shows_completeness(run_copy):
     assert update_report(run_copy) is not None
     text = (run_copy / "report.html").read_text()
     assert "Completeness (injection and recovery)" in text and "data:image/png;base64" in text
+    assert "host background rate" in text  # the simulated run knows each host's background

@@ -10,6 +10,7 @@ in the top k against the injected counts, one curve per kind and duration, by th
 from __future__ import annotations
 
 import base64
+import html
 from pathlib import Path
 
 import numpy as np
@@ -84,4 +85,23 @@ def completeness_section(run_dir: str | Path) -> list[str]:
              "by the anomaly score alone"
              + (f"; per-injection host {', '.join(extra)} in completeness.parquet" if extra else "")
              + ".</p>")
-    return ["<h2>Completeness (injection and recovery)</h2>", words, img, _table(s, "{:.3g}")]
+    parts = ["<h2>Completeness (injection and recovery)</h2>", words, img, _table(s, "{:.3g}")]
+    for col, what in (("host_bkg_rate", "host background rate [ct/s]"),
+                      ("host_offaxis", "host off-axis angle [arcmin]")):
+        b = by_host_bins(t, col)
+        if b is not None:
+            parts += [f"<p>Recovered fraction by {html.escape(what)} (tertiles of the hosts), all "
+                      "counts and durations together:</p>", _table(b, "{:.3g}")]
+    return parts
+
+
+def by_host_bins(table: pd.DataFrame, column: str, n_bins: int = 3) -> pd.DataFrame | None:
+    """Recovered fractions per kind and per quantile bin of a host column (None when the
+    column is missing or has too few distinct values)."""
+    if column not in table or table[column].nunique(dropna=True) < n_bins:
+        return None
+    t = table[np.isfinite(table[column])]
+    code, edges = pd.qcut(t[column], n_bins, labels=False, retbins=True, duplicates="drop")
+    names = [f"{i + 1}: {edges[i]:.3g} to {edges[i + 1]:.3g}" for i in range(len(edges) - 1)]
+    t = t.assign(**{f"{column}_bin": np.asarray(names, dtype=object)[code.to_numpy(int)]})
+    return summarise(t, ("kind", f"{column}_bin"))
