@@ -157,6 +157,27 @@ def test_pruned_bayesian_blocks_equal_the_full_programme(p0):
         x[0] = max(x[0], 1.0)
         t = np.cumsum(rng.uniform(0.5, 1.5, n))
         ws = (np.empty(n), np.empty(n, np.int64), np.empty(n + 1), np.empty(n + 1, np.int64))
-        work, cand = np.empty((6, n + 1)), np.empty(n + 1, np.int64)
+        work, cand = np.empty((6, n + 1)), np.empty((2, n + 1), np.int64)
         m = bb_cells(t, x, p0, *ws, work, cand)
         np.testing.assert_array_equal(ws[2][ws[3][:m]], _blocks_reference(t, x, p0))
+
+
+@pytest.mark.parametrize("late_flare", [False, True])
+def test_dormant_starts_keep_the_full_programme_answer(late_flare):
+    """Long steady runs (where starts go dormant for many steps), with or without a late flare."""
+    from serendip.represent.bayesian_blocks import bb_cells
+
+    rng = np.random.default_rng(7 + late_flare)
+    for _ in range(3):
+        n = int(rng.integers(500, 900))
+        rate = np.full(n, rng.uniform(0.5, 3.0))
+        if late_flare:  # a late flare, then a slow rise
+            rate[int(0.8 * n) : int(0.8 * n) + 20] *= 6.0
+            rate[int(0.9 * n) :] *= np.linspace(1.0, 2.0, n - int(0.9 * n))
+        x = rng.poisson(rate).astype(np.float64)
+        x[0] = max(x[0], 1.0)
+        t = np.cumsum(rng.uniform(0.5, 1.5, n))
+        ws = (np.empty(n), np.empty(n, np.int64), np.empty(n + 1), np.empty(n + 1, np.int64))
+        work, cand = np.empty((6, n + 1)), np.empty((2, n + 1), np.int64)
+        m = bb_cells(t, x, 0.05, *ws, work, cand)
+        np.testing.assert_array_equal(ws[2][ws[3][:m]], _blocks_reference(t, x, 0.05))

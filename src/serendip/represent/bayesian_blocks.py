@@ -17,7 +17,14 @@ programme, ties included):
   start whose value falls below ``best[r]`` can never win again and is dropped for good
   (after a change of rate most earlier starts go).
 
-A steady source is still O(N^2) in the (cheap, vectorised) bound, O(N) in logarithms.
+* dormant starts: after a full step, a start more than ``GAP`` below the best is not even
+  bounded for as long as the Poisson deviance of the new cells against the winner's rate
+  stays below its gap (convexity and subadditivity of the fitness: it cannot win meanwhile);
+  an epoch ends after ``EPOCH`` new starts or when the deviance nears the smallest gap.
+
+A steady source is still O(N^2) in the worst case, but most steps of a steady bright source
+now touch only the starts near the best (3x less CPU than the bound alone on the 20,000
+simulated files of ``bench_speed.py``, identical summaries).
 
 Files are spread over all numba threads (ranges of about equal O(N^2) cost). Files with
 more distinct times than ``max_cells`` (the algorithm is O(N^2)) are first binned into ``max_cells`` equal-width time bins and the counts passed as binned events
@@ -40,6 +47,12 @@ import numpy as np
 
 DEFAULT_P0 = 0.05
 DEFAULT_MAX_CELLS = 1000
+#: dormant starts: a start more than GAP below the best value is skipped while it cannot win
+GAP = 0.5
+#: an epoch of dormant starts ends after this many new starts (a full step prunes them)
+EPOCH = 32
+#: epochs only with at least this many live starts
+EPOCH_MIN = 16
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -47,14 +60,15 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
     """Bayesian blocks of cells at times ``t`` (sorted, distinct) with counts ``x`` (integers).
 
     Workspace arrays ``best``, ``last``, ``edges`` (N + 1), ``cps`` (N + 1), ``work``
-    (float64, (6, N + 1)) and ``cand`` (int64, N + 1) are overwritten. Returns the number of
-    change-point indices ``m``; the block edges are ``edges[cps[:m]]`` (``m - 1`` blocks).
+    (float64, (6, N + 1)) and ``cand`` (int64, (2, N + 1)) are overwritten. Returns the number
+    of change-point indices ``m``; the block edges are ``edges[cps[:m]]`` (``m - 1`` blocks).
 
     The same optimum as astropy's O(N^2) loop over every start ``k`` of the last block, with
-    two exact savings (see the module docstring): a start whose value is bounded below the
+    three exact savings (see the module docstring): a start whose value is bounded below the
     best known value is not evaluated (tangent bound ``ln y <= ln rho + y / rho - 1``, no
-    logarithm), and a start that can never win again is dropped (PELT, Killick et al. 2012:
-    the events fitness is superadditive).
+    logarithm), a start that can never win again is dropped (PELT, Killick et al. 2012:
+    the events fitness is superadditive), and a start far below the best is left alone for
+    as many steps as the new cells cannot close its gap (dormant starts, below).
     """
     n = t.shape[0]
     edges[0] = t[0]
@@ -69,6 +83,8 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
     cC = work[3, : n + 1]
     cB = work[4, : n + 1]
     ub = work[5, : n + 1]  # bound (then exact value) of each live start
+    ks = cand[0, : n + 1]  # the start (cell index) of each live start
+    act = cand[1, : n + 1]  # during an epoch: the live starts still evaluated
     cum[0] = 0.0
     for i in range(n):
         cum[i + 1] = cum[i] + x[i]
@@ -77,8 +93,24 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
     rate_all = cum[n] / bl[0] if bl[0] > 0 and cum[n] > 0 else 1.0
     m = 0  # number of live starts, ascending in k
     win = -1  # position of the previous winner in the live list
+    # Dormant starts. After a full step at r0 with winner w (value V_w, rate rho_w), a start
+    # j with value (or bound) V_j stays below w at every later step r while the new cells
+    # r0+1..r (dN counts over dT) keep D = g(dN, dT) - dN (ln rho_w + 1) + rho_w dT below the
+    # gap V_w - V_j: the fitness g(N, T) = N ln(N / T) is convex and homogeneous, so
+    # V_j(r) <= V_j(r0) + g(dN, dT) (subadditive) and V_w(r) >= V_w(r0) + grad g . (dN, dT)
+    # (tangent). D is the Poisson deviance of the new cells against rho_w: small while the
+    # rate holds. Such an epoch evaluates only the starts within GAP of the best and the
+    # starts added since r0; it ends (a full step with pruning) when D nears the smallest
+    # dormant gap or the added starts pass EPOCH.
+    epoch = False
+    n_act = 0
+    m0 = 0
+    gmin = 0.0
+    rho0 = 1.0
+    c0 = 0.0
+    b0 = 0.0
     for r in range(n):
-        cand[m] = r
+        ks[m] = r
         cF[m] = best[r - 1] if r > 0 else 0.0
         cC[m] = cum[r]
         cB[m] = bl[r]
@@ -100,13 +132,44 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
                 rho = nk / tk
         lr1 = np.log(rho) - 1.0
         inv_rho = 1.0 / rho
+        tol = 1e-9 * (1.0 + abs(thr) + cr1 * (2.0 + abs(lr1)))
+        if epoch:
+            dn = cr1 - c0
+            dt = b0 - blr
+            dev = rho0 * dt - dn
+            if dn > 0:
+                dev += dn * np.log(dn / (rho0 * dt))
+            if dev < gmin - tol and m - m0 <= EPOCH:
+                # evaluate the near starts (ascending positions) and those added since r0
+                amax = -np.inf
+                imax = 0
+                n_new = m - m0
+                for q in range(n_act + n_new - 1, -1, -1):  # descending k, as below
+                    j = act[q] if q < n_act else m0 + q - n_act
+                    nk = cr1 - cC[j]
+                    tk = cB[j] - blr
+                    u = cF[j] + nk * lr1 + nk * nk * inv_rho / tk - ncp
+                    if u < thr - tol:
+                        continue
+                    fit = nk * np.log(nk / tk) if nk > 0 else 0.0
+                    a = fit - ncp
+                    if ks[j] > 0:
+                        a += cF[j]
+                    thr = max(thr, a)
+                    if a >= amax:
+                        amax = a
+                        imax = j
+                last[r] = ks[imax]
+                best[r] = amax
+                win = imax
+                continue
+            epoch = False
         # upper bounds of every live start: N ln(N/T) <= N (ln rho - 1) + N^2 / (rho T)
         lowest = np.inf
         for j in range(m):
             nk = cr1 - cC[j]
             tk = cB[j] - blr
             ub[j] = cF[j] + nk * lr1 + nk * nk * inv_rho / tk - ncp
-        tol = 1e-9 * (1.0 + abs(thr) + cr1 * (2.0 + abs(lr1)))
         amax = -np.inf
         imax = 0
         for j in range(m - 1, -1, -1):  # descending k: ties -> smallest k, as np.argmax
@@ -117,7 +180,7 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
             tk = cB[j] - blr
             fit = nk * np.log(nk / tk) if nk > 0 else 0.0
             a = fit - ncp
-            if cand[j] > 0:
+            if ks[j] > 0:
                 a += cF[j]
             ub[j] = a
             lowest = min(lowest, a)
@@ -125,27 +188,50 @@ def bb_cells(t, x, p0, best, last, edges, cps, work, cand):  # noqa: PLR0912, PL
             if a >= amax:
                 amax = a
                 imax = j
-        last[r] = cand[imax]
+        last[r] = ks[imax]
         best[r] = amax
         # drop starts dominated for good by the start r + 1
         keep = amax - ncp - tol
         if lowest >= keep:  # nothing to drop (a steady source): skip the pass
             win = imax
-            continue
-        w = 0
-        while w < m and ub[w] >= keep:
-            w += 1
-        win = imax if imax < w else -1
-        for j in range(w, m):
-            if ub[j] >= keep:
-                if j == imax:
-                    win = w
-                cand[w] = cand[j]
-                cF[w] = cF[j]
-                cC[w] = cC[j]
-                cB[w] = cB[j]
+        else:
+            w = 0
+            while w < m and ub[w] >= keep:
                 w += 1
-        m = w
+            win = imax if imax < w else -1
+            for j in range(w, m):
+                if ub[j] >= keep:
+                    if j == imax:
+                        win = w
+                    ks[w] = ks[j]
+                    cF[w] = cF[j]
+                    cC[w] = cC[j]
+                    cB[w] = cB[j]
+                    ub[w] = ub[j]
+                    w += 1
+            m = w
+        # start an epoch where most live starts are far below the best
+        if m < EPOCH_MIN or win < 0:
+            continue
+        nk = cr1 - cC[win]
+        if nk <= 0:
+            continue
+        n_act = 0
+        gmin = np.inf
+        for j in range(m):
+            g = amax - ub[j]
+            if g <= GAP:
+                act[n_act] = j
+                n_act += 1
+            else:
+                gmin = min(gmin, g)
+        if 2 * n_act > m:
+            continue
+        epoch = True
+        rho0 = nk / (cB[win] - blr)
+        c0 = cr1
+        b0 = blr
+        m0 = m
     # peel off the last block (astropy's loop, including its length-N change-point array)
     i_cp = n
     ind = n
@@ -177,7 +263,7 @@ def _bb_files(offsets, time, p0, max_cells, n_blocks, rate_ratio, max_rate, star
     edges = np.empty(cap + 1)
     cps = np.empty(cap + 1, dtype=np.int64)
     work = np.empty((6, cap + 1))
-    cand = np.empty(cap + 1, dtype=np.int64)
+    cand = np.empty((2, cap + 1), dtype=np.int64)
     for f in range(start, stop):
         a = offsets[f]
         b = offsets[f + 1]
@@ -268,7 +354,7 @@ def bayesian_blocks_edges(t: np.ndarray, p0: float = DEFAULT_P0) -> np.ndarray:
     ut, counts = np.unique(t, return_counts=True)
     n = len(ut)
     ws = (np.empty(n), np.empty(n, np.int64), np.empty(n + 1), np.empty(n + 1, np.int64))
-    work, cand = np.empty((6, n + 1)), np.empty(n + 1, np.int64)
+    work, cand = np.empty((6, n + 1)), np.empty((2, n + 1), np.int64)
     m = bb_cells(ut, counts.astype(np.float64), float(p0), *ws, work, cand)
     return ws[2][ws[3][:m]].copy()
 
