@@ -183,3 +183,25 @@ def _design_real(t, t0):
     from serendip.io.dither_exposure import _design
 
     return _design(np.asarray(t, np.float64), PAT, t0)
+
+
+def test_real_754_bad_columns_are_removed_columns(real_data):
+    """ObsID 754 (ACIS-I, 2000): every column taken as bad holds no event while its neighbours
+    hold >= 20 (a removed column, not a dim stretch of the extended nebula); they include the
+    node boundaries 256/257, 512/513, 768/769 of each CCD and come mostly in triplets (the bad
+    column and its flagged neighbours)."""
+    from astropy.io import fits
+
+    from serendip.io.artefacts import bad_columns
+
+    with fits.open(real_data / "chandra_acis_obsid754_msh1552/msh1552_acis_evt2_filtered.fits.gz") as h:
+        d = h["EVENTS"].data
+        ccd, cx = d["ccd_id"].astype(np.int64), d["chipx"].astype(np.float64)
+    bad = bad_columns(ccd, cx, 1, 1024)
+    assert sorted(bad) == [0, 1, 2, 3]
+    n_bad = {k: len(v) for k, v in bad.items()}
+    assert 10 <= min(n_bad.values()) and max(n_bad.values()) <= 60
+    for k, cols in bad.items():
+        counts = np.bincount(cx[ccd == k].astype(np.int64), minlength=1026)
+        assert (counts[cols] == 0).all()
+        assert {256, 257, 512, 513, 768, 769} <= set(cols.tolist())

@@ -145,8 +145,12 @@ READOUTS = (
 
 #: CCDs holding at least this fraction of a source's events count in ``n_ccds``
 CCD_FRACTION = 0.05
-#: a column with fewer counts than this fraction of its neighbours' median is bad
-BAD_COLUMN_FRACTION = 0.3
+#: a column with fewer counts than this fraction of its neighbours' median is bad. A bad
+#: column of a level-2 file has its events removed (on ObsID 754 every such column holds 0
+#: events against 18-190 in its neighbours, in triplets: the bad column and the two beside it,
+#: plus the ACIS node boundaries 256/257, 512/513, 768/769); a partial deficit (one column of
+#: 754 keeps 30% of its neighbours' counts) is not a removed column and is not taken as one
+BAD_COLUMN_FRACTION = 0.1
 #: ...when that median is at least this many counts (otherwise too few events to tell)
 BAD_COLUMN_MIN_COUNTS = 20.0
 #: half-width [columns] of the neighbourhood a column is compared with
