@@ -35,6 +35,8 @@ RUN_BAD = [
     ("[input]\nknown_fraction = 1.5\n", ["input.known_fraction", "within [0, 1]"]),
     ("[input]\nsimulate = false\n", ["input.paths", "nothing to run on"]),
     ("[input]\nband_ev = [7000.0, 500.0]\n", ["input.band_ev", "low < high"]),
+    ("[input]\nscan_fraction = 0.5\n", ["input.scan_fraction", "input.real_sky = true"]),
+    ("[input]\nreal_sky = true\nscan_fraction = 2.0\n", ["input.scan_fraction", "1"]),
     ('[features]\ncase = "2D-PCAA"\n', ["features.case", "did you mean '2D-PCA'", "events"]),
     ("[features]\nn_components = 5\n", ["features.n_components", "PCA cases", "2D-PCA"]),
     ("[features]\nn_components = -1\n", ["features.n_components = -1", ">= 0"]),

@@ -86,3 +86,44 @@ def test_edges_afterglows_and_pileup_measured_and_flagged(pops):
     assert s.loc[rate > 0.1, "n_piled"].sum() > s.loc[rate < 0.01, "n_piled"].sum()
     np.testing.assert_array_equal(out["pileup"].reindex(a.index).to_numpy(),
                                   (a["counts_per_frame_max"] >= a["pileup_threshold"]).to_numpy())
+
+
+def test_scan_mode_constant_sources_give_uniform_false_alarm_probabilities():
+    """eROSITA-like scan-mode exposure in the simulator: constant sources seen in vignetted
+    passes carry their exposure curve as the expected-rate template (gtis), and their KS
+    false-alarm probabilities are uniform; against a constant rate they are not. The scan is
+    compressed (300 s passes every 10 min, not 40 s every 4 h) so that most sources have >= 10
+    events."""
+    from scipy import stats
+
+    base = simulate_population(400, seed=5, class_fractions={"steady": 1.0})
+    rs = add_real_sky(base, seed=5, flare_fraction=0.0, edge_fraction=0.0, afterglow_fraction=0.0,
+                      pileup=False, scan_fraction=1.0, scan_period_s=600.0,
+                      scan_pass_s=300.0)
+    s = rs.sources
+    assert s["scan"].all() and (s["scan_passes"] >= 1).mean() > 0.9
+    assert rs.gtis is not None and set(rs.gtis["obsreg_id"]) <= set(rs.files["obsreg_id"])
+    assert (rs.files["exposure"] < base.files["exposure"]).all()  # mean exposure < 1
+    assert (rs.files["n_events"].to_numpy()[s["scan_passes"].to_numpy() == 0] == 0).all()
+    # every event lies in a pass, where the curve gives exposure
+    t = rs.events.time
+    own = rs.events.file_index
+    c = rs.exposure_curves
+    ok = np.zeros(len(t), bool)
+    for k, oid in enumerate(rs.events.obsreg_id):
+        m = own == k
+        ck = c[c["obsreg_id"] == oid]
+        j = np.clip(np.searchsorted(ck["start"].to_numpy(), t[m], "right") - 1, 0, len(ck) - 1)
+        ok[m] = t[m] < ck["stop"].to_numpy()[j]
+    assert ok.all()
+    f = event_features(rs.events, rs.files, rs.gtis)
+    n = rs.files["n_events"].to_numpy()
+    p = f["ks_pvalue"].to_numpy()[n >= 10]
+    assert len(p) > 150
+    ks = stats.kstest(p, "uniform").pvalue
+    assert ks > 0.01 and (p < 0.01).mean() < 0.03, ks
+    flat = event_features(rs.events, rs.files, None)["ks_pvalue"].to_numpy()[n >= 10]
+    assert stats.kstest(flat, "uniform").pvalue < 1e-4 and (flat < 0.01).mean() > 0.05, (
+        stats.kstest(flat, "uniform").pvalue, (flat < 0.01).mean(), ks)
+    with pytest.raises(ValueError, match="scan_pass_s"):
+        add_real_sky(base, seed=5, scan_fraction=0.5, scan_pass_s=0.0)

@@ -91,6 +91,11 @@ class InputSection(Section):
         "flares, dither over chip edges and bad columns, afterglow chains, pile-up "
         "(serendip.simulate.realsky; measured and flagged as for real files)"
     )
+    scan_fraction: float = Field(
+        0.0, ge=0.0, le=1.0, description="with real_sky: fraction of simulated sources seen in "
+        "eROSITA-like scan mode (40 s passes every 4 h, vignetted), their exposure curve as the "
+        "expected-rate template (gtis.parquet)"
+    )
     paths: list[str] = Field(
         default_factory=list,
         description="event files, folders or event tables (when simulate = false)",
@@ -176,6 +181,8 @@ class InputSection(Section):
 
     @model_validator(mode="after")
     def _files(self) -> InputSection:
+        if self.scan_fraction and not (self.simulate and self.real_sky):
+            raise ValueError("input.scan_fraction needs input.simulate = true and input.real_sky = true")
         if self.lightcurves:
             if self.paths:
                 raise ValueError("give input.paths (event files) or input.lightcurves, not both")

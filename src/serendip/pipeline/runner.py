@@ -103,7 +103,8 @@ def _stage_input(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]
         if inp.get("real_sky"):
             from serendip.simulate.realsky import add_real_sky
 
-            pop = add_real_sky(pop, seed=int(inp["seed"]))
+            pop = add_real_sky(pop, seed=int(inp["seed"]),
+                               scan_fraction=float(inp.get("scan_fraction", 0.0)))
         outputs.update(pop.write(run.dir))
         run._events = pop.events
         info["labels"] = pop.sources["label"].value_counts().to_dict()

@@ -193,6 +193,8 @@ class Population:
         flare, 3 afterglow: :func:`serendip.simulate.realsky.add_real_sky`).
     artefacts, background : DataFrame or None - the artefact diagnostics and the background-annulus
         events of each source (only with the real-sky effects, :mod:`serendip.simulate.realsky`).
+    gtis, exposure_curves : DataFrame or None - scan-mode sources' expected-rate templates and
+        relative exposure curves (real-sky ``scan_fraction``).
     """
 
     events: EventSet
@@ -203,6 +205,12 @@ class Population:
     options: dict = field(default_factory=dict)
     artefacts: pd.DataFrame | None = None
     background: pd.DataFrame | None = None
+    #: weighted good-time intervals (``obsreg_id``, ``start``, ``stop``, ``weight``) of sources
+    #: whose expected rate is not constant (scan-mode exposure), as ingest's ``gtis.parquet``
+    gtis: pd.DataFrame | None = None
+    #: the scan-mode sources' relative exposure curves (``obsreg_id``, ``start``, ``stop``,
+    #: ``fracexp``)
+    exposure_curves: pd.DataFrame | None = None
 
     @property
     def labels(self) -> np.ndarray:
@@ -236,7 +244,7 @@ class Population:
             "files": write_table(self.files, RunLayout(out).files),
             "sources": write_table(self.sources, RunLayout(out).sources),
         }
-        for name in ("artefacts", "background"):  # the real-sky effects' tables, when present
+        for name in ("artefacts", "background", "gtis"):  # the real-sky effects' tables, when present
             if getattr(self, name) is not None:
                 paths[name] = write_table(getattr(self, name), RunLayout(out).path(name))
         return paths

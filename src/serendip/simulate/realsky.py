@@ -27,8 +27,16 @@ artefact diagnostics are measured from them as for a real file
 candidate stage's flags work on simulated runs too. The truth is added to ``sources``:
 ``bkg_flare`` (the observation flared), ``bkg_flare_t0``, ``bkg_flare_t1`` [s],
 ``bkg_flare_amp``, ``edge_kind`` (``""``, ``"edge"``, ``"bad_column"``), ``edge_dist_pix``,
-``afterglow_n``, ``afterglow_t0`` [s], ``n_piled`` (events merged away). Scan-mode exposure
-(eROSITA) is not simulated here.
+``afterglow_n``, ``afterglow_t0`` [s], ``n_piled`` (events merged away).
+
+* **scan-mode exposure** (``scan_fraction`` of sources, off by default): the source is seen as
+  in eROSITA's survey, in passes of ``scan_pass_s`` (40 s) every ``scan_period_s`` (4 h), each
+  vignetted (a parabolic profile in 2 s bins, at most 20 per pass, whose peak, the pass's cross-scan offset, is
+  ``U(0.4, 1)``); its events and its annulus's are thinned by that relative exposure. The curve
+  becomes the source's expected-rate template as an ingested survey file's would
+  (:func:`serendip.io.exposure.with_curve`): :attr:`Population.gtis` (written as
+  ``gtis.parquet``) and :attr:`Population.exposure_curves`; ``files.exposure`` is multiplied by the
+  mean relative exposure. Truth: ``scan`` (bool), ``scan_passes``.
 """
 
 from __future__ import annotations
@@ -65,6 +73,9 @@ class RealSkyOptions:
     afterglow_fraction: float = 0.01
     afterglow_length: tuple[int, int] = (4, 10)
     pileup: bool = True
+    scan_fraction: float = 0.0
+    scan_period_s: float = 14400.0
+    scan_pass_s: float = 40.0
 
     @classmethod
     def from_kwargs(cls, options) -> RealSkyOptions:
@@ -74,7 +85,10 @@ class RealSkyOptions:
         if unknown:
             raise TypeError(f"unknown real-sky option(s) {unknown}; known: {sorted(names)}")
         opts = cls(**options)
-        for f in ("flare_fraction", "edge_fraction", "afterglow_fraction"):
+        if opts.scan_period_s <= 0 or not 0 < opts.scan_pass_s <= opts.scan_period_s:
+            raise ValueError("need scan_period_s > 0 and 0 < scan_pass_s <= scan_period_s, got "
+                             f"{opts.scan_period_s}, {opts.scan_pass_s}")
+        for f in ("flare_fraction", "edge_fraction", "afterglow_fraction", "scan_fraction"):
             if not 0.0 <= getattr(opts, f) <= 1.0:
                 raise ValueError(f"{f} must be in [0, 1], got {getattr(opts, f)}")
         return opts
@@ -88,6 +102,42 @@ def _dither_offsets(t, pattern_amp, p1, p2, ph1, ph2):
     """Lissajous dither offset [pixel] (x, y) at times ``t``."""
     return (pattern_amp * np.sin(2 * np.pi * t / p1 + ph1),
             pattern_amp * np.sin(2 * np.pi * t / p2 + ph2))
+
+
+#: bin [s] of a simulated scan pass's exposure curve (eROSITA's 40 s pass: 20 bins)...
+SCAN_BIN_S = 2.0
+#: ...and the most bins per pass (a longer pass gets wider bins)
+SCAN_MAX_BINS = 20
+
+
+def scan_curves(rng, tstart: np.ndarray, tstop: np.ndarray, period: float, pass_s: float,
+                ) -> list[pd.DataFrame]:
+    """One eROSITA-like exposure curve per source (``start``, ``stop`` [s], ``fracexp``): passes
+    of ``pass_s`` every ``period`` (first at a random phase), parabolic vignetting in
+    :data:`SCAN_BIN_S` bins, each pass's peak ``U(0.4, 1)``."""
+    out = []
+    half = 0.5 * pass_s
+    nb = min(max(int(round(pass_s / SCAN_BIN_S)), 1), SCAN_MAX_BINS)
+    rel = np.linspace(-half, half, nb + 1)
+    mid = 0.5 * (rel[:-1] + rel[1:])
+    prof = np.clip(1.0 - (mid / half) ** 2, 0.0, None)
+    for a, b in zip(tstart, tstop, strict=True):
+        centres = a + rng.uniform(0, period) + period * np.arange(int((b - a) // period) + 1)
+        centres = centres[(centres - half >= a) & (centres + half <= b)]
+        peak = rng.uniform(0.4, 1.0, len(centres))
+        lo = (centres[:, None] + rel[None, :-1]).ravel()
+        out.append(pd.DataFrame({"start": lo, "stop": lo + (rel[1] - rel[0]),
+                                 "fracexp": (peak[:, None] * prof[None, :]).ravel()}))
+    return out
+
+
+def _curve_value(curve: pd.DataFrame, t: np.ndarray) -> np.ndarray:
+    """Relative exposure of ``curve`` at times ``t`` (0 outside its bins)."""
+    if not len(curve):
+        return np.zeros(len(t))
+    s, e, f = (curve[c].to_numpy(np.float64) for c in ("start", "stop", "fracexp"))
+    k = np.clip(np.searchsorted(s, t, side="right") - 1, 0, len(s) - 1)
+    return np.where((t >= s[k]) & (t < e[k]), f[k], 0.0)
 
 
 def add_real_sky(pop, seed: int = 0, **options):
@@ -168,6 +218,25 @@ def add_real_sky(pop, seed: int = 0, **options):
     t = np.concatenate([t, tf, g_t])
     e = np.concatenate([e, ef, g_e])
     comp = np.concatenate([comp, np.full(len(tf), 2, np.int8), np.full(len(g_t), 3, np.int8)])
+    # --- scan-mode exposure: events (and the annulus's) thinned by the pass's relative exposure
+    scan = rng.random(n) < opts.scan_fraction
+    curves: dict[int, pd.DataFrame] = {}
+    if scan.any():
+        sidx = np.flatnonzero(scan)
+        for k, c in zip(sidx, scan_curves(rng, tstart[sidx], tstop[sidx], opts.scan_period_s,
+                                          opts.scan_pass_s), strict=True):
+            curves[int(k)] = c
+        frac = np.ones(len(t))
+        bfrac = np.ones(len(b_t))
+        for k, c in curves.items():
+            m = owner == k
+            frac[m] = _curve_value(c, t[m])
+            mb = b_own == k
+            bfrac[mb] = _curve_value(c, b_t[mb])
+        keep0 = rng.random(len(t)) < frac
+        owner, t, e, comp = owner[keep0], t[keep0], e[keep0], comp[keep0]
+        bkeep = rng.random(len(b_t)) < bfrac
+        b_own, b_t = b_own[bkeep], b_t[bkeep]
     dx, dy = _dither_offsets(t, amp[owner], p1[owner], p2[owner], ph1[owner], ph2[owner])
     is_glow = comp == 3
     # an afterglow sits in one pixel: no dither or PSF scatter
@@ -236,8 +305,35 @@ def add_real_sky(pop, seed: int = 0, **options):
     src["n_piled"] = n_piled
     files = pop.files.copy()
     files["n_events"] = counts
+    gtis = exposure_curves = None
+    src["scan"] = scan
+    per_pass = min(max(int(round(opts.scan_pass_s / SCAN_BIN_S)), 1), SCAN_MAX_BINS)
+    src["scan_passes"] = [int(round(len(curves[k]) / per_pass))
+                          if k in curves else 0 for k in range(n)]
+    if curves:
+        from serendip.io.exposure import with_curve
+
+        rows, crow = [], []
+        expo_col = files["exposure"].to_numpy(np.float64).copy() if "exposure" in files else None
+        for k, c in curves.items():
+            if not len(c):  # no whole pass inside the observation: no exposure, no events
+                if expo_col is not None:
+                    expo_col[k] = 0.0
+                continue
+            _, s2, e2, w2, mean_e = with_curve(t[offsets[k]:offsets[k + 1]], np.array([tstart[k]]),
+                                               np.array([tstop[k]]), None, c)
+            rows.append(pd.DataFrame({"obsreg_id": ids[k], "start": s2, "stop": e2, "weight": w2}))
+            crow.append(c.assign(obsreg_id=ids[k]))
+            if expo_col is not None:
+                expo_col[k] *= mean_e
+        if rows:
+            gtis = pd.concat(rows, ignore_index=True)[["obsreg_id", "start", "stop", "weight"]]
+        exposure_curves = pd.concat(crow, ignore_index=True)[["obsreg_id", "start", "stop", "fracexp"]]
+        if expo_col is not None:
+            files["exposure"] = expo_col
     return Population(events, files, src, comp, seed=pop.seed,
                       options={**pop.options,
                                "real_sky": {f.name: getattr(opts, f.name) for f in fields(opts)}},
-                      artefacts=artefacts, background=background)
+                      artefacts=artefacts, background=background, gtis=gtis,
+                      exposure_curves=exposure_curves)
 
