@@ -66,6 +66,8 @@ RUN_BAD = [
     ("[sources]\nonline = \"yes\"\n", ["wrong type for sources.online"]),
     ("[input]\nfield_observations = -2\n", ["input.field_observations = -2", ">= 0"]),
     ("[candidates]\nnn_spam = 0.1\n", ["candidates.nn_spam", "did you mean 'nn_span'"]),
+    ("[significance]\nn_scrambles = -1\n", ["significance.n_scrambles = -1", "within [0, 1000]"]),
+    ("[significance]\nfap_threshold = 1.0\n", ["significance.fap_threshold = 1.0", "within (0, 1)"]),
     ("[report]\nn_top = 0\n", ["report.n_top = 0", ">= 1"]),
     ("[report]\nntop = 5\n", ["report.ntop", "did you mean 'n_top'"]),
     ("[reprot]\nn_top = 5\n", ["unknown section [reprot]", "did you mean 'report'"]),

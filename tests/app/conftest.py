@@ -1,7 +1,7 @@
 """Fixtures of the explorer tests: a small simulated run directory and live servers.
 
 * ``explore_run`` (session): a ~600-source simulated pipeline run (stages up to the
-  candidates; ~15 s once per session).
+  significances; ~20 s once per session).
 * ``classified_run`` (session): the same run (its files linked, not copied) plus the output
   of ``serendip classify`` in ``classify/`` (kind "both").
 * ``start_server`` (function): factory ``start_server(run_dir) -> handle`` with ``.url``,
@@ -40,7 +40,7 @@ def explore_run(tmp_path_factory) -> Path:
             "candidates": {"n_estimators": 100},
         },
     )
-    run_pipeline(cfg, run_dir, progress=False, stop_after="candidates")
+    run_pipeline(cfg, run_dir, progress=False, stop_after="significance")
     return run_dir
 
 

@@ -100,21 +100,30 @@ def test_source_view(client, emb, explore_run):
     assert [t["column"] for t in terms][0] == "anomaly_percentile"
     assert any(t["decides"] for t in terms)
     assert max(t["value"] for t in terms) == pytest.approx(s["properties"]["score"])
-    burst = s["significance"]["burst"]
-    assert burst["dex"] == pytest.approx(s["features"]["burst_sig"])
-    assert burst["calibrated"] is False and burst["sigma"] >= 0
+    sig = s["significance"]
+    assert sig["calibrated"] is True and set(sig["terms"]) >= {"burst", "gap", "anomaly"}
+    burst = sig["terms"]["burst"]
+    assert burst["statistic"] == pytest.approx(s["features"]["burst_sig"])
+    assert burst["fap_lo"] <= burst["fap"] <= burst["fap_hi"] and burst["sigma"] >= 0
+    assert 0 < sig["all"]["fap"] <= 1 and sig["all"]["best_term"] in sig["terms"]
     assert len(s["neighbours"]) == 8 and sid not in [n["obsreg_id"] for n in s["neighbours"]]
     m = client.get(f"/api/etmap/{sid}").json()
     assert m["et_map"]["z"] == s["et_map"]["z"]
 
 
-def test_false_alarm_probability_and_sigma():
-    from serendip.app.sourceview import false_alarm
+def test_reasons_show_empirical_probabilities_or_none(client, explore_run):
+    """No uncalibrated number is shown as a probability: the burst scan statistic in a reason
+    is followed by the empirical false-alarm probability, or marked not calibrated."""
+    from serendip.app.server import readable_reason
 
-    fa = false_alarm(-np.log10(2.866515718791939e-07))  # 5 sigma one-sided
-    assert fa["sigma"] == pytest.approx(5.0, abs=1e-6)
-    assert false_alarm(400.0)["sigma"] == pytest.approx(42.7, abs=0.2)  # asymptotic branch
-    assert false_alarm(float("nan")) is None
+    rows = client.get("/api/candidates?limit=50").json()["rows"]
+    burst = [r for r in rows if "burst scan statistic" in r["reason"]]
+    assert burst and all("empirical" in r["reason"] for r in burst)
+    assert all(0 < r["fap"] <= 1 for r in rows)
+    assert not any("dex" in r["reason"] for r in rows)
+    assert readable_reason("burst scan statistic 12.0 in 1% of the interval") == (
+        "burst scan statistic 12.0 (not calibrated) in 1% of the interval"
+    )
 
 
 def test_one_distance_matches_the_catalogue(client, explore_run):

@@ -33,7 +33,6 @@ COLOUR_PROPERTIES = (
     "rate",
     "hard_hm",
     "hard_ms",
-    "var_prob",
     "burst_sig",
     "excess_variance",
 )
@@ -43,7 +42,7 @@ SCORE_TERMS = (
     ("anomaly_percentile", "anomaly", "fraction of sources with an anomaly score at or below"),
     ("nn_score", "analog of a known transient", "1 - 0.02 r / (k + 1) for the r-th neighbour"),
     ("cluster_score", "cluster of known flares/dips", "0.95 + 0.05 x anomaly percentile"),
-    ("significance_score", "burst significance", "percentile of burst_sig when >= 3 dex"),
+    ("significance_score", "burst", "percentile of the burst scan statistic burst_sig when >= 3"),
 )
 LABEL_BASE = ("interesting", "not interesting", "artefact")
 ET_T_BINS, ET_E_BINS = 24, 16
@@ -531,6 +530,67 @@ class RunData:
             t["decides"] = bool(np.isfinite(t["value"]) and abs(t["value"] - score) < 1e-12)
         return terms
 
+    def _significance_table(self) -> pd.DataFrame | None:
+        """The significance stage's table aligned with the rows (read once), or None."""
+        if not hasattr(self, "_sig_table"):
+            path = self.layout.significance
+            self._sig_table = (
+                _align(_read(path, "the empirical significances"), self.index, path, strict=False)
+                if path.is_file() else None
+            )
+        return self._sig_table
+
+    def significance_columns(self) -> dict[str, np.ndarray] | None:
+        """Row-aligned arrays ``fap``, ``sigma`` and each term's ``fap_<t>`` / ``sigma_<t>``
+        of the significance table, or None when the run has none."""
+        t = self._significance_table()
+        if t is None:
+            return None
+        cols = [c for c in t.columns if c in ("fap", "sigma") or (
+            c.startswith(("fap_", "sigma_")) and not c.endswith(("_lo", "_hi", "_tail")))]
+        return {c: t[c].to_numpy(np.float64) for c in cols}
+
+    def significance(self, row: int) -> dict:
+        """Empirical false-alarm probabilities of ``row`` (:mod:`serendip.catalog.significance`):
+        ``{"calibrated": True, "all": {...}, "terms": {term: {...}}}`` with ``fap``, its
+        68 % interval ``fap_lo`` / ``fap_hi``, ``sigma``, ``at_floor`` (no scrambled file reached
+        it: the FAP is the scrambles' floor) and the extrapolated ``fap_tail`` / ``sigma_tail``;
+        ``{"calibrated": False, "why": ...}`` when the run has no calibration (then no
+        probability is shown for any term)."""
+        t = self._significance_table()
+        if t is None:
+            return {"calibrated": False,
+                    "why": "this run has no significance stage output (significance.n_scrambles "
+                           "= 0, a light-curve run, or an older run): no probability is shown"}
+        r = t.iloc[row]
+        if not np.isfinite(_float(r.get("fap", np.nan))):
+            return {"calibrated": False, "why": "this source is not in the significance table"}
+
+        def entry(prefix: str) -> dict:
+            out = {k: _float(r.get(f"{prefix}{k}", np.nan)) for k in ("", "_lo", "_hi")}
+            e = {"fap": out[""], "fap_lo": out["_lo"], "fap_hi": out["_hi"]}
+            return e
+
+        terms = {}
+        for c in t.columns:
+            if c.startswith("stat_"):
+                name = c[5:]
+                e = entry(f"fap_{name}")
+                e["sigma"] = _float(r.get(f"sigma_{name}", np.nan))
+                e["statistic"] = _float(r[c])
+                if f"fap_{name}_tail" in t.columns:
+                    e["fap_tail"] = _float(r[f"fap_{name}_tail"])
+                terms[name] = e
+        allterms = entry("fap")
+        allterms.update(
+            sigma=_float(r["sigma"]), best_term=str(r.get("best_term", "")),
+            at_floor=bool(r.get("at_floor", False)),
+            fap_tail=_float(r.get("fap_tail", np.nan)), sigma_tail=_float(r.get("sigma_tail", np.nan)),
+            above_threshold=bool(r.get("above_threshold", False)),
+            n_null=int(r.get("n_null", 0)),
+        )
+        return {"calibrated": True, "all": allterms, "terms": terms}
+
     def search(self, q: str, radius_arcsec: float = 10.0, limit: int = 50) -> dict:
         """Sources matching ``q``: an obsreg_id (exact, then prefix), a name (substring of a
         ``name`` column), or a position "RA Dec" (degrees or sexagesimal) within
@@ -609,6 +669,10 @@ class RunData:
         for name in COLOUR_PROPERTIES:
             if name in src.columns and pd.api.types.is_numeric_dtype(src[name]):
                 out[name] = ("numeric", src[name].to_numpy(np.float64))
+        sig = self.significance_columns()
+        if sig is not None:  # calibrated: the empirical FAP (all terms) and its sigma
+            out["fap_empirical"] = ("numeric", sig["fap"])
+            out["sigma_empirical"] = ("numeric", sig["sigma"])
         if self.classes is not None:
             out["class"] = (
                 "categorical",

@@ -46,7 +46,7 @@ from serendip.app.review import (
 )
 from serendip.app.rundata import LABEL_BASE, RunData, _nan_none, _round
 from serendip.app.security import LOOPBACK_HOSTS, MAX_BODY, SecurityMiddleware
-from serendip.app.sourceview import false_alarm, fap_text, iso_dates
+from serendip.app.sourceview import fap_text, iso_dates
 from serendip.errors import InputError
 from serendip.io.atomic import atomic_path
 from serendip.io.tables import write_table
@@ -416,10 +416,7 @@ def create_app(
             "features": features,
             "position": d.position(row),
             "score_terms": d.score_terms(row),
-            "significance": {
-                "burst": false_alarm(features.get("burst_sig", props.get("burst_sig"))),
-                "gap": false_alarm(features.get("gap_sig", props.get("gap_sig"))),
-            },
+            "significance": d.significance(row),
             **d.source_view(row),
             "neighbours": state.neighbour_rows(row, 8),
         }
@@ -485,6 +482,7 @@ def create_app(
             rows = rows[label[rows] == None]  # noqa: E711 - elementwise comparison
         rows = rows[:limit]
         act = state.reviewer.active_score
+        sig = d.significance_columns()
         return {
             "order": order,
             "strategy": state.reviewer.strategy,
@@ -497,7 +495,8 @@ def create_app(
                     "rank": int(d.rank[i]),
                     "score": float(d.score[i]),
                     "active_score": float(act[i]),
-                    "reason": readable_reason(str(d.reasons[i])),
+                    "reason": readable_reason(str(d.reasons[i]), sig, i),
+                    "fap": None if sig is None else _finite_or_none(sig["fap"][i]),
                     "label": label[i],
                     "note": note[i],
                     "known_type": d.known_type[i] or None,
@@ -724,17 +723,27 @@ def _file_response(state: ExplorerState, table: pd.DataFrame, fmt: str, name: st
     )
 
 
-def readable_reason(reason: str) -> str:
-    """A candidate's reason with "burst significance X dex" given as a false-alarm
-    probability and sigma (nominal, see :func:`serendip.app.sourceview.false_alarm`)."""
+def readable_reason(reason: str, significance: dict | None = None, row: int = 0) -> str:
+    """A candidate's reason with its burst scan statistic followed by the empirical
+    false-alarm probability and sigma of the burst term (``significance``: the columns of
+    :meth:`serendip.app.rundata.RunData.significance_columns`, ``row`` the candidate's row), or
+    marked "not calibrated" when the run has none: no uncalibrated number is shown as a
+    probability."""
     import re
 
     def repl(m: re.Match) -> str:
-        fa = false_alarm(float(m.group(1)))
-        p = fap_text(fa["dex"])
-        return f"burst false-alarm probability {p} ({fa['sigma']:.1f} sigma, nominal)"
+        if significance is not None and "fap_burst" in significance:
+            p, z = significance["fap_burst"][row], significance["sigma_burst"][row]
+            if np.isfinite(p):
+                return f"{m.group(0)} (false-alarm probability {fap_text(p)}, {z:.1f} sigma, empirical)"
+        return f"{m.group(0)} (not calibrated)"
 
-    return re.sub(r"burst significance ([0-9.]+) dex", repl, reason)
+    return re.sub(r"burst scan statistic [0-9.]+", repl, reason)
+
+
+def _finite_or_none(v) -> float | None:
+    v = float(v)
+    return v if np.isfinite(v) else None
 
 
 def _text_filled(df: pd.DataFrame) -> pd.DataFrame:

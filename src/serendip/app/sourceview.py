@@ -171,31 +171,8 @@ def sky_image(x: np.ndarray, y: np.ndarray) -> dict | None:
     return {"z": z.astype(int).tolist(), "x_edges": xe.tolist(), "y_edges": ye.tolist()}
 
 
-def fap_text(sig_dex: float) -> str:
-    """10^-sig_dex as text without underflow ("3.2e-12", "1e-1704")."""
-    if sig_dex < 300:
-        return f"{10.0 ** (-sig_dex):.2g}"
-    e = int(np.ceil(sig_dex))
-    return f"{10.0 ** (e - sig_dex):.2g}e-{e}"
-
-
-def false_alarm(sig_dex: float | None) -> dict | None:
-    """A burst/gap significance [dex = -log10 p] as false-alarm probability and Gaussian sigma.
-
-    ``sigma`` is the one-sided normal deviate with the same tail probability. The
-    probability is the scan statistic's analytic, trials-corrected value under a constant
-    rate (:mod:`serendip.represent.burst`): nominal, not calibrated on simulated constant
-    sources.
-    """
-    if sig_dex is None or not np.isfinite(sig_dex):
-        return None
-    from scipy.special import ndtri
-
-    p = 10.0 ** (-float(sig_dex))
-    # isf(p) = -ndtri(p); for p < 1e-300 use the asymptotic sqrt(2 ln(1/p)) form
-    if p > 1e-300:
-        sigma = float(-ndtri(min(p, 1.0))) if p < 1.0 else 0.0
-    else:
-        ln = float(sig_dex) * np.log(10.0)
-        sigma = float(np.sqrt(2 * ln - np.log(4 * np.pi * ln)))
-    return {"dex": float(sig_dex), "fap": p, "sigma": max(sigma, 0.0), "calibrated": False}
+def fap_text(p: float) -> str:
+    """A probability as short text ("3.2e-12", "0.041"; "-" when not finite)."""
+    if p is None or not np.isfinite(p):
+        return "-"
+    return f"{float(p):.2g}"

@@ -23,16 +23,18 @@ one reason on its own can lift a file to the top:
    enriched in T: (known T inside / cluster size) >= ``enrichment`` x (known T in the
    catalogue / catalogue size).
 
-4. **Burst significance** (counts-aware, no known analog needed): when the event features
-   hold ``burst_sig`` (:mod:`serendip.represent.burst`: the chance probability, in dex and
-   after a trials correction, of the most populated time window under a constant rate),
+4. **Burst scan statistic** (counts-aware, no known analog needed): when the event features
+   hold ``burst_sig`` (:mod:`serendip.represent.burst`: ``-log10`` of the nominal chance
+   probability of the most populated time window under a constant rate, with a partial
+   trials correction; not a calibrated probability - the run's ``significance`` stage gives
+   the empirical false-alarm probability, :mod:`serendip.catalog.significance`),
    files with ``burst_sig >= significance_min`` get ``s_sig`` = their percentile of
    ``burst_sig``. A bright flare whose other features look ordinary still rises.
 
 ``score = max(s_anom, s_nn, s_cl, s_sig)``; ``rank`` 1 = best. Many files share a score
 (every file whose best reason is at the top of its scale scores 1.0), so **ties are broken
 by a stated secondary key** (:data:`TIE_BREAK`): the raw ``anomaly_score`` (higher first),
-then ``burst_significance`` [dex] (higher first), then ``obsreg_id`` (ascending), so the
+then ``burst_significance`` (the burst scan statistic, higher first), then ``obsreg_id`` (ascending), so the
 order is deterministic and does not depend on the input order. Both secondary columns are
 kept in the table and the rule is in its metadata (``TIEBREAK`` header keyword). ``reasons`` spells out which of them apply, e.g. ``"anomaly-score top
 2%; 3rd nearest neighbour of known flare 10996_49; cluster 7 dominated by known flares
@@ -284,7 +286,7 @@ def build_candidates(
         s_sig = np.where(
             sig >= significance_min, pd.Series(sig).rank(method="max").to_numpy() / n, 0.0
         )
-        sig_text = pd.Series(sig).map(lambda v: f"burst significance {v:.1f} dex")
+        sig_text = pd.Series(sig).map(lambda v: f"burst scan statistic {v:.1f}")
         if width is not None:
             sig_text = sig_text + pd.Series(width).map(
                 lambda w: f" in {w:.1%} of the interval" if np.isfinite(w) else ""

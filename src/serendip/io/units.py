@@ -45,12 +45,8 @@ COLUMN_UNITS: dict[str, str] = {
     "energy_median": "eV",
     "energy_q25": "eV",
     "energy_q75": "eV",
-    "log_energy_std": "dex",
-    # significances (log10 of a chance probability)
-    "burst_sig": "dex",
-    "burst_significance": "dex",
-    "gap_sig": "dex",
-    "log_median_dt": "dex",
+    # scan statistics (-log10 of a nominal, uncalibrated chance probability: no unit shown;
+    # the calibrated false-alarm probabilities are in significance.parquet)
 }
 #: text describing each column's unit where the unit string alone says too little
 UNIT_NOTES = {
@@ -58,8 +54,12 @@ UNIT_NOTES = {
     "tstop": "mission time (seconds since the mission's MJDREF)",
     "burst_time": "mission time of the centre of the strongest burst window",
     "log_median_dt": "log10 of the median gap between events in seconds",
-    "burst_sig": "-log10 of the trials-corrected false-alarm probability of the strongest burst",
-    "gap_sig": "-log10 of the trials-corrected false-alarm probability of the longest gap",
+    "log_energy_std": "standard deviation of log10 of the photon energies",
+    "burst_sig": "burst scan statistic: -log10 of the nominal constant-rate tail probability of "
+    "the busiest window (not a calibrated probability; see significance.parquet)",
+    "burst_significance": "the burst scan statistic burst_sig (not a calibrated probability)",
+    "gap_sig": "gap scan statistic: -log10 of the nominal uniform-arrival tail probability of the "
+    "longest gap (not a calibrated probability; see significance.parquet)",
 }
 
 

@@ -413,6 +413,30 @@ class CompletenessSection(Section):
     seed: int = Field(0, ge=0, description="seed of the hosts and the injected transients")
 
 
+class SignificanceSection(Section):
+    """Empirical false-alarm probabilities: the same scoring on time-scrambled copies of the
+    files (serendip.catalog.significance)."""
+
+    n_scrambles: int = Field(
+        4, ge=0, le=1000,
+        description="time-scrambled copies of every file scored as the null (times redrawn from "
+        "each source's exposure within its GTIs, energies kept); 0 = no calibration (the report "
+        "then shows no probability)",
+    )
+    seed: int = Field(0, ge=0, description="seed of the scrambles")
+    fap_threshold: float = _finite(
+        default=1e-3, gt=0, lt=1,
+        description="a candidate is significant when its empirical false-alarm probability "
+        "(all terms) is at or below this; the expected false candidates per 1,000 sources "
+        "are stated at it",
+    )
+    count_bins: int = Field(
+        5, ge=1, le=100,
+        description="quantile bins of the files' counts within which each file is compared "
+        "with the null files",
+    )
+
+
 class ReportSection(Section):
     """The HTML report."""
 
@@ -429,6 +453,7 @@ class RunConfig(Section):
     candidates: CandidatesSection = Field(default_factory=CandidatesSection)
     sources: SourcesSection = Field(default_factory=SourcesSection)
     completeness: CompletenessSection = Field(default_factory=CompletenessSection)
+    significance: SignificanceSection = Field(default_factory=SignificanceSection)
     report: ReportSection = Field(default_factory=ReportSection)
 
     @model_validator(mode="after")

@@ -34,6 +34,7 @@ LOG = logging.getLogger("serendip")
 TABLES = {
     "candidates": "candidates",
     "candidates_by_source": "candidates_by_source",
+    "significance": "significance",
     "features": "features",
     "event_features": "event_features",
     "embedding": "embedding",

@@ -10,6 +10,8 @@ features     stages/features/features.parquet (+ the fitted feature model)
 embed        embedding.parquet (obsreg_id, x, y) + stages/embed/embedder.safetensors
 cluster      clusters.parquet, cluster_summary.parquet
 candidates   candidates.parquet, candidates.fits, candidates.csv
+significance significance.parquet (empirical false-alarm probabilities per file),
+             stages/significance/ calibration, rates, trials and null tables
 sources      candidates_by_source.parquet (one row per source, archival context)
 completeness completeness.parquet, completeness.png (injection and recovery; when
              completeness.n_per_cell > 0)
@@ -42,8 +44,8 @@ from serendip.pipeline.config import check_data_size, dump_config
 from serendip.pipeline.stages import StageRecord, StageStore, stage_key
 
 STAGES = (
-    "input", "represent", "features", "embed", "cluster", "candidates", "sources",
-    "completeness", "report",
+    "input", "represent", "features", "embed", "cluster", "candidates", "significance",
+    "sources", "completeness", "report",
 )
 
 
@@ -379,6 +381,65 @@ def _map_scores(run: _Run, ids: np.ndarray) -> dict[str, np.ndarray] | None:
     return {c: df[c].to_numpy(np.float64) for c in df.columns}
 
 
+def _stage_significance(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Empirical false-alarm probabilities: the candidate scoring on time-scrambled files
+    (:func:`serendip.catalog.significance.empirical_significance`)."""
+    from serendip.notices import notice
+
+    sc = run.cfg["significance"]
+    names = ("significance", "significance_calibration", "significance_rates",
+             "significance_trials", "significance_null")
+    for name in names:  # files of an earlier setting must not outlive it
+        run.layout.path(name).unlink(missing_ok=True)
+    if run.cfg["input"].get("lightcurves") or int(sc["n_scrambles"]) == 0:
+        why = ("light-curve runs have no event times to scramble"
+               if run.cfg["input"].get("lightcurves") else "significance.n_scrambles = 0")
+        notice("significance", "not_calibrated",
+               f"no empirical false-alarm probabilities ({why}): the report and the explorer "
+               "show no probability for the score terms")
+        return {}, {"calibrated": False}
+    from serendip.catalog.significance import empirical_significance
+    from serendip.pipeline.ranking import MAP_SCORES, anomaly_detectors
+
+    kc, fc = run.cfg["candidates"], run.cfg["features"]
+    rule = anomaly_detectors(kc["anomaly"], fc["case"])
+    ids, X = _feature_matrix(run)
+    extra = _map_scores(run, ids) or {}
+    maps = tuple(r for r in rule if r in MAP_SCORES and r in extra)
+    dets = tuple(r for r in rule if r not in MAP_SCORES) or (() if maps else ("iforest",))
+    order = run.events.obsreg_id.astype(str)
+    pos = pd.Series(np.arange(len(ids)), index=ids).reindex(order).to_numpy()
+    model = run.layout.feature_model if run.layout.feature_model.is_file() else None
+    res = empirical_significance(
+        run.events,
+        read_table(run.layout.candidates),
+        run.event_features(),
+        files=read_table(run.layout.files),
+        gtis=read_table(run.layout.gtis) if run.layout.gtis.is_file() else None,
+        case=fc["case"], detectors=dets, map_scores=maps,
+        X=X[pos], extra_scores={k: v[pos] for k, v in extra.items()},
+        feature_model=model, maps=fc["maps"],
+        n_scrambles=int(sc["n_scrambles"]), seed=int(sc["seed"]),
+        threshold=float(sc["fap_threshold"]), n_bins=int(sc["count_bins"]),
+        random_state=int(kc["random_state"]), n_estimators=int(kc["n_estimators"]),
+    )
+    outputs = {
+        "significance": write_table(res.table, run.layout.significance),
+        "calibration": write_table(res.calibration, run.layout.significance_calibration),
+        "rates": write_table(res.rates, run.layout.significance_rates),
+        "trials": write_table(res.trials, run.layout.significance_trials),
+        "null": write_table(res.null, run.layout.significance_null),
+    }
+    allr = res.rates.iloc[-1]
+    return outputs, {
+        "calibrated": True,
+        "n_null": len(res.null),
+        "n_significant": int(res.table["above_threshold"].sum()),
+        "false_per_1000": float(allr["false_per_1000"]),
+        "terms": [c[4:] for c in res.table.columns if c.startswith("stat_")],
+    }
+
+
 def _stage_report(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str, Any]]:
     from serendip.report import write_class_gallery, write_report
 
@@ -415,9 +476,12 @@ _STAGE_FUNCS = {
     "embed": (_stage_embed, lambda c: c["embed"], ["features"]),
     "cluster": (_stage_cluster, lambda c: c["cluster"], ["embed", "represent"]),
     "candidates": (_stage_candidates, lambda c: c["candidates"], ["features", "cluster"]),
+    "significance": (_stage_significance, lambda c: c["significance"], ["candidates"]),
     "sources": (_stage_sources, lambda c: c["sources"], ["candidates"]),
     "completeness": (_stage_completeness, lambda c: c["completeness"], ["candidates"]),
-    "report": (_stage_report, lambda c: c["report"], ["candidates", "sources", "completeness"]),
+    "report": (
+        _stage_report, lambda c: c["report"], ["candidates", "significance", "sources", "completeness"]
+    ),
 }
 
 

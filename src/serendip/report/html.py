@@ -313,7 +313,8 @@ SCORE_TERMS = (
     ("cluster_score", "cluster",
      "0.95 + 0.05 * anomaly term, for members of a cluster dominated by known flares or dips"),
     ("significance_score", "burst",
-     "percentile of the burst significance, when it is >= 3 dex (constant-rate null)"),
+     "percentile of the burst scan statistic when it is >= 3 (its empirical false-alarm "
+     "probability is in the significance section)"),
 )  # fmt: skip
 
 
@@ -500,6 +501,10 @@ def write_report(
     if flags:
         parts.append(flags)
     parts += _score_terms(cand, n_table)
+    if lightcurves is None:
+        from serendip.report.significance import significance_section
+
+        parts += significance_section(run_dir, cand, n_top)
     parts += _nuisance_section(run_dir)
     from serendip.report import sections
 

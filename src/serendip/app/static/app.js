@@ -105,31 +105,27 @@ function fmtValue(key, v, ctx = {}) {
     const iso = tz && tz.iso ? addSeconds(tz.iso, v - tz.mission_s) : null;
     return `${v.toFixed(3)} s mission time${iso ? ` (${iso})` : ""}`;
   }
-  if (base === "burst_sig" || base === "gap_sig") {
-    return `${fmt(v)} dex: false-alarm probability ${fapText(v)} (nominal)`;
+  if (base === "burst_sig" || base === "gap_sig" || base === "burst_significance") {
+    return `${fmt(v)} (scan statistic, not a probability; see the significance rows)`;
   }
   const u = units[base];
   return u ? `${fmt(v)} ${u}` : fmt(v);
 }
 
-function fapText(dex) {
-  // 10^-dex without underflow, and the one-sided Gaussian sigma of the same tail probability.
-  if (dex === null || dex === undefined || !Number.isFinite(dex)) return "\u2014";
-  const e = Math.floor(dex);
-  const p = dex < 300 ? `${Number((10 ** -dex).toPrecision(2))}` : `${(10 ** (e - dex)).toFixed(1)}e-${e}`;
-  return `${p}, ${sigmaOf(dex).toFixed(1)}\u03c3`;
+function pText(p) {
+  // A probability as short text.
+  if (p === null || p === undefined || !Number.isFinite(p)) return "\u2014";
+  return `${Number(p.toPrecision(2))}`;
 }
 
-function sigmaOf(dex) {
-  // Inverse normal tail: Acklam's rational approximation, asymptotic form for tiny p.
-  const ln = dex * Math.LN10;
-  if (dex > 15) return Math.sqrt(2 * ln - Math.log(4 * Math.PI * ln));
-  const p = 10 ** -dex;
-  if (p >= 0.5) return 0;
-  const q = Math.sqrt(-2 * Math.log(p));
-  const c = [2.515517, 0.802853, 0.010328];
-  const d = [1.432788, 0.189269, 0.001308];
-  return q - (c[0] + c[1] * q + c[2] * q * q) / (1 + d[0] * q + d[1] * q * q + d[2] * q * q * q);
+function fapLine(what, s) {
+  // One calibrated term: empirical false-alarm probability, its 68% interval and sigma.
+  const floor = s.at_floor ? "\u2264 " : "";
+  let t = `${what}: false-alarm probability ${floor}${pText(s.fap)} (68%: ${pText(s.fap_lo)}\u2013${pText(s.fap_hi)}), ${fmt(s.sigma)}\u03c3, empirical (time-scrambled null)`;
+  if (s.at_floor && Number.isFinite(s.sigma_tail)) {
+    t += `; beyond the scrambles' reach, tail extrapolation ${pText(s.fap_tail)} (${fmt(s.sigma_tail)}\u03c3)`;
+  }
+  return t;
 }
 
 function setStatus(text, isError = false) {
@@ -584,7 +580,7 @@ const tableState = { sortKey: "rank", sortDir: 1 };
 
 function tableColumns() {
   const P = state.points;
-  const cols = ["obsreg_id", "rank", "score", "cluster", "known_type", "ra", "dec", "n_events", "rate", "burst_sig", "var_prob", "hard_hm"];
+  const cols = ["obsreg_id", "rank", "score", "cluster", "known_type", "ra", "dec", "n_events", "rate", "burst_sig", "fap_empirical", "sigma_empirical", "hard_hm"];
   return cols.filter((c) => Array.isArray(P[c]));
 }
 
@@ -1220,11 +1216,17 @@ function renderScoreTerms(src) {
     box.append(row);
   }
   const sig = src.significance || {};
-  for (const [what, s] of Object.entries(sig)) {
-    if (!s) continue;
+  const lines = [];
+  if (sig.calibrated) {
+    lines.push(fapLine(`all terms (best: ${sig.all.best_term})`, sig.all));
+    for (const [what, s] of Object.entries(sig.terms || {})) lines.push(fapLine(what, s));
+  } else if (sig.why) {
+    lines.push(`no probability shown: ${sig.why}`);
+  }
+  for (const text of lines) {
     const p = document.createElement("div");
     p.className = "term-row";
-    p.textContent = `${what}: false-alarm probability ${fapText(s.dex)} (${s.dex.toFixed(1)} dex; nominal: analytic, trials-corrected, not calibrated on simulations)`;
+    p.textContent = text;
     box.append(p);
   }
   const reason = document.createElement("div");
