@@ -145,7 +145,12 @@ def test_significance_stage_in_a_run(small_run, tmp_path):
     for name in ("significance", "significance_calibration", "significance_rates",
                  "significance_trials", "significance_null"):
         assert lay.path(name).is_file(), name
-    assert not rec["significance"].reused and rec["significance"].info["calibrated"]
+    info = rec["significance"].info
+    assert not rec["significance"].reused and info["calibrated"]
+    assert info["terms"] == ["burst", "gap", "variability", "bb_change", "anomaly"]
+    rates = pd.read_parquet(lay.significance_rates)
+    chosen = rates[rates["chosen"] & (rates["term"] == "all terms")]
+    assert info["false_per_1000"] == pytest.approx(float(chosen["false_per_1000"].iloc[0]))
     sig = pd.read_parquet(lay.significance)
     assert len(sig) == 300 and sig["fap"].between(0, 1).all()
     html = lay.report.read_text()

@@ -430,13 +430,13 @@ def _stage_significance(run: _Run, out: Path) -> tuple[dict[str, Path], dict[str
         "trials": write_table(res.trials, run.layout.significance_trials),
         "null": write_table(res.null, run.layout.significance_null),
     }
-    allr = res.rates.iloc[-1]
+    allr = res.rates[res.rates["chosen"] & (res.rates["term"] == "all terms")].iloc[0]
     return outputs, {
         "calibrated": True,
         "n_null": len(res.null),
         "n_significant": int(res.table["above_threshold"].sum()),
         "false_per_1000": float(allr["false_per_1000"]),
-        "terms": [c[4:] for c in res.table.columns if c.startswith("stat_")],
+        "terms": [c[5:] for c in res.table.columns if c.startswith("stat_")],
     }
 
 
